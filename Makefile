@@ -1,0 +1,69 @@
+# stocksite: `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run test lint format bench install install-dev assets migrate demo migrations-check clean
+
+help:
+	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make test   install the dev requirements and run the whole suite"
+	@echo "make lint   ruff check and format check"
+	@echo "make bench  print the similarity benchmark"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/vendor/.built: node_modules/.package-lock.json scripts/vendor.mjs
+	npm run --silent vendor
+	touch $@
+
+assets: static/vendor/.built
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+# The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
+run: export DEBUG ?= 1
+run: install assets migrate
+	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev assets
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install-dev
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install-dev
+	$(BIN)/python benchmarks/similarity_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor staticfiles

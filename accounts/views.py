@@ -1,0 +1,39 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from billing.entitlements import entitlements_for
+
+
+@login_required
+def account(request):
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "entitlements": entitlements_for(user=request.user),
+            "api_token": selectors.api_token_get(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def api_token_rotate(request):
+    if not entitlements_for(user=request.user).api_access:
+        messages.error(request, _("API tokens come with the Pro plan."))
+        return redirect("account")
+    services.api_token_rotate(user=request.user)
+    messages.success(request, _("A new API token was created. The old one no longer works."))
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def api_token_revoke(request):
+    services.api_token_revoke(user=request.user)
+    messages.success(request, _("Your API token was revoked."))
+    return redirect("account")

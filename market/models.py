@@ -1,0 +1,123 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from market.text import normalize_search_text
+
+# TSE codes: four characters, digits with a letter allowed in the 2nd and 4th place since 2024
+# (130A); a fifth digit marks a preferred share (25935).
+stock_code_validator = RegexValidator(
+    regex=r"^[0-9][0-9A-Z][0-9][0-9A-Z][0-9]?$",
+    message=_("A stock code is four characters such as 7203 or 130A."),
+)
+
+
+class Stock(models.Model):
+    class Market(models.TextChoices):
+        TSE = "TSE", _("Tokyo Stock Exchange")
+
+    market = models.CharField(_("market"), max_length=8, choices=Market, default=Market.TSE)
+    code = models.CharField(_("code"), max_length=5, validators=[stock_code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    name_normalized = models.CharField(_("name for search"), max_length=200, editable=False)
+    segment = models.CharField(_("market segment"), max_length=100, blank=True)
+    sector33_code = models.CharField(_("33-sector code"), max_length=8, blank=True)
+    sector33 = models.CharField(_("33-sector"), max_length=100, blank=True)
+    sector17_code = models.CharField(_("17-sector code"), max_length=8, blank=True)
+    sector17 = models.CharField(_("17-sector"), max_length=100, blank=True)
+    size_code = models.CharField(_("size code"), max_length=8, blank=True)
+    size_class = models.CharField(_("size class"), max_length=100, blank=True)
+    is_listed = models.BooleanField(_("listed"), default=True)
+    first_bar_date = models.DateField(_("first bar"), null=True, blank=True)
+    last_bar_date = models.DateField(_("last bar"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock")
+        verbose_name_plural = _("stocks")
+        ordering = ["market", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["market", "code"], name="stock_unique_market_code"),
+        ]
+        indexes = [
+            models.Index(fields=["name_normalized"], name="stock_name_norm_idx"),
+            models.Index(fields=["segment"], name="stock_segment_idx"),
+            models.Index(fields=["sector33_code"], name="stock_sector33_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        # Derived from name; kept in step on every write path, admin included.
+        self.name_normalized = normalize_search_text(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_normalized"}
+        super().save(*args, **kwargs)
+
+
+class DailyBar(models.Model):
+    """One trading day of one stock: prices as traded, and the split-adjusted close.
+
+    `adj_close / close` is the cumulative split factor of that day; adjusted open, high and low
+    are the traded prices times the same factor.
+    """
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="bars")
+    date = models.DateField(_("date"))
+    open = models.FloatField(_("open"))
+    high = models.FloatField(_("high"))
+    low = models.FloatField(_("low"))
+    close = models.FloatField(_("close"))
+    volume = models.BigIntegerField(_("volume"))
+    adj_close = models.FloatField(_("adjusted close"))
+
+    class Meta:
+        verbose_name = _("daily bar")
+        verbose_name_plural = _("daily bars")
+        ordering = ["stock", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "date"], name="dailybar_unique_stock_date"),
+            models.CheckConstraint(
+                condition=models.Q(high__gte=models.F("low")), name="dailybar_high_gte_low"
+            ),
+            models.CheckConstraint(condition=models.Q(volume__gte=0), name="dailybar_volume_gte_0"),
+        ]
+        indexes = [models.Index(fields=["date"], name="dailybar_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.date}"
+
+    @property
+    def adj_factor(self) -> float:
+        return self.adj_close / self.close if self.close else 1.0
+
+
+class ScrapeRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        PARTIAL = "partial", _("partly failed")
+        FAILED = "failed", _("failed")
+
+    source = models.CharField(_("source"), max_length=50)
+    trigger = models.CharField(_("trigger"), max_length=20, default="schedule")
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    stocks_total = models.PositiveIntegerField(_("stocks"), default=0)
+    stocks_done = models.PositiveIntegerField(_("stocks done"), default=0)
+    stocks_failed = models.PositiveIntegerField(_("stocks failed"), default=0)
+    bars_written = models.PositiveIntegerField(_("bars written"), default=0)
+    errors = models.JSONField(_("errors per stock"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("scrape run")
+        verbose_name_plural = _("scrape runs")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="scraperun_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -1,0 +1,3 @@
+from stocksite.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,109 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Plenty-of-entropy-42"
+
+
+def test_user_logs_in_with_email_and_has_no_username(django_user_model):
+    user = django_user_model.objects.create_user(email="Someone@Example.COM", password=PASSWORD)
+
+    assert user.email == "someone@example.com"
+    assert not hasattr(user, "username")
+    assert django_user_model.USERNAME_FIELD == "email"
+
+
+def test_signup_sends_a_verification_email_and_confirming_signs_in(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "new@example.com" in mail.outbox[0].to
+    key_url = next(line for line in mail.outbox[0].body.splitlines() if "/confirm-email/" in line)
+    confirm_path = key_url[key_url.index("/accounts/") :].strip()
+    assert client.post(confirm_path).status_code == 302
+    assert EmailAddress.objects.get(email="new@example.com").verified
+    assert client.get("/account/").status_code == 200
+
+
+def test_signup_with_a_taken_email_is_refused_with_a_message(client, user):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": user.email, "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 400
+    assert "already registered" in response.content.decode()
+
+
+def test_signup_with_a_weak_password_is_refused_with_a_message(client):
+    response = client.post(
+        "/accounts/signup/", {"email": "weak@example.com", "password1": "123", "password2": "123"}
+    )
+
+    assert response.status_code == 400
+    assert "too short" in response.content.decode()
+
+
+def test_forged_csrf_token_is_refused():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "x@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_COOKIE="csrftoken=forgedforgedforgedforgedforgedfo",
+    )
+
+    assert response.status_code == 403
+    assert "could not be verified" in response.content.decode()
+
+
+def test_login_with_a_wrong_password_is_a_400(client, user):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    response = client.post("/accounts/login/", {"login": user.email, "password": "wrong"})
+
+    assert response.status_code == 400
+
+
+def test_password_reset_sends_an_email(client, user):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    response = client.post("/accounts/password/reset/", {"email": user.email})
+
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_account_page_needs_login(client):
+    response = client.get("/account/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_account_page_shows_email_plan_and_usage(client, user):
+    client.force_login(user)
+
+    response = client.get("/account/")
+
+    page = response.content.decode()
+    assert user.email in page
+    assert "Free" in page
+    assert "0 of 10" in page
+
+
+def test_staff_search_users_in_admin(client, staff_user, user):
+    client.force_login(staff_user)
+
+    response = client.get("/admin/accounts/user/", {"q": "trader"})
+
+    assert response.status_code == 200
+    assert user.email in response.content.decode()

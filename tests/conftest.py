@@ -1,0 +1,129 @@
+"""Fixtures shared by the whole suite.
+
+Services: with REQUIRE_SERVICES=1 (CI), the run starts only if PostgreSQL (DATABASE_URL) and Redis
+(REDIS_URL) answer, and a test that needs Redis fails rather than skips. Without it the suite runs
+on SQLite and skips, with a reason, only the tests that need a service.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _redis_ping(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+
+
+def pytest_configure(config):
+    if not REQUIRE_SERVICES:
+        return
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    problems = []
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        problems.append(f"DATABASE_URL must point at PostgreSQL, got {database_url!r}")
+    else:
+        import psycopg
+
+        try:
+            psycopg.connect(
+                database_url.replace("postgres://", "postgresql://", 1), connect_timeout=3
+            ).close()
+        except psycopg.OperationalError as exc:
+            if "does not exist" not in str(exc):  # pytest-django creates the test database itself
+                problems.append(f"PostgreSQL at {database_url} does not answer: {exc}")
+    if not redis_url:
+        problems.append("REDIS_URL is not set")
+    else:
+        try:
+            _redis_ping(redis_url)
+        except Exception as exc:
+            problems.append(f"Redis at {redis_url} does not answer: {exc}")
+    if problems:
+        raise pytest.UsageError("REQUIRE_SERVICES=1 but: " + "; ".join(problems))
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return (
+        f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+        f"redis: {'yes' if settings.REDIS_URL else 'no (eager Celery, local-memory cache)'}, "
+        f"services required: {'yes' if REQUIRE_SERVICES else 'no'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The project's sibling shared/data folder: real TSE prices and the exchange's listing."""
+    path = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+    if not (path / "jp_daily").is_dir():
+        pytest.fail(f"shared data not found at {path} (set SHARED_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        if REQUIRE_SERVICES:
+            pytest.fail("REDIS_URL is required (REQUIRE_SERVICES=1)")
+        pytest.skip("needs Redis: set REDIS_URL (CI sets REQUIRE_SERVICES=1)")
+    return settings.REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in the test's own process unless the test asks for a real worker."""
+    from stocksite.celery import app
+
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db):
+    """A real Celery worker thread consuming from Redis, as in production."""
+    from celery.contrib.testing.worker import start_worker
+
+    from stocksite.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2) as worker:
+        yield worker
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        email="trader@example.com", password="s3cret-Pass!"
+    )
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        email="staff@example.com", password="s3cret-Pass!"
+    )
