@@ -1,0 +1,51 @@
+import uuid
+
+import pytest
+
+from similarity.models import SavedSearch
+from similarity.selectors import saved_search_get, saved_search_list
+from stocksite.api import NotFoundError
+
+pytestmark = pytest.mark.django_db
+
+
+def _saved(user, label="7974 2015"):
+    return SavedSearch.objects.create(
+        user=user,
+        source=SavedSearch.Source.PRICES,
+        label=label,
+        spec={"source": "prices", "prices": [1, 2, 3, 2, 1]},
+        pattern=[1, 2, 3, 2, 1],
+    )
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(email="other@example.com", password="x-Pass-9!")
+
+
+def test_list_has_only_the_users_searches_newest_first(user, other_user):
+    older = _saved(user, "older")
+    newer = _saved(user, "newer")
+    _saved(other_user)
+
+    assert [s.pk for s in saved_search_list(user=user)] == [newer.pk, older.pk]
+
+
+def test_get_returns_the_owners_search(user):
+    saved = _saved(user)
+
+    assert saved_search_get(user=user, search_id=saved.pk) == saved
+
+
+def test_get_of_someone_elses_search_is_not_found(user, other_user):
+    saved = _saved(other_user)
+
+    with pytest.raises(NotFoundError):
+        saved_search_get(user=user, search_id=saved.pk)
+
+
+@pytest.mark.parametrize("search_id", [uuid.uuid4(), "not-a-uuid", ""])
+def test_get_of_an_unknown_id_is_not_found(user, search_id):
+    with pytest.raises(NotFoundError):
+        saved_search_get(user=user, search_id=search_id)
