@@ -111,6 +111,7 @@ class ScrapeRun(models.Model):
     stocks_done = models.PositiveIntegerField(_("stocks done"), default=0)
     stocks_failed = models.PositiveIntegerField(_("stocks failed"), default=0)
     bars_written = models.PositiveIntegerField(_("bars written"), default=0)
+    splits_detected = models.PositiveIntegerField(_("splits detected"), default=0)
     errors = models.JSONField(_("errors per stock"), default=dict, blank=True)
 
     class Meta:
@@ -121,3 +122,30 @@ class ScrapeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class SplitAdjustment(models.Model):
+    """A split found by a scrape, and the re-adjustment of the stored history it caused.
+
+    A site that shows its history adjusted reveals a split when the days it shows again differ
+    from the stored ones by one constant ratio. The raw prices stay as traded; every stored
+    adj_close up to `effective_after` was divided by `ratio` (shares after / shares before).
+    """
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="split_adjustments")
+    source = models.CharField(_("source"), max_length=50)
+    ratio = models.FloatField(_("ratio"))
+    effective_after = models.DateField(_("last bar before the split"))
+    bars_adjusted = models.PositiveIntegerField(_("bars re-adjusted"), default=0)
+    scrape_run = models.ForeignKey(
+        ScrapeRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="splits"
+    )
+    detected_at = models.DateTimeField(_("detected"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("split adjustment")
+        verbose_name_plural = _("split adjustments")
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} 1:{self.ratio:g} after {self.effective_after}"

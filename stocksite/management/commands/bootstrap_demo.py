@@ -14,12 +14,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self._demo_user()
+        self._demo_market()
         self.stdout.write(
             self.style.SUCCESS(
                 "\n  stocksite demo: http://127.0.0.1:8000\n"
                 f"  sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
             )
         )
+
+    def _demo_market(self) -> None:
+        from market.demo_market import demo_market_load
+
+        result = demo_market_load()
+        if result is not None:
+            self.stdout.write(
+                f"  demo market loaded: {result.stocks} stocks, {result.bars.inserted} daily bars"
+            )
 
     @transaction.atomic
     def _demo_user(self) -> None:

@@ -1,0 +1,30 @@
+"""The bundled demo market: a real subset of jp_daily and the exchange's rows for it."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from market.files import read_listing_file
+from market.models import Stock
+from market.services import UpsertResult, price_files_import, stock_listing_upsert
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+@dataclass
+class DemoLoadResult:
+    stocks: int = 0
+    bars: UpsertResult = field(default_factory=UpsertResult)
+    failures: list[str] = field(default_factory=list)
+
+
+def demo_market_load(*, force: bool = False) -> DemoLoadResult | None:
+    """Load the demo listing and prices; None (nothing done) if stocks exist, unless forced."""
+    if not force and Stock.objects.exists():
+        return None
+    stock_listing_upsert(rows=read_listing_file(DEMO_DIR / "listing.csv"))
+    report = price_files_import(paths=[DEMO_DIR / "prices.csv.gz"])
+    return DemoLoadResult(
+        stocks=Stock.objects.count(),
+        bars=report.totals,
+        failures=report.failures,
+    )

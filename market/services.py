@@ -1,0 +1,401 @@
+"""Writes of market data: stocks, daily bars, split re-adjustments and scrape runs."""
+
+import datetime
+import logging
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from market.bars import Bar, bar_problem
+from market.files import FileFormatError, ListingRow, price_files, read_price_file
+from market.models import DailyBar, ScrapeRun, SplitAdjustment, Stock
+from market.selectors import MARKET_SUMMARY_CACHE_KEY
+from market.text import normalize_search_text
+
+logger = logging.getLogger(__name__)
+
+BAR_VALUE_FIELDS = ("open", "high", "low", "close", "volume", "adj_close")
+LISTING_FIELDS = (
+    "name",
+    "segment",
+    "sector33_code",
+    "sector33",
+    "sector17_code",
+    "sector17",
+    "size_code",
+    "size_class",
+)
+# Two prices of one day agree when they differ by less than this share: the sites round adjusted
+# history to 0.1 yen, which is well inside it for any traded price.
+PRICE_TOLERANCE = 0.005
+
+
+class BarsRejectedError(ValueError):
+    """Bars that cannot be stored as they are; nothing of them was written."""
+
+
+class SplitCheckError(BarsRejectedError):
+    """Fetched days disagree with stored ones in a way that is not a split."""
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: "UpsertResult") -> "UpsertResult":
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass
+class ListingResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    delisted: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.delisted
+
+
+@dataclass
+class ScrapedBarsResult:
+    upsert: UpsertResult = field(default_factory=UpsertResult)
+    split: SplitAdjustment | None = None
+
+
+def market_summary_invalidate() -> None:
+    """Drop the cached summary once the writing transaction commits."""
+    transaction.on_commit(lambda: cache.delete(MARKET_SUMMARY_CACHE_KEY))
+
+
+# --- Stocks ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_listing_upsert(
+    *, rows: Sequence[ListingRow], delist_missing: bool = False
+) -> ListingResult:
+    """Create or update the listed issues from the exchange's list.
+
+    With `delist_missing`, stocks absent from the list are marked unlisted: pass it only with the
+    exchange's whole list, never with a part of it.
+    """
+    result = ListingResult()
+    existing = {stock.code: stock for stock in Stock.objects.filter(market=Stock.Market.TSE)}
+    to_create, to_update = [], []
+    for row in rows:
+        values = {name: getattr(row, name) for name in LISTING_FIELDS}
+        stock = existing.get(row.code)
+        if stock is None:
+            stock = Stock(market=Stock.Market.TSE, code=row.code, is_listed=True, **values)
+            stock.name_normalized = normalize_search_text(stock.name)
+            to_create.append(stock)
+            continue
+        if stock.is_listed and all(getattr(stock, name) == value for name, value in values.items()):
+            result.unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(stock, name, value)
+        stock.is_listed = True
+        stock.name_normalized = normalize_search_text(stock.name)
+        stock.updated_at = timezone.now()
+        to_update.append(stock)
+    Stock.objects.bulk_create(to_create, batch_size=500)
+    Stock.objects.bulk_update(
+        to_update,
+        [*LISTING_FIELDS, "name_normalized", "is_listed", "updated_at"],
+        batch_size=500,
+    )
+    result.created, result.updated = len(to_create), len(to_update)
+    if delist_missing:
+        listed_codes = {row.code for row in rows}
+        result.delisted = (
+            Stock.objects.filter(market=Stock.Market.TSE, is_listed=True)
+            .exclude(code__in=listed_codes)
+            .update(is_listed=False, updated_at=timezone.now())
+        )
+    if result.changed:
+        market_summary_invalidate()
+    return result
+
+
+def stocks_ensure(*, codes: Iterable[str]) -> dict[str, Stock]:
+    """The stocks of these codes; unknown ones are created unlisted, named by their code.
+
+    jp_daily holds issues that were delisted before the exchange's current list: they keep their
+    history, and a later listing import names them if they are in it.
+    """
+    codes = set(codes)
+    stocks = {s.code: s for s in Stock.objects.filter(market=Stock.Market.TSE, code__in=codes)}
+    missing = [
+        Stock(market=Stock.Market.TSE, code=code, name=code, name_normalized=code.casefold())
+        for code in sorted(codes - stocks.keys())
+    ]
+    for stock in missing:
+        stock.is_listed = False
+        stock.full_clean(exclude=["name_normalized"], validate_unique=False)
+    if missing:
+        Stock.objects.bulk_create(missing, ignore_conflicts=True)
+        stocks.update(
+            {
+                s.code: s
+                for s in Stock.objects.filter(
+                    market=Stock.Market.TSE, code__in=[m.code for m in missing]
+                )
+            }
+        )
+    return stocks
+
+
+# --- Daily bars -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def daily_bars_upsert(*, stock: Stock, bars: Sequence[Bar]) -> UpsertResult:
+    """Insert new days and update changed ones of one stock; say how many of each.
+
+    A bar without an adjusted close is stored with adj_close = close (no split since). Repeating
+    the same bars writes nothing and returns them all as unchanged.
+    """
+    if not bars:
+        return UpsertResult()
+    for bar in bars:
+        problem = bar_problem(bar)
+        if problem:
+            raise BarsRejectedError(f"{stock.code} {bar.date}: {problem}")
+    # One writer per stock at a time: the check-then-write below relies on it.
+    locked = Stock.objects.select_for_update().only("pk").get(pk=stock.pk)
+    first_date = min(bar.date for bar in bars)
+    last_date = max(bar.date for bar in bars)
+    stored = {
+        row[0]: row[1:]
+        for row in DailyBar.objects.filter(
+            stock=locked, date__gte=first_date, date__lte=last_date
+        ).values_list("date", *BAR_VALUE_FIELDS)
+    }
+    result = UpsertResult()
+    new_rows, changed_rows = [], []
+    for bar in bars:
+        values = (
+            bar.open,
+            bar.high,
+            bar.low,
+            bar.close,
+            bar.volume,
+            bar.close if bar.adj_close is None else bar.adj_close,
+        )
+        current = stored.get(bar.date)
+        if current is None:
+            new_rows.append((bar.date, *values))
+        elif current != values:
+            changed_rows.append((bar.date, *values))
+        else:
+            result.unchanged += 1
+    if new_rows:
+        _daily_bars_insert(stock_id=locked.pk, rows=new_rows)
+    if changed_rows:
+        DailyBar.objects.bulk_create(
+            [_daily_bar(locked.pk, row) for row in changed_rows],
+            update_conflicts=True,
+            unique_fields=["stock", "date"],
+            update_fields=list(BAR_VALUE_FIELDS),
+            batch_size=2000,
+        )
+    result.inserted, result.updated = len(new_rows), len(changed_rows)
+    if new_rows:
+        _stock_bar_dates_extend(stock=stock, first=first_date, last=last_date)
+    if result.changed:
+        market_summary_invalidate()
+    return result
+
+
+def _daily_bar(stock_id: int, row: tuple) -> DailyBar:
+    return DailyBar(stock_id=stock_id, **dict(zip(("date", *BAR_VALUE_FIELDS), row, strict=True)))
+
+
+def _daily_bars_insert(*, stock_id: int, rows: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        # COPY is several times faster than multi-row INSERT for the thousands of days a file
+        # holds; the rows are known to be new because the stock row is locked.
+        columns = ", ".join(("stock_id", "date", *BAR_VALUE_FIELDS))
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {DailyBar._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row((stock_id, *row))
+        return
+    DailyBar.objects.bulk_create([_daily_bar(stock_id, row) for row in rows], batch_size=2000)
+
+
+def _stock_bar_dates_extend(*, stock: Stock, first: datetime.date, last: datetime.date) -> None:
+    stock.refresh_from_db(fields=["first_bar_date", "last_bar_date"])
+    new_first = min(filter(None, (stock.first_bar_date, first)))
+    new_last = max(filter(None, (stock.last_bar_date, last)))
+    if (new_first, new_last) != (stock.first_bar_date, stock.last_bar_date):
+        stock.first_bar_date, stock.last_bar_date = new_first, new_last
+        stock.save(update_fields=["first_bar_date", "last_bar_date", "updated_at"])
+
+
+# --- Scraped bars and splits ----------------------------------------------------------------
+
+
+def split_ratio_detect(*, stored: Sequence[float], fetched: Sequence[float]) -> float:
+    """The one ratio stored/fetched that all overlapping days share: 1.0 when nothing happened.
+
+    `stored` are the stored adjusted closes, `fetched` the closes the site shows for the same
+    days. Raises SplitCheckError when the days disagree by no single ratio (a corrected price, a
+    parser reading the wrong column): that must be looked at by a person, not written.
+    """
+    if not stored or len(stored) != len(fetched):
+        raise ValueError("need the same, non-empty number of stored and fetched closes")
+    ratios = [s / f for s, f in zip(stored, fetched, strict=True)]
+    ratio = statistics.median(ratios)
+    worst = max(abs(r / ratio - 1) for r in ratios)
+    if worst > PRICE_TOLERANCE:
+        raise SplitCheckError(
+            "the re-fetched days disagree with the stored ones, and not by one constant ratio "
+            f"(ratios from {min(ratios):.4g} to {max(ratios):.4g}): nothing was written"
+        )
+    if abs(ratio - 1) <= PRICE_TOLERANCE:
+        return 1.0
+    # Splits are small fractions (2, 3, 3/2, 1000, 1/10 for a consolidation): snap to one.
+    nice = Fraction(ratio).limit_denominator(20)
+    return float(nice) if abs(float(nice) / ratio - 1) <= PRICE_TOLERANCE else ratio
+
+
+@transaction.atomic
+def scraped_bars_save(
+    *, stock: Stock, bars: Sequence[Bar], source: str, scrape_run: ScrapeRun | None = None
+) -> ScrapedBarsResult:
+    """Store what a site shows, when the site shows its history adjusted for splits.
+
+    The days that overlap the stored ones are compared, never written over: agreement means no
+    split; one constant ratio means a split since the last stored day, so the stored adjusted
+    closes are divided by it (raw prices stay as traded) and a SplitAdjustment records it; any
+    other disagreement rejects the whole batch. Days after the last stored one are taken as traded;
+    when several new days arrive together with a split, the split is taken to fall on the first
+    of them (the daily schedule fetches one new day at a time).
+    """
+    result = ScrapedBarsResult()
+    if not bars:
+        return result
+    locked = Stock.objects.select_for_update().get(pk=stock.pk)
+    stored = dict(
+        DailyBar.objects.filter(
+            stock=locked,
+            date__gte=min(bar.date for bar in bars),
+            date__lte=max(b.date for b in bars),
+        ).values_list("date", "adj_close")
+    )
+    overlap = [bar for bar in bars if bar.date in stored]
+    last_stored = locked.last_bar_date
+    if last_stored is not None and not overlap:
+        raise SplitCheckError(
+            f"no fetched day overlaps the stored history (last stored {last_stored}): "
+            "cannot check for a split, nothing was written"
+        )
+    ratio = 1.0
+    if overlap:
+        ratio = split_ratio_detect(
+            stored=[stored[bar.date] for bar in overlap], fetched=[bar.close for bar in overlap]
+        )
+    if ratio != 1.0:
+        adjusted = DailyBar.objects.filter(stock=locked, date__lte=last_stored).update(
+            adj_close=F("adj_close") / ratio
+        )
+        result.split = SplitAdjustment.objects.create(
+            stock=locked,
+            source=source,
+            ratio=ratio,
+            effective_after=last_stored,
+            bars_adjusted=adjusted,
+            scrape_run=scrape_run,
+        )
+        logger.info("split 1:%g of %s after %s: %d bars", ratio, stock.code, last_stored, adjusted)
+        market_summary_invalidate()
+    new_bars = []
+    for bar in bars:
+        if bar.date in stored:
+            continue
+        if last_stored is not None and bar.date < last_stored:
+            # A gap in the stored history, shown adjusted: store it as it traded.
+            new_bars.append(
+                Bar(
+                    date=bar.date,
+                    open=bar.open * ratio,
+                    high=bar.high * ratio,
+                    low=bar.low * ratio,
+                    close=bar.close * ratio,
+                    volume=round(bar.volume / ratio),
+                    adj_close=bar.close,
+                )
+            )
+        else:
+            new_bars.append(bar)
+    result.upsert = daily_bars_upsert(stock=locked, bars=new_bars)
+    result.upsert.unchanged += len(overlap)
+    return result
+
+
+# --- Price files ----------------------------------------------------------------------------
+
+
+@dataclass
+class PriceImportReport:
+    files: int = 0
+    totals: UpsertResult = field(default_factory=UpsertResult)
+    failures: list[str] = field(default_factory=list)
+
+
+def price_file_import(*, path: Path) -> UpsertResult:
+    """Import one price file in one transaction: all of it, or (FileFormatError) none of it."""
+    bars_by_code = read_price_file(path)
+    result = UpsertResult()
+    try:
+        with transaction.atomic():
+            stocks = stocks_ensure(codes=bars_by_code)
+            for code, bars in bars_by_code.items():
+                result = result + daily_bars_upsert(stock=stocks[code], bars=bars)
+    except BarsRejectedError as exc:
+        raise FileFormatError(path, 0, str(exc)) from exc
+    return result
+
+
+def price_files_import(
+    *,
+    paths: Sequence[Path],
+    on_file: Callable[[int, int, Path, UpsertResult | None, str | None], None] | None = None,
+) -> PriceImportReport:
+    """Import every file named or inside a folder named; a failed file does not stop the others."""
+    files = list(price_files(paths))
+    report = PriceImportReport(files=len(files))
+    for index, path in enumerate(files, start=1):
+        result, error = None, None
+        try:
+            result = price_file_import(path=path)
+            report.totals = report.totals + result
+        except FileFormatError as exc:
+            error = str(exc)
+            report.failures.append(error)
+        if on_file is not None:
+            on_file(index, len(files), path, result, error)
+    return report
