@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
+from billing import gateway as billing_gateway
+from billing import selectors as billing_selectors
 from billing.entitlements import entitlements_for
 
 
@@ -16,6 +18,9 @@ def account(request):
         {
             "entitlements": entitlements_for(user=request.user),
             "api_token": selectors.api_token_get(user=request.user),
+            "subscription": billing_selectors.subscription_latest(user=request.user),
+            "payments_configured": billing_gateway.payments_configured(),
+            "has_billing_customer": billing_selectors.billing_customer_exists(user=request.user),
         },
     )
 

@@ -1,17 +1,28 @@
 """What a user may do now. Every page, API view and service asks this module, never a model.
 
-This first version knows only the Free plan of DESIGN.md; the billing issue adds plans,
-subscriptions and complimentary grants behind the same two functions.
+A user's plan is the highest-ranked of:
+- the Free plan (everyone, signed in or not);
+- a complimentary plan that staff granted, between its start and end;
+- a Stripe subscription that is `trialing` or `active`, or `past_due` for at most
+  PAST_DUE_GRACE after we first saw it past due. `canceled`, `unpaid`, `incomplete`,
+  `incomplete_expired` and `paused` give nothing.
+
+Searches a day are counted in the cache (Redis in production) with an atomic INCR, under a key
+per user and Tokyo calendar day, so two concurrent requests cannot both take the last search.
 """
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stocksite.api import DomainError
+
+PAST_DUE_GRACE = timedelta(days=7)
+PAID_STATUSES = ("trialing", "active")
 
 
 class SearchQuotaExceeded(DomainError):
@@ -31,12 +42,33 @@ class Entitlements:
     api_access: bool
     csv_export: bool
     searches_today: int
+    plan_slug: str = "free"
+    api_requests_per_minute: int = 30
+    # Where the plan comes from: "free", "subscription" or "complimentary".
+    source: str = "free"
+    # The Stripe status of the subscription in effect, or "" when there is none.
+    status: str = ""
+    # When the paid plan renews (or ends, if cancel_at_period_end or complimentary).
+    period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    # Set while a past_due subscription still gives access.
+    grace_until: datetime | None = field(default=None)
 
     @property
     def searches_left(self) -> int:
         return max(0, self.searches_per_day - self.searches_today)
 
+    def history_start(self, *, today: date) -> date | None:
+        """The first date a search may cover, or None for all of the history."""
+        if self.history_years is None:
+            return None
+        try:
+            return today.replace(year=today.year - self.history_years)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - self.history_years, day=28)
 
+
+# The DESIGN.md Free plan; used as is when the database has no Free plan row.
 FREE = {
     "plan_name": "Free",
     "is_paid": False,
@@ -53,20 +85,116 @@ def _usage_key(user_id: int, day: date) -> str:
     return f"usage:searches:{user_id}:{day.isoformat()}"
 
 
+def _plan_limits(plan, *, is_paid: bool) -> dict:
+    return {
+        "plan_name": plan.name,
+        "plan_slug": plan.slug,
+        "is_paid": is_paid,
+        "searches_per_day": plan.searches_per_day,
+        "max_matches": plan.max_matches,
+        "history_years": plan.history_years,
+        "all_horizons": plan.all_horizons,
+        "api_access": plan.api_access,
+        "csv_export": plan.csv_export,
+        "api_requests_per_minute": plan.api_requests_per_minute,
+    }
+
+
+def _free_limits() -> dict:
+    from billing.models import Plan
+
+    plan = Plan.objects.filter(slug=Plan.FREE_SLUG).first()
+    return _plan_limits(plan, is_paid=False) if plan else dict(FREE)
+
+
+def _subscription_grants(subscription, *, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether a subscription gives its plan now, and until when a past_due grace lasts."""
+    if subscription.status in PAID_STATUSES:
+        return True, None
+    if subscription.status == "past_due":
+        since = subscription.past_due_since or now
+        grace_until = since + PAST_DUE_GRACE
+        return now < grace_until, grace_until
+    return False, None
+
+
+def _paid_limits(user, *, now: datetime) -> dict | None:
+    from billing.models import ComplimentaryGrant, Subscription
+
+    candidates = []
+    subscriptions = Subscription.objects.filter(
+        user=user,
+        plan__isnull=False,
+        status__in=[*PAID_STATUSES, "past_due"],
+    ).select_related("plan")
+    for subscription in subscriptions:
+        grants, grace_until = _subscription_grants(subscription, now=now)
+        if grants:
+            candidates.append(
+                (
+                    subscription.plan.rank,
+                    1,
+                    {
+                        **_plan_limits(subscription.plan, is_paid=not subscription.plan.is_free),
+                        "source": "subscription",
+                        "status": subscription.status,
+                        "period_end": subscription.current_period_end,
+                        "cancel_at_period_end": subscription.cancel_at_period_end,
+                        "grace_until": grace_until,
+                    },
+                )
+            )
+    grants = ComplimentaryGrant.objects.filter(
+        Q(user=user), Q(starts_at__lte=now), Q(ends_at__gt=now)
+    ).select_related("plan")
+    for grant in grants:
+        candidates.append(
+            (
+                grant.plan.rank,
+                0,
+                {
+                    **_plan_limits(grant.plan, is_paid=not grant.plan.is_free),
+                    "source": "complimentary",
+                    "period_end": grant.ends_at,
+                    "cancel_at_period_end": True,
+                },
+            )
+        )
+    if not candidates:
+        return None
+    # Highest rank wins; on a tie a paying subscription is shown rather than a grant.
+    return max(candidates, key=lambda candidate: candidate[:2])[2]
+
+
 def entitlements_for(*, user) -> Entitlements:
-    searches_today = 0
-    if user.is_authenticated:
-        searches_today = cache.get(_usage_key(user.pk, timezone.localdate()), 0)
-    return Entitlements(**FREE, searches_today=searches_today)
+    if not user.is_authenticated:
+        return Entitlements(**_free_limits(), searches_today=0)
+    now = timezone.now()
+    limits = _paid_limits(user, now=now) or _free_limits()
+    searches_today = cache.get(_usage_key(user.pk, timezone.localdate(now)), 0)
+    return Entitlements(**limits, searches_today=searches_today)
 
 
 def search_quota_consume(*, user) -> Entitlements:
-    """Take one search from today's allowance, atomically, or raise SearchQuotaExceeded."""
+    """Take one search from today's allowance, atomically, or raise SearchQuotaExceeded.
+
+    INCR is atomic in Redis, so of two requests racing for the last search exactly one sees a
+    count within the limit; the loser gives its increment back.
+    """
     limits = entitlements_for(user=user)
     key = _usage_key(user.pk, timezone.localdate())
-    cache.add(key, 0, timeout=60 * 60 * 26)
-    used = cache.incr(key)
+    used = _increment(key)
     if used > limits.searches_per_day:
         cache.decr(key)
         raise SearchQuotaExceeded()
-    return Entitlements(**{**limits.__dict__, "searches_today": used})
+    return Entitlements(**{**asdict(limits), "searches_today": used})
+
+
+def _increment(key: str) -> int:
+    # A day's key lives past midnight in every time zone, then expires on its own.
+    cache.add(key, 0, timeout=60 * 60 * 26)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.add(key, 0, timeout=60 * 60 * 26)
+        return cache.incr(key)

@@ -1,0 +1,198 @@
+"""The only module that talks to Stripe.
+
+Every call builds a client from settings (STRIPE_SECRET_KEY, and STRIPE_API_BASE to point the SDK
+at a local Stripe-compatible server), so tests and `override_settings` need no global state.
+Functions return plain dicts in Stripe's shapes; callers never see SDK objects.
+"""
+
+import json
+from dataclasses import dataclass
+
+import stripe
+from django.conf import settings
+
+StripeError = stripe.StripeError
+SignatureVerificationError = stripe.SignatureVerificationError
+
+# Stripe rejects webhook timestamps older than this many seconds (Stripe's own default).
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+class PaymentsNotConfigured(Exception):
+    """No STRIPE_SECRET_KEY: the site runs without payments."""
+
+
+def payments_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def _client() -> stripe.StripeClient:
+    if not payments_configured():
+        raise PaymentsNotConfigured
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY, base_addresses=base_addresses, max_network_retries=2
+    )
+
+
+def _plain(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def webhook_event_construct(*, payload: bytes, signature: str | None) -> dict:
+    """Verify Stripe's signature on the raw body and return the event exactly as sent.
+
+    Raises SignatureVerificationError (bad, missing or stale signature, or no secret configured)
+    or ValueError (a body that is not a JSON event).
+    """
+    stripe.Webhook.construct_event(
+        payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
+    )
+    event = json.loads(payload)
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise ValueError("not a Stripe event")
+    return event
+
+
+def customer_create(*, email: str, user_id: int) -> dict:
+    return _plain(
+        _client().v1.customers.create(
+            params={"email": email, "metadata": {"user_id": str(user_id)}},
+            options={"idempotency_key": f"stocksite-customer-user-{user_id}"},
+        )
+    )
+
+
+def checkout_session_create(
+    *, customer_id: str, price_id: str, user_id: int, success_url: str, cancel_url: str
+) -> dict:
+    return _plain(
+        _client().v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": customer_id,
+                "line_items": [{"price": price_id, "quantity": 1}],
+                "client_reference_id": str(user_id),
+                "metadata": {"user_id": str(user_id)},
+                "subscription_data": {"metadata": {"user_id": str(user_id)}},
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+            }
+        )
+    )
+
+
+def portal_session_create(*, customer_id: str, return_url: str) -> dict:
+    return _plain(
+        _client().v1.billing_portal.sessions.create(
+            params={"customer": customer_id, "return_url": return_url}
+        )
+    )
+
+
+def subscription_retrieve(*, subscription_id: str) -> dict:
+    return _plain(_client().v1.subscriptions.retrieve(subscription_id))
+
+
+# --- Catalogue, for manage.py stripe_setup ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueResult:
+    product_id: str
+    price_ids: dict[str, str]  # interval ("month" / "year") -> price or plan id
+    created: list[str]
+    legacy_plans: bool
+
+
+def _product_find_or_create(client, *, slug: str, name: str, created: list[str]) -> str:
+    for product in client.v1.products.list(params={"limit": 100}).auto_paging_iter():
+        if (product.get("metadata") or {}).get("stocksite_plan") == slug:
+            return product["id"]
+    product = client.v1.products.create(
+        params={"name": f"stocksite {name}", "metadata": {"stocksite_plan": slug}}
+    )
+    created.append(product["id"])
+    return product["id"]
+
+
+def prices_supported() -> bool:
+    """Whether the Stripe server has the Prices API (real Stripe does; localstripe does not)."""
+    try:
+        _client().v1.prices.list(params={"limit": 1})
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return False
+        raise
+    return True
+
+
+def catalogue_ensure(*, slug: str, name: str, amounts: dict[str, int]) -> CatalogueResult:
+    """Find or create the product and one recurring yen price per interval, idempotently.
+
+    Prices are found by lookup key `stocksite-<slug>-<interval>ly`; an amount that changed gets
+    a new price that takes the lookup key over (Stripe prices are immutable). A server without
+    the Prices API (localstripe) gets legacy Plans with those ids instead, which Stripe accepts
+    wherever a price id is expected.
+    """
+    client = _client()
+    created: list[str] = []
+    product_id = _product_find_or_create(client, slug=slug, name=name, created=created)
+    legacy = not prices_supported()
+    price_ids = {}
+    for interval, amount in amounts.items():
+        key = f"stocksite-{slug}-{interval}ly"
+        if legacy:
+            price_ids[interval] = _legacy_plan_ensure(
+                client,
+                key=key,
+                product_id=product_id,
+                interval=interval,
+                amount=amount,
+                created=created,
+            )
+            continue
+        found = client.v1.prices.list(params={"lookup_keys": [key], "active": True}).data
+        if found and found[0]["unit_amount"] == amount and found[0]["currency"] == "jpy":
+            price_ids[interval] = found[0]["id"]
+            continue
+        price = client.v1.prices.create(
+            params={
+                "product": product_id,
+                "currency": "jpy",
+                "unit_amount": amount,
+                "recurring": {"interval": interval},
+                "lookup_key": key,
+                "transfer_lookup_key": True,
+                "metadata": {"stocksite_plan": slug},
+            }
+        )
+        created.append(price["id"])
+        price_ids[interval] = price["id"]
+    return CatalogueResult(
+        product_id=product_id, price_ids=price_ids, created=created, legacy_plans=legacy
+    )
+
+
+def _legacy_plan_ensure(client, *, key, product_id, interval, amount, created) -> str:
+    try:
+        plan = client.v1.plans.retrieve(key)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise
+    else:
+        if plan["amount"] == amount:
+            return plan["id"]
+        # A plan's amount cannot change: replace it under the same id.
+        client.v1.plans.delete(key)
+    client.v1.plans.create(
+        params={
+            "id": key,
+            "product": product_id,
+            "currency": "jpy",
+            "amount": amount,
+            "interval": interval,
+        }
+    )
+    created.append(key)
+    return key

@@ -1,0 +1,194 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """What a plan unlocks and what it costs. Staff edit the numbers in admin."""
+
+    FREE_SLUG = "free"
+
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(_("slug"), unique=True)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"),
+        default=0,
+        help_text=_("When a user holds several plans at once, the highest rank applies."),
+    )
+    is_public = models.BooleanField(_("shown on the pricing page"), default=True)
+    price_monthly = models.PositiveIntegerField(
+        _("monthly price (yen)"), default=0, help_text=_("0 for a free plan.")
+    )
+    price_yearly = models.PositiveIntegerField(_("yearly price (yen)"), default=0)
+    stripe_product_id = models.CharField(_("Stripe product id"), max_length=255, blank=True)
+    stripe_price_monthly = models.CharField(
+        _("Stripe monthly price id"),
+        max_length=255,
+        blank=True,
+        help_text=_("A price id (price_…) or a legacy plan id; set by manage.py stripe_setup."),
+    )
+    stripe_price_yearly = models.CharField(_("Stripe yearly price id"), max_length=255, blank=True)
+    searches_per_day = models.PositiveIntegerField(_("searches a day"))
+    max_matches = models.PositiveIntegerField(_("matches shown"))
+    history_years = models.PositiveSmallIntegerField(
+        _("history searched (years)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: all of the history."),
+    )
+    all_horizons = models.BooleanField(
+        _("outcomes for all horizons"),
+        default=False,
+        help_text=_("Off: outcome statistics and scenario groups for the first horizon only."),
+    )
+    api_access = models.BooleanField(_("API token"), default=False)
+    csv_export = models.BooleanField(_("CSV export"), default=False)
+    api_requests_per_minute = models.PositiveIntegerField(_("API requests a minute"), default=30)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["rank", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_monthly == 0 and self.price_yearly == 0
+
+
+class BillingCustomer(models.Model):
+    """The one Stripe customer of a user, created the first time they go to checkout."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_customer"
+    )
+    stripe_customer_id = models.CharField(_("Stripe customer id"), max_length=255, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("billing customer")
+        verbose_name_plural = _("billing customers")
+
+    def __str__(self) -> str:
+        return self.stripe_customer_id
+
+
+class SubscriptionStatus(models.TextChoices):
+    INCOMPLETE = "incomplete", _("incomplete")
+    INCOMPLETE_EXPIRED = "incomplete_expired", _("incomplete, expired")
+    TRIALING = "trialing", _("trialing")
+    ACTIVE = "active", _("active")
+    PAST_DUE = "past_due", _("past due")
+    CANCELED = "canceled", _("canceled")
+    UNPAID = "unpaid", _("unpaid")
+    PAUSED = "paused", _("paused")
+
+
+class Subscription(models.Model):
+    """Our copy of a Stripe subscription, always written from a fresh read of Stripe's API."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty when Stripe's price matches none of our plans."),
+    )
+    stripe_subscription_id = models.CharField(
+        _("Stripe subscription id"), max_length=255, unique=True
+    )
+    stripe_customer_id = models.CharField(_("Stripe customer id"), max_length=255)
+    stripe_price_id = models.CharField(_("Stripe price id"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=32, choices=SubscriptionStatus.choices)
+    current_period_end = models.DateTimeField(_("current period ends"), null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    past_due_since = models.DateTimeField(
+        _("past due since"),
+        null=True,
+        blank=True,
+        help_text=_("When we first saw it past due; the grace period counts from here."),
+    )
+    synced_at = models.DateTimeField(_("last read from Stripe"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-synced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_subscription_id} ({self.status})"
+
+
+class ComplimentaryGrant(models.Model):
+    """A plan that staff give a user for free until a date, without Stripe."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="complimentary_grants"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("complimentary plan")
+        verbose_name_plural = _("complimentary plans")
+        ordering = ["-ends_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="billing_grant_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} for {self.user} until {self.ends_at:%Y-%m-%d}"
+
+
+class StripeEventState(models.TextChoices):
+    RECEIVED = "received", _("received")
+    PROCESSED = "processed", _("processed")
+    IGNORED = "ignored", _("ignored")
+    FAILED = "failed", _("failed")
+
+
+class StripeEvent(models.Model):
+    """Append-only log of the webhook events Stripe sent, one row per Stripe event id."""
+
+    stripe_id = models.CharField(_("Stripe event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=100, db_index=True)
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=StripeEventState.choices,
+        default=StripeEventState.RECEIVED,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.type}"

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from billing import views
+
+billing_patterns = [
+    path("checkout/", views.checkout, name="checkout"),
+    path("success/", views.checkout_success, name="success"),
+    path("portal/", views.portal, name="portal"),
+    path("webhook/", views.webhook, name="webhook"),
+]
+
+urlpatterns = [
+    path("pricing/", views.pricing, name="pricing"),
+    path("billing/", include((billing_patterns, "billing"))),
+]

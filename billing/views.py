@@ -1,0 +1,94 @@
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from billing import gateway, selectors, services
+from billing.entitlements import PAST_DUE_GRACE, entitlements_for
+from billing.models import Plan, StripeEventState
+from stocksite.api import error_body
+
+logger = logging.getLogger(__name__)
+
+
+def pricing(request):
+    return render(
+        request,
+        "billing/pricing.html",
+        {
+            "plans": selectors.plans_for_pricing(),
+            "payments_configured": gateway.payments_configured(),
+            "entitlements": entitlements_for(user=request.user),
+            "grace_days": PAST_DUE_GRACE.days,
+        },
+    )
+
+
+@login_required
+@require_POST
+def checkout(request):
+    plan = get_object_or_404(Plan, slug=request.POST.get("plan", ""), is_public=True)
+    try:
+        url = services.checkout_session_start(
+            user=request.user, plan=plan, interval=request.POST.get("interval", "")
+        )
+    except services.BillingError as exc:
+        messages.error(request, exc.detail)
+        return redirect("pricing")
+    except gateway.StripeError:
+        logger.exception("Stripe refused a checkout session")
+        messages.error(request, services.BillingError.default_detail)
+        return redirect("pricing")
+    return redirect(url)
+
+
+@login_required
+def checkout_success(request):
+    # Thanks only: access follows Stripe's webhook, never this page or its query string.
+    return render(
+        request, "billing/success.html", {"entitlements": entitlements_for(user=request.user)}
+    )
+
+
+@login_required
+@require_POST
+def portal(request):
+    try:
+        url = services.portal_session_start(user=request.user)
+    except services.BillingError as exc:
+        messages.error(request, exc.detail)
+        return redirect("account")
+    except gateway.StripeError:
+        logger.exception("Stripe refused a portal session")
+        messages.error(request, services.BillingError.default_detail)
+        return redirect("account")
+    return redirect(url)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    try:
+        event = gateway.webhook_event_construct(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+    except (ValueError, gateway.SignatureVerificationError) as exc:
+        logger.info("Stripe webhook refused: %s", exc)
+        return JsonResponse(
+            error_body(
+                code="bad_signature", message="The Stripe signature is missing, wrong or too old."
+            ),
+            status=400,
+        )
+    stored, created = services.stripe_event_record(event=event)
+    if not created and stored.state != StripeEventState.FAILED:
+        return JsonResponse({"received": True, "duplicate": True})
+    stored = services.stripe_event_process(stripe_event=stored)
+    if stored.state == StripeEventState.FAILED:
+        # Stripe retries on 5xx; the redelivery finds the failed row and processes it again.
+        return HttpResponse(status=500)
+    return JsonResponse({"received": True, "state": stored.state})

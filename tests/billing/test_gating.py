@@ -1,0 +1,114 @@
+import pytest
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.views import APIView
+
+from billing.permissions import HasApiAccess, HasCsvExport, feature_required
+from billing.throttling import PlanRateThrottle
+
+
+class CsvExportApi(APIView):
+    permission_classes = [HasCsvExport]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class ApiOnlyApi(CsvExportApi):
+    permission_classes = [HasApiAccess]
+
+
+class ThrottledApi(CsvExportApi):
+    permission_classes: list = []
+    throttle_classes = [PlanRateThrottle]
+
+
+@login_required
+@feature_required("csv_export")
+def csv_page(request):
+    return HttpResponse("a,b\n")
+
+
+def _get(view, user):
+    request = APIRequestFactory().get("/api/v1/anything/")
+    force_authenticate(request, user=user)
+    return view.as_view()(request)
+
+
+@pytest.mark.parametrize("view", [CsvExportApi, ApiOnlyApi])
+def test_free_user_asking_the_api_for_a_pro_feature_gets_402_pointing_to_pricing(user, view):
+    response = _get(view, user)
+
+    assert response.status_code == 402
+    assert response.data["error"]["code"] == "payment_required"
+    assert "/pricing/" in response.data["error"]["message"]
+
+
+@pytest.mark.parametrize("view", [CsvExportApi, ApiOnlyApi])
+def test_pro_user_gets_the_pro_feature_from_the_api(user, make_subscription, view):
+    make_subscription(user, status="active")
+
+    assert _get(view, user).status_code == 200
+
+
+def test_free_user_asking_a_page_for_a_pro_feature_gets_402_with_a_link_to_pricing(user, rf):
+    request = rf.get("/export.csv")
+    request.user = user
+
+    response = csv_page(request)
+
+    assert response.status_code == 402
+    assert b'href="/pricing/"' in response.content
+
+
+def test_pro_user_gets_the_pro_page(user, make_subscription, rf):
+    make_subscription(user, status="active")
+    request = rf.get("/export.csv")
+    request.user = user
+
+    assert csv_page(request).status_code == 200
+
+
+def test_free_user_cannot_get_an_api_token(client, user):
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"email": user.email, "password": "s3cret-Pass!"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 402
+    assert "/pricing/" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("plan_rate", "allowed"), [(2, 2), (5, 5)])
+def test_api_throttle_rate_follows_the_plan(user, free_plan, plan_rate, allowed):
+    free_plan.api_requests_per_minute = plan_rate
+    free_plan.save()
+
+    statuses = [_get(ThrottledApi, user).status_code for _ in range(plan_rate + 1)]
+
+    assert statuses == [200] * allowed + [429]
+
+
+def test_api_throttle_is_counted_in_redis(redis_url, user, free_plan):
+    from django.core.cache import cache
+
+    free_plan.api_requests_per_minute = 1
+    free_plan.save()
+
+    _get(ThrottledApi, user)
+
+    assert any("throttle:plan:user:" in key.decode() for key in cache._cache.get_client().keys("*"))
+    assert _get(ThrottledApi, user).status_code == 429
+
+
+def test_throttled_answer_uses_the_error_format(user, free_plan):
+    free_plan.api_requests_per_minute = 0
+    free_plan.save()
+
+    response = _get(ThrottledApi, user)
+
+    assert response.status_code == 429
+    assert response.data["error"]["code"] == "throttled"
