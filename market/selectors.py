@@ -1,7 +1,8 @@
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from market.models import DailyBar, Stock
+from market.text import normalize_search_text
 
 MARKET_SUMMARY_CACHE_KEY = "market:summary"
 
@@ -17,3 +18,58 @@ def market_summary() -> dict:
         }
         cache.set(MARKET_SUMMARY_CACHE_KEY, summary, timeout=300)
     return summary
+
+
+def stock_list(*, query: str = "", segment: str = "", sector: str = "") -> QuerySet[Stock]:
+    """Listed stocks matching a code prefix or a name fragment (full-width input folded)."""
+    stocks = Stock.objects.filter(is_listed=True)
+    text = normalize_search_text(query)
+    if text:
+        stocks = stocks.filter(
+            Q(code__istartswith=text.upper().replace(" ", "")) | Q(name_normalized__contains=text)
+        )
+    if segment:
+        stocks = stocks.filter(segment=segment)
+    if sector:
+        stocks = stocks.filter(sector33_code=sector)
+    last_close = DailyBar.objects.filter(stock=OuterRef("pk"), date=OuterRef("last_bar_date"))
+    return stocks.annotate(last_close=Subquery(last_close.values("close")[:1])).order_by("code")
+
+
+def stock_filter_choices() -> tuple[list[str], list[tuple[str, str]]]:
+    """The segments and 33-sectors present in the market, for the directory's filters."""
+    segments = list(
+        Stock.objects.exclude(segment="")
+        .values_list("segment", flat=True)
+        .distinct()
+        .order_by("segment")
+    )
+    sectors = list(
+        Stock.objects.exclude(sector33_code="")
+        .values_list("sector33_code", "sector33")
+        .distinct()
+        .order_by("sector33_code")
+    )
+    return segments, sectors
+
+
+def stock_chart_bars(*, stock: Stock) -> list[list]:
+    """Every bar of a stock, oldest first, as [date, open, high, low, close, volume] with open,
+    high, low and close split-adjusted (traded price × adj_close / close), for the chart."""
+    rows = DailyBar.objects.filter(stock=stock).order_by("date")
+    bars = []
+    for day, open_, high, low, close, volume, adj_close in rows.values_list(
+        "date", "open", "high", "low", "close", "volume", "adj_close"
+    ):
+        factor = adj_close / close if close else 1.0
+        bars.append(
+            [
+                day.isoformat(),
+                round(open_ * factor, 4),
+                round(high * factor, 4),
+                round(low * factor, 4),
+                round(adj_close, 4),
+                volume,
+            ]
+        )
+    return bars

@@ -30,6 +30,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("", include("billing.urls")),
+    path("stocks/", include("market.urls")),
+    path("search/", include("similarity.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -1,0 +1,60 @@
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from market import selectors
+from market.forms import StockFilterForm
+from market.models import Stock
+from market.text import normalize_search_text
+
+STOCKS_PER_PAGE = 50
+PRESET_DAYS = (20, 60, 120, 250)
+
+
+@require_GET
+def stock_list(request):
+    segments, sectors = selectors.stock_filter_choices()
+    form = StockFilterForm(request.GET, segments=segments, sectors=sectors)
+    # An unknown segment or sector in a shared link shows the whole list rather than an error.
+    filters = form.cleaned_data if form.is_valid() else {}
+    stocks = selectors.stock_list(
+        query=filters.get("q", ""),
+        segment=filters.get("segment", ""),
+        sector=filters.get("sector", ""),
+    )
+    page = Paginator(stocks, STOCKS_PER_PAGE).get_page(request.GET.get("page"))
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return render(
+        request,
+        "market/stock_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query_string": query_without_page.urlencode(),
+            "filtered": any(filters.values()),
+        },
+    )
+
+
+@require_GET
+def stock_detail(request, code: str):
+    stock = get_object_or_404(
+        Stock, market=Stock.Market.TSE, code=normalize_search_text(code).upper()
+    )
+    bars = selectors.stock_chart_bars(stock=stock)
+    day_change = None
+    if len(bars) > 1 and bars[-2][4]:
+        day_change = (bars[-1][4] / bars[-2][4] - 1) * 100
+    return render(
+        request,
+        "market/stock_detail.html",
+        {
+            "stock": stock,
+            "chart": {"code": stock.code, "bars": bars},
+            "bar_count": len(bars),
+            "last_bar": bars[-1] if bars else None,
+            "day_change": day_change,
+            "presets": [days for days in PRESET_DAYS if days <= len(bars)],
+        },
+    )

@@ -1,0 +1,46 @@
+from django import template
+
+from similarity import selectors
+
+register = template.Library()
+
+ACCOUNT_HISTORY_LENGTH = 10
+
+
+@register.simple_tag
+def recent_searches(user, limit: int = ACCOUNT_HISTORY_LENGTH):
+    """The user's newest searches, for the account page's history section."""
+    if not user.is_authenticated:
+        return []
+    return list(selectors.saved_search_list(user=user)[:limit])
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    """A fraction as a signed percentage (0.031 -> +3.1%); em dash for a missing value."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:+.{int(digits)}f}%"
+
+
+@register.filter
+def share(value) -> str:
+    """A 0..1 share as a whole percentage (0.58 -> 58%)."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.0f}%"
+
+
+@register.filter
+def sign_class(value) -> str:
+    if value is None or value == "":
+        return ""
+    return "up" if float(value) > 0 else "down" if float(value) < 0 else ""
+
+
+@register.filter
+def width_percent(value) -> str:
+    """A 0..1 value as a CSS width, clamped."""
+    if value is None:
+        return "0%"
+    return f"{max(0.0, min(1.0, float(value))) * 100:.0f}%"

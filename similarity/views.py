@@ -1,0 +1,181 @@
+import csv
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.entitlements import entitlements_for
+from market.selectors import stock_filter_choices
+from similarity import charts, selectors, services
+from similarity.forms import SERVICE_FIELD_TO_FORM_FIELD, SearchForm
+from stocksite.api import DomainError, NotFoundError
+
+PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
+HISTORY_PER_PAGE = 25
+
+
+def _search_form(data=None, initial=None) -> SearchForm:
+    segments, sectors = stock_filter_choices()
+    return SearchForm(data, initial=initial, segments=segments, sectors=sectors)
+
+
+def _render_search(request, form: SearchForm, status: int = 200):
+    user = request.user
+    context = {
+        "form": form,
+        "entitlements": entitlements_for(user=user),
+        "recent": selectors.saved_search_list(user=user)[:5] if user.is_authenticated else [],
+    }
+    return render(request, "similarity/search.html", context, status=status)
+
+
+def _add_service_errors(form: SearchForm, error: DomainError) -> None:
+    """Put the service's per-field messages on the form's fields, the rest above the form."""
+    detail = error.detail
+    fields = detail if isinstance(detail, dict) else getattr(error, "fields", None)
+    if not isinstance(fields, dict):
+        form.add_error(None, str(detail))
+        return
+    for key, messages_ in fields.items():
+        target = SERVICE_FIELD_TO_FORM_FIELD.get(key)
+        for message in messages_ if isinstance(messages_, list) else [messages_]:
+            form.add_error(target, str(message))
+
+
+@require_http_methods(["GET", "POST"])
+def search(request):
+    if request.method == "GET":
+        initial = {name: request.GET[name] for name in PREFILL_FIELDS if request.GET.get(name)}
+        if "code" in initial and "source" not in initial:
+            initial["source"] = "stock"
+        return _render_search(request, _search_form(initial=initial))
+
+    if not request.user.is_authenticated:
+        messages.info(request, _("Sign in or create a free account to run a search."))
+        return redirect_to_login(request.get_full_path())
+    form = _search_form(request.POST)
+    if not form.is_valid():
+        return _render_search(request, form, status=400)
+    try:
+        saved = services.search_run(user=request.user, spec=form.spec(), options=form.options())
+    except DomainError as error:
+        if isinstance(error, NotFoundError):
+            form.add_error("code", str(error.detail))
+        else:
+            _add_service_errors(form, error)
+        return _render_search(request, form, status=error.status_code)
+    return redirect("search_result", search_id=saved.pk)
+
+
+def _own_search(request, search_id: uuid.UUID):
+    try:
+        return selectors.saved_search_get(user=request.user, search_id=search_id)
+    except NotFoundError:
+        raise Http404(_("No saved search with this id.")) from None
+
+
+def _match_rows(result: dict) -> list[dict]:
+    pattern = result.get("pattern", {}).get("normalized") or []
+    rows = []
+    for match in result.get("matches", []):
+        returns = match.get("returns") or {}
+        rows.append(
+            {
+                **match,
+                "mini": charts.mini_chart(
+                    pattern=pattern,
+                    window=match.get("window") or [],
+                    after=match.get("after") or [],
+                ),
+                "horizon_returns": [
+                    {"horizon": h, "value": returns.get(str(h))} for h in result.get("horizons", [])
+                ],
+            }
+        )
+    return rows
+
+
+@login_required
+@require_GET
+def search_result(request, search_id: uuid.UUID):
+    saved = _own_search(request, search_id)
+    result = saved.result or {}
+    pattern = result.get("pattern") or {}
+    fan = result.get("fan")
+    groups = [
+        {**group, "spark": charts.line_chart(values=group["median_path"], width=200, height=56)}
+        for group in result.get("groups") or []
+    ]
+    context = {
+        "saved": saved,
+        "result": result,
+        "pattern": pattern,
+        "pattern_line": charts.line_chart(
+            values=pattern.get("values") or [], width=480, height=200
+        ),
+        "matches": _match_rows(result),
+        "stats": result.get("stats") or [],
+        "fan": fan,
+        "fan_svg": charts.fan_chart(bands=fan["bands"]) if fan else {},
+        "groups": groups,
+        "limits": result.get("limits") or [],
+        "entitlements": entitlements_for(user=request.user),
+        "is_latest": result.get("mode") == "latest",
+    }
+    return render(request, "similarity/result.html", context)
+
+
+@login_required
+@require_GET
+def search_export(request, search_id: uuid.UUID):
+    saved = _own_search(request, search_id)
+    if not entitlements_for(user=request.user).csv_export:
+        return render(request, "similarity/export_locked.html", {"saved": saved}, status=402)
+    result = saved.result or {}
+    horizons = result.get("horizons") or []
+    latest = result.get("mode") == "latest"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="stocksite-{saved.pk}.csv"'
+    writer = csv.writer(response)
+    header = ["rank", "code", "name", "segment", "sector", "start_date", "end_date", "length"]
+    header += ["correlation", "distance", *(f"return_{h}d" for h in horizons)]
+    if latest:
+        header += ["latest_close", "latest_date"]
+    writer.writerow(header)
+    for match in result.get("matches", []):
+        returns = match.get("returns") or {}
+        row = [match.get(key, "") for key in header[:8]]
+        row += [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
+        row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
+        if latest:
+            row += [match.get("latest_close", ""), match.get("latest_date", "")]
+        writer.writerow(row)
+    return response
+
+
+@login_required
+@require_POST
+def search_rerun(request, search_id: uuid.UUID):
+    saved = _own_search(request, search_id)
+    try:
+        fresh = services.search_rerun(user=request.user, saved_search=saved)
+    except DomainError as error:
+        messages.error(request, str(error.detail))
+        return redirect("search_result", search_id=saved.pk)
+    messages.success(request, _("Run again on today's data."))
+    return redirect("search_result", search_id=fresh.pk)
+
+
+@login_required
+@require_GET
+def search_history(request):
+    page = Paginator(selectors.saved_search_list(user=request.user), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "similarity/history.html", {"page": page})

@@ -1,0 +1,174 @@
+// The search form: one panel per pattern source, a live count of pasted prices, and a sketch
+// canvas (pointer events: mouse, pen or finger) whose line is posted as points, y up.
+(function () {
+  "use strict";
+  const form = document.getElementById("search-form");
+  if (!form) return;
+
+  const PRICE_SEPARATORS = /[,;、，\s]+/;
+
+  function showSourcePanel() {
+    const checked = form.querySelector("input[name=source]:checked");
+    const source = checked ? checked.value : "stock";
+    form.querySelectorAll("[data-source-panel]").forEach(function (panel) {
+      panel.hidden = panel.dataset.sourcePanel !== source;
+    });
+    if (source === "sketch") sketch.resize();
+  }
+
+  function showModeFields() {
+    const checked = form.querySelector("input[name=mode]:checked");
+    const latest = checked && checked.value === "latest";
+    form.querySelectorAll("[data-history-only]").forEach(function (element) {
+      element.hidden = latest;
+    });
+  }
+
+  const prices = form.elements.prices;
+  const pricesCount = document.getElementById("prices-count");
+  function countPrices() {
+    const tokens = prices.value.normalize("NFKC").split(PRICE_SEPARATORS).filter(Boolean);
+    const bad = tokens.filter(function (token) { return !isFinite(Number(token)); });
+    if (!tokens.length) { pricesCount.textContent = ""; return; }
+    pricesCount.textContent = tokens.length + (tokens.length === 1 ? " number" : " numbers") +
+      (bad.length ? " — not a number: " + bad.slice(0, 3).join(", ") : "");
+  }
+
+  const sketch = (function () {
+    const canvas = document.getElementById("sketch-canvas");
+    const hidden = form.elements.sketch;
+    const placeholder = document.getElementById("sketch-placeholder");
+    const daysInput = form.elements.days;
+    const context = canvas.getContext("2d");
+    let points = [];  // [x, y] in 0..1, y down (canvas), while drawing
+    let drawing = null;
+
+    try {
+      const saved = JSON.parse(hidden.value || "[]");
+      points = saved.map(function (p) { return [p[0], 1 - p[1]]; });
+    } catch (error) { points = []; }
+
+    function resize() {
+      const ratio = window.devicePixelRatio || 1;
+      const width = canvas.clientWidth;
+      const height = canvas.clientHeight;
+      if (!width || !height) return;
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+      draw();
+    }
+
+    // Linear interpolation of the drawn line at `count` equally spaced x, as the server does.
+    function resampled(count) {
+      const sorted = points.slice().sort(function (a, b) { return a[0] - b[0]; });
+      if (sorted.length < 2) return [];
+      const first = sorted[0][0];
+      const last = sorted[sorted.length - 1][0];
+      const out = [];
+      let j = 0;
+      for (let i = 0; i < count; i++) {
+        const x = first + (last - first) * i / (count - 1);
+        while (j < sorted.length - 2 && sorted[j + 1][0] < x) j++;
+        const a = sorted[j];
+        const b = sorted[j + 1];
+        const t = b[0] === a[0] ? 0 : (x - a[0]) / (b[0] - a[0]);
+        out.push([x, a[1] + (b[1] - a[1]) * Math.min(1, Math.max(0, t))]);
+      }
+      return out;
+    }
+
+    function draw() {
+      const width = canvas.clientWidth;
+      const height = canvas.clientHeight;
+      context.clearRect(0, 0, width, height);
+      context.strokeStyle = "#e2e8f0";
+      context.lineWidth = 1;
+      for (let i = 1; i < 4; i++) {
+        context.beginPath();
+        context.moveTo(0, height * i / 4);
+        context.lineTo(width, height * i / 4);
+        context.stroke();
+      }
+      placeholder.hidden = points.length > 0;
+      if (points.length < 2) return;
+      context.strokeStyle = "#1d4ed8";
+      context.lineWidth = 3;
+      context.lineJoin = "round";
+      context.lineCap = "round";
+      context.beginPath();
+      points.forEach(function (p, i) {
+        if (i === 0) context.moveTo(p[0] * width, p[1] * height);
+        else context.lineTo(p[0] * width, p[1] * height);
+      });
+      context.stroke();
+      if (drawing) return;
+      const days = parseInt(daysInput.value, 10);
+      if (days >= 5 && days <= 500) {
+        context.fillStyle = "#0f172a";
+        resampled(days).forEach(function (p) {
+          context.beginPath();
+          context.arc(p[0] * width, p[1] * height, days > 150 ? 1.2 : 2.2, 0, Math.PI * 2);
+          context.fill();
+        });
+      }
+    }
+
+    function store() {
+      hidden.value = points.length > 1 ? JSON.stringify(points.map(function (p) {
+        return [Math.round(p[0] * 10000) / 10000, Math.round((1 - p[1]) * 10000) / 10000];
+      })) : "";
+    }
+
+    function position(event) {
+      const rect = canvas.getBoundingClientRect();
+      return [
+        Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width)),
+        Math.min(1, Math.max(0, (event.clientY - rect.top) / rect.height)),
+      ];
+    }
+
+    canvas.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      canvas.setPointerCapture(event.pointerId);
+      drawing = event.pointerId;
+      points = [position(event)];
+      draw();
+    });
+    canvas.addEventListener("pointermove", function (event) {
+      if (drawing !== event.pointerId) return;
+      const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+      events.forEach(function (e) { points.push(position(e)); });
+      draw();
+    });
+    function finish(event) {
+      if (drawing !== event.pointerId) return;
+      drawing = null;
+      store();
+      draw();
+    }
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointercancel", finish);
+    document.getElementById("sketch-clear").addEventListener("click", function () {
+      points = [];
+      store();
+      draw();
+    });
+    daysInput.addEventListener("input", draw);
+    window.addEventListener("resize", resize);
+    return { resize: resize };
+  })();
+
+  form.querySelectorAll("input[name=source]").forEach(function (radio) {
+    radio.addEventListener("change", showSourcePanel);
+  });
+  form.querySelectorAll("input[name=mode]").forEach(function (radio) {
+    radio.addEventListener("change", showModeFields);
+  });
+  prices.addEventListener("input", countPrices);
+  showSourcePanel();
+  showModeFields();
+  countPrices();
+  const errors = document.getElementById("form-errors");
+  if (errors) errors.focus();
+})();

@@ -1,0 +1,240 @@
+// The stock page: a candlestick chart with volume (lightweight-charts) where the user chooses the
+// days of the pattern by dragging (Shift+drag, or "Select range" mode for touch), by a preset, or
+// with the date fields, which stay the source of truth the form posts.
+(function () {
+  "use strict";
+  const LC = window.LightweightCharts;
+  const dataElement = document.getElementById("chart-data");
+  const container = document.getElementById("price-chart");
+  const frame = container && container.parentElement;
+  const form = document.getElementById("pattern-form");
+  if (!LC || !dataElement || !container || !form) return;
+
+  const MIN_DAYS = 5;
+  const MAX_DAYS = 500;
+  const bars = JSON.parse(dataElement.textContent).bars;
+  const dates = bars.map(function (bar) { return bar[0]; });
+  const last = bars.length - 1;
+  const overlay = document.getElementById("range-overlay");
+  const fromInput = form.elements.date_from;
+  const toInput = form.elements.date_to;
+  const summary = document.getElementById("selection-summary");
+  const submit = document.getElementById("pattern-submit");
+  const moreOptions = document.getElementById("more-options");
+  const selectModeButton = document.getElementById("select-mode");
+  const style = getComputedStyle(document.documentElement);
+  const up = style.getPropertyValue("--up").trim() || "#047857";
+  const down = style.getPropertyValue("--down").trim() || "#b91c1c";
+
+  const chart = LC.createChart(container, {
+    autoSize: true,
+    layout: {
+      background: { type: "solid", color: "#ffffff" },
+      textColor: "#334155",
+      fontFamily: getComputedStyle(document.body).fontFamily,
+      attributionLogo: true,
+    },
+    grid: { vertLines: { color: "#f1f5f9" }, horzLines: { color: "#f1f5f9" } },
+    rightPriceScale: { borderColor: "#e2e8f0" },
+    timeScale: { borderColor: "#e2e8f0", rightOffset: 3, minBarSpacing: 0.2 },
+    crosshair: { mode: LC.CrosshairMode.Normal },
+  });
+  // Yen prices: no decimals for most stocks, a few for split-adjusted or low-priced ones.
+  const highest = bars.reduce(function (max, bar) { return Math.max(max, bar[2]); }, 0);
+  const precision = highest >= 1000 ? 0 : highest >= 100 ? 1 : 2;
+  const candles = chart.addSeries(LC.CandlestickSeries, {
+    upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false,
+    priceFormat: { type: "price", precision: precision, minMove: Math.pow(10, -precision) },
+  });
+  candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.24 } });
+  candles.setData(bars.map(function (bar) {
+    return { time: bar[0], open: bar[1], high: bar[2], low: bar[3], close: bar[4] };
+  }));
+  const volume = chart.addSeries(LC.HistogramSeries, {
+    priceScaleId: "volume", priceFormat: { type: "volume" },
+    lastValueVisible: false, priceLineVisible: false,
+  });
+  volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+  volume.setData(bars.map(function (bar) {
+    return {
+      time: bar[0], value: bar[5],
+      color: bar[4] >= bar[1] ? "rgba(4, 120, 87, 0.35)" : "rgba(185, 28, 28, 0.35)",
+    };
+  }));
+  showLast(250);
+
+  let selection = null;  // {start, end}: bar indexes, inclusive
+  let selectMode = false;
+  let drag = null;
+
+  function showLast(count) {
+    chart.timeScale().setVisibleLogicalRange({ from: last - count, to: last + 3 });
+  }
+
+  function reveal(start, end) {
+    const range = chart.timeScale().getVisibleLogicalRange();
+    if (range && start >= range.from && end <= range.to) return;
+    const pad = Math.max(5, Math.round((end - start) * 0.4));
+    chart.timeScale().setVisibleLogicalRange({ from: start - pad, to: end + pad });
+  }
+
+  function indexAtX(clientX) {
+    const x = clientX - container.getBoundingClientRect().left;
+    const logical = chart.timeScale().coordinateToLogical(x);
+    if (logical === null) return null;
+    return Math.min(last, Math.max(0, Math.round(logical)));
+  }
+
+  function firstIndexOnOrAfter(day) {
+    for (let i = 0; i <= last; i++) if (dates[i] >= day) return i;
+    return -1;
+  }
+
+  function lastIndexOnOrBefore(day) {
+    for (let i = last; i >= 0; i--) if (dates[i] <= day) return i;
+    return -1;
+  }
+
+  function drawOverlay() {
+    if (!selection) { overlay.hidden = true; return; }
+    const timeScale = chart.timeScale();
+    const paneWidth = timeScale.width();
+    let left = timeScale.logicalToCoordinate(selection.start - 0.5);
+    let right = timeScale.logicalToCoordinate(selection.end + 0.5);
+    if (left === null || right === null) { overlay.hidden = true; return; }
+    left = Math.max(0, left);
+    right = Math.min(paneWidth, right);
+    if (right <= 0 || left >= paneWidth) { overlay.hidden = true; return; }
+    overlay.hidden = false;
+    overlay.style.left = left + "px";
+    overlay.style.width = Math.max(2, right - left) + "px";
+    overlay.style.height = (container.clientHeight - timeScale.height()) + "px";
+  }
+
+  function describe() {
+    if (!selection) return;
+    const days = selection.end - selection.start + 1;
+    let text = dates[selection.start] + " → " + dates[selection.end] + " · " +
+      days + (days === 1 ? " trading day" : " trading days");
+    let valid = true;
+    if (days < MIN_DAYS) { text += " — choose at least " + MIN_DAYS + " days"; valid = false; }
+    if (days > MAX_DAYS) { text += " — choose at most " + MAX_DAYS + " days"; valid = false; }
+    summary.textContent = text;
+    summary.classList.toggle("is-invalid", !valid);
+    summary.classList.toggle("is-valid", valid);
+    submit.disabled = !valid;
+    if (moreOptions) {
+      const params = new URLSearchParams({
+        code: form.elements.code.value, date_from: dates[selection.start],
+        date_to: dates[selection.end], mode: form.elements.mode.value,
+      });
+      moreOptions.href = moreOptions.pathname + "?" + params.toString();
+    }
+  }
+
+  function select(start, end, options) {
+    selection = { start: Math.min(start, end), end: Math.max(start, end) };
+    if (!options || options.updateInputs !== false) {
+      fromInput.value = dates[selection.start];
+      toInput.value = dates[selection.end];
+    }
+    container.dataset.selectionStart = dates[selection.start];
+    container.dataset.selectionEnd = dates[selection.end];
+    drawOverlay();
+    describe();
+  }
+
+  function selectFromInputs() {
+    if (!fromInput.value || !toInput.value) return;
+    const start = firstIndexOnOrAfter(fromInput.value);
+    const end = lastIndexOnOrBefore(toInput.value);
+    if (start < 0 || end < 0 || start > end) {
+      selection = null;
+      drawOverlay();
+      summary.textContent = "No trading days between these dates.";
+      summary.classList.add("is-invalid");
+      submit.disabled = true;
+      return;
+    }
+    select(start, end, { updateInputs: false });
+    reveal(selection.start, selection.end);
+  }
+
+  function setPanning(enabled) {
+    chart.applyOptions({ handleScroll: enabled, handleScale: enabled });
+  }
+
+  function setSelectMode(on) {
+    selectMode = on;
+    selectModeButton.setAttribute("aria-pressed", on ? "true" : "false");
+    frame.classList.toggle("is-selecting", on);
+    setPanning(!on);
+  }
+
+  // Capture phase: the chart's own handlers must not pan while the user is choosing days.
+  frame.addEventListener("pointerdown", function (event) {
+    if (!(selectMode || event.shiftKey) || event.button > 0) return;
+    const index = indexAtX(event.clientX);
+    if (index === null) return;
+    event.preventDefault();
+    event.stopPropagation();
+    setPanning(false);
+    drag = { anchor: index, pointerId: event.pointerId };
+    frame.setPointerCapture(event.pointerId);
+    select(index, index);
+  }, true);
+
+  frame.addEventListener("pointermove", function (event) {
+    if (!drag || event.pointerId !== drag.pointerId) return;
+    const index = indexAtX(event.clientX);
+    if (index !== null) select(drag.anchor, index);
+  }, true);
+
+  function endDrag(event) {
+    if (!drag || event.pointerId !== drag.pointerId) return;
+    drag = null;
+    if (frame.hasPointerCapture(event.pointerId)) frame.releasePointerCapture(event.pointerId);
+    if (!selectMode) setPanning(true);
+  }
+  frame.addEventListener("pointerup", endDrag, true);
+  frame.addEventListener("pointercancel", endDrag, true);
+
+  // Holding Shift turns panning off before the drag starts, so the chart never moves under it.
+  window.addEventListener("keydown", function (event) {
+    if (event.key === "Shift" && !selectMode) setPanning(false);
+  });
+  window.addEventListener("keyup", function (event) {
+    if (event.key === "Shift" && !selectMode && !drag) setPanning(true);
+  });
+
+  selectModeButton.addEventListener("click", function () { setSelectMode(!selectMode); });
+  document.getElementById("chart-fit").addEventListener("click", function () {
+    chart.timeScale().fitContent();
+  });
+  document.querySelectorAll("[data-preset]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      const days = parseInt(button.dataset.preset, 10);
+      select(Math.max(0, last - days + 1), last);
+      showLast(Math.round(days * 1.6));
+    });
+  });
+  fromInput.addEventListener("change", selectFromInputs);
+  toInput.addEventListener("change", selectFromInputs);
+  form.elements.mode.addEventListener("change", describe);
+  form.addEventListener("submit", function (event) {
+    if (!fromInput.value || !toInput.value) {
+      event.preventDefault();
+      summary.textContent = "Choose the days first: drag on the chart, pick a preset, or enter dates.";
+      summary.classList.add("is-invalid");
+      fromInput.focus();
+    }
+  });
+  chart.timeScale().subscribeVisibleLogicalRangeChange(drawOverlay);
+  new ResizeObserver(drawOverlay).observe(container);
+
+  // A returning visitor (back button, or a link with dates) sees the range they chose.
+  const params = new URLSearchParams(window.location.search);
+  if (params.get("date_from")) fromInput.value = params.get("date_from");
+  if (params.get("date_to")) toInput.value = params.get("date_to");
+  if (fromInput.value && toInput.value) selectFromInputs();
+})();
