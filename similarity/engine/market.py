@@ -1,0 +1,229 @@
+"""The searchable market: every series' closes end to end, plus what the search precomputes.
+
+A Market is a handful of flat arrays (closes, offsets, optional dates, a cached spectrum per
+series). Saved, it is a folder of ``.npy`` files and a small ``meta.json``; loaded, every array is
+memory-mapped read-only, so several processes share one copy in the page cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+
+FORMAT_VERSION = 1
+_ARRAYS = (
+    "closes",
+    "offsets",
+    "dates",
+    "center",
+    "scale",
+    "max_dev",
+    "closes32",
+    "fft_len",
+    "spec_offsets",
+    "spectra",
+)
+# A fast FFT length shared by at least this many series gets its own batch; rarer lengths are
+# rounded up onto a coarse ladder so that series of similar length are transformed together.
+_OWN_LENGTH_MIN_SERIES = 32
+
+
+def fft_lengths(lengths: np.ndarray) -> np.ndarray:
+    """FFT length per series: one spectrum of that length serves every pattern length."""
+    exact = np.array(
+        [scipy.fft.next_fast_len(max(int(n), 1), real=True) for n in lengths], dtype=np.int64
+    )
+    values, counts = np.unique(exact, return_counts=True)
+    common = values[counts >= _OWN_LENGTH_MIN_SERIES]
+    rounded = _LADDER[np.searchsorted(_LADDER, np.maximum(lengths, 1))]
+    return np.where(np.isin(exact, common), exact, rounded).astype(np.int64)
+
+
+def _ladder(limit: int = 1 << 26) -> np.ndarray:
+    steps = [16]
+    while steps[-1] < limit:
+        steps.append(scipy.fft.next_fast_len(int(steps[-1] * 1.06) + 1, real=True))
+    return np.asarray(steps, dtype=np.int64)
+
+
+_LADDER = _ladder()
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Series of split-adjusted closes, oldest first, with ids and optional dates.
+
+    ``closes[offsets[s]:offsets[s + 1]]`` is series ``s``. ``center``/``scale`` are each series'
+    mean and root-mean-square deviation, ``max_dev`` the largest absolute deviation from the
+    mean, ``closes32`` the closes minus their series' mean in float32. ``spectra`` holds the rFFT
+    of each centred series at length ``fft_len[s]`` (complex64, ``fft_len[s] // 2 + 1`` bins
+    from ``spec_offsets[s]``; ``spec_offsets[-1]`` is the total), so one spectrum serves every
+    pattern length.
+    """
+
+    ids: tuple[str, ...]
+    closes: np.ndarray
+    offsets: np.ndarray
+    dates: np.ndarray | None
+    center: np.ndarray
+    scale: np.ndarray
+    max_dev: np.ndarray
+    closes32: np.ndarray
+    fft_len: np.ndarray
+    spec_offsets: np.ndarray
+    spectra: np.ndarray
+
+    @classmethod
+    def from_series(
+        cls,
+        series: Sequence[np.ndarray],
+        ids: Sequence[str],
+        dates: Sequence[np.ndarray] | None = None,
+    ) -> Market:
+        ids = tuple(str(i) for i in ids)
+        if len(ids) != len(series):
+            raise ValueError(f"{len(series)} series but {len(ids)} ids")
+        if len(set(ids)) != len(ids):
+            raise ValueError("series ids must be unique")
+        arrays = [np.asarray(s, dtype=np.float64).ravel() for s in series]
+        for sid, values in zip(ids, arrays, strict=True):
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"series {sid!r} has NaN or infinite closes")
+        lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        closes = np.concatenate(arrays) if arrays else np.zeros(0)
+
+        all_dates = None
+        if dates is not None:
+            if len(dates) != len(arrays):
+                raise ValueError(f"{len(arrays)} series but {len(dates)} date arrays")
+            date_arrays = [np.asarray(d, dtype="datetime64[D]").ravel() for d in dates]
+            for sid, d, values in zip(ids, date_arrays, arrays, strict=True):
+                if len(d) != len(values):
+                    raise ValueError(f"series {sid!r}: {len(values)} closes but {len(d)} dates")
+                if len(d) > 1 and not np.all(d[1:] > d[:-1]):
+                    raise ValueError(f"series {sid!r}: dates must be strictly increasing")
+            all_dates = (
+                np.concatenate(date_arrays) if date_arrays else np.zeros(0, dtype="datetime64[D]")
+            )
+
+        center = np.zeros(len(arrays))
+        scale = np.zeros(len(arrays))
+        max_dev = np.zeros(len(arrays))
+        closes32 = np.empty(closes.shape[0], dtype=np.float32)
+        fft_len = fft_lengths(lengths)
+        # Spectra of series sharing an FFT length lie side by side, so that a block of them is
+        # one 2-D view (no gather at search time).
+        storage = np.lexsort((np.arange(len(arrays)), fft_len))
+        bins = fft_len[storage] // 2 + 1
+        spec_offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        spec_offsets[storage] = np.cumsum(bins) - bins
+        spec_offsets[-1] = int(bins.sum())
+        spectra = np.empty(int(spec_offsets[-1]), dtype=np.complex64)
+        for s, values in enumerate(arrays):
+            if len(values):
+                center[s] = values.mean()
+                centred = values - center[s]
+                scale[s] = np.sqrt(np.mean(centred**2))
+                max_dev[s] = np.max(np.abs(centred))
+                closes32[offsets[s] : offsets[s + 1]] = centred
+            start = spec_offsets[s]
+            spectra[start : start + fft_len[s] // 2 + 1] = scipy.fft.rfft(
+                values - center[s], n=int(fft_len[s])
+            )
+        return cls(
+            ids=ids,
+            closes=closes,
+            offsets=offsets,
+            dates=all_dates,
+            center=center,
+            scale=scale,
+            max_dev=max_dev,
+            closes32=closes32,
+            fft_len=fft_len,
+            spec_offsets=spec_offsets,
+            spectra=spectra,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def size(self) -> int:
+        """Number of closes in the market."""
+        return int(self.offsets[-1])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(
+            getattr(self, name).nbytes for name in _ARRAYS if getattr(self, name) is not None
+        )
+
+    def index_of(self, series_id: str) -> int:
+        try:
+            return self._index[series_id]
+        except KeyError:
+            raise KeyError(f"unknown series {series_id!r}") from None
+
+    @property
+    def _index(self) -> dict[str, int]:
+        cached = self.__dict__.get("_index_cache")
+        if cached is None:
+            cached = {sid: i for i, sid in enumerate(self.ids)}
+            object.__setattr__(self, "_index_cache", cached)
+        return cached
+
+    def series_closes(self, s: int) -> np.ndarray:
+        return self.closes[self.offsets[s] : self.offsets[s + 1]]
+
+    def series_dates(self, s: int) -> np.ndarray | None:
+        if self.dates is None:
+            return None
+        return self.dates[self.offsets[s] : self.offsets[s + 1]]
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the market as ``.npy`` files plus ``meta.json`` into ``folder`` (created)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in _ARRAYS:
+            value = getattr(self, name)
+            if value is not None:
+                np.save(folder / f"{name}.npy", np.ascontiguousarray(value), allow_pickle=False)
+        meta = {
+            "format": FORMAT_VERSION,
+            "ids": list(self.ids),
+            "has_dates": self.dates is not None,
+            "series": len(self.ids),
+            "closes": self.size,
+        }
+        # meta.json last: a folder with a meta.json is complete.
+        tmp = folder / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / "meta.json")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Market:
+        """Open a saved market; arrays are memory-mapped read-only."""
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{folder}: snapshot format {meta.get('format')} is not supported")
+        arrays = {}
+        for name in _ARRAYS:
+            if name == "dates" and not meta["has_dates"]:
+                arrays[name] = None
+                continue
+            arrays[name] = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        return cls(ids=tuple(meta["ids"]), **arrays)

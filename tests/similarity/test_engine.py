@@ -1,0 +1,404 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from similarity.engine import Market, PatternError, search, search_stretched
+
+from .conftest import random_walks
+
+# --- the reference: every window z-normalised explicitly -----------------------------------------
+
+
+def reference_distances(x: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Distance of every window of ``x`` to the pattern; NaN for flat windows."""
+    m = len(pattern)
+    q = (pattern - pattern.mean()) / pattern.std()
+    if len(x) < m:
+        return np.zeros(0)
+    windows = np.lib.stride_tricks.sliding_window_view(x, m)
+    flat = windows.max(axis=1) == windows.min(axis=1)
+    sd = np.where(flat, 1.0, windows.std(axis=1))
+    z = (windows - windows.mean(axis=1, keepdims=True)) / sd[:, None]
+    d = np.sqrt(((z - q) ** 2).sum(axis=1))
+    d[flat] = np.nan
+    return d
+
+
+def reference_search(series, ids, pattern, k, mode="history", exclude=None):
+    m = len(pattern)
+    spans = {}
+    for sid, start, stop in exclude or []:
+        spans.setdefault(sid, []).append((start, stop))
+    found = []
+    for s, x in enumerate(series):
+        d = reference_distances(x, pattern)
+        allowed = ~np.isnan(d)
+        for start, stop in spans.get(ids[s], []):
+            lo, hi = max(start - m + 1, 0), min(stop - 1, len(d) - 1)
+            if lo <= hi:
+                allowed[lo : hi + 1] = False
+        if mode == "latest":
+            allowed[: len(d) - 1] = False
+        candidates = sorted((d[i], i) for i in np.flatnonzero(allowed))
+        taken = []
+        for dist, i in candidates:
+            if len(taken) == k:
+                break
+            if all(abs(i - j) > math.ceil(m / 2) for _, j in taken):
+                taken.append((dist, i))
+        found += [(dist, s, i) for dist, i in taken]
+    found.sort()
+    return found[:k]
+
+
+def assert_same_matches(got, expected, series, pattern, allow_ties=False):
+    """Same matches in the same order, distances within 1e-6 relative.
+
+    Real closes contain windows of exactly the same shape; when ``allow_ties`` a different window
+    is accepted at a position only if its reference distance equals the expected one.
+    """
+    assert len(got) == len(expected)
+    for g, (dist, s, i) in zip(got, expected, strict=True):
+        assert math.isclose(g.distance, dist, rel_tol=1e-6, abs_tol=1e-7)
+        assert math.isclose(g.correlation, 1 - g.distance**2 / (2 * len(pattern)), abs_tol=1e-12)
+        assert g.stop - g.start == len(pattern)
+        if (g.series, g.start) != (s, i):
+            assert allow_ties, f"got {(g.series, g.start)}, expected {(s, i)}"
+            own = reference_distances(series[g.series], pattern)[g.start]
+            assert math.isclose(own, dist, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def make_pattern(kind: str, source: np.ndarray, start: int, m: int, rng) -> np.ndarray:
+    window = source[start : start + m]
+    if kind == "cut":
+        return window.copy()
+    if kind == "noised":
+        return window + rng.normal(0, 0.05 * window.std(), m)
+    if kind == "reversed":
+        return window[::-1].copy()
+    return 100 * np.exp(np.cumsum(rng.normal(0, 0.02, m)))
+
+
+# --- the grid of the issue: markets x m x k x mode x exclude x pattern kind -----------------------
+
+PATTERN_KINDS = ("cut", "noised", "reversed", "random")
+
+
+@pytest.mark.parametrize("kind", PATTERN_KINDS)
+@pytest.mark.parametrize("use_exclude", [False, True])
+@pytest.mark.parametrize("mode", ["history", "latest"])
+@pytest.mark.parametrize("k", [1, 10, 100])
+@pytest.mark.parametrize("m", [5, 20, 60, 250])
+def test_search_matches_reference_on_random_walks(
+    walk_series, walk_market, m, k, mode, use_exclude, kind
+):
+    rng = np.random.default_rng(m * 1000 + k)
+    source = 0  # a 600-close series
+    start = int(rng.integers(0, len(walk_series[source]) - m))
+    pattern = make_pattern(kind, walk_series[source], start, m, rng)
+    exclude = [(walk_market.ids[source], start, start + m)] if use_exclude else None
+
+    got = search(walk_market, pattern, k=k, mode=mode, exclude=exclude)
+
+    expected = reference_search(walk_series, walk_market.ids, pattern, k, mode, exclude)
+    assert_same_matches(got, expected, walk_series, pattern)
+
+
+@pytest.mark.parametrize("kind", PATTERN_KINDS)
+@pytest.mark.parametrize("use_exclude", [False, True])
+@pytest.mark.parametrize("mode", ["history", "latest"])
+@pytest.mark.parametrize("k", [1, 10, 100])
+@pytest.mark.parametrize("m", [5, 20, 60, 250])
+def test_search_matches_reference_on_real_closes(jp_market, m, k, mode, use_exclude, kind):
+    rng = np.random.default_rng(m * 1000 + k + 7)
+    series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
+    source = int(rng.integers(0, len(series)))
+    start = int(rng.integers(0, len(series[source]) - m))
+    pattern = make_pattern(kind, series[source], start, m, rng)
+    if np.ptp(pattern) == 0:
+        pytest.skip("the cut landed on a trading halt")
+    exclude = [(jp_market.ids[source], start, start + m)] if use_exclude else None
+
+    got = search(jp_market, pattern, k=k, mode=mode, exclude=exclude)
+
+    expected = reference_search(series, jp_market.ids, pattern, k, mode, exclude)
+    assert_same_matches(got, expected, series, pattern, allow_ties=True)
+
+
+# --- contract details ----------------------------------------------------------------------------
+
+
+def test_match_fields_describe_the_window(walk_market, walk_series):
+    pattern = walk_series[2][100:130]
+
+    best = search(walk_market, pattern, k=1)[0]
+
+    assert (best.series, best.series_id, best.start, best.stop) == (2, "W02", 100, 130)
+    assert best.distance == pytest.approx(0, abs=1e-6)
+    assert best.correlation == pytest.approx(1)
+
+
+def test_results_are_sorted_by_distance(walk_market, walk_series):
+    matches = search(walk_market, walk_series[0][:40], k=50)
+
+    distances = [x.distance for x in matches]
+    assert distances == sorted(distances)
+
+
+def test_greedy_exclusion_zone_within_a_series(walk_market, walk_series):
+    m = 21
+    matches = search(walk_market, walk_series[0][200 : 200 + m], k=100)
+
+    for a in matches:
+        for b in matches:
+            if a is not b and a.series == b.series:
+                assert abs(a.start - b.start) > math.ceil(m / 2)
+
+
+def test_exact_ties_are_broken_by_series_then_start():
+    x = np.concatenate([np.linspace(1, 2, 10), np.linspace(2, 1, 10)] * 3)
+    market = Market.from_series([x, x.copy(), x.copy()], ["A", "B", "C"])
+
+    matches = search(market, np.linspace(5, 9, 10), k=6)
+
+    assert [(mt.series, mt.start) for mt in matches] == [
+        (0, 0),
+        (0, 20),
+        (0, 40),
+        (1, 0),
+        (1, 20),
+        (1, 40),
+    ]
+    assert len({mt.distance for mt in matches}) == 1
+
+
+def test_latest_mode_only_uses_the_last_window(walk_market, walk_series):
+    matches = search(walk_market, walk_series[3][:30], k=100, mode="latest")
+
+    assert matches
+    for mt in matches:
+        assert mt.stop == len(walk_series[mt.series])
+
+
+def test_exclude_skips_every_overlapping_window(walk_market, walk_series):
+    m = 30
+    pattern = walk_series[4][50 : 50 + m]
+
+    matches = search(walk_market, pattern, k=100, exclude=[("W04", 50, 80)])
+
+    for mt in matches:
+        if mt.series == 4:
+            assert mt.stop <= 50 or mt.start >= 80
+
+
+def test_exclude_with_unknown_series_is_rejected(walk_market):
+    with pytest.raises(KeyError, match="ZZZ"):
+        search(walk_market, np.arange(10.0), exclude=[("ZZZ", 0, 10)])
+
+
+@pytest.mark.parametrize("as_mask", [False, True])
+def test_series_filter_searches_only_the_subset(walk_market, walk_series, as_mask):
+    subset = [1, 3, 8]
+    chosen = np.isin(np.arange(len(walk_market)), subset) if as_mask else subset
+    pattern = walk_series[0][10:50]
+
+    got = search(walk_market, pattern, k=20, series=chosen)
+
+    kept = [x if i in subset else x[:0] for i, x in enumerate(walk_series)]
+    assert_same_matches(got, reference_search(kept, walk_market.ids, pattern, 20), kept, pattern)
+
+
+def test_empty_series_filter_finds_nothing(walk_market):
+    assert search(walk_market, np.arange(10.0), series=[]) == []
+
+
+def test_date_filter_keeps_windows_entirely_inside(jp_market):
+    s = 0
+    dates = jp_market.series_dates(s)
+    date_from, date_to = dates[200], dates[700]
+    pattern = np.asarray(jp_market.series_closes(s)[300:340])
+
+    matches = search(jp_market, pattern, k=100, date_from=date_from, date_to=date_to)
+
+    assert matches
+    for mt in matches:
+        window = jp_market.series_dates(mt.series)[mt.start : mt.stop]
+        assert window[0] >= date_from and window[-1] <= date_to
+
+
+def test_date_filter_accepts_python_dates(jp_market):
+    dates = jp_market.series_dates(0)
+    as_numpy = search(jp_market, np.arange(20.0), k=5, date_from=dates[100])
+
+    as_date = search(jp_market, np.arange(20.0), k=5, date_from=dates[100].astype(object))
+
+    assert as_numpy == as_date
+
+
+def test_date_filter_needs_a_market_with_dates(walk_market):
+    with pytest.raises(ValueError, match="no dates"):
+        search(walk_market, np.arange(10.0), date_from=np.datetime64("2020-01-01"))
+
+
+def test_pattern_longer_than_every_series_finds_nothing():
+    market = Market.from_series([np.arange(50.0)], ["A"])
+
+    assert search(market, np.arange(60.0)) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ([1.0, 2.0, 3.0, 4.0], "at least 5"),
+        (np.arange(501.0), "at most 500"),
+        ([1.0, 2.0, np.nan, 4.0, 5.0], "NaN or infinite"),
+        ([1.0, 2.0, np.inf, 4.0, 5.0], "NaN or infinite"),
+        ([7.0] * 20, "flat"),
+        ([[1.0, 2.0, 3.0, 4.0, 5.0]], "one-dimensional"),
+        (["a", "b", "c", "d", "e"], "list of numbers"),
+    ],
+)
+def test_bad_patterns_raise_a_clear_pattern_error(walk_market, pattern, message):
+    with pytest.raises(PatternError, match=message):
+        search(walk_market, pattern)
+
+
+def test_pattern_error_is_a_value_error():
+    assert issubclass(PatternError, ValueError)
+
+
+@pytest.mark.parametrize(("arg", "value"), [("k", 0), ("mode", "future")])
+def test_bad_options_raise_value_error(walk_market, arg, value):
+    with pytest.raises(ValueError):
+        search(walk_market, np.arange(10.0), **{arg: value})
+
+
+def test_market_rejects_nan_closes():
+    with pytest.raises(ValueError, match="NaN"):
+        Market.from_series([np.array([1.0, np.nan, 2.0])], ["A"])
+
+
+def test_market_rejects_mismatched_ids():
+    with pytest.raises(ValueError, match="ids"):
+        Market.from_series([np.arange(10.0)], ["A", "B"])
+
+
+# --- stretch search ------------------------------------------------------------------------------
+
+
+def test_stretch_search_finds_the_shape_played_out_slower(walk_series):
+    market = Market.from_series(walk_series, [f"W{i:02d}" for i in range(len(walk_series))])
+    window = walk_series[7][100:200]
+    # The same move compressed to 80 closes: the original is 1.25 times longer.
+    pattern = np.interp(np.linspace(0, 99, 80), np.arange(100), window)
+
+    matches = search(market, pattern, k=5, stretch=True)
+
+    best = matches[0]
+    assert (best.series, best.length) == (7, 100)
+    assert abs(best.start - 100) <= 2
+    assert best.correlation > 0.99
+
+
+def test_stretch_search_sorts_by_correlation_and_keeps_own_lengths(walk_market, walk_series):
+    matches = search_stretched(walk_market, walk_series[0][300:360], k=20)
+
+    correlations = [mt.correlation for mt in matches]
+    assert correlations == sorted(correlations, reverse=True)
+    assert {mt.length for mt in matches} <= {48, 54, 60, 66, 75}
+    for mt in matches:
+        assert mt.stop <= len(walk_series[mt.series])
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+FAST_PROPERTY = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FAST_PROPERTY
+@given(
+    scale=st.floats(1e-3, 1e4),
+    shift=st.floats(-1e4, 1e4),
+    m=st.integers(5, 80),
+    start=st.integers(0, 500),
+)
+def test_scaling_or_shifting_the_pattern_changes_nothing(
+    walk_market, walk_series, scale, shift, m, start
+):
+    pattern = walk_series[0][start : start + m] + np.random.default_rng(m).normal(0, 1, m)
+
+    plain = search(walk_market, pattern, k=10)
+    moved = search(walk_market, pattern * scale + shift, k=10)
+
+    assert [(x.series, x.start) for x in moved] == [(x.series, x.start) for x in plain]
+    for a, b in zip(moved, plain, strict=True):
+        assert math.isclose(a.distance, b.distance, rel_tol=1e-6, abs_tol=1e-7)
+
+
+@FAST_PROPERTY
+@given(
+    level=st.floats(1e-2, 1e6),
+    halts=st.lists(st.tuples(st.integers(0, 290), st.integers(5, 120)), min_size=1, max_size=4),
+    m=st.integers(5, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_trading_halts_never_match(level, halts, m, seed):
+    rng = np.random.default_rng(seed)
+    series = []
+    for x in random_walks(seed, [400, 300, 350]):
+        x = x / x.mean() * level
+        for start, length in halts:
+            x[start : start + length] = x[start]  # the price froze
+        series.append(x)
+    market = Market.from_series(series, ["A", "B", "C"])
+    pattern = np.cumsum(rng.normal(size=m)) + 100
+
+    matches = search(market, pattern, k=100)
+
+    for mt in matches:
+        assert np.ptp(series[mt.series][mt.start : mt.stop]) > 0
+    expected = reference_search(series, market.ids, pattern, 100)
+    assert_same_matches(matches, expected, series, pattern, allow_ties=True)
+
+
+def test_a_flat_window_at_a_high_price_level_never_matches():
+    # Cumulative sums at this level leave a variance of about 1e-9 on the flat stretch.
+    rng = np.random.default_rng(5)
+    x = 123456.789 + np.cumsum(rng.normal(0, 50, 3000))
+    x[1000:1400] = x[1000]
+    market = Market.from_series([x], ["A"])
+
+    matches = search(market, rng.normal(size=20), k=500)
+
+    assert matches
+    assert all(np.ptp(x[mt.start : mt.stop]) > 0 for mt in matches)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 400), min_size=1, max_size=6),
+    seed=st.integers(0, 2**16),
+    m=st.integers(5, 60),
+)
+def test_save_and_load_give_identical_results(tmp_path_factory, lengths, seed, m):
+    series = random_walks(seed, lengths)
+    ids = [f"S{i}" for i in range(len(series))]
+    dates = [np.datetime64("2001-01-01") + np.arange(len(x)) for x in series]
+    market = Market.from_series(series, ids, dates=dates)
+    folder = tmp_path_factory.mktemp("snapshot")
+
+    market.save(folder)
+    loaded = Market.load(folder)
+
+    assert loaded.ids == market.ids
+    for name in ("closes", "offsets", "dates", "spectra", "spec_offsets", "closes32"):
+        assert np.array_equal(getattr(loaded, name), getattr(market, name))
+        assert isinstance(getattr(loaded, name), np.memmap)
+    pattern = np.cumsum(np.random.default_rng(seed).normal(size=m))
+    for mode in ("history", "latest"):
+        assert search(loaded, pattern, k=10, mode=mode) == search(market, pattern, k=10, mode=mode)
