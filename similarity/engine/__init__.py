@@ -11,8 +11,34 @@ from .finder import (
     search_stretched,
 )
 from .market import Market
+from .outcomes import (
+    DEFAULT_HORIZONS,
+    FAN_PERCENTILES,
+    FanChart,
+    HorizonStats,
+    Outcomes,
+    ScenarioGroup,
+    fan_chart,
+    forward_paths,
+    forward_returns,
+    horizon_stats,
+    outcomes,
+    scenario_groups,
+)
 
 __all__ = [
+    "DEFAULT_HORIZONS",
+    "FAN_PERCENTILES",
+    "FanChart",
+    "HorizonStats",
+    "Outcomes",
+    "ScenarioGroup",
+    "fan_chart",
+    "forward_paths",
+    "forward_returns",
+    "horizon_stats",
+    "outcomes",
+    "scenario_groups",
     "MAX_LENGTH",
     "MIN_LENGTH",
     "STRETCH_FACTORS",

@@ -1,0 +1,232 @@
+"""What happened after the matches: forward returns, their statistics, fan bands, scenarios.
+
+Pure functions of a Market and a list of matches (anything with ``.series`` and ``.stop``). A
+match ends at index ``e = stop - 1``; the return after ``h`` closes is ``close[e+h]/close[e]-1``,
+absent (NaN in arrays, None in the dataclasses) when the series ends first. Everything returned
+is made of plain floats, ints, lists and dicts, so ``dataclasses.asdict`` gives JSON.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .market import Market
+
+DEFAULT_HORIZONS = (5, 20, 60)
+FAN_PERCENTILES = (10, 25, 50, 75, 90)
+MAX_GROUPS = 4
+# Fewer complete paths than this form a single group: clusters of two or three are noise.
+MIN_PATHS_TO_SPLIT = 8
+# Below this mean silhouette the paths show no structure worth splitting.
+MIN_SILHOUETTE = 0.25
+
+
+@dataclass(frozen=True)
+class HorizonStats:
+    horizon: int
+    count: int
+    mean: float | None
+    median: float | None
+    q25: float | None
+    q75: float | None
+    share_positive: float | None
+
+
+@dataclass(frozen=True)
+class FanChart:
+    horizon: int
+    days: list[int]
+    count: int
+    bands: dict[str, list[float]]  # "p10", "p25", "p50", "p75", "p90": ratios, 1.0 at day 0
+
+
+@dataclass(frozen=True)
+class ScenarioGroup:
+    share: float
+    count: int
+    median_path: list[float]  # ratios to the match's last close, day 0..horizon
+    median_return: float
+    members: list[int]  # positions in the list of matches given
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    horizons: list[int]
+    returns: list[list[float | None]]  # per match, per horizon
+    stats: list[HorizonStats]
+    fan: FanChart | None
+    groups: list[ScenarioGroup]
+
+
+def _ends(market: Market, matches) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute index of each match's last close, and of its series' last close."""
+    series = np.fromiter((mt.series for mt in matches), dtype=np.int64, count=len(matches))
+    stops = np.fromiter((mt.stop for mt in matches), dtype=np.int64, count=len(matches))
+    return market.offsets[series] + stops - 1, market.offsets[series + 1] - 1
+
+
+def forward_returns(
+    market: Market, matches: Sequence, horizons: Sequence[int] = DEFAULT_HORIZONS
+) -> np.ndarray:
+    """``(len(matches), len(horizons))`` array of returns after each match; NaN when absent."""
+    horizons = _check_horizons(horizons)
+    out = np.full((len(matches), len(horizons)), np.nan)
+    if not len(matches):
+        return out
+    end, last = _ends(market, matches)
+    closes = market.closes
+    for j, h in enumerate(horizons):
+        ok = end + h <= last
+        out[ok, j] = closes[end[ok] + h] / closes[end[ok]] - 1.0
+    return out
+
+
+def forward_paths(market: Market, matches: Sequence, horizon: int) -> np.ndarray:
+    """``(len(matches), horizon + 1)`` paths ``close[e..e+horizon] / close[e]``; incomplete
+    paths are NaN from the series' end on."""
+    horizon = _check_horizons([horizon])[0]
+    out = np.full((len(matches), horizon + 1), np.nan)
+    if not len(matches):
+        return out
+    end, last = _ends(market, matches)
+    closes = market.closes
+    for t in range(len(matches)):
+        stop = min(int(end[t]) + horizon, int(last[t])) + 1
+        out[t, : stop - end[t]] = closes[end[t] : stop] / closes[end[t]]
+    return out
+
+
+def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonStats]:
+    """Count, mean, median, quartiles and share positive of each column of ``returns``."""
+    stats = []
+    for j, h in enumerate(horizons):
+        values = returns[:, j] if len(returns) else np.zeros(0)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            stats.append(HorizonStats(int(h), 0, None, None, None, None, None))
+            continue
+        q25, median, q75 = np.percentile(values, (25, 50, 75))
+        stats.append(
+            HorizonStats(
+                horizon=int(h),
+                count=int(values.size),
+                mean=float(values.mean()),
+                median=float(median),
+                q25=float(q25),
+                q75=float(q75),
+                share_positive=float(np.mean(values > 0)),
+            )
+        )
+    return stats
+
+
+def fan_chart(
+    market: Market,
+    matches: Sequence,
+    horizon: int,
+    percentiles: Sequence[float] = FAN_PERCENTILES,
+) -> FanChart | None:
+    """Percentile bands of the complete paths after the matches; None without any."""
+    paths = forward_paths(market, matches, horizon)
+    complete = paths[~np.isnan(paths).any(axis=1)] if len(paths) else paths
+    if complete.shape[0] == 0:
+        return None
+    bands = np.percentile(complete, percentiles, axis=0)
+    return FanChart(
+        horizon=int(horizon),
+        days=list(range(int(horizon) + 1)),
+        count=int(complete.shape[0]),
+        bands={
+            f"p{p:g}": [float(v) for v in row] for p, row in zip(percentiles, bands, strict=True)
+        },
+    )
+
+
+def scenario_groups(
+    market: Market,
+    matches: Sequence,
+    horizon: int,
+    max_groups: int = MAX_GROUPS,
+    seed: int = 0,
+) -> list[ScenarioGroup]:
+    """Cluster the complete paths after the matches into at most ``max_groups`` scenarios.
+
+    KMeans on the log paths, with the number of groups (2..max_groups) chosen by the best mean
+    silhouette; one group when there are too few paths or no clear structure. Deterministic
+    for a given seed. Groups are sorted by median return, best first.
+    """
+    paths = forward_paths(market, matches, horizon)
+    if not len(paths):
+        return []
+    members = np.flatnonzero(~np.isnan(paths).any(axis=1))
+    if members.size == 0:
+        return []
+    complete = paths[members]
+    labels = _cluster(np.log(complete[:, 1:]), max_groups, seed)
+    groups = []
+    for label in np.unique(labels):
+        inside = labels == label
+        median_path = np.median(complete[inside], axis=0)
+        groups.append(
+            ScenarioGroup(
+                share=float(inside.mean()),
+                count=int(inside.sum()),
+                median_path=[float(v) for v in median_path],
+                median_return=float(np.median(complete[inside, -1]) - 1.0),
+                members=[int(t) for t in members[inside]],
+            )
+        )
+    groups.sort(key=lambda g: (-g.median_return, g.members[0]))
+    return groups
+
+
+def _cluster(features: np.ndarray, max_groups: int, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = features.shape[0]
+    single = np.zeros(n, dtype=np.int64)
+    if n < MIN_PATHS_TO_SPLIT or max_groups < 2:
+        return single
+    distinct = np.unique(np.round(features, 12), axis=0).shape[0]
+    best, best_score = single, MIN_SILHOUETTE
+    for groups in range(2, min(max_groups, distinct - 1, n - 1) + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            labels = KMeans(n_clusters=groups, n_init=10, random_state=seed).fit_predict(features)
+        if np.unique(labels).size < 2:
+            continue
+        score = silhouette_score(features, labels)
+        if score > best_score:
+            best, best_score = labels, score
+    return best
+
+
+def outcomes(
+    market: Market,
+    matches: Sequence,
+    horizons: Sequence[int] = DEFAULT_HORIZONS,
+    seed: int = 0,
+) -> Outcomes:
+    """Returns, statistics per horizon, fan bands and scenario groups at the longest horizon."""
+    horizons = _check_horizons(horizons)
+    returns = forward_returns(market, matches, horizons)
+    longest = max(horizons)
+    return Outcomes(
+        horizons=list(horizons),
+        returns=[[None if np.isnan(v) else float(v) for v in row] for row in returns],
+        stats=horizon_stats(returns, horizons),
+        fan=fan_chart(market, matches, longest),
+        groups=scenario_groups(market, matches, longest, seed=seed),
+    )
+
+
+def _check_horizons(horizons: Sequence[int]) -> list[int]:
+    values = [int(h) for h in horizons]
+    if not values or any(h < 1 for h in values):
+        raise ValueError("horizons must be positive numbers of closes")
+    return values
