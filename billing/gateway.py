@@ -106,7 +106,8 @@ class CatalogueResult:
 
 
 def _product_find_or_create(client, *, slug: str, name: str, created: list[str]) -> str:
-    for product in client.v1.products.list(params={"limit": 100}).auto_paging_iter():
+    for found in client.v1.products.list(params={"limit": 100}).auto_paging_iter():
+        product = _plain(found)
         if (product.get("metadata") or {}).get("stocksite_plan") == slug:
             return product["id"]
     product = client.v1.products.create(
@@ -152,7 +153,8 @@ def catalogue_ensure(*, slug: str, name: str, amounts: dict[str, int]) -> Catalo
                 created=created,
             )
             continue
-        found = client.v1.prices.list(params={"lookup_keys": [key], "active": True}).data
+        listed = client.v1.prices.list(params={"lookup_keys": [key], "active": True})
+        found = [_plain(price) for price in listed.data]
         if found and found[0]["unit_amount"] == amount and found[0]["currency"] == "jpy":
             price_ids[interval] = found[0]["id"]
             continue

@@ -1,9 +1,51 @@
+import hashlib
+import hmac
+import json
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from billing.models import BillingCustomer, Plan, Subscription
+
+WEBHOOK_SECRET = "whsec_test_stocksite"
+
+
+def stripe_signature(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
+    """The Stripe-Signature header exactly as Stripe computes it: HMAC-SHA256 of "t.payload"."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def stripe_event(event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+    """An event in the shape Stripe sends to webhook endpoints."""
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "api_version": "2025-03-31.basil",
+        "created": int(time.time()),
+        "type": event_type,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "data": {"object": obj},
+    }
+
+
+@pytest.fixture
+def deliver(client):
+    """POST an event to the webhook endpoint, signed like Stripe unless told otherwise."""
+
+    def post(event: dict, **signature_options):
+        payload = json.dumps(event, indent=2).encode()
+        headers = {"HTTP_STRIPE_SIGNATURE": stripe_signature(payload, **signature_options)}
+        return client.post("/billing/webhook/", payload, content_type="application/json", **headers)
+
+    return post
 
 
 @pytest.fixture
@@ -38,3 +80,15 @@ def make_subscription(pro_plan):
         )
 
     return make
+
+
+@pytest.fixture
+def stripe_server(settings):
+    """The real stripe SDK pointed at a local Stripe-shaped server, with keys configured."""
+    from tests.billing.stripe_server import StripeServer
+
+    with StripeServer() as server:
+        settings.STRIPE_SECRET_KEY = "sk_test_stocksite"
+        settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = server.url
+        yield server
