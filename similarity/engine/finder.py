@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ MODES = ("history", "latest")
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.25)
 
 # Block size of the screen: a block's spectra and profiles stay in a core's cache.
-_BLOCK = 32
+_BLOCK = 16
 # Bound on the float32 rounding error of a screened dot product, in units of
 # eps32 * (series rms spread) * m. The largest error measured on random walks and real closes
 # (m from 5 to 500, patterns cut, noised and random) was 3.2 units; 16 keeps a 5x margin.
@@ -312,66 +313,73 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
 
     width = int((hi - lo).max()) + 1
 
-    def run(chunk):
-        p1 = np.empty(max_len + 1)
-        p2 = np.empty(max_len + 1)
-        ubuf = np.empty((_BLOCK, width), dtype=np.float32)
-        flags = np.empty(_BLOCK, dtype=np.int64)
-        for length, pos in chunk:
-            qs = qspecs[length]
-            nf = qs.shape[0]
-            block_rows = rows[pos]
-            count = pos.size
-            first = int(spec_offsets[pos[0]])
-            if int(spec_offsets[pos[-1]]) - first == (count - 1) * nf:
-                spec = market.spectra[first : first + count * nf].reshape(count, nf)
-            else:
-                starts = spec_offsets[pos]
-                spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()].reshape(count, nf)
-            buf = np.multiply(spec, qs, out=np.empty((count, nf), dtype=np.complex64))
-            prof = scipy.fft.irfft(buf, n=length, axis=1, overwrite_x=True, workers=1)
-            bounds = ubuf[:count]
-            common = (market.scale, market.max_dev, lo, hi)
-            kernels.screen_rows(
-                prof,
-                block_rows,
-                pos,
-                market.closes32,
-                market.offsets,
-                *common,
-                m,
-                _ERR_COEF,
-                p1,
-                p2,
-                bounds,
-                flags,
-            )
-            best = np.argmax(bounds, axis=1)
-            kernels.screen_finish(
-                prof,
-                block_rows,
-                pos,
-                market.closes,
-                market.closes32,
-                market.offsets,
-                *common,
-                has_exclusion,
-                m,
-                _ERR_COEF,
-                p1,
-                p2,
-                bounds,
-                best,
-                flags,
-                upper,
-                lower,
-            )
+    local = threading.local()
 
-    chunks = [tasks[i::_THREADS] for i in range(_THREADS)]
+    def run(task):
+        length, pos = task
+        if getattr(local, "p1", None) is None:
+            local.p1 = np.empty(max_len + 1)
+            local.p2 = np.empty(max_len + 1)
+            local.ubuf = np.empty((_BLOCK, width), dtype=np.float32)
+            local.flags = np.empty(_BLOCK, dtype=np.int64)
+            local.product = np.empty(_BLOCK * (max_len // 2 + 1), dtype=np.complex64)
+        p1, p2, flags = local.p1, local.p2, local.flags
+        qs = qspecs[length]
+        nf = qs.shape[0]
+        block_rows = rows[pos]
+        count = pos.size
+        first = int(spec_offsets[pos[0]])
+        if int(spec_offsets[pos[-1]]) - first == (count - 1) * nf:
+            spec = market.spectra[first : first + count * nf].reshape(count, nf)
+        else:
+            starts = spec_offsets[pos]
+            spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()].reshape(count, nf)
+        product = np.multiply(spec, qs, out=local.product[: count * nf].reshape(count, nf))
+        prof = scipy.fft.irfft(product, n=length, axis=1, workers=1)
+        bounds = local.ubuf[:count]
+        common = (market.scale, market.max_dev, lo, hi)
+        kernels.screen_rows(
+            prof,
+            block_rows,
+            pos,
+            market.closes32,
+            market.offsets,
+            *common,
+            m,
+            _ERR_COEF,
+            p1,
+            p2,
+            bounds,
+            flags,
+        )
+        best = np.argmax(bounds, axis=1)
+        kernels.screen_finish(
+            prof,
+            block_rows,
+            pos,
+            market.closes,
+            market.closes32,
+            market.offsets,
+            *common,
+            has_exclusion,
+            m,
+            _ERR_COEF,
+            p1,
+            p2,
+            bounds,
+            best,
+            flags,
+            upper,
+            lower,
+        )
+
     if _THREADS > 1 and len(tasks) > 1:
-        list(_get_pool().map(run, chunks))
+        # Largest blocks first, handed out one at a time, keep both threads busy to the end.
+        tasks.sort(key=lambda task: -task[0] * task[1].size)
+        list(_get_pool().map(run, tasks))
     else:
-        run(tasks)
+        for task in tasks:
+            run(task)
 
     threshold = -np.inf
     if rows.size >= k:

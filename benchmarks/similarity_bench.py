@@ -1,0 +1,370 @@
+"""Benchmark of the similarity engine against STUMPY and a float64 brute force.
+
+Builds the market the peers were measured on (fixed seed): 4,000 series, 80% with 5,000 closes
+and 20% with a length drawn uniformly from 1,000 to 5,000, each a geometric random walk with
+Student-t(4) log returns, daily volatility U(1%, 3%), start price U(5, 500). The query is the
+window of series 123 from close 2,500 with Gaussian noise of 5% of its standard deviation.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/similarity_bench.py``); ``--quick``
+skips the slow peers. Timings are wall-clock medians on whatever else the machine is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from similarity.engine import Market, search  # noqa: E402
+
+SEED = 20240601
+SERIES = 4000
+QUERY_SERIES = 123
+QUERY_START = 2500
+LENGTHS = (20, 60, 120, 250)
+K = 10
+
+
+def build_series(seed: int = SEED) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lengths = np.where(rng.random(SERIES) < 0.8, 5000, rng.integers(1000, 5001, SERIES))
+    series = []
+    for n in lengths:
+        vol = rng.uniform(0.01, 0.03)
+        start = rng.uniform(5, 500)
+        series.append(start * np.exp(np.cumsum(rng.standard_t(4, int(n)) * vol)))
+    return series
+
+
+def make_query(series: list[np.ndarray], m: int, seed: int = SEED) -> np.ndarray:
+    window = series[QUERY_SERIES][QUERY_START : QUERY_START + m]
+    noise = np.random.default_rng(seed + m).normal(0, 0.05 * window.std(), m)
+    return window + noise
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3, result
+
+
+def peak_alloc_mb(fn) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def greedy_topk(candidates, m: int, k: int):
+    """Global top-k of (distance, series, start) with the per-series exclusion zone."""
+    zone = (m + 1) // 2
+    taken: dict[int, list[int]] = {}
+    out = []
+    for d, s, i in sorted(candidates):
+        if len(out) == k:
+            break
+        if all(abs(i - j) > zone for j in taken.get(s, [])):
+            taken.setdefault(s, []).append(i)
+            out.append((float(d), int(s), int(i)))
+    return out
+
+
+# --- peers -----------------------------------------------------------------------------------
+
+
+class JoinedMass:
+    """One stumpy.mass call over all series joined by NaN, statistics precomputed."""
+
+    def __init__(self, series, m):
+        import stumpy
+
+        self.stumpy = stumpy
+        self.m = m
+        pieces = []
+        starts = []
+        pos = 0
+        for x in series:
+            starts.append(pos)
+            pieces += [x, [np.nan]]
+            pos += len(x) + 1
+        self.T = np.concatenate(pieces)
+        self.starts = np.asarray(starts)
+        self.lengths = np.array([len(x) for x in series])
+        self.M_T, self.Σ_T = stumpy.core.compute_mean_std(self.T, m)
+        self.isconstant = stumpy.core.rolling_isconstant(self.T, m)
+
+    def profile(self, q):
+        return self.stumpy.mass(
+            q, self.T, M_T=self.M_T, Σ_T=self.Σ_T, T_subseq_isconstant=self.isconstant
+        )
+
+    def topk(self, q, k):
+        d = self.profile(q)
+        count = 4096
+        while True:
+            idx = np.argpartition(d, count)[:count]
+            s = np.searchsorted(self.starts, idx, side="right") - 1
+            i = idx - self.starts[s]
+            ok = np.isfinite(d[idx]) & (i + self.m <= self.lengths[s])
+            found = greedy_topk(zip(d[idx][ok], s[ok], i[ok], strict=True), self.m, k)
+            if len(found) == k or count * 4 >= d.size:
+                return found
+            count *= 4
+
+
+class MatchPerSeries:
+    """stumpy.match on every series, statistics precomputed."""
+
+    def __init__(self, series, m):
+        import stumpy
+
+        stumpy.config.STUMPY_EXCL_ZONE_DENOM = 2  # the product's exclusion zone, ceil(m/2)
+        self.stumpy = stumpy
+        self.series = series
+        self.stats = [
+            (*stumpy.core.compute_mean_std(x, m), stumpy.core.rolling_isconstant(x, m))
+            for x in series
+        ]
+
+    def topk(self, q, k, subset=None):
+        found = []
+        for s in range(len(self.series)) if subset is None else subset:
+            M_T, Σ_T, isconstant = self.stats[s]
+            hits = self.stumpy.match(
+                q,
+                self.series[s],
+                M_T=M_T,
+                Σ_T=Σ_T,
+                max_distance=np.inf,
+                max_matches=k,
+                T_subseq_isconstant=isconstant,
+            )
+            found += [(float(d), s, int(i)) for d, i in hits]
+        found.sort()
+        return found[:k]
+
+
+def brute_force(series, q, k):
+    """Every window's distance in float64: FFT dot products and rolling mean and std."""
+    m = len(q)
+    qn = (q - q.mean()) / q.std()
+    found = []
+    for s, x in enumerate(series):
+        n = len(x)
+        if n < m:
+            continue
+        length = scipy.fft.next_fast_len(n, real=True)
+        xc = x - x.mean()
+        dots = scipy.fft.irfft(
+            scipy.fft.rfft(xc, length) * np.conj(scipy.fft.rfft(qn, length)), length
+        )[: n - m + 1]
+        c1 = np.concatenate([[0.0], np.cumsum(xc)])
+        c2 = np.concatenate([[0.0], np.cumsum(xc * xc)])
+        mean = (c1[m:] - c1[:-m]) / m
+        var = (c2[m:] - c2[:-m]) / m - mean**2
+        sd = np.sqrt(np.maximum(var, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.sqrt(np.maximum(2 * m * (1 - dots / (m * sd)), 0))
+        d[sd <= 0] = np.inf
+        best = np.argsort(d, kind="stable")[: 4 * k * (m // 2 + 2)]
+        found += [(float(d[i]), s, int(i)) for i in best]
+    return greedy_topk(found, m, k)
+
+
+def agree(a, b) -> bool:
+    if [(s, i) for _, s, i in a] != [(s, i) for _, s, i in b]:
+        return False
+    return all(
+        abs(x[0] - y[0]) <= 1e-6 * max(abs(y[0]), 1e-9) + 1e-9 for x, y in zip(a, b, strict=True)
+    )
+
+
+def as_triples(matches):
+    return [(mt.distance, mt.series, mt.start) for mt in matches]
+
+
+# --- second process --------------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from similarity.engine import Market, search
+
+    def private_kb():
+        total = 0
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(("Private_Clean", "Private_Dirty")):
+                    total += int(line.split()[1])
+        return total
+
+    # Warm the compiled kernels on a tiny market so their memory counts in the baseline.
+    tiny = Market.from_series([np.cumsum(np.random.default_rng(0).normal(size=3000)) + 100], ["x"])
+    search(tiny, np.arange(20.0))
+    before = private_kb()
+    market = Market.load({folder!r})
+    q = np.asarray(market.series_closes(123)[2500:2560]) * 1.01
+    search(market, q, k=10)
+    search(market, q, k=10, mode="latest")
+    after = private_kb()
+    print(before, after)
+    """
+)
+
+
+def second_process_private(folder: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT), folder=folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    before, after = (int(v) / 1024 for v in out[-2:])
+    return before, after - before
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip STUMPY and the brute force")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per median (ours)")
+    parser.add_argument(
+        "--match-series",
+        type=int,
+        default=0,
+        help="time stumpy.match on this many series and extrapolate (0: all)",
+    )
+    args = parser.parse_args()
+
+    print(f"similarity benchmark: {os.cpu_count()} cores, seed {SEED}")
+    series = build_series()
+    ids = [f"S{i:04d}" for i in range(SERIES)]
+    closes = sum(len(x) for x in series)
+    print(f"market: {SERIES:,} series, {closes:,} closes")
+
+    build_ms, market = timed(lambda: Market.from_series(series, ids), 1)
+    with tempfile.TemporaryDirectory(prefix="similarity-bench-") as folder:
+        save_ms, _ = timed(lambda: market.save(folder), 1)
+        size_mb = sum(p.stat().st_size for p in Path(folder).iterdir()) / 2**20
+        market = Market.load(folder)
+        print(
+            f"snapshot from arrays: build {build_ms:,.0f} ms, save {save_ms:,.0f} ms, "
+            f"{size_mb:,.0f} MB on disk (memory-mapped on load)"
+        )
+        read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
+        search(market, make_query(series, 20), k=K)  # compile / warm up
+
+        rows = []
+        for m in LENGTHS:
+            q = make_query(series, m)
+            ours_ms, ours = timed(lambda q=q: search(market, q, k=K), args.repeat)
+            latest_ms, _ = timed(lambda q=q: search(market, q, k=K, mode="latest"), args.repeat)
+            ours_mb = peak_alloc_mb(lambda q=q: search(market, q, k=K))
+            row = {
+                "m": m,
+                "ours": ours_ms,
+                "latest": latest_ms,
+                "ours_mb": ours_mb,
+                "read": read_ms,
+                "top": ours[0],
+                "last_r": ours[-1].correlation,
+            }
+            if not args.quick:
+                ref = as_triples(ours)
+                mass = JoinedMass(series, m)
+                mass.topk(q, K)  # compile
+                row["mass"], mass_top = timed(lambda q=q, mass=mass: mass.topk(q, K), 3)
+                row["mass_profile"], _ = timed(lambda q=q, mass=mass: mass.profile(q), 3)
+                row["mass_mb"] = peak_alloc_mb(lambda q=q, mass=mass: mass.profile(q))
+                del mass
+                per = MatchPerSeries(series, m)
+                per.topk(q, K, subset=range(2))  # compile
+                if args.match_series:
+                    subset = range(args.match_series)
+                    ms, _ = timed(lambda q=q, per=per, sub=subset: per.topk(q, K, subset=sub), 1)
+                    row["match"] = ms * SERIES / args.match_series
+                    row["match_note"] = f"extrapolated from {args.match_series} series"
+                    match_top = None
+                else:
+                    row["match"], match_top = timed(lambda q=q, per=per: per.topk(q, K), 1)
+                del per
+                row["brute"], brute_top = timed(lambda q=q: brute_force(series, q, K), 1)
+                row["agree"] = (
+                    agree(ref, brute_top)
+                    and agree(ref, mass_top)
+                    and (match_top is None or agree(ref, match_top))
+                )
+            rows.append(row)
+            print(f"  m={m}: ours {ours_ms:.1f} ms", file=sys.stderr)
+
+        private_base, private_added = second_process_private(folder)
+
+    print()
+    header = (
+        "| m | ours (median) | read np.sum | joined stumpy.mass | stumpy.match per series "
+        "| float64 brute force | mass / ours | match / ours | same matches | our peak alloc |"
+    )
+    print(header)
+    print("|---" * 10 + "|")
+    for r in rows:
+        if args.quick:
+            print(
+                f"| {r['m']} | {r['ours']:.1f} ms | {r['read']:.1f} ms | - | - | - | - | - | - "
+                f"| {r['ours_mb']:.0f} MB |"
+            )
+            continue
+        print(
+            f"| {r['m']} | {r['ours']:.1f} ms | {r['read']:.1f} ms | {r['mass']:,.0f} ms "
+            f"| {r['match']:,.0f} ms | {r['brute']:,.0f} ms | {r['mass'] / r['ours']:.1f}x "
+            f"| {r['match'] / r['ours']:.1f}x | {'yes' if r['agree'] else 'NO'} "
+            f"| {r['ours_mb']:.0f} MB |"
+        )
+    print()
+    for r in rows:
+        extra = ""
+        if not args.quick:
+            extra = (
+                f"; mass profile alone {r['mass_profile']:,.0f} ms, its peak alloc "
+                f"{r['mass_mb']:,.0f} MB"
+            )
+            if "match_note" in r:
+                extra += f"; stumpy.match {r['match_note']}"
+        print(
+            f"m={r['m']}: latest mode {r['latest']:.2f} ms; best match {r['top'].series_id} "
+            f"@{r['top'].start} r={r['top'].correlation:.4f}; 10th r={r['last_r']:.4f}{extra}"
+        )
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this benchmark process: {peak_rss:,.0f} MB")
+    print(
+        f"second process attaching to the saved snapshot: {private_added:,.1f} MB private "
+        f"(after its imports and compiled kernels: {private_base:,.0f} MB)"
+    )
+    print(f"load average now: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
