@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
@@ -18,6 +20,9 @@ from market.files import FileFormatError, ListingRow, price_files, read_price_fi
 from market.models import DailyBar, ScrapeRun, SplitAdjustment, Stock
 from market.selectors import MARKET_SUMMARY_CACHE_KEY
 from market.text import normalize_search_text
+
+if TYPE_CHECKING:
+    from market.sources import PriceSource
 
 logger = logging.getLogger(__name__)
 
@@ -399,3 +404,107 @@ def price_files_import(
         if on_file is not None:
             on_file(index, len(files), path, result, error)
     return report
+
+
+# --- Scrape runs ----------------------------------------------------------------------------
+
+
+def scrape_run_start(*, source: str, codes: Sequence[str], trigger: str) -> ScrapeRun:
+    """A run over these codes; finished at once when there is nothing to scrape."""
+    run = ScrapeRun.objects.create(source=source, trigger=trigger, stocks_total=len(codes))
+    if not codes:
+        scrape_run_finish(run_id=run.pk)
+        run.refresh_from_db()
+    return run
+
+
+def stock_scrape(*, code: str, run_id: int, source: "PriceSource") -> None:
+    """Fetch one stock's new days and store them, then count it in the run: one transaction.
+
+    Days from SCRAPE_OVERLAP_DAYS before the last stored bar are fetched again so that a split
+    shows up as a constant ratio (see scraped_bars_save). Any failure is recorded against the
+    stock in the run and written nothing; the other stocks go on.
+    """
+    from market.sources import SourceError
+
+    stock = Stock.objects.filter(market=Stock.Market.TSE, code=code).first()
+    if stock is None:
+        scrape_run_stock_record(run_id=run_id, code=code, error="unknown stock code")
+        return
+    since = None
+    if stock.last_bar_date is not None:
+        since = stock.last_bar_date - datetime.timedelta(days=settings.SCRAPE_OVERLAP_DAYS)
+    try:
+        bars = source.fetch_daily_bars(code, since=since)
+        with transaction.atomic():
+            run = ScrapeRun.objects.get(pk=run_id)
+            result = scraped_bars_save(stock=stock, bars=bars, source=source.name, scrape_run=run)
+            scrape_run_stock_record(
+                run_id=run_id,
+                code=code,
+                bars_written=result.upsert.changed,
+                split=result.split is not None,
+            )
+    except (SourceError, BarsRejectedError) as exc:
+        scrape_run_stock_record(run_id=run_id, code=code, error=str(exc))
+    except Exception as exc:
+        # A bug must not leave the run waiting forever for this stock.
+        logger.exception("scraping %s failed", code)
+        scrape_run_stock_record(
+            run_id=run_id, code=code, error=f"internal error: {exc.__class__.__name__}: {exc}"
+        )
+
+
+@transaction.atomic
+def scrape_run_stock_record(
+    *, run_id: int, code: str, bars_written: int = 0, split: bool = False, error: str = ""
+) -> None:
+    """Count one stock as done or failed; the last one to report finishes the run."""
+    run = ScrapeRun.objects.select_for_update().get(pk=run_id)
+    if error:
+        run.stocks_failed += 1
+        run.errors = {**run.errors, code: error}
+    else:
+        run.stocks_done += 1
+        run.bars_written += bars_written
+        run.splits_detected += int(split)
+    run.save(
+        update_fields=["stocks_done", "stocks_failed", "bars_written", "splits_detected", "errors"]
+    )
+    if run.status == ScrapeRun.Status.RUNNING and (
+        run.stocks_done + run.stocks_failed >= run.stocks_total
+    ):
+        scrape_run_finish(run_id=run_id)
+
+
+@transaction.atomic
+def scrape_run_finish(*, run_id: int) -> ScrapeRun:
+    """Close the run with its status, and ask for a new similarity snapshot if data changed.
+
+    The snapshot task belongs to the similarity app; it is queued after this commits.
+    """
+    run = ScrapeRun.objects.select_for_update().get(pk=run_id)
+    if run.status != ScrapeRun.Status.RUNNING:
+        return run
+    if run.stocks_failed == 0:
+        run.status = ScrapeRun.Status.SUCCEEDED
+    elif run.stocks_done == 0:
+        run.status = ScrapeRun.Status.FAILED
+    else:
+        run.status = ScrapeRun.Status.PARTIAL
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    if run.bars_written or run.splits_detected:
+        market_summary_invalidate()
+        snapshot_rebuild_request()
+    return run
+
+
+def snapshot_rebuild_request() -> None:
+    """Queue similarity.tasks.snapshot_rebuild once the current transaction commits."""
+    try:
+        from similarity.tasks import snapshot_rebuild
+    except ImportError:
+        logger.info("similarity.tasks.snapshot_rebuild does not exist yet: no rebuild queued")
+        return
+    transaction.on_commit(snapshot_rebuild.delay)

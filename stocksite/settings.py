@@ -249,6 +249,15 @@ SIMILARITY_SNAPSHOT_DIR = Path(
 SCRAPE_BASE_URL = env.str("SCRAPE_BASE_URL", default="https://kabutan.jp")
 SCRAPE_RATE_PER_SECOND = env.float("SCRAPE_RATE_PER_SECOND", default=1.0)
 SCRAPE_TIMEOUT_SECONDS = env.float("SCRAPE_TIMEOUT_SECONDS", default=10.0)
+SCRAPE_MAX_RETRIES = env.int("SCRAPE_MAX_RETRIES", default=3)
+SCRAPE_BACKOFF_SECONDS = env.float("SCRAPE_BACKOFF_SECONDS", default=2.0)
+SCRAPE_RETRY_AFTER_MAX_SECONDS = env.float("SCRAPE_RETRY_AFTER_MAX_SECONDS", default=120.0)
+SCRAPE_USER_AGENT = env.str(
+    "SCRAPE_USER_AGENT", default="stocksite/1.0 (+https://github.com/stocksite; daily prices)"
+)
+SCRAPE_MAX_PAGES = env.int("SCRAPE_MAX_PAGES", default=10)
+SCRAPE_OVERLAP_DAYS = env.int("SCRAPE_OVERLAP_DAYS", default=10)
+SCRAPE_BATCH_SIZE = env.int("SCRAPE_BATCH_SIZE", default=100)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

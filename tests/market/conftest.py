@@ -1,0 +1,67 @@
+import datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from market.bars import Bar
+from market.services import daily_bars_upsert, stocks_ensure
+from tests.market.kabutan_pages import jp_daily_rows
+
+
+@pytest.fixture
+def kabutan_server(settings):
+    """A local threaded HTTP server standing in for kabutan.jp, with quick, short retries."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    settings.SCRAPE_BASE_URL = server.url_for("")
+    settings.SCRAPE_RATE_PER_SECOND = 1000.0
+    settings.SCRAPE_BACKOFF_SECONDS = 0.01
+    settings.SCRAPE_MAX_RETRIES = 2
+    settings.SCRAPE_TIMEOUT_SECONDS = 0.5
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def jp_daily(shared_data_dir):
+    """Rows of a jp_daily file by code, oldest first."""
+    cache: dict[str, list[dict]] = {}
+
+    def rows(code: str) -> list[dict]:
+        if code not in cache:
+            cache[code] = jp_daily_rows(shared_data_dir / "jp_daily" / f"{code}.csv")
+        return cache[code]
+
+    return rows
+
+
+@pytest.fixture
+def store_history(jp_daily):
+    """Store a stock's jp_daily days up to a date, adjusted as they were on that date."""
+
+    def store(code: str, *, until: datetime.date, days: int = 60):
+        rows = [row for row in jp_daily(code) if row["date"] <= until][-days:]
+        # The adjusted close relative to `until`: later splits had not happened yet.
+        scale = rows[-1]["close"] / rows[-1]["adj_close"]
+        stock = stocks_ensure(codes=[code])[code]
+        daily_bars_upsert(
+            stock=stock,
+            bars=[
+                Bar(
+                    date=row["date"],
+                    open=row["open"],
+                    high=row["high"],
+                    low=row["low"],
+                    close=row["close"],
+                    volume=row["volume"],
+                    adj_close=row["adj_close"] * scale,
+                )
+                for row in rows
+            ],
+        )
+        stock.refresh_from_db()
+        return stock
+
+    return store

@@ -1,0 +1,180 @@
+import datetime
+
+import pytest
+from werkzeug import Response
+
+from market.sources import ParseError, SourceError, TransientSourceError
+from market.sources.http import PoliteClient
+from market.sources.kabutan import KabutanSource, parse_daily_prices, parse_profile
+from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
+
+
+def stored_page(name: str) -> str:
+    return (PAGES_DIR / name).read_text()
+
+
+@pytest.mark.parametrize(
+    ("page", "count", "newest"), [(1, 31, "2018-11-16"), (2, 30, "2018-10-01")]
+)
+def test_parser_reads_every_day_as_jp_daily_has_it(jp_daily, page, count, newest):
+    bars = parse_daily_prices(stored_page(f"kabutan_7203_p{page}.html"))
+    by_date = {row["date"]: row for row in jp_daily("7203")}
+
+    assert len(bars) == count
+    assert bars[0].date == datetime.date.fromisoformat(newest)
+    for bar in bars:
+        row = by_date[bar.date]
+        assert (bar.open, bar.high, bar.low, bar.close, bar.volume) == (
+            row["open"],
+            row["high"],
+            row["low"],
+            row["close"],
+            row["volume"],
+        )
+        assert bar.adj_close is None
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("kabutan_changed_structure.html", "page structure changed: no price table"),
+        ("kabutan_changed_columns.html", "page structure changed: table header"),
+        ("kabutan_high_below_low.html", "(2018-11-14): high 6477 is below low 6559"),
+        ("kabutan_out_of_order.html", "dates out of order: 2018-11-14 is listed after 2018-11-13"),
+        ("kabutan_unparseable_row.html", "(2018-11-14) 高値: '6,67?' is not a number"),
+    ],
+)
+def test_parser_rejects_a_page_that_does_not_add_up(page, message):
+    with pytest.raises(ParseError) as error:
+        parse_daily_prices(stored_page(page))
+
+    assert message in str(error.value)
+
+
+def test_parser_rejects_shifted_columns_by_the_change_column():
+    page = stored_page("kabutan_7203_p1.html").replace(
+        "<td>6,642</td><td>6,653</td><td>6,561</td><td>6,591</td>",
+        "<td>6,642</td><td>6,653</td><td>6,561</td><td>6,653</td>",
+    )
+
+    with pytest.raises(ParseError, match="is not the change"):
+        parse_daily_prices(page)
+
+
+def test_parser_leaves_out_a_day_without_trades():
+    page = (
+        stored_page("kabutan_7203_p1.html")
+        .replace(
+            "<td>6,599</td><td>6,599</td><td>6,498</td><td>6,545</td>",
+            "<td>－</td><td>－</td><td>－</td><td>－</td>",
+        )
+        .replace("<td>6,170,800</td>", "<td>0</td>")
+        # The next day's change is then against the last traded close (6,709 on 11-12).
+        .replace('<span class="up">+122</span>', '<span class="down">-42</span>')
+    )
+
+    dates = [bar.date for bar in parse_daily_prices(page)]
+
+    assert datetime.date(2018, 11, 13) not in dates
+    assert datetime.date(2018, 11, 12) in dates
+
+
+def test_profile_reads_code_and_name():
+    profile = parse_profile(stored_page("kabutan_7203_p1.html"), code="7203")
+
+    assert (profile.code, profile.name, profile.market_label) == ("7203", "トヨタ自動車", "東証Ｐ")
+
+
+def test_profile_of_another_code_is_rejected():
+    with pytest.raises(ParseError, match="not 9984"):
+        parse_profile(stored_page("kabutan_7203_p1.html"), code="9984")
+
+
+def serve_pages(server, code: str, pages: dict[int, str]) -> None:
+    for number, html in pages.items():
+        server.expect_request(
+            "/stock/kabuka", query_string={"code": code, "ashi": "day", "page": str(number)}
+        ).respond_with_data(html, content_type="text/html; charset=utf-8")
+
+
+def test_source_fetches_pages_over_http_until_it_reaches_since(kabutan_server, jp_daily):
+    serve_pages(
+        kabutan_server,
+        "7203",
+        kabuka_pages(
+            jp_daily("7203"), code="7203", name="トヨタ", as_of=datetime.date(2018, 11, 16)
+        ),
+    )
+    source = KabutanSource()
+
+    bars = source.fetch_daily_bars("7203", since=datetime.date(2018, 9, 20))
+
+    assert [bar.date for bar in bars[:2]] == [
+        datetime.date(2018, 9, 20),
+        datetime.date(2018, 9, 21),
+    ]
+    assert bars[-1].date == datetime.date(2018, 11, 16)
+    assert len(kabutan_server.log) == 2
+    request = kabutan_server.log[0][0]
+    assert request.headers["User-Agent"].startswith("stocksite/")
+
+
+def test_client_retries_a_500_with_backoff(kabutan_server):
+    kabutan_server.expect_ordered_request("/page").respond_with_data("busy", status=500)
+    kabutan_server.expect_ordered_request("/page").respond_with_data("ok")
+    waits = []
+
+    text = PoliteClient(sleep=waits.append).get_text("/page")
+
+    assert text == "ok"
+    assert waits == [0.01]
+
+
+def test_client_gives_up_after_the_retries_with_a_transient_error(kabutan_server):
+    kabutan_server.expect_request("/page").respond_with_data("down", status=503)
+    waits = []
+
+    with pytest.raises(TransientSourceError, match="answered 503 \\(3 attempts\\)"):
+        PoliteClient(sleep=waits.append).get_text("/page")
+
+    assert waits == [0.01, 0.02]
+
+
+def test_client_honours_retry_after_on_429(kabutan_server):
+    kabutan_server.expect_ordered_request("/page").respond_with_response(
+        Response("slow down", status=429, headers={"Retry-After": "7"})
+    )
+    kabutan_server.expect_ordered_request("/page").respond_with_data("ok")
+    waits = []
+
+    assert PoliteClient(sleep=waits.append).get_text("/page") == "ok"
+    assert waits == [7.0]
+
+
+def test_client_retries_a_timeout(kabutan_server, settings):
+    settings.SCRAPE_TIMEOUT_SECONDS = 0.2
+    calls = []
+
+    def slow_then_quick(request):
+        calls.append(request)
+        if len(calls) == 1:
+            import time
+
+            time.sleep(0.6)
+        return Response("ok")
+
+    kabutan_server.expect_request("/page").respond_with_handler(slow_then_quick)
+    waits = []
+
+    assert PoliteClient(sleep=waits.append).get_text("/page") == "ok"
+    assert len(calls) == 2
+    assert waits == [0.01]
+
+
+def test_client_does_not_retry_a_404(kabutan_server):
+    kabutan_server.expect_request("/page").respond_with_data("no such stock", status=404)
+
+    with pytest.raises(SourceError, match="answered 404"):
+        PoliteClient(sleep=lambda seconds: None).get_text("/page")
+
+    assert len(kabutan_server.log) == 1
