@@ -46,6 +46,7 @@ migrate: install
 run: export DEBUG ?= 1
 run: install assets migrate
 	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev assets

@@ -291,5 +291,6 @@ LOGGING = {
 HEALTH_CHECKS = {
     "database": "stocksite.health.check_database",
     "cache": "stocksite.health.check_cache",
+    "snapshot": "similarity.snapshot.snapshot_health",
 }
 CSRF_FAILURE_VIEW = "stocksite.views.csrf_failure"
