@@ -35,6 +35,8 @@ _BLOCK = 16
 # eps32 * (series rms spread) * m. The largest error measured on random walks and real closes
 # (m from 5 to 500, patterns cut, noised and random) was 3.2 units; 16 keeps a 5x margin.
 _ERR_COEF = 16.0
+# Up to this pattern length the screen computes dot products directly, which beats the FFT.
+_DIRECT_MAX_LENGTH = 40
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _pool: ThreadPoolExecutor | None = None
 
@@ -302,14 +304,23 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     spec_offsets = market.spec_offsets[rows]
     qspecs: dict[int, np.ndarray] = {}
     tasks = []
-    for length in np.unique(fft_len):
-        length = int(length)
-        qspecs[length] = np.conj(scipy.fft.rfft(qn, n=length)).astype(np.complex64)
-        positions = np.flatnonzero(fft_len == length)
-        positions = positions[np.argsort(spec_offsets[positions], kind="stable")]
-        for b in range(0, positions.size, _BLOCK):
-            tasks.append((length, positions[b : b + _BLOCK]))
+    direct = m <= _DIRECT_MAX_LENGTH
+    if direct:
+        q32 = qn.astype(np.float32)
+        direct_coef = kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
+        for b in range(0, rows.size, _BLOCK):
+            tasks.append((0, np.arange(b, min(b + _BLOCK, rows.size))))
+    else:
+        direct_coef = 0.0
+        for length in np.unique(fft_len):
+            length = int(length)
+            qspecs[length] = np.conj(scipy.fft.rfft(qn, n=length)).astype(np.complex64)
+            positions = np.flatnonzero(fft_len == length)
+            positions = positions[np.argsort(spec_offsets[positions], kind="stable")]
+            for b in range(0, positions.size, _BLOCK):
+                tasks.append((length, positions[b : b + _BLOCK]))
     max_len = int(market.lengths[rows].max())
+    max_bins = int(fft_len.max()) // 2 + 1
 
     width = int((hi - lo).max()) + 1
 
@@ -322,36 +333,56 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
             local.p2 = np.empty(max_len + 1)
             local.ubuf = np.empty((_BLOCK, width), dtype=np.float32)
             local.flags = np.empty(_BLOCK, dtype=np.int64)
-            local.product = np.empty(_BLOCK * (max_len // 2 + 1), dtype=np.complex64)
+            local.product = np.empty(_BLOCK * max_bins, dtype=np.complex64)
         p1, p2, flags = local.p1, local.p2, local.flags
-        qs = qspecs[length]
-        nf = qs.shape[0]
         block_rows = rows[pos]
         count = pos.size
-        first = int(spec_offsets[pos[0]])
-        if int(spec_offsets[pos[-1]]) - first == (count - 1) * nf:
-            spec = market.spectra[first : first + count * nf].reshape(count, nf)
-        else:
-            starts = spec_offsets[pos]
-            spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()].reshape(count, nf)
-        product = np.multiply(spec, qs, out=local.product[: count * nf].reshape(count, nf))
-        prof = scipy.fft.irfft(product, n=length, axis=1, workers=1)
         bounds = local.ubuf[:count]
         common = (market.scale, market.max_dev, lo, hi)
-        kernels.screen_rows(
-            prof,
-            block_rows,
-            pos,
-            market.closes32,
-            market.offsets,
-            *common,
-            m,
-            _ERR_COEF,
-            p1,
-            p2,
-            bounds,
-            flags,
-        )
+        if length == 0:
+            if getattr(local, "prof", None) is None:
+                local.prof = np.empty((_BLOCK, max_len), dtype=np.float32)
+            prof = local.prof[:count]
+            kernels.screen_rows_direct(
+                block_rows,
+                pos,
+                market.closes32,
+                market.offsets,
+                *common,
+                m,
+                q32,
+                p1,
+                p2,
+                prof,
+                bounds,
+                flags,
+            )
+        else:
+            qs = qspecs[length]
+            nf = qs.shape[0]
+            first = int(spec_offsets[pos[0]])
+            if int(spec_offsets[pos[-1]]) - first == (count - 1) * nf:
+                spec = market.spectra[first : first + count * nf].reshape(count, nf)
+            else:
+                starts = spec_offsets[pos]
+                spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()]
+                spec = spec.reshape(count, nf)
+            product = np.multiply(spec, qs, out=local.product[: count * nf].reshape(count, nf))
+            prof = scipy.fft.irfft(product, n=length, axis=1, workers=1)
+            kernels.screen_rows(
+                prof,
+                block_rows,
+                pos,
+                market.closes32,
+                market.offsets,
+                *common,
+                m,
+                _ERR_COEF,
+                p1,
+                p2,
+                bounds,
+                flags,
+            )
         best = np.argmax(bounds, axis=1)
         kernels.screen_finish(
             prof,
@@ -364,6 +395,7 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
             has_exclusion,
             m,
             _ERR_COEF,
+            direct_coef,
             p1,
             p2,
             bounds,
@@ -375,7 +407,7 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
 
     if _THREADS > 1 and len(tasks) > 1:
         # Largest blocks first, handed out one at a time, keep both threads busy to the end.
-        tasks.sort(key=lambda task: -task[0] * task[1].size)
+        tasks.sort(key=lambda task: -max(task[0], 1) * task[1].size)
         list(_get_pool().map(run, tasks))
     else:
         for task in tasks:
