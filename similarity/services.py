@@ -28,7 +28,25 @@ the same scale, up to the longest horizon): draw window + after on one axis, the
 the window, and shade `after`.
 """
 
+import datetime as dt
+import math
+import time
+import unicodedata
+from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
+
+import numpy as np
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+
+from billing.entitlements import search_quota_consume
+from market.models import DailyBar, Stock
+from similarity.engine import MAX_LENGTH, MIN_LENGTH, PatternError, normalize_pattern, search
+from similarity.models import SavedSearch
+from similarity.selectors import search_universe
+from similarity.snapshot import snapshot_current
+from stocksite.api import NotFoundError
 
 Mode = Literal["history", "latest"]
 
@@ -146,3 +164,568 @@ class SearchResult(TypedDict):
     limits: list[LimitApplied]  # the plan limits that changed this search
     snapshot: SnapshotInfo
     elapsed_ms: float
+
+
+class SearchInputError(exceptions.ValidationError):
+    """Bad search input. `detail` maps each field to its messages, for a form or the API."""
+
+    def __init__(self, field_name: str, message):
+        super().__init__({field_name: [message]})
+
+
+@dataclass(frozen=True)
+class ResolvedPattern:
+    values: np.ndarray
+    label: str
+    code: str | None = None
+    name: str | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+
+
+# Where a pattern that the engine refuses (flat, NaN...) is reported, by source.
+PATTERN_FIELD = {"stock": "from", "prices": "prices", "sketch": "points"}
+OPTION_FIELDS = frozenset(SearchOptions.__annotations__)
+MAX_K = 100
+MAX_HORIZON = 250
+MAX_HORIZONS = 5
+
+
+@transaction.atomic
+def search_run(*, user, spec: dict, options: dict, rerun_of: SavedSearch | None = None):
+    """Validate, resolve the pattern, take one search from the quota, search, save."""
+    started = time.perf_counter()
+    spec = pattern_spec_clean(spec=spec)
+    options = search_options_clean(options=options)
+    pattern = _pattern_resolve(spec=spec)
+    return _search_execute(
+        user=user,
+        spec=spec,
+        options=options,
+        pattern=pattern,
+        rerun_of=rerun_of,
+        started=started,
+    )
+
+
+@transaction.atomic
+def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
+    """Run a saved search again on today's data, as a new SavedSearch of the same user.
+
+    A stock-range pattern is read again (the closes may have been adjusted for a split since);
+    pasted prices and sketches reuse their values.
+    """
+    if saved_search.user_id != user.pk:
+        raise NotFoundError(_("No saved search with this id."))
+    started = time.perf_counter()
+    options = search_options_clean(options=saved_search.options)
+    spec = saved_search.spec
+    if spec.get("source") == SavedSearch.Source.STOCK:
+        pattern = _pattern_resolve(spec=pattern_spec_clean(spec=spec))
+    else:
+        pattern = ResolvedPattern(
+            values=np.asarray(saved_search.pattern, dtype=np.float64), label=saved_search.label
+        )
+    return _search_execute(
+        user=user,
+        spec=spec,
+        options=options,
+        pattern=pattern,
+        rerun_of=saved_search,
+        started=started,
+    )
+
+
+# --- Input --------------------------------------------------------------------------------------
+
+
+def pattern_spec_clean(*, spec: dict) -> dict:
+    """The spec checked and in canonical form; SearchInputError names the bad field."""
+    if not isinstance(spec, dict):
+        raise SearchInputError("source", _("The pattern is missing."))
+    source = spec.get("source")
+    allowed = {
+        "stock": {"source", "code", "from", "to"},
+        "prices": {"source", "prices"},
+        "sketch": {"source", "points", "days"},
+    }
+    if source not in allowed:
+        raise SearchInputError(
+            "source", _("Give a stock and a date range, a list of prices, or a sketch.")
+        )
+    unknown = sorted(set(spec) - allowed[source])
+    if unknown:
+        raise SearchInputError(unknown[0], _("This field is not allowed with this pattern."))
+    if source == "stock":
+        code = spec.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise SearchInputError("code", _("Give a stock code such as 7203."))
+        start = _date_clean(spec.get("from"), "from", required=True)
+        end = _date_clean(spec.get("to"), "to", required=True)
+        if start > end:
+            raise SearchInputError(
+                "from", _("from (%(start)s) is after to (%(end)s).") % {"start": start, "end": end}
+            )
+        code = unicodedata.normalize("NFKC", code).strip().upper()
+        return {"source": source, "code": code, "from": start.isoformat(), "to": end.isoformat()}
+    if source == "prices":
+        return {"source": source, "prices": _numbers_clean(spec.get("prices"), "prices")}
+    points = spec.get("points")
+    if not isinstance(points, list | tuple) or not points:
+        raise SearchInputError("points", _("The sketch has no points: draw the pattern first."))
+    if len(points) > 10_000:
+        raise SearchInputError("points", _("The sketch has more than 10,000 points."))
+    pairs = []
+    for point in points:
+        if not (
+            isinstance(point, list | tuple)
+            and len(point) == 2
+            and all(_is_number(value) for value in point)
+        ):
+            raise SearchInputError(
+                "points", _("Each point of a sketch is a pair of numbers [x, y].")
+            )
+        pairs.append([float(point[0]), float(point[1])])
+    if not np.all(np.isfinite(pairs)):
+        raise SearchInputError("points", _("The sketch has NaN or infinite coordinates."))
+    if len({x for x, _y in pairs}) < 2:
+        raise SearchInputError("points", _("The sketch needs points at two different places."))
+    days = spec.get("days")
+    if not _is_integer(days) or not MIN_LENGTH <= days <= MAX_LENGTH:
+        raise SearchInputError(
+            "days",
+            _("days must be a whole number from %(low)d to %(high)d.")
+            % {"low": MIN_LENGTH, "high": MAX_LENGTH},
+        )
+    return {"source": source, "points": pairs, "days": int(days)}
+
+
+def search_options_clean(*, options: dict | None) -> dict:
+    """Options checked, with every key present; SearchInputError names the bad option."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - OPTION_FIELDS)
+    if unknown:
+        raise SearchInputError(unknown[0], _("Unknown option."))
+    mode = options.get("mode") or "history"
+    if mode not in SavedSearch.Mode.values:
+        raise SearchInputError("mode", _('mode must be "history" or "latest".'))
+    k = options.get("k", 10)
+    if not _is_integer(k) or not 1 <= k <= MAX_K:
+        raise SearchInputError(
+            "k", _("k must be a whole number from 1 to %(max)d.") % {"max": MAX_K}
+        )
+    horizons = options.get("horizons") or list(DEFAULT_HORIZONS)
+    if (
+        not isinstance(horizons, list | tuple)
+        or len(horizons) > MAX_HORIZONS
+        or not all(_is_integer(h) and 1 <= h <= MAX_HORIZON for h in horizons)
+    ):
+        raise SearchInputError(
+            "horizons",
+            _("horizons are 1 to %(count)d whole numbers of days from 1 to %(max)d.")
+            % {"count": MAX_HORIZONS, "max": MAX_HORIZON},
+        )
+    cleaned = {
+        "mode": mode,
+        "k": int(k),
+        "horizons": sorted({int(h) for h in horizons}),
+        "segment": _text_clean(options.get("segment"), "segment"),
+        "sector": _text_clean(options.get("sector"), "sector"),
+        "min_turnover": 0.0,
+        "date_from": None,
+        "date_to": None,
+        "stretch": options.get("stretch") or False,
+    }
+    turnover = options.get("min_turnover") or 0
+    if not _is_number(turnover) or not math.isfinite(turnover) or turnover < 0:
+        raise SearchInputError(
+            "min_turnover", _("min_turnover must be a number of yen, 0 or more.")
+        )
+    cleaned["min_turnover"] = float(turnover)
+    if not isinstance(cleaned["stretch"], bool):
+        raise SearchInputError("stretch", _("stretch must be true or false."))
+    date_from = _date_clean(options.get("date_from"), "date_from")
+    date_to = _date_clean(options.get("date_to"), "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise SearchInputError(
+            "date_from",
+            _("date_from (%(start)s) is after date_to (%(end)s).")
+            % {"start": date_from, "end": date_to},
+        )
+    cleaned["date_from"] = date_from.isoformat() if date_from else None
+    cleaned["date_to"] = date_to.isoformat() if date_to else None
+    return cleaned
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+def _text_clean(value, field_name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 100:
+        raise SearchInputError(field_name, _("Give a name of at most 100 characters."))
+    return value.strip()
+
+
+def _date_clean(value, field_name: str, *, required: bool = False) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise SearchInputError(field_name, _("Give a date such as 2015-01-05."))
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SearchInputError(
+            field_name, _("%(value)r is not a date such as 2015-01-05.") % {"value": value}
+        ) from None
+
+
+def _numbers_clean(values, field_name: str) -> list[float]:
+    if not isinstance(values, list | tuple):
+        raise SearchInputError(field_name, _("Give a list of prices."))
+    if not all(_is_number(value) for value in values):
+        raise SearchInputError(field_name, _("Every price must be a number."))
+    if not all(math.isfinite(value) for value in values):
+        raise SearchInputError(field_name, _("The prices contain NaN or infinite values."))
+    if len(values) < MIN_LENGTH:
+        raise SearchInputError(
+            field_name,
+            _("There are %(count)d prices; at least %(min)d are needed.")
+            % {"count": len(values), "min": MIN_LENGTH},
+        )
+    if len(values) > MAX_LENGTH:
+        raise SearchInputError(
+            field_name,
+            _("There are %(count)d prices; at most %(max)d are allowed.")
+            % {"count": len(values), "max": MAX_LENGTH},
+        )
+    return [float(value) for value in values]
+
+
+def _pattern_resolve(*, spec: dict) -> ResolvedPattern:
+    source = spec["source"]
+    if source == "stock":
+        stock = Stock.objects.filter(code=spec["code"]).order_by("market").first()
+        if stock is None:
+            raise NotFoundError(_("code: no stock with code %(code)s.") % {"code": spec["code"]})
+        start = dt.date.fromisoformat(spec["from"])
+        end = dt.date.fromisoformat(spec["to"])
+        rows = list(
+            DailyBar.objects.filter(stock=stock, date__range=(start, end))
+            .order_by("date")
+            .values_list("date", "adj_close")
+        )
+        if not MIN_LENGTH <= len(rows) <= MAX_LENGTH:
+            raise SearchInputError(
+                "to",
+                _(
+                    "%(code)s has %(count)d trading days from %(start)s to %(end)s; "
+                    "choose a range of %(min)d to %(max)d trading days."
+                )
+                % {
+                    "code": stock.code,
+                    "count": len(rows),
+                    "start": start,
+                    "end": end,
+                    "min": MIN_LENGTH,
+                    "max": MAX_LENGTH,
+                },
+            )
+        values = np.array([close for _day, close in rows], dtype=np.float64)
+        pattern = ResolvedPattern(
+            values=values,
+            label=f"{stock.code} {stock.name} {rows[0][0]} – {rows[-1][0]}",
+            code=stock.code,
+            name=stock.name,
+            start_date=rows[0][0],
+            end_date=rows[-1][0],
+        )
+    elif source == "prices":
+        values = np.asarray(spec["prices"], dtype=np.float64)
+        pattern = ResolvedPattern(
+            values=values, label=str(_("%(count)d pasted prices") % {"count": values.size})
+        )
+    else:
+        points = np.asarray(spec["points"], dtype=np.float64)
+        xs, inverse = np.unique(points[:, 0], return_inverse=True)
+        # Several points at one x (a vertical stroke) count as their mean.
+        ys = np.bincount(inverse, weights=points[:, 1]) / np.bincount(inverse)
+        values = np.interp(np.linspace(xs[0], xs[-1], spec["days"]), xs, ys)
+        pattern = ResolvedPattern(
+            values=values, label=str(_("Sketch over %(days)d days") % {"days": spec["days"]})
+        )
+    try:
+        normalize_pattern(pattern.values)
+    except PatternError as exc:
+        raise SearchInputError(PATTERN_FIELD[source], str(exc)) from exc
+    return pattern
+
+
+# --- Search -------------------------------------------------------------------------------------
+
+
+def _search_execute(
+    *,
+    user,
+    spec: dict,
+    options: dict,
+    pattern: ResolvedPattern,
+    rerun_of: SavedSearch | None,
+    started: float,
+) -> SavedSearch:
+    snapshot = snapshot_current()
+    market = snapshot.market
+    universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+    plan = search_quota_consume(user=user)
+
+    limits: list[LimitApplied] = []
+    mode = options["mode"]
+    k = options["k"]
+    if k > plan.max_matches:
+        k = plan.max_matches
+        limits.append(
+            _limit(
+                "k_capped",
+                _("Matches capped at %(max)d on the %(plan)s plan.")
+                % {"max": plan.max_matches, "plan": plan.plan_name},
+            )
+        )
+    horizons = options["horizons"]
+    if not plan.all_horizons and len(horizons) > 1:
+        horizons = horizons[:1]
+        limits.append(
+            _limit(
+                "first_horizon_only",
+                _("Outcomes for the first horizon (%(days)d days) only on the %(plan)s plan.")
+                % {"days": horizons[0], "plan": plan.plan_name},
+            )
+        )
+    date_from = _date_clean(options["date_from"], "date_from")
+    date_to = _date_clean(options["date_to"], "date_to")
+    if mode == "history" and plan.history_years and snapshot.date:
+        earliest = _years_before(snapshot.date, plan.history_years)
+        if date_from is None or date_from < earliest:
+            date_from = earliest
+            limits.append(
+                _limit(
+                    "history_limited",
+                    _("History limited to the last %(years)d years (since %(date)s) on %(plan)s.")
+                    % {"years": plan.history_years, "date": earliest, "plan": plan.plan_name},
+                )
+            )
+
+    mask = universe.mask(
+        segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
+    )
+    try:
+        found = search(
+            market,
+            pattern.values,
+            k=k,
+            mode=mode,
+            exclude=_own_window(market, pattern),
+            series=mask,
+            date_from=date_from,
+            date_to=date_to,
+            stretch=options["stretch"],
+        )
+    except PatternError as exc:
+        raise SearchInputError(PATTERN_FIELD[spec["source"]], str(exc)) from exc
+
+    result = _result_build(
+        market=market,
+        universe=universe,
+        snapshot=snapshot,
+        pattern=pattern,
+        source=spec["source"],
+        mode=mode,
+        found=found,
+        horizons=horizons,
+        limits=limits,
+    )
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    result["elapsed_ms"] = elapsed_ms
+    return SavedSearch.objects.create(
+        user=user,
+        source=spec["source"],
+        mode=mode,
+        label=pattern.label[:200],
+        spec=spec,
+        pattern=pattern.values.tolist(),
+        options=options,
+        result=result,
+        match_count=len(found),
+        elapsed_ms=elapsed_ms,
+        snapshot_id=snapshot.id,
+        snapshot_date=snapshot.date,
+        rerun_of=rerun_of,
+    )
+
+
+def _limit(code: str, message) -> LimitApplied:
+    return {"code": code, "message": str(message)}
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _own_window(market, pattern: ResolvedPattern) -> list[tuple[str, int, int]] | None:
+    """The query's own range in its own stock, as snapshot indices, so it is not its own match."""
+    if pattern.code is None or pattern.code not in market.ids:
+        return None
+    dates = market.series_dates(market.index_of(pattern.code))
+    start = int(np.searchsorted(dates, np.datetime64(pattern.start_date, "D"), side="left"))
+    stop = int(np.searchsorted(dates, np.datetime64(pattern.end_date, "D"), side="right"))
+    return [(pattern.code, start, stop)] if stop > start else None
+
+
+def _result_build(
+    *, market, universe, snapshot, pattern, source, mode, found, horizons, limits
+) -> SearchResult:
+    m = pattern.values.size
+    longest = horizons[-1]
+    matches: list[MatchResult] = []
+    paths = []
+    for rank, match in enumerate(found, start=1):
+        closes = market.series_closes(match.series)
+        dates = market.series_dates(match.series)
+        end = match.stop - 1
+        item: MatchResult = {
+            "rank": rank,
+            "code": match.series_id,
+            "name": universe.names[match.series],
+            "segment": universe.segments[match.series],
+            "sector": universe.sector_names[match.series],
+            "start_date": str(dates[match.start]),
+            "end_date": str(dates[end]),
+            "length": match.stop - match.start,
+            "correlation": round(float(match.correlation), 6),
+            "distance": round(float(match.distance), 6),
+            "returns": {},
+            "window": [],
+            "after": [],
+            "last_close": float(closes[end]),
+        }
+        if mode == "latest":
+            item["latest_close"] = float(closes[-1])
+            item["latest_date"] = str(dates[-1])
+        else:
+            item["returns"] = {
+                str(h): _round(closes[end + h] / closes[end] - 1) if end + h < closes.size else None
+                for h in horizons
+            }
+            if end + longest < closes.size:
+                paths.append(closes[end : end + longest + 1] / closes[end])
+        item["window"], item["after"] = _mini_chart(
+            closes, match.start, match.stop, m, 0 if mode == "latest" else longest
+        )
+        matches.append(item)
+
+    stats, fan, groups = [], None, []
+    if mode == "history" and matches:
+        stats, fan, groups = _outcomes_summary(matches=matches, paths=paths, horizons=horizons)
+    return {
+        "mode": mode,
+        "pattern": {
+            "source": source,
+            "length": m,
+            "values": pattern.values.tolist(),
+            "normalized": _rounded(normalize_pattern(pattern.values)),
+            "code": pattern.code,
+            "name": pattern.name,
+            "start_date": pattern.start_date.isoformat() if pattern.start_date else None,
+            "end_date": pattern.end_date.isoformat() if pattern.end_date else None,
+        },
+        "horizons": horizons,
+        "matches": matches,
+        "stats": stats,
+        "fan": fan,
+        "groups": groups,
+        "groups_horizon": longest if groups else None,
+        "limits": limits,
+        "snapshot": {
+            "id": snapshot.id,
+            "date": snapshot.date.isoformat() if snapshot.date else None,
+        },
+        "elapsed_ms": 0.0,
+    }
+
+
+def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list, list]:
+    """The window z-normalised, and what followed on the same scale, resampled to m if stretched."""
+    window = closes[start:stop]
+    mean = window.mean()
+    sd = window.std() or 1.0
+    shown = (closes[start : min(stop + after, closes.size)] - mean) / sd
+    length = stop - start
+    if length != m:
+        # A stretched match is drawn at the pattern's pace: `length` closes become `m` points.
+        step = (m - 1) / (length - 1)
+        positions = np.arange(shown.size) * step
+        shown = np.interp(np.arange(0, positions[-1] + 1e-9), positions, shown)
+    return _rounded(shown[:m]), _rounded(shown[m:])
+
+
+def _round(value: float) -> float:
+    return round(float(value), 6)
+
+
+def _rounded(values) -> list[float]:
+    return np.round(np.asarray(values, dtype=np.float64), 4).tolist()
+
+
+def _outcomes_summary(*, matches, paths, horizons):
+    stats: list[HorizonStats] = []
+    for h in horizons:
+        values = np.array([r for m in matches if (r := m["returns"][str(h)]) is not None])
+        if values.size:
+            q25, median, q75 = np.percentile(values, [25, 50, 75])
+            stats.append(
+                {
+                    "horizon": h,
+                    "count": int(values.size),
+                    "mean": _round(values.mean()),
+                    "median": _round(median),
+                    "q25": _round(q25),
+                    "q75": _round(q75),
+                    "share_positive": _round((values > 0).mean()),
+                }
+            )
+        else:
+            stats.append(
+                {
+                    "horizon": h,
+                    "count": 0,
+                    "mean": None,
+                    "median": None,
+                    "q25": None,
+                    "q75": None,
+                    "share_positive": None,
+                }
+            )
+    fan = None
+    if paths:
+        bands = np.percentile(np.vstack(paths), FAN_PERCENTILES, axis=0)
+        fan = {
+            "horizon": horizons[-1],
+            "days": list(range(horizons[-1] + 1)),
+            "count": len(paths),
+            "bands": {f"p{p}": _rounded(b) for p, b in zip(FAN_PERCENTILES, bands, strict=True)},
+        }
+    return stats, fan, []

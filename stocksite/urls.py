@@ -10,6 +10,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("accounts.api_urls")),
+    path("", include("similarity.api_urls")),
 ]
 
 urlpatterns = [

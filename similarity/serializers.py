@@ -1,0 +1,257 @@
+"""API shapes of a search: the request, and the saved search with its result.
+
+Output is built from SavedSearch.result as stored (see the schema in similarity/services.py); the
+output serializers below document it in the OpenAPI schema and are not run per request, since a
+result holds thousands of numbers.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from similarity.models import SavedSearch
+from similarity.services import MAX_HORIZON, MAX_HORIZONS, MAX_K, MAX_LENGTH, MIN_LENGTH
+
+PATTERN_KEYS = {
+    "stock": ("code", "from", "to"),
+    "prices": ("prices",),
+    "sketch": ("points", "days"),
+}
+OPTION_KEYS = (
+    "mode",
+    "k",
+    "horizons",
+    "segment",
+    "sector",
+    "min_turnover",
+    "date_from",
+    "date_to",
+    "stretch",
+)
+
+
+class SearchInputSerializer(serializers.Serializer):
+    """One pattern (a stock and a date range, a list of prices, or a sketch) and options."""
+
+    code = serializers.CharField(
+        required=False, max_length=8, help_text=_("Stock code, with from and to.")
+    )
+    prices = serializers.ListField(
+        child=serializers.FloatField(),
+        required=False,
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        help_text=_("The pattern as prices, oldest first (5 to 500)."),
+    )
+    points = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        required=False,
+        max_length=10_000,
+        help_text=_("A sketch: [x, y] pairs, y up; resampled to `days` prices."),
+    )
+    days = serializers.IntegerField(
+        required=False,
+        min_value=MIN_LENGTH,
+        max_value=MAX_LENGTH,
+        help_text=_("Length of a sketched pattern in trading days."),
+    )
+    mode = serializers.ChoiceField(
+        choices=SavedSearch.Mode.choices,
+        required=False,
+        help_text=_("history: every window of every stock; latest: how stocks look now."),
+    )
+    k = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_K,
+        help_text=_("Matches asked for (default 10); capped by the plan."),
+    )
+    horizons = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_HORIZON),
+        required=False,
+        min_length=1,
+        max_length=MAX_HORIZONS,
+        help_text=_("Trading days after a match to measure (default 5, 20, 60)."),
+    )
+    segment = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_("Market segment.")
+    )
+    sector = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_("33-sector code or name."),
+    )
+    min_turnover = serializers.FloatField(
+        required=False, min_value=0, help_text=_("Minimum average daily turnover in yen.")
+    )
+    date_from = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Windows starting on or after this date.")
+    )
+    date_to = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Windows ending on or before this date.")
+    )
+    stretch = serializers.BooleanField(
+        required=False, help_text=_("Also search the pattern 0.8 to 1.25 times as long.")
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword, so these two cannot be class attributes.
+        fields["from"] = serializers.DateField(
+            required=False, help_text=_("First day of the stock's range.")
+        )
+        fields["to"] = serializers.DateField(
+            required=False, help_text=_("Last day of the stock's range.")
+        )
+        return fields
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        given = [source for source, keys in PATTERN_KEYS.items() if any(k in attrs for k in keys)]
+        if len(given) != 1:
+            message = _("Give one pattern: code with from and to, prices, or points with days.")
+            names = [k for source in given for k in PATTERN_KEYS[source] if k in attrs]
+            raise serializers.ValidationError(
+                {name: [message] for name in names} or {"non_field_errors": [message]}
+            )
+        return attrs
+
+    def spec_and_options(self) -> tuple[dict, dict]:
+        data = self.validated_data
+        source = next(s for s, keys in PATTERN_KEYS.items() if any(k in data for k in keys))
+        spec = {"source": source, **{key: data.get(key) for key in PATTERN_KEYS[source]}}
+        if source == "stock":
+            spec["from"] = spec["from"].isoformat() if spec["from"] else None
+            spec["to"] = spec["to"].isoformat() if spec["to"] else None
+        options = {key: data[key] for key in OPTION_KEYS if key in data}
+        return spec, options
+
+
+# --- Output (documentation of SavedSearch.result) -----------------------------------------------
+
+
+class PatternSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=SavedSearch.Source.choices)
+    length = serializers.IntegerField()
+    values = serializers.ListField(child=serializers.FloatField())
+    normalized = serializers.ListField(child=serializers.FloatField())
+    code = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    start_date = serializers.DateField(allow_null=True)
+    end_date = serializers.DateField(allow_null=True)
+
+
+class MatchSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    segment = serializers.CharField(allow_blank=True)
+    sector = serializers.CharField(allow_blank=True)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    length = serializers.IntegerField()
+    correlation = serializers.FloatField()
+    distance = serializers.FloatField()
+    returns = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text=_("Return after each horizon (key: days), null past the end of the data."),
+    )
+    window = serializers.ListField(child=serializers.FloatField())
+    after = serializers.ListField(child=serializers.FloatField())
+    last_close = serializers.FloatField()
+    latest_close = serializers.FloatField(required=False)
+    latest_date = serializers.DateField(required=False)
+
+
+class HorizonStatsSerializer(serializers.Serializer):
+    horizon = serializers.IntegerField()
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    median = serializers.FloatField(allow_null=True)
+    q25 = serializers.FloatField(allow_null=True)
+    q75 = serializers.FloatField(allow_null=True)
+    share_positive = serializers.FloatField(allow_null=True)
+
+
+class FanSerializer(serializers.Serializer):
+    horizon = serializers.IntegerField()
+    days = serializers.ListField(child=serializers.IntegerField())
+    count = serializers.IntegerField()
+    bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()))
+
+
+class GroupSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    share = serializers.FloatField()
+    count = serializers.IntegerField()
+    median_path = serializers.ListField(child=serializers.FloatField())
+    median_return = serializers.FloatField()
+    ranks = serializers.ListField(child=serializers.IntegerField())
+
+
+class LimitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class SnapshotSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    date = serializers.DateField(allow_null=True)
+
+
+class SavedSearchSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedSearch
+        fields = (
+            "id",
+            "created_at",
+            "label",
+            "source",
+            "mode",
+            "spec",
+            "options",
+            "match_count",
+            "elapsed_ms",
+            "snapshot_date",
+        )
+
+
+class SavedSearchSerializer(serializers.Serializer):
+    """A saved search with its whole result."""
+
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    label = serializers.CharField(allow_blank=True)
+    source = serializers.ChoiceField(choices=SavedSearch.Source.choices)
+    mode = serializers.ChoiceField(choices=SavedSearch.Mode.choices)
+    spec = serializers.DictField()
+    options = serializers.DictField()
+    rerun_of = serializers.UUIDField(allow_null=True)
+    pattern = PatternSerializer()
+    horizons = serializers.ListField(child=serializers.IntegerField())
+    matches = MatchSerializer(many=True)
+    stats = HorizonStatsSerializer(many=True)
+    fan = FanSerializer(allow_null=True)
+    groups = GroupSerializer(many=True)
+    groups_horizon = serializers.IntegerField(allow_null=True)
+    limits = LimitSerializer(many=True)
+    snapshot = SnapshotSerializer()
+    elapsed_ms = serializers.FloatField()
+
+
+def saved_search_data(saved: SavedSearch) -> dict:
+    """The SavedSearchSerializer shape, straight from the stored result."""
+    return {
+        "id": str(saved.pk),
+        "created_at": serializers.DateTimeField().to_representation(saved.created_at),
+        "label": saved.label,
+        "source": saved.source,
+        "mode": saved.mode,
+        "spec": saved.spec,
+        "options": saved.options,
+        "rerun_of": str(saved.rerun_of_id) if saved.rerun_of_id else None,
+        **saved.result,
+    }
