@@ -32,7 +32,7 @@ import datetime as dt
 import math
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
@@ -42,16 +42,21 @@ from rest_framework import exceptions
 
 from billing.entitlements import search_quota_consume
 from market.models import DailyBar, Stock
-from similarity.engine import MAX_LENGTH, MIN_LENGTH, PatternError, normalize_pattern, search
+from similarity.engine import (
+    DEFAULT_HORIZONS,
+    MAX_LENGTH,
+    MIN_LENGTH,
+    PatternError,
+    normalize_pattern,
+    outcomes,
+    search,
+)
 from similarity.models import SavedSearch
+from similarity.search_snapshot import snapshot_current
 from similarity.selectors import search_universe
-from similarity.snapshot import snapshot_current
 from stocksite.api import NotFoundError
 
 Mode = Literal["history", "latest"]
-
-DEFAULT_HORIZONS = (5, 20, 60)
-FAN_PERCENTILES = (10, 25, 50, 75, 90)
 
 
 # Functional form: "from" is a Python keyword.
@@ -600,12 +605,14 @@ def _result_build(
 ) -> SearchResult:
     m = pattern.values.size
     longest = horizons[-1]
+    after = 0 if mode == "latest" else longest
+    summary = outcomes(market, found, horizons) if mode == "history" and found else None
     matches: list[MatchResult] = []
-    paths = []
     for rank, match in enumerate(found, start=1):
         closes = market.series_closes(match.series)
         dates = market.series_dates(match.series)
         end = match.stop - 1
+        window, following = _mini_chart(closes, match.start, match.stop, m, after)
         item: MatchResult = {
             "rank": rank,
             "code": match.series_id,
@@ -615,31 +622,42 @@ def _result_build(
             "start_date": str(dates[match.start]),
             "end_date": str(dates[end]),
             "length": match.stop - match.start,
-            "correlation": round(float(match.correlation), 6),
-            "distance": round(float(match.distance), 6),
+            "correlation": _round(match.correlation),
+            "distance": _round(match.distance),
             "returns": {},
-            "window": [],
-            "after": [],
+            "window": window,
+            "after": following,
             "last_close": float(closes[end]),
         }
-        if mode == "latest":
+        if summary is not None:
+            item["returns"] = {
+                str(h): None if value is None else _round(value)
+                for h, value in zip(horizons, summary.returns[rank - 1], strict=True)
+            }
+        else:
             item["latest_close"] = float(closes[-1])
             item["latest_date"] = str(dates[-1])
-        else:
-            item["returns"] = {
-                str(h): _round(closes[end + h] / closes[end] - 1) if end + h < closes.size else None
-                for h in horizons
-            }
-            if end + longest < closes.size:
-                paths.append(closes[end : end + longest + 1] / closes[end])
-        item["window"], item["after"] = _mini_chart(
-            closes, match.start, match.stop, m, 0 if mode == "latest" else longest
-        )
         matches.append(item)
 
     stats, fan, groups = [], None, []
-    if mode == "history" and matches:
-        stats, fan, groups = _outcomes_summary(matches=matches, paths=paths, horizons=horizons)
+    if summary is not None:
+        stats = [_rounded_dict(asdict(stat)) for stat in summary.stats]
+        if summary.fan is not None:
+            fan = {
+                **asdict(summary.fan),
+                "bands": {name: _rounded(band) for name, band in summary.fan.bands.items()},
+            }
+        groups = [
+            {
+                "label": str(_group_label(group.median_return)),
+                "share": _round(group.share),
+                "count": group.count,
+                "median_path": _rounded(group.median_path),
+                "median_return": _round(group.median_return),
+                "ranks": [member + 1 for member in group.members],
+            }
+            for group in summary.groups
+        ]
     return {
         "mode": mode,
         "pattern": {
@@ -682,50 +700,23 @@ def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list
     return _rounded(shown[:m]), _rounded(shown[m:])
 
 
+def _group_label(median_return: float):
+    if median_return >= 0.05:
+        return _("Rally")
+    if median_return >= 0:
+        return _("Drift up")
+    if median_return > -0.05:
+        return _("Drift down")
+    return _("Decline")
+
+
+def _rounded_dict(values: dict) -> dict:
+    return {k: _round(v) if isinstance(v, float) else v for k, v in values.items()}
+
+
 def _round(value: float) -> float:
     return round(float(value), 6)
 
 
 def _rounded(values) -> list[float]:
     return np.round(np.asarray(values, dtype=np.float64), 4).tolist()
-
-
-def _outcomes_summary(*, matches, paths, horizons):
-    stats: list[HorizonStats] = []
-    for h in horizons:
-        values = np.array([r for m in matches if (r := m["returns"][str(h)]) is not None])
-        if values.size:
-            q25, median, q75 = np.percentile(values, [25, 50, 75])
-            stats.append(
-                {
-                    "horizon": h,
-                    "count": int(values.size),
-                    "mean": _round(values.mean()),
-                    "median": _round(median),
-                    "q25": _round(q25),
-                    "q75": _round(q75),
-                    "share_positive": _round((values > 0).mean()),
-                }
-            )
-        else:
-            stats.append(
-                {
-                    "horizon": h,
-                    "count": 0,
-                    "mean": None,
-                    "median": None,
-                    "q25": None,
-                    "q75": None,
-                    "share_positive": None,
-                }
-            )
-    fan = None
-    if paths:
-        bands = np.percentile(np.vstack(paths), FAN_PERCENTILES, axis=0)
-        fan = {
-            "horizon": horizons[-1],
-            "days": list(range(horizons[-1] + 1)),
-            "count": len(paths),
-            "bands": {f"p{p}": _rounded(b) for p, b in zip(FAN_PERCENTILES, bands, strict=True)},
-        }
-    return stats, fan, []

@@ -90,6 +90,11 @@ def test_stats_fan_and_groups_summarise_the_matches(search_market, pro_user):
     assert result["fan"]["horizon"] == 60
     assert len(result["fan"]["bands"]["p50"]) == 61
     assert result["fan"]["bands"]["p10"][0] == pytest.approx(1.0)
+    assert result["groups_horizon"] == 60
+    assert sum(group["share"] for group in result["groups"]) == pytest.approx(1.0, abs=1e-5)
+    grouped = sorted(rank for group in result["groups"] for rank in group["ranks"])
+    assert len(grouped) == result["fan"]["count"]
+    assert all(len(group["median_path"]) == 61 for group in result["groups"])
 
 
 def test_unknown_code_is_not_found(search_market, pro_user):
