@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import ducc0
 import numpy as np
 import scipy.fft
 
@@ -334,6 +335,7 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
             local.ubuf = np.empty((_BLOCK, width), dtype=np.float32)
             local.flags = np.empty(_BLOCK, dtype=np.int64)
             local.product = np.empty(_BLOCK * max_bins, dtype=np.complex64)
+            local.prof_fft = np.empty(_BLOCK * 2 * max_bins, dtype=np.float32)
         p1, p2, flags = local.p1, local.p2, local.flags
         block_rows = rows[pos]
         count = pos.size
@@ -368,7 +370,15 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
                 spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()]
                 spec = spec.reshape(count, nf)
             product = np.multiply(spec, qs, out=local.product[: count * nf].reshape(count, nf))
-            prof = scipy.fft.irfft(product, n=length, axis=1, workers=1)
+            # ducc0 (pocketfft's successor) does this inverse transform about 1.5x faster.
+            prof = ducc0.fft.c2r(
+                product,
+                axes=(1,),
+                lastsize=length,
+                forward=False,
+                inorm=2,
+                out=local.prof_fft[: count * length].reshape(count, length),
+            )
             kernels.screen_rows(
                 prof,
                 block_rows,
