@@ -121,7 +121,8 @@ def prices_supported() -> bool:
     """Whether the Stripe server has the Prices API (real Stripe does; localstripe does not)."""
     try:
         _client().v1.prices.list(params={"limit": 1})
-    except stripe.InvalidRequestError as exc:
+    except stripe.StripeError as exc:
+        # localstripe answers an unknown route with a bare 404, not a Stripe error body.
         if exc.http_status == 404:
             return False
         raise

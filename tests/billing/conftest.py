@@ -1,11 +1,13 @@
 import hashlib
 import hmac
+import importlib
 import json
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from billing.models import BillingCustomer, Plan, Subscription
@@ -46,6 +48,13 @@ def deliver(client):
         return client.post("/billing/webhook/", payload, content_type="application/json", **headers)
 
     return post
+
+
+@pytest.fixture
+def seeded_plans(transactional_db):
+    """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
+    seed = importlib.import_module("billing.migrations.0002_seed_plans")
+    seed.seed(django_apps, None)
 
 
 @pytest.fixture
