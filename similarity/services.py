@@ -52,8 +52,8 @@ from similarity.engine import (
     search,
 )
 from similarity.models import SavedSearch
-from similarity.search_snapshot import snapshot_current
 from similarity.selectors import search_universe
+from similarity.snapshot import snapshot_current
 from stocksite.api import NotFoundError
 
 Mode = Literal["history", "latest"]

@@ -119,7 +119,7 @@ def market_load(shared_data_dir: Path, codes=tuple(STOCKS)) -> dict[str, Stock]:
 @pytest.fixture
 def search_market(db, settings, tmp_path, shared_data_dir):
     """The stocks of STOCKS with their bars since FIRST_DAY, and a snapshot built from them."""
-    from similarity.search_snapshot import snapshot_build
+    from similarity.snapshot import snapshot_build
 
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
     stocks = market_load(shared_data_dir)
