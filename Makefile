@@ -45,7 +45,7 @@ migrate: install
 # The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
 run: export DEBUG ?= 1
 run: install assets migrate
-	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
