@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.cache import cache
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
@@ -73,3 +75,42 @@ def stock_chart_bars(*, stock: Stock) -> list[list]:
             ]
         )
     return bars
+
+
+def stock_by_code(*, code: str) -> Stock | None:
+    """The Tokyo stock of this code (full-width digits and lower-case letters accepted)."""
+    normalized = normalize_search_text(code).upper()
+    return Stock.objects.filter(market=Stock.Market.TSE, code=normalized).first()
+
+
+def daily_bars_range(
+    *, stock: Stock, start: datetime.date | None = None, end: datetime.date | None = None
+) -> list[dict]:
+    """Bars of a stock between two dates (inclusive), oldest first: as traded, and
+    split-adjusted (each price times the day's factor adj_close / close)."""
+    bars = DailyBar.objects.filter(stock=stock).order_by("date")
+    if start is not None:
+        bars = bars.filter(date__gte=start)
+    if end is not None:
+        bars = bars.filter(date__lte=end)
+    result = []
+    for day, open_, high, low, close, volume, adj_close in bars.values_list(
+        "date", "open", "high", "low", "close", "volume", "adj_close"
+    ):
+        factor = adj_close / close
+        result.append(
+            {
+                "date": day,
+                "open": open_,
+                "high": high,
+                "low": low,
+                "close": close,
+                "volume": volume,
+                "adj_factor": factor,
+                "adj_open": open_ * factor,
+                "adj_high": high * factor,
+                "adj_low": low * factor,
+                "adj_close": adj_close,
+            }
+        )
+    return result

@@ -11,6 +11,7 @@ api_v1 = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("accounts.api_urls")),
     path("", include("similarity.api_urls")),
+    path("", include("market.api_urls")),
 ]
 
 urlpatterns = [
