@@ -85,8 +85,10 @@ def webhook(request):
             status=400,
         )
     stored, created = services.stripe_event_record(event=event)
-    if not created and stored.state != StripeEventState.FAILED:
+    if not created and stored.state in (StripeEventState.PROCESSED, StripeEventState.IGNORED):
         return JsonResponse({"received": True, "duplicate": True})
+    # A new event, or a redelivery of one that failed or whose processing never finished; the
+    # row lock in stripe_event_process makes a concurrent copy wait and then find it done.
     stored = services.stripe_event_process(stripe_event=stored)
     if stored.state == StripeEventState.FAILED:
         # Stripe retries on 5xx; the redelivery finds the failed row and processes it again.

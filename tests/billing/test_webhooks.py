@@ -7,7 +7,7 @@ from django.test import RequestFactory
 
 from billing.admin import StripeEventAdmin
 from billing.entitlements import entitlements_for
-from billing.models import BillingCustomer, StripeEvent, Subscription
+from billing.models import BillingCustomer, Plan, StripeEvent, Subscription
 from tests.billing.conftest import stripe_event, stripe_signature
 from tests.billing.stripe_server import subscription_shape
 
@@ -315,3 +315,62 @@ def test_admin_lists_events_with_their_state(client, staff_user, deliver, stripe
 class _Messages(list):
     def add(self, level, message, extra_tags=""):
         self.append(message)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_event_are_processed_once(
+    stripe_server, seeded_plans, django_user_model
+):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    user = django_user_model.objects.create_user(email="twice@example.com", password="x")
+    BillingCustomer.objects.create(user=user, stripe_customer_id="cus_twice")
+    data = subscription_shape(
+        subscription_id="sub_twice", customer_id="cus_twice", price_id="price_pro_monthly"
+    )
+    Plan.objects.filter(slug="pro").update(stripe_price_monthly="price_pro_monthly")
+    stripe_server.subscriptions[data["id"]] = data
+    payload = json.dumps(stripe_event("customer.subscription.created", data)).encode()
+    deliveries = 6
+    barrier = threading.Barrier(deliveries)
+    statuses = []
+
+    def deliver_once():
+        try:
+            barrier.wait()
+            response = Client().post(
+                "/billing/webhook/",
+                payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver_once) for _ in range(deliveries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * deliveries
+    assert StripeEvent.objects.get().attempts == 1
+    assert len(stripe_server.calls("GET", SUBSCRIPTION_PATH)) == 1
+    assert entitlements_for(user=user).is_paid
+
+
+def test_redelivery_finishes_an_event_whose_processing_was_interrupted(
+    deliver, stripe_subscription, user
+):
+    event = stripe_event("customer.subscription.created", stripe_subscription)
+    StripeEvent.objects.create(stripe_id=event["id"], type=event["type"], payload=event)
+
+    response = deliver(event)
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().state == "processed"
+    assert entitlements_for(user=user).is_paid
