@@ -29,6 +29,7 @@ the window, and shade `after`.
 """
 
 import datetime as dt
+import functools
 import math
 import time
 import unicodedata
@@ -39,6 +40,7 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
+from threadpoolctl import ThreadpoolController
 
 from billing.entitlements import search_quota_consume
 from market.models import DailyBar, Stock
@@ -194,6 +196,13 @@ OPTION_FIELDS = frozenset(SearchOptions.__annotations__)
 MAX_K = 100
 MAX_HORIZON = 250
 MAX_HORIZONS = 5
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    import sklearn.cluster  # noqa: F401  (loads the OpenMP runtime, so that limits reach it)
+
+    return ThreadpoolController()
 
 
 @transaction.atomic
@@ -606,7 +615,12 @@ def _result_build(
     m = pattern.values.size
     longest = horizons[-1]
     after = 0 if mode == "latest" else longest
-    summary = outcomes(market, found, horizons) if mode == "history" and found else None
+    summary = None
+    if mode == "history" and found:
+        # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
+        # core, a thread team per request spins and waits; one thread is 10x faster under load.
+        with _threadpools().limit(limits=1):
+            summary = outcomes(market, found, horizons)
     matches: list[MatchResult] = []
     for rank, match in enumerate(found, start=1):
         closes = market.series_closes(match.series)
