@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, Market
+from similarity.engine import MIN_LENGTH, Market, PatternError, search
 from stocksite.api import DomainError
 
 POINTER = "current"
@@ -77,7 +77,24 @@ def snapshot_build() -> Snapshot:
         os.symlink(name, link)
         os.replace(link, root / POINTER)
         _prune(root, name)
-    return snapshot_current()
+    snapshot = snapshot_current()
+    _warm_up(snapshot.market)
+    return snapshot
+
+
+def _warm_up(market: Market) -> None:
+    """Search the new snapshot once per code path, so the engine's compiled kernels are in
+    numba's on-disk cache before web processes need them (compiling takes seconds)."""
+    if not len(market) or market.lengths.max() < 61:
+        return
+    s = int(np.argmax(market.lengths))
+    closes = np.asarray(market.series_closes(s))
+    for m, mode in ((20, "history"), (60, "history"), (60, "latest")):
+        pattern = closes[-m:] + np.linspace(0, 1e-3 * float(np.ptp(closes) or 1.0), m)
+        try:
+            search(market, pattern, k=1, mode=mode)
+        except PatternError:
+            continue
 
 
 def _listed_closes() -> tuple[list[np.ndarray], list[str], list[np.ndarray]]:

@@ -31,7 +31,7 @@ MODES = ("history", "latest")
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.25)
 
 # Block size of the screen: a block's spectra and profiles stay in a core's cache.
-_BLOCK = 16
+_BLOCK = 32
 # Bound on the float32 rounding error of a screened dot product, in units of
 # eps32 * (series rms spread) * m. The largest error measured on random walks and real closes
 # (m from 5 to 500, patterns cut, noised and random) was 3.2 units; 16 keeps a 5x margin.
