@@ -125,7 +125,10 @@ def search(
     rows = _selected_series(market, series)
     lo, hi = _window_ranges(market, rows, m, date_from, date_to)
     if mode == "latest":
-        lo = np.maximum(lo, hi)
+        # Only the window ending at the series' last close, if the filters allow it.
+        last = market.lengths[rows] - m
+        allowed = (lo <= last) & (last <= hi)
+        lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
     keep = lo <= hi
     rows, lo, hi = rows[keep], lo[keep], hi[keep]
     ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude)

@@ -229,6 +229,21 @@ def test_date_filter_keeps_windows_entirely_inside(jp_market):
         assert window[0] >= date_from and window[-1] <= date_to
 
 
+def test_latest_mode_skips_series_whose_last_window_is_outside_the_dates(jp_market):
+    dates = jp_market.series_dates(0)
+    pattern = np.asarray(jp_market.series_closes(0)[300:340])
+
+    before_end = search(jp_market, pattern, k=10, mode="latest", date_to=dates[-2])
+    near_end = search(jp_market, pattern, k=10, mode="latest", date_from=dates[-40])
+
+    assert 0 not in {mt.series for mt in before_end}
+    assert 0 in {mt.series for mt in near_end}
+    for mt in before_end + near_end:
+        assert mt.stop == len(jp_market.series_closes(mt.series))
+    assert all(jp_market.series_dates(mt.series)[-1] <= dates[-2] for mt in before_end)
+    assert all(jp_market.series_dates(mt.series)[mt.start] >= dates[-40] for mt in near_end)
+
+
 def test_date_filter_accepts_python_dates(jp_market):
     dates = jp_market.series_dates(0)
     as_numpy = search(jp_market, np.arange(20.0), k=5, date_from=dates[100])
