@@ -237,7 +237,7 @@ def main():
     print(
         f"market: {len(snapshot.market)} stocks, {snapshot.market.size:,} closes up to "
         f"{snapshot.date}; gunicorn {args.workers} workers; {args.clients} clients; "
-        f"{os.cpu_count()} cores",
+        f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     args.port = args.port or free_port()
@@ -300,6 +300,7 @@ def report(results, args):
         and percentile(latencies, 95) < 200
         and not errors
     )
+    print(f"load average after the run (1, 5, 15 min): {os.getloadavg()}")
     print(f"\ngoal (>= 20/s, p95 < 200 ms, no errors at 8 clients): {'met' if goal else 'NOT met'}")
 
 

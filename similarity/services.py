@@ -33,7 +33,7 @@ import functools
 import math
 import time
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
@@ -655,10 +655,22 @@ def _result_build(
 
     stats, fan, groups = [], None, []
     if summary is not None:
-        stats = [_rounded_dict(asdict(stat)) for stat in summary.stats]
+        stats = [
+            {
+                "horizon": stat.horizon,
+                "count": stat.count,
+                **{
+                    name: None if getattr(stat, name) is None else _round(getattr(stat, name))
+                    for name in ("mean", "median", "q25", "q75", "share_positive")
+                },
+            }
+            for stat in summary.stats
+        ]
         if summary.fan is not None:
             fan = {
-                **asdict(summary.fan),
+                "horizon": summary.fan.horizon,
+                "days": summary.fan.days,
+                "count": summary.fan.count,
                 "bands": {name: _rounded(band) for name, band in summary.fan.bands.items()},
             }
         groups = [
@@ -722,10 +734,6 @@ def _group_label(median_return: float):
     if median_return > -0.05:
         return _("Drift down")
     return _("Decline")
-
-
-def _rounded_dict(values: dict) -> dict:
-    return {k: _round(v) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def _round(value: float) -> float:
