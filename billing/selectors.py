@@ -1,3 +1,5 @@
+from django.db.models import Case, Value, When
+
 from billing.models import BillingCustomer, Plan, Subscription
 
 
@@ -14,7 +16,19 @@ def plan_paid_default() -> Plan | None:
 
 
 def subscription_latest(*, user) -> Subscription | None:
-    return Subscription.objects.filter(user=user).select_related("plan").first()
+    """The subscription to show: a live one before any that ended, then the latest synced."""
+    return (
+        Subscription.objects.filter(user=user)
+        .annotate(
+            live=Case(
+                When(status__in=["trialing", "active", "past_due"], then=Value(1)),
+                default=Value(0),
+            )
+        )
+        .select_related("plan")
+        .order_by("-live", "-synced_at")
+        .first()
+    )
 
 
 def billing_customer_exists(*, user) -> bool:

@@ -121,3 +121,15 @@ def test_account_page_shows_the_end_date_of_a_cancelling_subscription(
     body = client.get("/account/").content.decode()
 
     assert "Ends</dt>" in body
+
+
+def test_account_page_shows_the_live_subscription_before_an_ended_one(
+    client, user, make_subscription
+):
+    make_subscription(user, status="active", stripe_subscription_id="sub_live")
+    make_subscription(user, status="canceled", stripe_subscription_id="sub_old")
+    client.force_login(user)
+
+    body = client.get("/account/").content.decode()
+
+    assert 'data-testid="subscription-status">active<' in body

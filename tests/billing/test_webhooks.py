@@ -59,19 +59,32 @@ def _invoice(subscription, *, status):
     }
 
 
+def _legacy_invoice(subscription):
+    # API versions before 2025-03-31 name the subscription on the invoice itself.
+    return {
+        "id": "in_test_2",
+        "object": "invoice",
+        "customer": subscription["customer"],
+        "status": "paid",
+        "subscription": subscription["id"],
+    }
+
+
 EVENT_OBJECTS = {
     "checkout.session.completed": _checkout_session,
     "customer.subscription.created": lambda subscription: subscription,
     "customer.subscription.updated": lambda subscription: subscription,
     "invoice.paid": lambda subscription: _invoice(subscription, status="paid"),
+    "invoice.paid (legacy shape)": _legacy_invoice,
 }
 
 
-@pytest.mark.parametrize("event_type", sorted(EVENT_OBJECTS))
+@pytest.mark.parametrize("case", sorted(EVENT_OBJECTS))
 def test_handled_event_makes_the_user_pro_from_stripes_current_state(
-    deliver, stripe_server, stripe_subscription, user, event_type
+    deliver, stripe_server, stripe_subscription, user, case
 ):
-    response = deliver(stripe_event(event_type, EVENT_OBJECTS[event_type](stripe_subscription)))
+    event_type = case.split(" ")[0]
+    response = deliver(stripe_event(event_type, EVENT_OBJECTS[case](stripe_subscription)))
 
     assert response.status_code == 200
     assert StripeEvent.objects.get().state == "processed"
