@@ -45,12 +45,19 @@ def webhook_event_construct(*, payload: bytes, signature: str | None) -> dict:
     Raises SignatureVerificationError (bad, missing or stale signature, or no secret configured)
     or ValueError (a body that is not a JSON event).
     """
-    stripe.Webhook.construct_event(
+    # What Webhook.construct_event verifies, without building SDK objects from a body that may
+    # not be an event at all: we keep the payload exactly as Stripe sent it.
+    stripe.WebhookSignature.verify_header(
         payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
     )
     event = json.loads(payload)
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise ValueError("not a Stripe event")
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance((event.get("data") or {}).get("object"), dict)
+    ):
+        raise ValueError("The body is not a Stripe event.")
     return event
 
 

@@ -387,3 +387,19 @@ def test_redelivery_finishes_an_event_whose_processing_was_interrupted(
     assert response.status_code == 200
     assert StripeEvent.objects.get().state == "processed"
     assert entitlements_for(user=user).is_paid
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b"null", b"not json", b'{"id": "evt_1"}', b'{"id": "evt_1", "type": "invoice.paid"}'],
+)
+def test_signed_body_that_is_not_an_event_is_refused(db, client, stripe_server, body):
+    response = client.post(
+        "/billing/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body),
+    )
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
