@@ -44,6 +44,88 @@ SEARCH_ID = OpenApiParameter(
 )
 
 
+RESULT_EXAMPLE = {
+    "id": "0b7f4c1e-8a7e-4d55-9f0e-2d3c5a6b7c8d",
+    "created_at": "2026-11-26T18:30:00+09:00",
+    "label": "7974 任天堂 2015-01-05 – 2015-04-30",
+    "source": "stock",
+    "mode": "history",
+    "spec": {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"},
+    "options": {
+        "mode": "history",
+        "k": 10,
+        "horizons": [5, 20, 60],
+        "segment": "",
+        "sector": "",
+        "min_turnover": 0.0,
+        "date_from": None,
+        "date_to": None,
+        "stretch": False,
+    },
+    "rerun_of": None,
+    "pattern": {
+        "source": "stock",
+        "length": 78,
+        "values": [14775.0, 14505.0],
+        "normalized": [-1.2021, -1.3542],
+        "code": "7974",
+        "name": "任天堂",
+        "start_date": "2015-01-05",
+        "end_date": "2015-04-30",
+    },
+    "horizons": [5, 20, 60],
+    "matches": [
+        {
+            "rank": 1,
+            "code": "6758",
+            "name": "ソニーグループ",
+            "segment": "プライム（内国株式）",
+            "sector": "電気機器",
+            "start_date": "2009-03-10",
+            "end_date": "2009-06-30",
+            "length": 78,
+            "correlation": 0.9712,
+            "distance": 2.1213,
+            "returns": {"5": 0.0213, "20": 0.0488, "60": -0.0311},
+            "window": [-1.1902, -1.4127],
+            "after": [1.6021, 1.7233],
+            "last_close": 2475.0,
+        }
+    ],
+    "stats": [
+        {
+            "horizon": 5,
+            "count": 10,
+            "mean": 0.0102,
+            "median": 0.0087,
+            "q25": -0.0121,
+            "q75": 0.0293,
+            "share_positive": 0.6,
+        }
+    ],
+    "fan": {
+        "horizon": 60,
+        "days": [0, 1, 2],
+        "count": 10,
+        "bands": {"p10": [1.0, 0.981], "p50": [1.0, 1.002]},
+    },
+    "groups": [
+        {
+            "label": "Rally",
+            "share": 0.4,
+            "count": 4,
+            "median_path": [1.0, 1.004],
+            "median_return": 0.083,
+            "ranks": [1, 3, 4, 9],
+        }
+    ],
+    "groups_horizon": 60,
+    "limits": [],
+    "snapshot": {"id": "20261126T090000000000", "date": "2018-11-16"},
+    "elapsed_ms": 41.7,
+}
+
+
 class ProApiMixin:
     permission_classes = [IsAuthenticated, HasApiAccess]
     throttle_classes = [PlanRateThrottle]
@@ -83,6 +165,12 @@ class SearchApi(ProApiMixin, APIView):
                 "A sketch",
                 value={"points": [[0, 0], [40, 30], [80, 10], [120, 50]], "days": 60},
                 request_only=True,
+            ),
+            OpenApiExample(
+                "A result (shortened)",
+                value=RESULT_EXAMPLE,
+                response_only=True,
+                status_codes=["201"],
             ),
         ],
     )
