@@ -133,3 +133,15 @@ def test_account_page_shows_the_live_subscription_before_an_ended_one(
     body = client.get("/account/").content.decode()
 
     assert 'data-testid="subscription-status">active<' in body
+
+
+def test_pricing_page_sends_a_subscriber_to_the_portal_not_to_checkout(
+    client, user, make_subscription, stripe_keys
+):
+    make_subscription(user, status="active")
+    client.force_login(user)
+
+    body = client.get("/pricing/").content.decode()
+
+    assert 'action="/billing/checkout/"' not in body
+    assert 'action="/billing/portal/"' in body

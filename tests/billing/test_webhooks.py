@@ -403,3 +403,20 @@ def test_signed_body_that_is_not_an_event_is_refused(db, client, stripe_server, 
 
     assert response.status_code == 400
     assert not StripeEvent.objects.exists()
+
+
+def test_checkout_completed_links_a_customer_that_checkout_created(
+    deliver, stripe_server, pro_plan, user
+):
+    data = subscription_shape(
+        subscription_id="sub_new_customer",
+        customer_id="cus_from_checkout",
+        price_id=pro_plan.stripe_price_monthly,
+    )
+    stripe_server.subscriptions[data["id"]] = data
+    session = dict(_checkout_session(data), client_reference_id=str(user.pk))
+
+    deliver(stripe_event("checkout.session.completed", session))
+
+    assert BillingCustomer.objects.get(user=user).stripe_customer_id == "cus_from_checkout"
+    assert entitlements_for(user=user).is_paid
