@@ -24,7 +24,6 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -172,26 +171,28 @@ class MatchPerSeries:
 
 
 def brute_force(series, q, k):
-    """Every window's distance in float64: FFT dot products and rolling mean and std."""
+    """The definition, in float64 and without shortcuts: every window's mean, its population
+    standard deviation (two passes) and its correlation with the z-normalised pattern."""
     m = len(q)
     qn = (q - q.mean()) / q.std()
     found = []
     for s, x in enumerate(series):
-        n = len(x)
-        if n < m:
+        count = len(x) - m + 1
+        if count <= 0:
             continue
-        length = scipy.fft.next_fast_len(n, real=True)
-        xc = x - x.mean()
-        dots = scipy.fft.irfft(
-            scipy.fft.rfft(xc, length) * np.conj(scipy.fft.rfft(qn, length)), length
-        )[: n - m + 1]
-        c1 = np.concatenate([[0.0], np.cumsum(xc)])
-        c2 = np.concatenate([[0.0], np.cumsum(xc * xc)])
-        mean = (c1[m:] - c1[:-m]) / m
-        var = (c2[m:] - c2[:-m]) / m - mean**2
-        sd = np.sqrt(np.maximum(var, 0))
+        mean = np.zeros(count)
+        for j in range(m):
+            mean += x[j : j + count]
+        mean /= m
+        ssd = np.zeros(count)
+        dot = np.zeros(count)
+        for j in range(m):
+            dev = x[j : j + count] - mean
+            ssd += dev * dev
+            dot += qn[j] * dev
+        sd = np.sqrt(ssd / m)
         with np.errstate(divide="ignore", invalid="ignore"):
-            d = np.sqrt(np.maximum(2 * m * (1 - dots / (m * sd)), 0))
+            d = np.sqrt(np.maximum(2 * m * (1 - dot / (m * sd)), 0))
         d[sd <= 0] = np.inf
         best = np.argsort(d, kind="stable")[: 4 * k * (m // 2 + 2)]
         found += [(float(d[i]), s, int(i)) for i in best]
