@@ -40,6 +40,7 @@ _ERR_COEF = 16.0
 _DIRECT_MAX_LENGTH = 40
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 
 
 class PatternError(ValueError):
@@ -293,9 +294,11 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
 
 
 def _get_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
+    global _pool, _pool_pid
+    # A forked child (a pre-forking web server) inherits the pool object but not its threads.
+    if _pool is None or _pool_pid != os.getpid():
         _pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="similarity")
+        _pool_pid = os.getpid()
     return _pool
 
 

@@ -1,4 +1,5 @@
 import math
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -256,6 +257,17 @@ def test_date_filter_accepts_python_dates(jp_market):
 def test_date_filter_needs_a_market_with_dates(walk_market):
     with pytest.raises(ValueError, match="no dates"):
         search(walk_market, np.arange(10.0), date_from=np.datetime64("2020-01-01"))
+
+
+def test_search_works_in_a_forked_child(walk_market, walk_series):
+    # Pre-forking web servers fork after the parent may have searched (and started threads).
+    pattern = walk_series[0][100:160]
+    expected = search(walk_market, pattern, k=5)
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(search, (walk_market, pattern), {"k": 5}).get(timeout=120)
+
+    assert got == expected
 
 
 def test_pattern_longer_than_every_series_finds_nothing():
