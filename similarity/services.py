@@ -206,7 +206,7 @@ def _threadpools() -> ThreadpoolController:
 
 
 @transaction.atomic
-def search_run(*, user, spec: dict, options: dict, rerun_of: SavedSearch | None = None):
+def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     """Validate, resolve the pattern, take one search from the quota, search, save."""
     started = time.perf_counter()
     spec = pattern_spec_clean(spec=spec)
@@ -217,7 +217,7 @@ def search_run(*, user, spec: dict, options: dict, rerun_of: SavedSearch | None 
         spec=spec,
         options=options,
         pattern=pattern,
-        rerun_of=rerun_of,
+        rerun_of=None,
         started=started,
     )
 

@@ -194,3 +194,16 @@ def test_the_quota_answers_429_when_used_up(search_market, api, pro_user):
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "quota_exceeded"
+
+
+def test_the_plan_rate_limit_answers_429(search_market, api, pro_user):
+    from billing.models import Plan
+
+    Plan.objects.filter(slug="pro").update(api_requests_per_minute=2)
+    assert api.get("/api/v1/searches/").status_code == 200
+    assert api.get("/api/v1/searches/").status_code == 200
+
+    response = api.get("/api/v1/searches/")
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
