@@ -196,6 +196,8 @@ OPTION_FIELDS = frozenset(SearchOptions.__annotations__)
 MAX_K = 100
 MAX_HORIZON = 250
 MAX_HORIZONS = 5
+# Beyond this, squares of deviations overflow float64 and a pattern cannot be normalised.
+MAX_ABS_VALUE = 1e12
 
 
 @functools.cache
@@ -300,8 +302,10 @@ def pattern_spec_clean(*, spec: dict) -> dict:
                 "points", _("Each point of a sketch is a pair of numbers [x, y].")
             )
         pairs.append([float(point[0]), float(point[1])])
-    if not np.all(np.isfinite(pairs)):
-        raise SearchInputError("points", _("The sketch has NaN or infinite coordinates."))
+    if not np.all(np.isfinite(pairs)) or np.any(np.abs(pairs) > MAX_ABS_VALUE):
+        raise SearchInputError(
+            "points", _("The sketch's coordinates must be finite numbers within ±1e12.")
+        )
     if len({x for x, _y in pairs}) < 2:
         raise SearchInputError("points", _("The sketch needs points at two different places."))
     days = spec.get("days")
@@ -413,6 +417,8 @@ def _numbers_clean(values, field_name: str) -> list[float]:
         raise SearchInputError(field_name, _("Every price must be a number."))
     if not all(math.isfinite(value) for value in values):
         raise SearchInputError(field_name, _("The prices contain NaN or infinite values."))
+    if any(abs(value) > MAX_ABS_VALUE for value in values):
+        raise SearchInputError(field_name, _("Every price must lie between -1e12 and 1e12."))
     if len(values) < MIN_LENGTH:
         raise SearchInputError(
             field_name,

@@ -143,6 +143,8 @@ def test_range_outside_5_to_500_trading_days_names_to(search_market, pro_user, s
         ({"source": "prices", "prices": [1, 2, float("nan"), 4, 5]}, "prices"),
         ({"source": "prices", "prices": [1, 2, float("inf"), 4, 5]}, "prices"),
         ({"source": "prices", "prices": [3, 3, 3, 3, 3, 3]}, "prices"),
+        ({"source": "prices", "prices": [1e308, -1e308, 1e308, -1e308, 1e308]}, "prices"),
+        ({"source": "sketch", "points": [[0, 1e300], [1, 2]], "days": 20}, "points"),
         ({"source": "prices", "prices": [1, 2, 3, 4]}, "prices"),
         ({"source": "prices", "prices": list(range(501))}, "prices"),
         ({"source": "prices", "prices": "1,2,3,4,5"}, "prices"),
