@@ -24,6 +24,7 @@ server rather than the throttle. Nothing here is a test: the numbers depend on t
 import argparse
 import os
 import random
+import resource
 import secrets
 import signal
 import socket
@@ -250,6 +251,11 @@ def server_cpu_seconds(server: subprocess.Popen) -> float:
     return total / ticks
 
 
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
@@ -313,8 +319,10 @@ def main():
     try:
         wait_until_up(base, server)
         cpu_before = server_cpu_seconds(server)
+        client_before = _own_cpu_seconds()
         saturated = run_phase(base, tokens, bodies, args, rate=None)
         cpu_saturated = server_cpu_seconds(server) - cpu_before
+        cpu_clients = _own_cpu_seconds() - client_before
         paced = run_phase(base, tokens, bodies, args, rate=args.rate)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -324,10 +332,13 @@ def main():
     answered = sum(1 for r in saturated if r[1] == 201) or 1
     # Warm-up included on both sides of the ratio's estimate: CPU over the whole phase divided
     # by the searches answered in it, scaled from the measured part.
-    per_search = cpu_saturated / (answered * (args.warmup + args.duration) / args.duration)
+    scale = answered * (args.warmup + args.duration) / args.duration
+    per_search, per_client = cpu_saturated / scale, cpu_clients / scale
+    print(f"{'server CPU per search (ms)':<34} {per_search * 1000:>12.1f}")
+    print(f"{'client CPU per search (ms)':<34} {per_client * 1000:>12.1f}")
     print(
-        f"{'server CPU per search (ms)':<34} {per_search * 1000:>12.1f}"
-        f"   (2 idle cores would answer about {2 / per_search:.0f}/s)"
+        f"(on {os.cpu_count()} otherwise idle cores: about "
+        f"{os.cpu_count() / (per_search + per_client):.0f} searches/s at saturation)"
     )
     report(
         paced,
