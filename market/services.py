@@ -3,7 +3,9 @@
 import datetime
 import logging
 import statistics
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -373,7 +375,10 @@ class PriceImportReport:
 
 def price_file_import(*, path: Path) -> UpsertResult:
     """Import one price file in one transaction: all of it, or (FileFormatError) none of it."""
-    bars_by_code = read_price_file(path)
+    return _price_file_write(path=path, bars_by_code=read_price_file(path))
+
+
+def _price_file_write(*, path: Path, bars_by_code: dict[str, list[Bar]]) -> UpsertResult:
     result = UpsertResult()
     try:
         with transaction.atomic():
@@ -390,19 +395,28 @@ def price_files_import(
     paths: Sequence[Path],
     on_file: Callable[[int, int, Path, UpsertResult | None, str | None], None] | None = None,
 ) -> PriceImportReport:
-    """Import every file named or inside a folder named; a failed file does not stop the others."""
+    """Import every file named or inside a folder named; a failed file does not stop the others.
+
+    The next file is read in a thread while the database writes the current one: the driver
+    releases the GIL while it waits, so reading and writing overlap.
+    """
     files = list(price_files(paths))
     report = PriceImportReport(files=len(files))
-    for index, path in enumerate(files, start=1):
-        result, error = None, None
-        try:
-            result = price_file_import(path=path)
-            report.totals = report.totals + result
-        except FileFormatError as exc:
-            error = str(exc)
-            report.failures.append(error)
-        if on_file is not None:
-            on_file(index, len(files), path, result, error)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="price-reader") as reader:
+        upcoming = deque(reader.submit(read_price_file, path) for path in files[:2])
+        for index, path in enumerate(files, start=1):
+            reading = upcoming.popleft()
+            if index + 1 < len(files):
+                upcoming.append(reader.submit(read_price_file, files[index + 1]))
+            result, error = None, None
+            try:
+                result = _price_file_write(path=path, bars_by_code=reading.result())
+                report.totals = report.totals + result
+            except FileFormatError as exc:
+                error = str(exc)
+                report.failures.append(error)
+            if on_file is not None:
+                on_file(index, len(files), path, result, error)
     return report
 
 

@@ -48,6 +48,10 @@ JP_HEADER = "Date,Open,Hight,Low,Close,Volume,Adj Close\n"
         (JP_HEADER + "16.11.2018,1,2,1,2,10,2\n", 2, "is not YYYY/MM/DD"),
         (JP_HEADER + "2018/11/16,1,2,1,2,10.5,2\n", 2, "not a whole number"),
         (JP_HEADER + "2018/11/16,0,0,0,0,10,2\n", 2, "positive"),
+        (JP_HEADER + "2018/11/16,1,inf,1,2,10,2\n", 2, "positive"),
+        (JP_HEADER + "2018/11/16,nan,2,1,2,10,2\n", 2, "positive"),
+        (JP_HEADER + "2018/11/16,1,2,1,2,10,-1\n", 2, "adjusted close"),
+        (JP_HEADER + "2018/11/16,1,2,1,3,10,2\n", 2, "outside low-high"),
     ],
 )
 def test_malformed_price_file_names_line_and_reason(tmp_path, body, line, reason):

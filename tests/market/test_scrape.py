@@ -237,3 +237,19 @@ def test_beat_schedule_migration_scrapes_weekdays_after_the_tokyo_close():
     assert MigrationRecorder.Migration.objects.filter(
         app="market", name="0003_daily_scrape_schedule"
     ).exists()
+
+
+def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
+    toyota_site, store_history, django_capture_on_commit_callbacks
+):
+    from similarity.tasks import snapshot_rebuild
+
+    store_history("7203", until=LAST_STORED)
+
+    with django_capture_on_commit_callbacks() as first:
+        scrape_market.delay(codes=["7203"], trigger="manual").get()
+    with django_capture_on_commit_callbacks() as repeat:
+        scrape_market.delay(codes=["7203"], trigger="manual").get()
+
+    assert snapshot_rebuild.delay in first
+    assert snapshot_rebuild.delay not in repeat
