@@ -51,6 +51,19 @@ def deliver(client):
 
 
 @pytest.fixture
+def postgres(transactional_db):
+    """Concurrency tests need a real database server: SQLite's test database serialises writers."""
+    from django.db import connection
+
+    from tests.conftest import REQUIRE_SERVICES
+
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES:
+            pytest.fail("PostgreSQL is required (REQUIRE_SERVICES=1)")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (CI sets REQUIRE_SERVICES=1)")
+
+
+@pytest.fixture
 def seeded_plans(transactional_db):
     """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
     seed = importlib.import_module("billing.migrations.0002_seed_plans")

@@ -332,7 +332,7 @@ class _Messages(list):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_event_are_processed_once(
-    stripe_server, seeded_plans, django_user_model
+    postgres, stripe_server, seeded_plans, django_user_model
 ):
     import threading
 
