@@ -19,7 +19,8 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=stocksite.settings \
-    SIMILARITY_SNAPSHOT_DIR=/data/snapshot
+    SIMILARITY_SNAPSHOT_DIR=/data/snapshot \
+    NUMBA_CACHE_DIR=/data/snapshot/.numba-cache
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app \
     && mkdir -p /app/var /data/snapshot && chown -R app:app /app /data
 WORKDIR /app
