@@ -119,7 +119,7 @@ class SearchForm(forms.Form):
         min_value=0,
         max_value=10_000_000,
         decimal_places=2,
-        help_text=_("Average of close × volume over the window; empty for no minimum."),
+        help_text=_("Close × volume, averaged; empty: none."),
     )
     search_from = forms.DateField(
         label=_("Search windows from"),

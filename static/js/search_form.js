@@ -19,7 +19,7 @@
   function showModeFields() {
     const checked = form.querySelector("input[name=mode]:checked");
     const latest = checked && checked.value === "latest";
-    form.querySelectorAll("[data-history-only]").forEach(function (element) {
+    form.querySelectorAll(".history-only").forEach(function (element) {
       element.hidden = latest;
     });
   }

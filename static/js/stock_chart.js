@@ -99,9 +99,14 @@
     if (!selection) { overlay.hidden = true; return; }
     const timeScale = chart.timeScale();
     const paneWidth = timeScale.width();
-    let left = timeScale.logicalToCoordinate(selection.start - 0.5);
-    let right = timeScale.logicalToCoordinate(selection.end + 0.5);
-    if (left === null || right === null) { overlay.hidden = true; return; }
+    // Whole logical indexes only: fractional ones do not map to coordinates reliably.
+    const first = timeScale.logicalToCoordinate(selection.start);
+    const next = timeScale.logicalToCoordinate(selection.start + 1);
+    const end = timeScale.logicalToCoordinate(selection.end);
+    if (first === null || end === null) { overlay.hidden = true; return; }
+    const half = (next !== null && next > first ? next - first : 6) / 2;
+    let left = first - half;
+    let right = end + half;
     left = Math.max(0, left);
     right = Math.min(paneWidth, right);
     if (right <= 0 || left >= paneWidth) { overlay.hidden = true; return; }
@@ -236,5 +241,7 @@
   const params = new URLSearchParams(window.location.search);
   if (params.get("date_from")) fromInput.value = params.get("date_from");
   if (params.get("date_to")) toInput.value = params.get("date_to");
-  if (fromInput.value && toInput.value) selectFromInputs();
+  const preset = document.querySelector('[data-preset="' + params.get("preset") + '"]');
+  if (preset) preset.click();
+  else if (fromInput.value && toInput.value) selectFromInputs();
 })();

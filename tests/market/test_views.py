@@ -153,3 +153,9 @@ def test_stock_without_bars_says_it_has_no_prices(client, market):
     assert response.status_code == 200
     assert "No prices yet" in response.content.decode()
     assert "chart-data" not in response.content.decode()
+
+
+def test_landing_page_offers_example_charts_with_a_preset(client, market):
+    html = client.get("/").content.decode()
+
+    assert 'href="/stocks/7974/?preset=60"' in html

@@ -130,16 +130,20 @@ def latest_search(user):
     )
 
 
-def _make_pro(user, monkeypatch):
-    from billing import entitlements
+def _make_pro(user):
+    from datetime import timedelta
 
-    real = entitlements.entitlements_for
+    from django.utils import timezone
 
-    def pro_for(*, user):
-        limits = real(user=user)
-        return entitlements.Entitlements(**{**limits.__dict__, "csv_export": True, "is_paid": True})
+    from billing.models import ComplimentaryGrant, Plan
 
-    monkeypatch.setattr("similarity.views.entitlements_for", pro_for)
+    now = timezone.now()
+    ComplimentaryGrant.objects.create(
+        user=user,
+        plan=Plan.objects.get(slug="pro"),
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30),
+    )
 
 
 # --- The search form -----------------------------------------------------------------------
@@ -399,7 +403,7 @@ def test_free_plan_csv_export_is_a_402_pointing_to_pricing(client, user, saved_s
 
 @pytest.mark.django_db
 def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_search, monkeypatch):
-    _make_pro(user, monkeypatch)
+    _make_pro(user)
     client.force_login(user)
 
     response = client.get(f"/search/results/{saved_search.pk}/export.csv")

@@ -1,0 +1,162 @@
+"""Headless Chromium through Playwright against pytest-django's live server.
+
+Chromium comes from Debian (/usr/bin/chromium), not from Playwright's own download. Without it,
+or without the built static assets (`make assets`), the browser tests skip with a reason, unless
+REQUIRE_BROWSER=1 (CI), where they fail.
+"""
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+VENDOR_CHART = REPO_ROOT / "static" / "vendor" / "lightweight-charts.standalone.production.js"
+PASSWORD = "Browser-Trader-2026"
+
+
+def _unavailable(reason: str):
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            # The live server needs committed data; serialized rollback puts back the rows
+            # that migrations seeded (plans, the site) for the tests that run after these.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    if not VENDOR_CHART.exists():
+        _unavailable("static/vendor is not built: run `make assets`")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -r requirements-dev.txt")
+    # Playwright's sync API keeps an event loop running in this thread while it is open, so
+    # Django's async guard would refuse the plain ORM calls of the tests and their database
+    # teardown. Only while the browser is open: `check --deploy` rightly rejects the variable.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def site(live_server, settings):
+    """The live server, with cookies that plain http://localhost accepts."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    return live_server.url
+
+
+def _page(browser, width: int, height: int, **options):
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _page(browser, 1280, 900)
+    yield page
+    context.close()
+    assert page.js_errors == [], f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.fixture
+def phone(browser):
+    context, page = _page(browser, 390, 844, has_touch=True, is_mobile=True, device_scale_factor=2)
+    yield page
+    context.close()
+    assert page.js_errors == [], f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def browser_market(transactional_db, settings, tmp_path, shared_data_dir):
+    """A few real TSE issues since 2012 and a search snapshot built from them."""
+    from similarity.snapshot import snapshot_build
+    from tests.similarity.conftest import market_load
+
+    settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
+    stocks = market_load(shared_data_dir)
+    snapshot_build()
+    return stocks
+
+
+@pytest.fixture
+def trader(transactional_db, django_user_model):
+    from allauth.account.models import EmailAddress
+
+    user = django_user_model.objects.create_user(email="trader@example.com", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def pro_trader(trader):
+    from django.utils import timezone
+
+    from billing.models import ComplimentaryGrant, Plan
+
+    now = timezone.now()
+    ComplimentaryGrant.objects.create(
+        user=trader,
+        plan=Plan.objects.get(slug="pro"),
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=30),
+    )
+    return trader
+
+
+def sign_in(page, site: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{site}/account/")
