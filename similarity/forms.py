@@ -97,6 +97,7 @@ class SearchForm(forms.Form):
     )
     mode = forms.ChoiceField(
         label=_("Look for"),
+        required=False,
         choices=[
             (SavedSearch.Mode.HISTORY, _("When charts looked like this, and what came next")),
             (SavedSearch.Mode.LATEST, _("Stocks that look like this now")),
@@ -104,10 +105,13 @@ class SearchForm(forms.Form):
         initial=SavedSearch.Mode.HISTORY,
         widget=forms.RadioSelect,
     )
-    k = forms.IntegerField(label=_("Number of matches"), min_value=1, max_value=100, initial=10)
+    k = forms.IntegerField(
+        label=_("Number of matches"), required=False, min_value=1, max_value=100, initial=10
+    )
     horizons = forms.MultipleChoiceField(
         label=_("Days after the match to measure"),
         choices=HORIZON_CHOICES,
+        required=False,
         initial=DEFAULT_HORIZONS,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -165,8 +169,15 @@ class SearchForm(forms.Form):
             )
         return points
 
+    # The stock page's short form posts only the pattern and the mode: the rest takes defaults.
+    def clean_mode(self) -> str:
+        return self.cleaned_data["mode"] or SavedSearch.Mode.HISTORY
+
+    def clean_k(self) -> int:
+        return self.cleaned_data["k"] or self.fields["k"].initial
+
     def clean_horizons(self) -> list[int]:
-        return sorted({int(days) for days in self.cleaned_data["horizons"]})
+        return sorted({int(days) for days in self.cleaned_data["horizons"] or DEFAULT_HORIZONS})
 
     def clean(self):
         data = super().clean()

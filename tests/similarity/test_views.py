@@ -477,3 +477,18 @@ def test_rerun_of_someone_elses_search_is_a_404(client, django_user_model, saved
     client.force_login(other)
 
     assert client.post(f"/search/results/{saved_search.pk}/rerun/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_stock_pages_short_form_takes_default_options(user):
+    from similarity.forms import SearchForm
+
+    form = SearchForm(
+        {"source": "stock", "code": "7974", "date_from": "2018-01-04", "date_to": "2018-03-30"},
+        segments=[],
+        sectors=[],
+    )
+
+    assert form.is_valid(), form.errors
+    options = form.options()
+    assert (options["mode"], options["k"], options["horizons"]) == ("history", 10, [5, 20, 60])

@@ -1,0 +1,253 @@
+"""What a new user does, in headless Chromium: sign up, pick days on a chart, search, read the
+results, export them, paste prices, draw a sketch, run a search again. Each saves a screenshot
+under test-output/screenshots/."""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from django.core import mail
+
+from similarity.models import SavedSearch
+from tests.browser.conftest import PASSWORD, sign_in
+
+RESULT_URL = re.compile(r".*/search/results/[0-9a-f-]{36}/$")
+
+
+def _drag(page, selector: str, start: float, end: float, *, shift: bool) -> None:
+    """Press at `start` of the element's width, move to `end`, release (fractions of width)."""
+    box = page.locator(selector).bounding_box()
+    y = box["y"] + box["height"] * 0.4
+    if shift:
+        page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + box["width"] * start, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end, y, steps=12)
+    page.mouse.up()
+    if shift:
+        page.keyboard.up("Shift")
+
+
+def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
+    page.goto(f"{site}/")
+    page.get_by_role("link", name="Start free").click()
+    page.get_by_label("Email").fill("newcomer@example.com")
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    screenshot(page, "01-sign-up")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/accounts/confirm-email/")
+
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
+    page.goto(site + link[link.index("/accounts/") :])
+    page.locator("main form button[type=submit]").click()
+
+    page.wait_for_url(f"{site}/account/")
+    assert page.get_by_test_id("plan-name").inner_text() == "Free"
+    assert page.get_by_test_id("search-history").is_visible()
+    screenshot(page, "02-account-after-sign-up")
+
+
+def test_drag_a_range_on_the_chart_search_and_read_the_results(
+    page, site, browser_market, trader, screenshot
+):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/stocks/")
+    page.get_by_label("Code or name").fill("任天堂")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="任天堂").click()
+    page.wait_for_url(f"{site}/stocks/7974/")
+    page.locator("#price-chart canvas").first.wait_for()
+
+    _drag(page, "#price-chart", 0.35, 0.6, shift=True)
+
+    date_from = page.get_by_label("From", exact=True).input_value()
+    date_to = page.get_by_label("To", exact=True).input_value()
+    summary = page.get_by_test_id("selection-summary").inner_text()
+    days = int(re.search(r"(\d+) trading days", summary).group(1))
+    assert date_from < date_to
+    assert 5 <= days <= 500
+    assert page.locator("#range-overlay").is_visible()
+    screenshot(page, "03-stock-chart-range-selected")
+
+    page.get_by_role("button", name="Find similar charts").click()
+    page.wait_for_url(RESULT_URL)
+
+    saved = SavedSearch.objects.get()
+    assert saved.spec == {"source": "stock", "code": "7974", "from": date_from, "to": date_to}
+    assert saved.result["pattern"]["length"] == days
+    rows = page.locator("#matches tbody tr[data-rank]")
+    assert rows.count() == saved.match_count > 0
+    assert page.get_by_test_id("fan-chart").locator("path.fan-outer").count() == 1
+    assert page.get_by_test_id("horizon-stat").count() >= 1
+    assert page.get_by_test_id("plan-limit").count() >= 1  # Free: the limits are shown
+    screenshot(page, "04-results")
+
+
+def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
+    page, site, browser_market, trader, screenshot
+):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/stocks/6758/")
+    page.get_by_role("button", name="last 60").click()
+    assert "60 trading days" in page.get_by_test_id("selection-summary").inner_text()
+    page.get_by_role("button", name="Find similar charts").click()
+    page.wait_for_url(RESULT_URL)
+
+    page.get_by_role("button", name="Distance").click()
+    page.get_by_role("button", name="Distance").click()
+    distances = [
+        float(v)
+        for v in page.locator("#matches tbody tr").evaluate_all(
+            "rows => rows.map(row => row.dataset.d)"
+        )
+    ]
+    assert distances == sorted(distances, reverse=True)
+    header = page.locator("th", has=page.get_by_role("button", name="Distance"))
+    assert header.get_attribute("aria-sort") == "descending"
+
+    first_code = page.locator("#matches tbody tr").first.get_attribute("data-code")
+    page.get_by_label("Filter by code or name").fill(first_code)
+    visible = page.locator("#matches tbody tr:not([hidden])")
+    assert visible.count() >= 1
+    assert all(
+        code == first_code
+        for code in visible.evaluate_all("rows => rows.map(row => row.dataset.code)")
+    )
+    screenshot(page, "05-results-sorted-and-filtered")
+
+
+def test_a_pro_user_exports_the_matches_as_csv(page, site, browser_market, pro_trader, screenshot):
+    sign_in(page, site, pro_trader.email)
+    page.goto(f"{site}/search/?source=prices")
+    page.get_by_text("Pasted prices", exact=True).click()
+    page.get_by_label("Prices, oldest first").fill(
+        "100 102 101 104 108 107 111 115 113 118 121 119 124 128 126"
+    )
+    page.get_by_role("button", name="Search the market").click()
+    page.wait_for_url(RESULT_URL)
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("csv-export").click()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["rank", "code", "name", "segment"]
+    assert len(rows) - 1 == SavedSearch.objects.get().match_count
+    screenshot(page, "06-results-pro")
+
+
+def test_a_free_user_is_told_csv_export_is_a_pro_feature(
+    page, site, browser_market, trader, screenshot
+):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/stocks/7203/")
+    page.get_by_role("button", name="last 20").click()
+    page.get_by_role("button", name="Find similar charts").click()
+    page.wait_for_url(RESULT_URL)
+
+    page.get_by_test_id("csv-export").click()
+
+    assert page.get_by_role("heading", name="CSV export comes with the Pro plan").is_visible()
+    assert page.get_by_role("link", name="See plans").get_attribute("href") == "/pricing/"
+    screenshot(page, "07-csv-is-pro")
+
+
+def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trader, screenshot):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/search/")
+    page.get_by_text("Pasted prices", exact=True).click()
+    assert page.get_by_label("Stock code").is_hidden()
+    page.get_by_label("Prices, oldest first").fill("1520, 1534, 1529\n1551 1580 1572 1601 1596")
+    assert page.locator("#prices-count").inner_text().startswith("8 numbers")
+    page.get_by_label("Stocks that look like this now").check()
+    screenshot(page, "08-search-pasted-prices")
+    page.get_by_role("button", name="Search the market").click()
+    page.wait_for_url(RESULT_URL)
+
+    assert page.get_by_role("heading", name="Stocks that look like this now").first.is_visible()
+    saved = SavedSearch.objects.get()
+    assert saved.spec["prices"] == [1520, 1534, 1529, 1551, 1580, 1572, 1601, 1596]
+    assert saved.mode == "latest"
+    screenshot(page, "09-results-latest")
+
+
+def test_bad_prices_are_named_in_the_form(page, site, trader, screenshot):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/search/")
+    page.get_by_text("Pasted prices", exact=True).click()
+    page.get_by_label("Prices, oldest first").fill("1 2 three 4 5")
+
+    page.get_by_role("button", name="Search the market").click()
+
+    alert = page.get_by_role("alert")
+    assert "“three”, is not a number" in alert.inner_text()
+    assert page.get_by_label("Prices, oldest first").get_attribute("aria-invalid") == "true"
+    screenshot(page, "10-search-error")
+
+
+def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/search/")
+    page.get_by_text("A sketch", exact=True).click()
+    page.get_by_label("Days the sketch stands for").fill("30")
+    box = page.get_by_test_id("sketch-canvas").bounding_box()
+    shape = [(0.05, 0.8), (0.3, 0.5), (0.45, 0.65), (0.7, 0.2), (0.95, 0.35)]
+    page.mouse.move(box["x"] + box["width"] * shape[0][0], box["y"] + box["height"] * shape[0][1])
+    page.mouse.down()
+    for x, y in shape[1:]:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=8)
+    page.mouse.up()
+    screenshot(page, "11-search-sketch")
+    page.get_by_role("button", name="Search the market").click()
+    page.wait_for_url(RESULT_URL)
+
+    saved = SavedSearch.objects.get()
+    assert saved.spec["source"] == "sketch" and saved.spec["days"] == 30
+    assert len(saved.spec["points"]) > 10
+    assert saved.result["pattern"]["length"] == 30
+    # y is up: the sketch ends higher than it starts.
+    assert saved.result["pattern"]["values"][-1] > saved.result["pattern"]["values"][0]
+    screenshot(page, "12-results-sketch")
+
+
+def test_run_a_saved_search_again_from_the_account_page(
+    page, site, browser_market, trader, screenshot
+):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/stocks/9984/")
+    page.get_by_role("button", name="last 120").click()
+    page.get_by_role("button", name="Find similar charts").click()
+    page.wait_for_url(RESULT_URL)
+    first = SavedSearch.objects.get()
+
+    page.goto(f"{site}/account/")
+    screenshot(page, "13-account-history")
+    page.get_by_test_id("search-history").get_by_role(
+        "button", name=re.compile(r"^Run .+ again on today's data$")
+    ).first.click()
+    page.wait_for_url(RESULT_URL)
+
+    again = SavedSearch.objects.exclude(pk=first.pk).get()
+    assert again.rerun_of_id == first.pk
+    assert str(again.pk) in page.url
+
+
+def test_on_a_phone_select_range_mode_picks_days_with_a_finger_drag(
+    phone, site, browser_market, screenshot
+):
+    phone.goto(f"{site}/stocks/7974/")
+    phone.locator("#price-chart canvas").first.wait_for()
+    phone.get_by_role("button", name="Select range").tap()
+    assert phone.get_by_role("button", name="Select range").get_attribute("aria-pressed") == "true"
+
+    _drag(phone, "#price-chart", 0.2, 0.7, shift=False)
+
+    summary = phone.get_by_test_id("selection-summary").inner_text()
+    assert re.search(r"\d+ trading days", summary)
+    assert (
+        phone.get_by_label("From", exact=True).input_value()
+        < phone.get_by_label("To", exact=True).input_value()
+    )
+    screenshot(phone, "14-phone-stock-range")
