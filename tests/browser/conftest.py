@@ -6,6 +6,7 @@ REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
 import datetime as dt
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -144,10 +145,14 @@ def pro_trader(trader):
 
     from billing.models import ComplimentaryGrant, Plan
 
+    # The seeded plans may have been flushed by a transactional test that ran earlier.
+    seeded = importlib.import_module("billing.migrations.0002_seed_plans").PLANS
+    pro = next(plan for plan in seeded if plan["slug"] == "pro")
+    plan, _created = Plan.objects.get_or_create(slug="pro", defaults=pro)
     now = timezone.now()
     ComplimentaryGrant.objects.create(
         user=trader,
-        plan=Plan.objects.get(slug="pro"),
+        plan=plan,
         starts_at=now - dt.timedelta(days=1),
         ends_at=now + dt.timedelta(days=30),
     )
