@@ -77,7 +77,7 @@ def search(request):
     # unknown code, a 429 when today's searches are used up.
     except APIException as error:
         if isinstance(error, NotFoundError):
-            form.add_error("code", str(error.detail))
+            form.add_error("code", str(error.detail).removeprefix("code: "))
         else:
             _add_service_errors(form, error)
         return _render_search(request, form, status=error.status_code)

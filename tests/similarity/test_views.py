@@ -492,3 +492,92 @@ def test_the_stock_pages_short_form_takes_default_options(user):
     assert form.is_valid(), form.errors
     options = form.options()
     assert (options["mode"], options["k"], options["horizons"]) == ("history", 10, [5, 20, 60])
+
+
+# --- Searching through the page, on a real small market --------------------------------------
+
+PRICES = "100 102 101 104 108 107 111 115 113 118 121 119 124 128 126"
+
+
+def test_a_valid_search_is_saved_and_redirects_to_its_permalink(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post("/search/", {**BASE_OPTIONS, "source": "prices", "prices": PRICES})
+
+    saved = SavedSearch.objects.get(user=user)
+    assert response.status_code == 302
+    assert response["Location"] == f"/search/results/{saved.pk}/"
+    assert saved.spec == {"source": "prices", "prices": [float(p) for p in PRICES.split()]}
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert page.content.decode().count('class="mini-chart"') == saved.match_count > 0
+
+
+def test_the_stock_pages_form_searches_the_chosen_days(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "7974", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 302
+    saved = SavedSearch.objects.get(user=user)
+    assert saved.spec == {
+        "source": "stock",
+        "code": "7974",
+        "from": "2018-06-01",
+        "to": "2018-08-31",
+    }
+    assert saved.result["pattern"]["code"] == "7974"
+
+
+def test_an_unknown_code_re_renders_the_form_with_a_404_on_the_code(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "9999", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 404
+    assert response.context["form"].errors["code"] == ["no stock with code 9999."]
+
+
+def test_a_range_of_too_few_trading_days_is_a_400_on_the_dates(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "7974", "date_from": "2018-06-01", "date_to": "2018-06-05"},
+    )
+
+    assert response.status_code == 400
+    assert (
+        "choose a range of 5 to 500 trading days" in response.context["form"].errors["date_to"][0]
+    )
+
+
+def test_when_todays_searches_are_used_up_the_form_says_so_with_a_429(client, user, search_market):
+    client.force_login(user)
+    data = {**BASE_OPTIONS, "source": "prices", "prices": PRICES}
+    for _ in range(10):
+        assert client.post("/search/", data).status_code == 302
+
+    response = client.post("/search/", data)
+
+    assert response.status_code == 429
+    assert "/pricing/" in " ".join(response.context["form"].non_field_errors())
+
+
+def test_run_again_makes_a_new_search_and_redirects_to_it(client, user, search_market):
+    client.force_login(user)
+    client.post("/search/", {**BASE_OPTIONS, "source": "prices", "prices": PRICES})
+    first = SavedSearch.objects.get(user=user)
+
+    response = client.post(f"/search/results/{first.pk}/rerun/")
+
+    again = SavedSearch.objects.exclude(pk=first.pk).get()
+    assert again.rerun_of_id == first.pk
+    assert response.status_code == 302
+    assert response["Location"] == f"/search/results/{again.pk}/"
