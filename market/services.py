@@ -432,14 +432,17 @@ def scrape_run_start(*, source: str, codes: Sequence[str], trigger: str) -> Scra
     return run
 
 
-def stock_scrape(*, code: str, run_id: int, source: "PriceSource") -> None:
+def stock_scrape(
+    *, code: str, run_id: int, source: "PriceSource", retry_transient: bool = False
+) -> None:
     """Fetch one stock's new days and store them, then count it in the run: one transaction.
 
     Days from SCRAPE_OVERLAP_DAYS before the last stored bar are fetched again so that a split
-    shows up as a constant ratio (see scraped_bars_save). Any failure is recorded against the
-    stock in the run and written nothing; the other stocks go on.
+    shows up as a constant ratio (see scraped_bars_save). A failure is recorded against the
+    stock in the run and writes nothing; the other stocks go on. With `retry_transient`, a
+    TransientSourceError is raised instead of recorded, for the caller to try again later.
     """
-    from market.sources import SourceError
+    from market.sources import SourceError, TransientSourceError
 
     stock = Stock.objects.filter(market=Stock.Market.TSE, code=code).first()
     if stock is None:
@@ -459,6 +462,10 @@ def stock_scrape(*, code: str, run_id: int, source: "PriceSource") -> None:
                 bars_written=result.upsert.changed,
                 split=result.split is not None,
             )
+    except TransientSourceError as exc:
+        if retry_transient:
+            raise
+        scrape_run_stock_record(run_id=run_id, code=code, error=str(exc))
     except (SourceError, BarsRejectedError) as exc:
         scrape_run_stock_record(run_id=run_id, code=code, error=str(exc))
     except Exception as exc:

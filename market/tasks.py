@@ -8,7 +8,7 @@ from django.conf import settings
 from market.calendar import is_trading_day, tokyo_today
 from market.models import Stock
 from market.services import scrape_run_start, stock_scrape
-from market.sources import DEFAULT_SOURCE, price_source
+from market.sources import DEFAULT_SOURCE, TransientSourceError, price_source
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,28 @@ def scrape_market(
 
 
 @shared_task(
+    bind=True,
     name="market.scrape_stock",
     # Per worker; the HTTP client also keeps SCRAPE_RATE_PER_SECOND per host in each process.
     rate_limit=f"{max(1, round(settings.SCRAPE_RATE_PER_SECOND * 60))}/m",
+    max_retries=settings.SCRAPE_TASK_RETRIES,
 )
-def scrape_stock(code: str, run_id: int, source: str = DEFAULT_SOURCE) -> None:
-    """Scrape one stock into run `run_id`; its failure is recorded in the run, never raised."""
+def scrape_stock(self, code: str, run_id: int, source: str = DEFAULT_SOURCE) -> None:
+    """Scrape one stock into run `run_id`. A site that stays unreachable through the client's
+    own retries is tried again later (SCRAPE_TASK_RETRY_SECONDS, doubling); after the last try
+    the failure is recorded in the run, never raised."""
     site = price_source(source)
     try:
-        stock_scrape(code=code, run_id=run_id, source=site)
+        stock_scrape(
+            code=code,
+            run_id=run_id,
+            source=site,
+            # Run eagerly (no broker), there is no "later": record the failure now.
+            retry_transient=not self.request.is_eager and self.request.retries < self.max_retries,
+        )
+    except TransientSourceError as exc:
+        raise self.retry(
+            exc=exc, countdown=settings.SCRAPE_TASK_RETRY_SECONDS * 2**self.request.retries
+        ) from exc
     finally:
         site.close()
