@@ -1,5 +1,6 @@
 import csv
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -66,8 +67,12 @@ def search(request):
         return _render_search(request, _search_form(initial=initial))
 
     if not request.user.is_authenticated:
+        # Back on the form after signing in, with the pattern and options already filled in.
+        prefill = {name: request.POST[name] for name in PREFILL_FIELDS if request.POST.get(name)}
         messages.info(request, _("Sign in or create a free account to run a search."))
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(
+            f"{request.path}?{urlencode(prefill)}" if prefill else request.path
+        )
     form = _search_form(request.POST)
     if not form.is_valid():
         return _render_search(request, form, status=400)

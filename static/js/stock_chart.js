@@ -139,6 +139,10 @@
 
   function select(start, end, options) {
     selection = { start: Math.min(start, end), end: Math.max(start, end) };
+    const presetDays = selection.end === last ? selection.end - selection.start + 1 : 0;
+    document.querySelectorAll("[data-preset]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(parseInt(button.dataset.preset, 10) === presetDays));
+    });
     if (!options || options.updateInputs !== false) {
       fromInput.value = dates[selection.start];
       toInput.value = dates[selection.end];

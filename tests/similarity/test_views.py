@@ -1,6 +1,7 @@
 import csv
 import io
 import uuid
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -179,6 +180,21 @@ def test_an_anonymous_search_is_sent_to_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/search/")
+
+
+@pytest.mark.django_db
+def test_after_signing_in_the_search_form_comes_back_filled_in(client, user):
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "7974", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+    next_url = parse_qs(urlparse(response["Location"]).query)["next"][0]
+    client.force_login(user)
+
+    form = client.get(next_url).context["form"]
+
+    assert (form["code"].value(), form["date_from"].value()) == ("7974", "2018-06-01")
+    assert form["source"].value() == "stock"
 
 
 BASE_OPTIONS = {"mode": "history", "k": "10", "horizons": ["5", "20"]}
