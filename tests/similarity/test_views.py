@@ -597,3 +597,13 @@ def test_run_again_makes_a_new_search_and_redirects_to_it(client, user, search_m
     assert again.rerun_of_id == first.pk
     assert response.status_code == 302
     assert response["Location"] == f"/search/results/{again.pk}/"
+
+
+@pytest.mark.django_db
+def test_the_search_page_states_the_free_plans_limits(client, user):
+    client.force_login(user)
+
+    html = client.get("/search/").content.decode()
+
+    assert "Free shows 10 matches, searches the last 3 years" in html
+    assert "10 of 10 searches left today" in html
