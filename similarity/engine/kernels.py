@@ -188,9 +188,9 @@ def _lower_bound(prof_i, closes32, start, m, dot_err, var_err, dev_rel):
 def _errors(n, sc, max_dev, m, err_coef):
     # Bound on the error of a window variance from float64 prefix sums over the series.
     var_err = 8.0 * EPS64 * math.sqrt(n) * n * sc * sc / m + 1e-300
-    # Rounding error of the float32 dot products; it scales with the series' spread and the
-    # pattern length (calibrated on random walks and real closes, see finder._ERR_COEF).
-    dot_err = err_coef * EPS32 * sc * m
+    # Rounding error of the float32 dot products; it scales with the series' largest deviation
+    # and the pattern length (calibrated on random walks and real closes, see finder._ERR_COEF).
+    dot_err = err_coef * EPS32 * max_dev * m
     # Rounding the centred closes to float32 moves a window's sd by at most eps32 * max_dev.
     dev_rel = EPS32 * max_dev
     return var_err, dot_err, dev_rel
