@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format bench install install-dev assets migrate demo migrations-check clean
+.PHONY: help run test lint format bench bench-import install install-dev assets migrate demo migrations-check clean
 
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -65,6 +65,10 @@ migrations-check: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/similarity_bench.py
+
+# Deletes every daily bar of DATABASE_URL first: point it at a scratch database.
+bench-import: install-dev
+	$(BIN)/python benchmarks/import_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles

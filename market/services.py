@@ -300,7 +300,10 @@ def scraped_bars_save(
     closes are divided by it (raw prices stay as traded) and a SplitAdjustment records it; any
     other disagreement rejects the whole batch. Days after the last stored one are taken as traded;
     when several new days arrive together with a split, the split is taken to fall on the first
-    of them (the daily schedule fetches one new day at a time).
+    of them (the daily schedule fetches one new day at a time). A stock with no stored bars takes
+    the shown history as it is (splits inside it then show in the raw prices too); one whose
+    stored history ends before the fetched pages reach back is rejected (raise SCRAPE_MAX_PAGES
+    or import the gap from a file).
     """
     result = ScrapedBarsResult()
     if not bars:
