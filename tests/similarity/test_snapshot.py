@@ -137,7 +137,7 @@ def test_build_snapshot_command_reports_what_it_built(capsys):
 def test_rebuild_task_builds_and_describes_the_snapshot():
     add_stock("7203", walk(1, 50))
 
-    result = snapshot_rebuild.delay().get()
+    result = snapshot_rebuild.apply().get()
 
     assert result == {
         "id": snapshot_current().id,
