@@ -4,6 +4,7 @@ under test-output/screenshots/."""
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,24 @@ def _drag(page, selector: str, start: float, end: float, *, shift: bool) -> None
     page.mouse.up()
     if shift:
         page.keyboard.up("Shift")
+
+
+def _touch_drag(page, selector: str, start: float, end: float) -> None:
+    """A one-finger drag across the element, as real touch events (Chrome DevTools Protocol)."""
+    box = page.locator(selector).bounding_box()
+    y = box["y"] + box["height"] * 0.4
+    cdp = page.context.new_cdp_session(page)
+    steps = 12
+    for index in range(steps + 1):
+        x = box["x"] + box["width"] * (start + (end - start) * index / steps)
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {
+                "type": "touchStart" if index == 0 else "touchMove",
+                "touchPoints": [{"x": x, "y": y}],
+            },
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
 def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
@@ -242,7 +261,7 @@ def test_on_a_phone_select_range_mode_picks_days_with_a_finger_drag(
     phone.get_by_role("button", name="Select range").tap()
     assert phone.get_by_role("button", name="Select range").get_attribute("aria-pressed") == "true"
 
-    _drag(phone, "#price-chart", 0.2, 0.7, shift=False)
+    _touch_drag(phone, "#price-chart", 0.2, 0.7)
 
     summary = phone.get_by_test_id("selection-summary").inner_text()
     assert re.search(r"\d+ trading days", summary)
@@ -251,3 +270,15 @@ def test_on_a_phone_select_range_mode_picks_days_with_a_finger_drag(
         < phone.get_by_label("To", exact=True).input_value()
     )
     screenshot(phone, "14-phone-stock-range")
+
+
+def test_on_a_phone_a_finger_draws_the_sketch(phone, site, screenshot):
+    phone.goto(f"{site}/search/?source=sketch")
+
+    _touch_drag(phone, "#sketch-canvas", 0.1, 0.9)
+
+    points = json.loads(phone.locator("#id_sketch").input_value())
+    assert len(points) > 5
+    assert points[0][0] < 0.2 and points[-1][0] > 0.8
+    assert phone.locator("#sketch-placeholder").is_hidden()
+    screenshot(phone, "15-phone-sketch")
