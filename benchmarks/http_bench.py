@@ -261,14 +261,16 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-def run_phase(base, tokens, bodies, args, *, rate: float | None) -> list:
-    """One phase: warm-up then `duration` seconds measured, from every client at once."""
+def run_phase(
+    base, tokens, bodies, args, *, rate: float | None, warmup: float, duration: float
+) -> list:
+    """One phase: `warmup` seconds, then `duration` seconds measured, from every client."""
     results, lock = [], threading.Lock()
     start = time.monotonic()
     phase = {
         "start": start,
-        "measure_from": start + args.warmup,
-        "stop": start + args.warmup + args.duration,
+        "measure_from": start + warmup,
+        "stop": start + warmup + duration,
         "interval": args.clients / rate if rate else 0.0,
         "offset": 0.0,
     }
@@ -318,22 +320,25 @@ def main():
     server = serve(args, env)
     try:
         wait_until_up(base, server)
+        # Warm-up: every worker loads the snapshot and the libraries on its first searches.
+        run_phase(base, tokens, bodies, args, rate=None, warmup=args.warmup, duration=0)
         cpu_before = server_cpu_seconds(server)
         client_before = _own_cpu_seconds()
-        saturated = run_phase(base, tokens, bodies, args, rate=None)
+        saturated = run_phase(
+            base, tokens, bodies, args, rate=None, warmup=0, duration=args.duration
+        )
         cpu_saturated = server_cpu_seconds(server) - cpu_before
         cpu_clients = _own_cpu_seconds() - client_before
-        paced = run_phase(base, tokens, bodies, args, rate=args.rate)
+        paced = run_phase(
+            base, tokens, bodies, args, rate=args.rate, warmup=2.0, duration=args.duration
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     report(saturated, args, title=f"{args.clients} clients back to back (saturation)")
     answered = sum(1 for r in saturated if r[1] == 201) or 1
-    # Warm-up included on both sides of the ratio's estimate: CPU over the whole phase divided
-    # by the searches answered in it, scaled from the measured part.
-    scale = answered * (args.warmup + args.duration) / args.duration
-    per_search, per_client = cpu_saturated / scale, cpu_clients / scale
+    per_search, per_client = cpu_saturated / answered, cpu_clients / answered
     print(f"{'server CPU per search (ms)':<34} {per_search * 1000:>12.1f}")
     print(f"{'client CPU per search (ms)':<34} {per_client * 1000:>12.1f}")
     print(
