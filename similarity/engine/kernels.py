@@ -55,11 +55,16 @@ def _forbidden(i, ex_lo, ex_hi, e0, e1):
 @njit(nogil=True, cache=True, error_model="numpy")
 def window_distance2(closes, start, m, qn):
     """Squared distance between the z-normalised pattern ``qn`` and the window; -1 when flat."""
-    if _is_flat(closes, start, m):
-        return -1.0
     mean = 0.0
+    low = closes[start]
+    high = low
     for j in range(m):
-        mean += closes[start + j]
+        v = closes[start + j]
+        mean += v
+        low = min(low, v)
+        high = max(high, v)
+    if low == high:
+        return -1.0
     mean /= m
     var = 0.0
     for j in range(m):
