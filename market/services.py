@@ -42,6 +42,7 @@ LISTING_FIELDS = (
 # Two prices of one day agree when they differ by less than this share: the sites round adjusted
 # history to 0.1 yen, which is well inside it for any traded price.
 PRICE_TOLERANCE = 0.005
+ANALYZE_AFTER_INSERTS = 100_000
 
 
 class BarsRejectedError(ValueError):
@@ -420,6 +421,11 @@ def price_files_import(
                 report.failures.append(error)
             if on_file is not None:
                 on_file(index, len(files), path, result, error)
+    if report.totals.inserted >= ANALYZE_AFTER_INSERTS and connection.vendor == "postgresql":
+        # Fresh statistics, or the planner (and the admin's row estimate) sees an empty table
+        # until autovacuum comes round.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DailyBar._meta.db_table}")
     return report
 
 
