@@ -140,3 +140,21 @@ def test_imported_split_keeps_raw_prices_as_traded_and_the_adjusted_series_smoot
     assert 0.75 < adjusted_move < 1.3
     assert adjusted_move == pytest.approx(raw_move * ratio, rel=0.02)
     assert before.adj_factor == pytest.approx(on.adj_factor / ratio, rel=0.02)
+
+
+def test_delist_missing_marks_stocks_absent_from_the_whole_list(shared_data_dir, tmp_path):
+    call_command("import_prices", str(shared_data_dir / "jp_daily" / "7203.csv"), verbosity=0)
+    listing = tmp_path / "listing.csv"
+    listing.write_text(
+        "\ufeff日付,コード,銘柄名,市場・商品区分,33業種コード,33業種区分,17業種コード,17業種区分,規模コード,規模区分\n"
+        "20260228,9984,ソフトバンクグループ,プライム（内国株式）,5250,情報・通信業,"
+        "10,情報通信,1,TOPIX Core30\n",
+        encoding="utf-8",
+    )
+    Stock.objects.filter(code="7203").update(is_listed=True)
+
+    output = run("import_listing", str(listing), "--delist-missing")
+
+    assert "1 marked unlisted" in output
+    assert not Stock.objects.get(code="7203").is_listed
+    assert Stock.objects.get(code="9984").is_listed
