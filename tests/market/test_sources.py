@@ -178,3 +178,16 @@ def test_client_does_not_retry_a_404(kabutan_server):
         PoliteClient(sleep=lambda seconds: None).get_text("/page")
 
     assert len(kabutan_server.log) == 1
+
+
+def test_rate_limiter_spaces_requests_to_one_host_but_not_to_another():
+    from market.sources.http import HostRateLimiter
+
+    limiter, waits = HostRateLimiter(), []
+
+    limiter.wait("kabutan.jp", 2.0, waits.append)
+    limiter.wait("example.com", 2.0, waits.append)
+    limiter.wait("kabutan.jp", 2.0, waits.append)
+
+    assert len(waits) == 1
+    assert 0.4 < waits[0] <= 0.5
