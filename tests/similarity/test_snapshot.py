@@ -164,3 +164,10 @@ def test_health_says_when_no_snapshot_was_built_yet(client):
     check = client.get("/healthz").json()["checks"]["snapshot"]
 
     assert check == {"ok": True, "present": False}
+
+
+def test_an_empty_database_gives_an_empty_snapshot():
+    snapshot = snapshot_build()
+
+    assert len(snapshot.market) == 0 and snapshot.date is None
+    assert search(snapshot.market, np.arange(10.0)) == []
