@@ -251,7 +251,18 @@ def _daily_bars_insert(*, stock_id: int, rows: list[tuple]) -> None:
             for row in rows:
                 copy.write_row((stock_id, *row))
         return
-    DailyBar.objects.bulk_create([_daily_bar(stock_id, row) for row in rows], batch_size=2000)
+    # Elsewhere (SQLite) one prepared INSERT run over all rows: the driver loops in C, where
+    # bulk_create would build a model instance and SQL text per batch.
+    table = connection.ops.quote_name(DailyBar._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(c) for c in ("stock_id", "date", *BAR_VALUE_FIELDS)
+    )
+    placeholders = ", ".join(["%s"] * (2 + len(BAR_VALUE_FIELDS)))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+            [(stock_id, *row) for row in rows],
+        )
 
 
 def _stock_bar_dates_extend(*, stock: Stock, first: datetime.date, last: datetime.date) -> None:
