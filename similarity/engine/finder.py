@@ -78,6 +78,9 @@ def normalize_pattern(pattern) -> np.ndarray:
         raise PatternError(f"the pattern has {m} prices; at most {MAX_LENGTH} are allowed")
     if not np.all(np.isfinite(q)):
         raise PatternError("the pattern contains NaN or infinite values")
+    # z-normalisation ignores scale: bring the values near 1 first, so that prices of 1e200 do
+    # not overflow when squared and prices of 1e-300 do not vanish.
+    q = q / np.max(np.abs(q)) if np.any(q) else q
     mean = q.mean()
     sd = np.sqrt(np.mean((q - mean) ** 2))
     # A pattern whose spread is lost in rounding is as flat as one whose values are all equal.
