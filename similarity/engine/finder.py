@@ -84,7 +84,7 @@ def normalize_pattern(pattern) -> np.ndarray:
     mean = q.mean()
     sd = np.sqrt(np.mean((q - mean) ** 2))
     # A pattern whose spread is lost in rounding is as flat as one whose values are all equal.
-    if sd <= 1e-12 * max(np.max(np.abs(q)), np.finfo(float).tiny):
+    if sd <= 1e-12:
         raise PatternError("the pattern is flat: all its values are equal")
     return (q - mean) / sd
 

@@ -29,6 +29,8 @@ _ARRAYS = (
     "spec_offsets",
     "spectra",
 )
+# Window sums of squares must stay far from overflow; no price comes near this.
+MAX_CLOSE = 1e12
 # A fast FFT length shared by at least this many series gets its own batch; rarer lengths are
 # rounded up onto a coarse ladder so that series of similar length are transformed together.
 _OWN_LENGTH_MIN_SERIES = 32
@@ -95,6 +97,8 @@ class Market:
         for sid, values in zip(ids, arrays, strict=True):
             if not np.all(np.isfinite(values)):
                 raise ValueError(f"series {sid!r} has NaN or infinite closes")
+            if values.size and np.max(np.abs(values)) > MAX_CLOSE:
+                raise ValueError(f"series {sid!r} has closes beyond {MAX_CLOSE:g}")
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])

@@ -293,6 +293,23 @@ def test_bad_patterns_raise_a_clear_pattern_error(walk_market, pattern, message)
         search(walk_market, pattern)
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e250])
+def test_patterns_of_extreme_magnitude_search_like_ordinary_ones(walk_market, walk_series, scale):
+    pattern = walk_series[0][100:150]
+
+    scaled = search(walk_market, pattern * scale, k=5)
+    plain = search(walk_market, pattern, k=5)
+
+    assert [(x.series, x.start) for x in scaled] == [(x.series, x.start) for x in plain]
+    for a, b in zip(scaled, plain, strict=True):
+        assert math.isclose(a.distance, b.distance, rel_tol=1e-6, abs_tol=1e-7)
+
+
+def test_market_rejects_closes_too_large_to_square_safely():
+    with pytest.raises(ValueError, match="beyond"):
+        Market.from_series([np.full(10, 1e200)], ["A"])
+
+
 def test_pattern_error_is_a_value_error():
     assert issubclass(PatternError, ValueError)
 
