@@ -353,3 +353,16 @@ def test_rerun_of_someone_elses_search_is_not_found(search_market, pro_user, dja
 
     with pytest.raises(NotFoundError):
         search_rerun(user=pro_user, saved_search=theirs)
+
+
+@pytest.mark.parametrize("k", [1, 60])
+def test_a_search_makes_the_same_few_queries_however_many_matches(
+    search_market, pro_user, django_assert_max_num_queries, k
+):
+    search_run(user=pro_user, spec=NINTENDO_2015, options={})  # builds the per-snapshot cache
+
+    # Savepoint, stock, its bars, the user's plan (subscription, grant), insert, release.
+    with django_assert_max_num_queries(7):
+        saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": k})
+
+    assert saved.match_count == k
