@@ -38,6 +38,7 @@ ERRORS = {
     403: ERROR_RESPONSE,
     404: ERROR_RESPONSE,
     429: ERROR_RESPONSE,
+    503: ERROR_RESPONSE,  # the snapshot is not built yet
 }
 SEARCH_ID = OpenApiParameter(
     "search_id", type=str, location=OpenApiParameter.PATH, description="A saved search's id (UUID)."

@@ -207,3 +207,12 @@ def test_the_plan_rate_limit_answers_429(search_market, api, pro_user):
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "throttled"
+
+
+def test_without_a_snapshot_the_search_is_503(db, api, settings, tmp_path):
+    settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "none"
+
+    response = _post(api, {"prices": PRICES})
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "snapshot_missing"
