@@ -82,6 +82,20 @@ def snapshot_build() -> Snapshot:
     return snapshot
 
 
+def warm_up_process() -> bool:
+    """Attach the current snapshot and load the engine's compiled kernels in this process.
+
+    A web worker calls it before serving (``gunicorn.conf.py``), so that its first search does
+    not pay seconds of loading. Returns whether a snapshot was there to warm up on.
+    """
+    try:
+        snapshot = snapshot_current()
+    except SnapshotMissing:
+        return False
+    _warm_up(snapshot.market)
+    return True
+
+
 def _warm_up(market: Market) -> None:
     """Search the new snapshot once per code path, so the engine's compiled kernels are in
     numba's on-disk cache before web processes need them (compiling takes seconds)."""

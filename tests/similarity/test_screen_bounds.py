@@ -28,7 +28,9 @@ def make_series(rng, count, level, lengths):
     series = []
     for _ in range(count):
         n = int(rng.choice(lengths))
-        walk = level * np.exp(np.clip(np.cumsum(rng.standard_t(4, n) * rng.uniform(0.002, 0.03)), -20, 5))
+        walk = level * np.exp(
+            np.clip(np.cumsum(rng.standard_t(4, n) * rng.uniform(0.002, 0.03)), -20, 5)
+        )
         kind = rng.integers(4)
         if kind == 1:
             # A trading halt: the same close for a stretch.

@@ -1,8 +1,11 @@
 import datetime as dt
 import os
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from market.models import DailyBar, Stock
@@ -171,3 +174,46 @@ def test_an_empty_database_gives_an_empty_snapshot():
 
     assert len(snapshot.market) == 0 and snapshot.date is None
     assert search(snapshot.market, np.arange(10.0)) == []
+
+
+class _Log:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, message, *args):
+        self.lines.append(message % args if args else message)
+
+
+class _Worker:
+    """What gunicorn hands to post_worker_init: the hook only logs through it."""
+
+    def __init__(self):
+        self.log = _Log()
+
+
+def _gunicorn_hook():
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    return config["post_worker_init"]
+
+
+def test_a_new_web_worker_attaches_the_snapshot_before_serving(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    snapshot_build()
+    # A freshly forked worker has nothing attached yet.
+    monkeypatch.setattr(snapshots, "_current", None)
+    worker = _Worker()
+
+    _gunicorn_hook()(worker)
+
+    assert snapshots._current is not None
+    assert snapshots._current.market.ids == ("7203",)
+    assert worker.log.lines == ["similarity snapshot attached and search kernels loaded"]
+
+
+def test_a_web_worker_starts_without_a_snapshot():
+    worker = _Worker()
+
+    _gunicorn_hook()(worker)
+
+    assert snapshots._current is None
+    assert "no similarity snapshot yet" in worker.log.lines[0]
