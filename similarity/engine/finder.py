@@ -42,6 +42,8 @@ _ERR_COEF = 16.0
 # Up to this pattern length the screen computes dot products directly, which beats the FFT.
 _DIRECT_MAX_LENGTH = 40
 _THREADS = max(1, min(2, os.cpu_count() or 1))
+# Latest mode splits its work over the threads from this many closes read (series x length).
+_LATEST_SPLIT = 200_000
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 
@@ -288,7 +290,20 @@ def _exclusions(market, rows, m, exclude):
 def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
     d2 = np.empty(rows.size)
-    kernels.latest_distances(market.closes, market.offsets, rows, starts, qn, m, d2)
+    if _THREADS > 1 and rows.size * m >= _LATEST_SPLIT:
+        # Long patterns over many series: both threads take half of the series.
+        half = rows.size // 2
+        parts = ((rows[:half], starts[:half], d2[:half]), (rows[half:], starts[half:], d2[half:]))
+        list(
+            _get_pool().map(
+                lambda part: kernels.latest_distances(
+                    market.closes, market.offsets, part[0], part[1], qn, m, part[2]
+                ),
+                parts,
+            )
+        )
+    else:
+        kernels.latest_distances(market.closes, market.offsets, rows, starts, qn, m, d2)
     for t in np.flatnonzero(ex_ptr[1:] > ex_ptr[:-1]):
         spans = zip(ex_lo[ex_ptr[t] : ex_ptr[t + 1]], ex_hi[ex_ptr[t] : ex_ptr[t + 1]], strict=True)
         if any(a <= starts[t] <= b for a, b in spans):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from similarity.engine import Market, PatternError, search, search_stretched
+from similarity.engine import Market, PatternError, finder, search, search_stretched
 
 from .conftest import random_walks
 
@@ -446,3 +446,21 @@ def test_save_and_load_give_identical_results(tmp_path_factory, lengths, seed, m
     pattern = np.cumsum(np.random.default_rng(seed).normal(size=m))
     for mode in ("history", "latest"):
         assert search(loaded, pattern, k=10, mode=mode) == search(market, pattern, k=10, mode=mode)
+
+
+@pytest.mark.parametrize("m", [5, 60, 250])
+def test_latest_mode_split_over_both_threads_matches_reference(jp_market, m, monkeypatch):
+    # Large markets split latest mode over the threads; force it on the real closes.
+    monkeypatch.setattr(finder, "_THREADS", 2)
+    monkeypatch.setattr(finder, "_LATEST_SPLIT", 0)
+    series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
+    tail = series[4][-m:]
+    pattern = tail + np.random.default_rng(m).normal(0, 0.05 * tail.std(), m)
+    exclude = [(jp_market.ids[3], 0, len(series[3]))]
+
+    got = search(jp_market, pattern, k=10, mode="latest", exclude=exclude)
+
+    expected = reference_search(series, jp_market.ids, pattern, 10, "latest", exclude)
+    assert_same_matches(got, expected, series, pattern, allow_ties=True)
+    assert len(got) == len(series) - 1
+    assert got[0].series == 4
