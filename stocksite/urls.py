@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import auth_views
@@ -17,6 +19,12 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # The translations our scripts use (gettext, ngettext, interpolate), per active language.
+    path(
+        "jsi18n/",
+        cache_page(3600)(JavaScriptCatalog.as_view()),
+        name="javascript-catalog",
+    ),
     path("accounts/signup/", auth_views.SignupView.as_view(), name="account_signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="account_login"),
     path(

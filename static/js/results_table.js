@@ -50,7 +50,8 @@
       row.hidden = !ok;
       if (ok) visible++;
     });
-    shown.textContent = visible === rows.length ? "" : visible + " of " + rows.length + " shown";
+    shown.textContent = visible === rows.length ? "" : interpolate(
+      gettext("%(visible)s of %(total)s shown"), { visible: visible, total: rows.length }, true);
   }
 
   table.querySelectorAll(".sort-button").forEach(function (button) {

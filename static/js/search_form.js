@@ -30,8 +30,9 @@
     const tokens = prices.value.normalize("NFKC").split(PRICE_SEPARATORS).filter(Boolean);
     const bad = tokens.filter(function (token) { return !isFinite(Number(token)); });
     if (!tokens.length) { pricesCount.textContent = ""; return; }
-    pricesCount.textContent = tokens.length + (tokens.length === 1 ? " number" : " numbers") +
-      (bad.length ? " — not a number: " + bad.slice(0, 3).join(", ") : "");
+    pricesCount.textContent = interpolate(
+      ngettext("%s number", "%s numbers", tokens.length), [tokens.length]) +
+      (bad.length ? " — " + interpolate(gettext("not a number: %s"), [bad.slice(0, 3).join(", ")]) : "");
   }
 
   const sketch = (function () {

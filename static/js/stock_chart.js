@@ -120,10 +120,16 @@
     if (!selection) return;
     const days = selection.end - selection.start + 1;
     let text = dates[selection.start] + " → " + dates[selection.end] + " · " +
-      days + (days === 1 ? " trading day" : " trading days");
+      interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
     let valid = true;
-    if (days < MIN_DAYS) { text += " — choose at least " + MIN_DAYS + " days"; valid = false; }
-    if (days > MAX_DAYS) { text += " — choose at most " + MAX_DAYS + " days"; valid = false; }
+    if (days < MIN_DAYS) {
+      text += " — " + interpolate(gettext("choose at least %s days"), [MIN_DAYS]);
+      valid = false;
+    }
+    if (days > MAX_DAYS) {
+      text += " — " + interpolate(gettext("choose at most %s days"), [MAX_DAYS]);
+      valid = false;
+    }
     summary.textContent = text;
     summary.classList.toggle("is-invalid", !valid);
     summary.classList.toggle("is-valid", valid);
@@ -160,7 +166,7 @@
     if (start < 0 || end < 0 || start > end) {
       selection = null;
       drawOverlay();
-      summary.textContent = "No trading days between these dates.";
+      summary.textContent = gettext("No trading days between these dates.");
       summary.classList.add("is-invalid");
       submit.disabled = true;
       return;
@@ -233,7 +239,8 @@
   form.addEventListener("submit", function (event) {
     if (!fromInput.value || !toInput.value) {
       event.preventDefault();
-      summary.textContent = "Choose the days first: drag on the chart, pick a preset, or enter dates.";
+      summary.textContent = gettext(
+        "Choose the days first: drag on the chart, pick a preset, or enter dates.");
       summary.classList.add("is-invalid");
       fromInput.focus();
     }

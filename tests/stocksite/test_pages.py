@@ -99,3 +99,16 @@ def test_deploy_check_rejects_the_development_secret_key():
 
     assert result.returncode != 0
     assert "stocksite.E001" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_scripts_get_their_translations_from_the_catalog(client):
+    page = client.get("/")
+    catalog = client.get("/jsi18n/")
+
+    assert '<script src="/jsi18n/" defer></script>' in page.content.decode()
+    assert catalog.status_code == 200
+    assert catalog["Content-Type"].startswith("text/javascript")
+    body = catalog.content.decode()
+    for name in ("gettext", "ngettext", "interpolate"):
+        assert f"django.{name} = function" in body
