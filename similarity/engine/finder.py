@@ -42,6 +42,7 @@ _ERR_COEF = 16.0
 # Up to this pattern length the screen computes dot products directly, which beats the FFT.
 _DIRECT_MAX_LENGTH = 40
 _THREADS = max(1, min(2, os.cpu_count() or 1))
+_NO_PATTERN = np.zeros(0, dtype=np.float32)
 # Latest mode splits its work over the threads from this many closes read (series x length).
 _LATEST_SPLIT = 200_000
 _pool: ThreadPoolExecutor | None = None
@@ -351,6 +352,7 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
         for b in range(0, rows.size, _BLOCK):
             tasks.append((0, np.arange(b, min(b + _BLOCK, rows.size))))
     else:
+        q32 = _NO_PATTERN  # the FFT gives the dot products
         direct_coef = 0.0
         for length in np.unique(fft_len):
             length = int(length)
@@ -383,23 +385,7 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
         common = (market.scale, market.max_dev, lo, hi)
         stride = _row_stride(length or max_len)
         prof = local.prof[: count * stride]
-        if length == 0:
-            kernels.screen_rows_direct(
-                block_rows,
-                pos,
-                market.closes32,
-                market.offsets,
-                *common,
-                m,
-                q32,
-                p1,
-                p2,
-                prof,
-                stride,
-                bounds,
-                flags,
-            )
-        else:
+        if length != 0:
             qs = qspecs[length]
             nf = qs.shape[0]
             first = int(spec_offsets[pos[0]])
@@ -419,21 +405,22 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
                 inorm=2,
                 out=prof.reshape(count, stride)[:, :length],
             )
-            kernels.screen_rows(
-                prof,
-                stride,
-                block_rows,
-                pos,
-                market.closes32,
-                market.offsets,
-                *common,
-                m,
-                _ERR_COEF,
-                p1,
-                p2,
-                bounds,
-                flags,
-            )
+        kernels.screen_rows(
+            prof,
+            stride,
+            block_rows,
+            pos,
+            market.closes32,
+            market.offsets,
+            *common,
+            m,
+            _ERR_COEF,
+            q32,
+            p1,
+            p2,
+            bounds,
+            flags,
+        )
         best = np.argmax(bounds, axis=1)
         kernels.screen_finish(
             prof,

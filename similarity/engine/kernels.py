@@ -235,57 +235,6 @@ def _errors(n, sc, max_dev, m, err_coef):
     return var_err, dot_err, dev_rel
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def screen_rows(
-    prof,
-    stride,
-    rows,
-    pos,
-    closes32,
-    offsets,
-    scale,
-    max_dev,
-    lo,
-    hi,
-    m,
-    err_coef,
-    p1,
-    p2,
-    ubuf,
-    flags,
-):
-    """First half of the screen: every window's correlation upper bound, into ``ubuf``.
-
-    Row ``b`` of the dot products starts at ``prof[b * stride]``. ``p1`` and ``p2`` hold four
-    rows (see ``_prefix_sums4``).
-    """
-    width = ubuf.shape[1]
-    for g in range(0, rows.shape[0], 4):
-        _prefix_sums4(closes32, offsets, rows, g, p1, p2)
-        for b in range(g, min(g + 4, rows.shape[0])):
-            s = rows[b]
-            k = pos[b]
-            n = offsets[s + 1] - offsets[s]
-            var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
-            count = hi[k] - lo[k] + 1
-            row = prof[b * stride : (b + 1) * stride]
-            flags[b] = _upper_row(
-                row,
-                p1[b - g],
-                p2[b - g],
-                lo[k],
-                count,
-                m,
-                scale[s],
-                dot_err,
-                var_err,
-                dev_rel,
-                ubuf[b],
-            )
-            for t in range(count, width):
-                ubuf[b, t] = NONE32
-
-
 @njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
 def _sliding_dot(values, base, count, q, out):
     """``out[i] = sum_j q[j] * values[base + i + j]`` for i < count, in float32 (vectorised)."""
@@ -300,19 +249,39 @@ def _sliding_dot(values, base, count, q, out):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def screen_rows_direct(
-    rows, pos, closes32, offsets, scale, max_dev, lo, hi, m, q32, p1, p2, prof, stride, ubuf, flags
+def screen_rows(
+    prof,
+    stride,
+    rows,
+    pos,
+    closes32,
+    offsets,
+    scale,
+    max_dev,
+    lo,
+    hi,
+    m,
+    err_coef,
+    q32,
+    p1,
+    p2,
+    ubuf,
+    flags,
 ):
-    """First half of the screen for short patterns: the sliding dot products computed directly
-    in float32 (cheaper than the FFT below about 40 closes), then as ``screen_rows``.
+    """First half of the screen: every window's correlation upper bound, into ``ubuf``.
 
-    The dot products' error has a strict bound here: float32 rounding of the pattern and of the
-    closes, and the m-term accumulation, each at most eps32/2 * sum|q| * max|x| per term.
+    Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
+    calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
+    float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with a strict
+    bound: float32 rounding of the pattern and of the closes, and the m-term accumulation, each
+    at most eps32/2 * sum|q| * max|x| per term. ``p1`` and ``p2`` hold four rows (see
+    ``_prefix_sums4``).
     """
-    width = ubuf.shape[1]
+    direct = q32.shape[0] > 0
     qabs = 0.0
-    for j in range(m):
+    for j in range(q32.shape[0]):
         qabs += abs(np.float64(q32[j]))
+    width = ubuf.shape[1]
     for g in range(0, rows.shape[0], 4):
         _prefix_sums4(closes32, offsets, rows, g, p1, p2)
         for b in range(g, min(g + 4, rows.shape[0])):
@@ -320,10 +289,11 @@ def screen_rows_direct(
             k = pos[b]
             base = offsets[s]
             n = offsets[s + 1] - base
-            var_err, _, dev_rel = _errors(n, scale[s], max_dev[s], m, 0.0)
-            dot_err = EPS32 * (m + 2) * qabs * max_dev[s]
+            var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
             row = prof[b * stride : (b + 1) * stride]
-            _sliding_dot(closes32, base, n - m + 1, q32, row)
+            if direct:
+                dot_err = EPS32 * (m + 2) * qabs * max_dev[s]
+                _sliding_dot(closes32, base, n - m + 1, q32, row)
             count = hi[k] - lo[k] + 1
             flags[b] = _upper_row(
                 row,
@@ -373,7 +343,8 @@ def screen_finish(
     (exclusions ignored, which only loosens it); ``out_lower`` is at most the best correlation of
     an allowed window (-inf when unknown). A suspicious window that is not flat sets the upper
     bound to +inf: the series is then evaluated exactly. ``direct_coef > 0`` says the dot
-    products came from ``screen_rows_direct``, whose error bound is ``direct_coef * max_dev``.
+    products were computed directly (``screen_rows`` with a pattern), whose error bound is
+    ``direct_coef * max_dev``.
     """
     for b in range(rows.shape[0]):
         s = rows[b]
