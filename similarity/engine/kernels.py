@@ -89,20 +89,14 @@ NONE32 = np.float32(-3e38)
 @njit(nogil=True, cache=True, error_model="numpy")
 def _prefix_sums_fast(values, base, n, p1, p2):
     """Prefix sums of ``values[base:base+n]`` (float32) and of their squares, in float64."""
-    a1 = 0.0
-    a2 = 0.0
     p1[0] = 0.0
     p2[0] = 0.0
-    for j in range(n):
-        v = np.float64(values[base + j])
-        a1 += v
-        a2 += v * v
-        p1[j + 1] = a1
-        p2[j + 1] = a2
+    _scan_tail(values, base, n, 0, p1, p2)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _scan_tail(values, base, n, start, p1, p2):
+    """Continue the prefix sums of ``values[base:base+n]`` from position ``start``."""
     a1 = p1[start]
     a2 = p2[start]
     for j in range(start, n):
