@@ -43,6 +43,9 @@
     const context = canvas.getContext("2d");
     let points = [];  // [x, y] in 0..1, y down (canvas), while drawing
     let drawing = null;
+    let selected = null;  // index of the point the keyboard moves, once the keyboard is used
+    const KEY_POINTS = 11;
+    const status = document.getElementById("sketch-status");
 
     try {
       const saved = JSON.parse(hidden.value || "[]");
@@ -103,6 +106,14 @@
         else context.lineTo(p[0] * width, p[1] * height);
       });
       context.stroke();
+      if (selected !== null && points[selected] && document.activeElement === canvas) {
+        const p = points[selected];
+        context.strokeStyle = "#b45309";
+        context.lineWidth = 2;
+        context.beginPath();
+        context.arc(p[0] * width, p[1] * height, 7, 0, Math.PI * 2);
+        context.stroke();
+      }
       if (drawing) return;
       const days = parseInt(daysInput.value, 10);
       if (days >= 5 && days <= 500) {
@@ -129,9 +140,44 @@
       ];
     }
 
+    // The keyboard edits a line of KEY_POINTS points: it starts flat, or from the drawn line.
+    const STEPS = { ArrowUp: -0.05, ArrowDown: 0.05, PageUp: -0.2, PageDown: 0.2 };
+    canvas.addEventListener("keydown", function (event) {
+      const moves = event.key in STEPS;
+      const picks = ["ArrowLeft", "ArrowRight", "Home", "End"].indexOf(event.key) !== -1;
+      if (!moves && !picks) return;
+      event.preventDefault();
+      if (selected === null || points.length !== KEY_POINTS) {
+        points = points.length > 1 ? resampled(KEY_POINTS).map(function (p) {
+          return [p[0], p[1]];
+        }) : Array.from({ length: KEY_POINTS }, function (_, i) {
+          return [i / (KEY_POINTS - 1), 0.5];
+        });
+        points.forEach(function (p, i) { p[0] = i / (KEY_POINTS - 1); });
+        selected = 0;
+      }
+      if (event.key === "ArrowLeft") selected = Math.max(0, selected - 1);
+      if (event.key === "ArrowRight") selected = Math.min(KEY_POINTS - 1, selected + 1);
+      if (event.key === "Home") selected = 0;
+      if (event.key === "End") selected = KEY_POINTS - 1;
+      if (moves) {
+        const p = points[selected];
+        p[1] = Math.min(1, Math.max(0, Math.round((p[1] + STEPS[event.key]) * 100) / 100));
+      }
+      store();
+      draw();
+      // Django's interpolate knows no %% escape: the percent sign comes with the number.
+      status.textContent = interpolate(gettext("Point %(n)s of %(total)s, %(level)s up"), {
+        n: selected + 1, total: KEY_POINTS, level: Math.round((1 - points[selected][1]) * 100) + "%",
+      }, true);
+    });
+    canvas.addEventListener("focus", draw);
+    canvas.addEventListener("blur", draw);
+
     canvas.addEventListener("pointerdown", function (event) {
       event.preventDefault();
       canvas.setPointerCapture(event.pointerId);
+      selected = null;
       drawing = event.pointerId;
       points = [position(event)];
       draw();
@@ -152,6 +198,7 @@
     canvas.addEventListener("pointercancel", finish);
     document.getElementById("sketch-clear").addEventListener("click", function () {
       points = [];
+      selected = null;
       store();
       draw();
     });

@@ -231,6 +231,33 @@ def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot
     screenshot(page, "12-results-sketch")
 
 
+def test_draw_a_sketch_with_the_keyboard(page, site, browser_market, trader, screenshot):
+    sign_in(page, site, trader.email)
+    page.goto(f"{site}/search/?source=sketch")
+    page.get_by_label("Days the sketch stands for").fill("20")
+    page.get_by_test_id("sketch-canvas").focus()
+
+    page.keyboard.press("PageDown")  # the first point low
+    page.keyboard.press("End")
+    for _ in range(3):
+        page.keyboard.press("PageUp")  # the last point high
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowUp")
+
+    points = json.loads(page.locator("#id_sketch").input_value())
+    assert len(points) == 11
+    # Stored y is up: 0.3 for the first point, 1.0 for the last, 0.55 for the one before it.
+    assert [points[0][1], points[9][1], points[10][1]] == [0.3, 0.55, 1.0]
+    assert page.locator("#sketch-status").inner_text() == "Point 10 of 11, 55% up"
+    screenshot(page, "16-search-sketch-keyboard")
+    page.get_by_role("button", name="Search the market").click()
+    page.wait_for_url(RESULT_URL)
+
+    saved = SavedSearch.objects.get()
+    assert saved.spec["source"] == "sketch" and saved.result["pattern"]["length"] == 20
+    assert saved.result["pattern"]["values"][-1] > saved.result["pattern"]["values"][0]
+
+
 def test_run_a_saved_search_again_from_the_account_page(
     page, site, browser_market, trader, screenshot
 ):
