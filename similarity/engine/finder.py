@@ -348,6 +348,8 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
     direct = m <= _DIRECT_MAX_LENGTH
     if direct:
         q32 = qn.astype(np.float32)
+        # Strict bound of the direct float32 dot products: float32 rounding of the pattern and of
+        # the closes, and the m-term accumulation, each at most eps32/2 * sum|q| * max|x| a term.
         direct_coef = kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
         for b in range(0, rows.size, _BLOCK):
             tasks.append((0, np.arange(b, min(b + _BLOCK, rows.size))))
@@ -416,6 +418,7 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
             m,
             _ERR_COEF,
             q32,
+            direct_coef,
             p1,
             p2,
             bounds,

@@ -257,6 +257,7 @@ def screen_rows(
     m,
     err_coef,
     q32,
+    direct_coef,
     p1,
     p2,
     ubuf,
@@ -266,15 +267,11 @@ def screen_rows(
 
     Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
     calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
-    float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with a strict
-    bound: float32 rounding of the pattern and of the closes, and the m-term accumulation, each
-    at most eps32/2 * sum|q| * max|x| per term. ``p1`` and ``p2`` hold four rows (see
-    ``_prefix_sums4``).
+    float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with the strict
+    bound ``direct_coef * max_dev`` (see ``finder._screen``). ``p1`` and ``p2`` hold four rows
+    (see ``_prefix_sums4``).
     """
     direct = q32.shape[0] > 0
-    qabs = 0.0
-    for j in range(q32.shape[0]):
-        qabs += abs(np.float64(q32[j]))
     width = ubuf.shape[1]
     for g in range(0, rows.shape[0], 4):
         _prefix_sums4(closes32, offsets, rows, g, p1, p2)
@@ -286,7 +283,7 @@ def screen_rows(
             var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
             row = prof[b * stride : (b + 1) * stride]
             if direct:
-                dot_err = EPS32 * (m + 2) * qabs * max_dev[s]
+                dot_err = direct_coef * max_dev[s]
                 _sliding_dot(closes32, base, n - m + 1, q32, row)
             count = hi[k] - lo[k] + 1
             flags[b] = _upper_row(
