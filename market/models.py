@@ -19,6 +19,7 @@ class Stock(models.Model):
     market = models.CharField(_("market"), max_length=8, choices=Market, default=Market.TSE)
     code = models.CharField(_("code"), max_length=5, validators=[stock_code_validator])
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
     name_normalized = models.CharField(_("name for search"), max_length=200, editable=False)
     segment = models.CharField(_("market segment"), max_length=100, blank=True)
     sector33_code = models.CharField(_("33-sector code"), max_length=8, blank=True)
@@ -150,3 +151,41 @@ class SplitAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stock_id} 1:{self.ratio:g} after {self.effective_after}"
+
+
+class MarketIndex(models.Model):
+    """A market index such as TOPIX: the market that matches are compared with."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("market index")
+        verbose_name_plural = _("market indices")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class IndexBar(models.Model):
+    """One trading day of a market index."""
+
+    index = models.ForeignKey(MarketIndex, on_delete=models.CASCADE, related_name="bars")
+    date = models.DateField(_("date"))
+    open = models.FloatField(_("open"))
+    high = models.FloatField(_("high"))
+    low = models.FloatField(_("low"))
+    close = models.FloatField(_("close"))
+
+    class Meta:
+        verbose_name = _("index bar")
+        verbose_name_plural = _("index bars")
+        ordering = ["index", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "date"], name="indexbar_unique_index_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id} {self.date}"
