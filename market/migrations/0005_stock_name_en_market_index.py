@@ -5,47 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('market', '0004_dailybar_stock_no_extra_index'),
+        ("market", "0004_dailybar_stock_no_extra_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MarketIndex',
+            name="MarketIndex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='English name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=100, verbose_name="English name"),
+                ),
             ],
             options={
-                'verbose_name': 'market index',
-                'verbose_name_plural': 'market indices',
-                'ordering': ['code'],
+                "verbose_name": "market index",
+                "verbose_name_plural": "market indices",
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='stock',
-            name='name_en',
-            field=models.CharField(blank=True, max_length=200, verbose_name='English name'),
+            model_name="stock",
+            name="name_en",
+            field=models.CharField(blank=True, max_length=200, verbose_name="English name"),
         ),
         migrations.CreateModel(
-            name='IndexBar',
+            name="IndexBar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('open', models.FloatField(verbose_name='open')),
-                ('high', models.FloatField(verbose_name='high')),
-                ('low', models.FloatField(verbose_name='low')),
-                ('close', models.FloatField(verbose_name='close')),
-                ('index', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bars', to='market.marketindex')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("open", models.FloatField(verbose_name="open")),
+                ("high", models.FloatField(verbose_name="high")),
+                ("low", models.FloatField(verbose_name="low")),
+                ("close", models.FloatField(verbose_name="close")),
+                (
+                    "index",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bars",
+                        to="market.marketindex",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'index bar',
-                'verbose_name_plural': 'index bars',
-                'ordering': ['index', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('index', 'date'), name='indexbar_unique_index_date')],
+                "verbose_name": "index bar",
+                "verbose_name_plural": "index bars",
+                "ordering": ["index", "date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("index", "date"), name="indexbar_unique_index_date"
+                    )
+                ],
             },
         ),
     ]
