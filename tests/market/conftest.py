@@ -65,3 +65,25 @@ def store_history(jp_daily):
         return stock
 
     return store
+
+
+@pytest.fixture
+def jquants(settings):
+    """A local J-Quants V2 server; the Premium rate (so no waits, and 20 years of history)."""
+    from tests.market.jquants_server import API_KEY, FakeJQuants
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    fake = FakeJQuants(server)
+    settings.JQUANTS_API_BASE = fake.base_url
+    settings.JQUANTS_API_KEY = API_KEY
+    settings.JQUANTS_RATE_PER_MINUTE = 600_000
+    settings.JQUANTS_RETRY_WAIT = 0.01
+    settings.MARKET_SOURCE = "jquants"
+    settings.SCRAPE_BACKOFF_SECONDS = 0.01
+    settings.SCRAPE_MAX_RETRIES = 2
+    settings.SCRAPE_TIMEOUT_SECONDS = 2
+    yield fake
+    server.clear()
+    if server.is_running():
+        server.stop()

@@ -5,7 +5,7 @@ from werkzeug import Response
 
 from market.sources import ParseError, SourceError, TransientSourceError
 from market.sources.http import PoliteClient
-from market.sources.kabutan import KabutanSource, parse_daily_prices, parse_profile
+from market.sources.kabutan import KabutanSource, parse_daily_prices
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
 
@@ -77,17 +77,6 @@ def test_parser_leaves_out_a_day_without_trades():
 
     assert datetime.date(2018, 11, 13) not in dates
     assert datetime.date(2018, 11, 12) in dates
-
-
-def test_profile_reads_code_and_name():
-    profile = parse_profile(stored_page("kabutan_7203_p1.html"), code="7203")
-
-    assert (profile.code, profile.name, profile.market_label) == ("7203", "トヨタ自動車", "東証Ｐ")
-
-
-def test_profile_of_another_code_is_rejected():
-    with pytest.raises(ParseError, match="not 9984"):
-        parse_profile(stored_page("kabutan_7203_p1.html"), code="9984")
 
 
 def serve_pages(server, code: str, pages: dict[int, str]) -> None:
