@@ -41,7 +41,11 @@ def sync_market(trigger: str = "schedule") -> dict:
         return {"skipped": f"{today} is not a trading day"}
     if settings.MARKET_SOURCE != "jquants":
         return scrape_market(trigger=trigger, source=settings.MARKET_SOURCE)
-    source = price_source("jquants")
+    try:
+        source = price_source("jquants")
+    except SourceRefusedError as exc:
+        logger.error("J-Quants sync refused: %s", exc)
+        return {"error": str(exc)}
     try:
         plan = price_sync_plan(source=source, start=None, end=None, today=today)
         run = sync_run_start(
@@ -68,7 +72,11 @@ def sync_stocks(codes: list[str], trigger: str = "admin") -> dict:
     configured source ("sync now" in admin)."""
     if settings.MARKET_SOURCE != "jquants":
         return scrape_market(codes=codes, trigger=trigger, source=settings.MARKET_SOURCE)
-    source = price_source("jquants")
+    try:
+        source = price_source("jquants")
+    except SourceRefusedError as exc:
+        logger.error("J-Quants sync refused: %s", exc)
+        return {"error": str(exc)}
     today = tokyo_today()
     try:
         plan = price_sync_plan(source=source, start=None, end=None, codes=codes, today=today)

@@ -128,6 +128,11 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# With acks_late, Redis hands a task whose worker died to another worker after this many seconds:
+# longer than the longest task (SYNC_TASK_TIME_LIMIT), or a running task is started twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60 + 600)
+}
 
 # --- Auth and accounts --------------------------------------------------------------------------
 
@@ -268,7 +273,7 @@ SCRAPE_DEADLINE_SECONDS = env.float("SCRAPE_DEADLINE_SECONDS", default=600.0)
 # SYNC_TASK_TIME_LIMIT); a run whose records have not moved for SCRAPE_RUN_STALE_SECONDS is
 # closed as failed by the reaper.
 SCRAPE_TASK_TIME_LIMIT = env.int("SCRAPE_TASK_TIME_LIMIT", default=900)
-SYNC_TASK_TIME_LIMIT = env.int("SYNC_TASK_TIME_LIMIT", default=6 * 60 * 60)
+SYNC_TASK_TIME_LIMIT = env.int("SYNC_TASK_TIME_LIMIT", default=2 * 60 * 60)
 SCRAPE_RUN_STALE_SECONDS = env.int("SCRAPE_RUN_STALE_SECONDS", default=3 * 60 * 60)
 
 # The exchange's API (J-Quants V2), the primary source when a key is set.

@@ -87,3 +87,17 @@ def jquants(settings):
     server.clear()
     if server.is_running():
         server.stop()
+
+
+@pytest.fixture
+def market(jquants, jp_daily):
+    """The fake API serving 7203 and 6098 through 2017, and the exchange's calendar of 2017."""
+    from tests.market.jquants_server import calendar_rows, rows_from_jp_daily
+
+    year = (datetime.date(2017, 1, 1), datetime.date(2017, 12, 31))
+    for code in ("7203", "6098"):
+        rows = [row for row in jp_daily(code) if year[0] <= row["date"] <= year[1]]
+        jquants.add_daily(rows_from_jp_daily(rows, code))
+    trading = [row["date"] for row in jp_daily("7203")]
+    jquants.calendar = calendar_rows(trading, *year)
+    return jquants

@@ -22,25 +22,12 @@ from market.models import (
 from market.services import daily_bars_upsert, stocks_ensure
 from market.sources import SourceRefusedError
 from market.sources.jquants import JQuantsSource, parse_daily_bars, plan_for_rate, stock_code
-from tests.market.jquants_server import calendar_rows, master_row, rows_from_jp_daily
+from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db
 
 START, END = datetime.date(2017, 6, 12), datetime.date(2017, 7, 14)
-SPLIT_DAY = datetime.date(2017, 6, 28)  # 6098 Recruit, 1:3
 CODES = ("7203", "6098")
-
-
-@pytest.fixture
-def market(jquants, jp_daily):
-    """The fake API serving 7203 and 6098 through 2017, and the exchange's calendar of 2017."""
-    year = (datetime.date(2017, 1, 1), datetime.date(2017, 12, 31))
-    for code in CODES:
-        rows = [row for row in jp_daily(code) if year[0] <= row["date"] <= year[1]]
-        jquants.add_daily(rows_from_jp_daily(rows, code))
-    trading = [row["date"] for row in jp_daily("7203")]
-    jquants.calendar = calendar_rows(trading, *year)
-    return jquants
 
 
 def sync(*args, out=None):

@@ -262,3 +262,37 @@ def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
 
     assert snapshot_rebuild.delay in first
     assert snapshot_rebuild.delay not in repeat
+
+
+def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, store_history):
+    store_history("7203", until=LAST_STORED)
+    run = scrape_run_start(source="kabutan", codes=["7203", "9984"], trigger="manual")
+    requests_before = len(toyota_site.log)
+
+    stock_scrape(code="7203", run_id=run.pk, source=KabutanSource())
+    stock_scrape(code="7203", run_id=run.pk, source=KabutanSource())  # the same task again
+
+    run.refresh_from_db()
+    assert (run.status, run.stocks_done, run.bars_written) == ("running", 1, 5)
+    assert len(toyota_site.log) - requests_before == 1  # the second delivery fetched nothing
+    assert DailyBar.objects.filter(stock__code="7203", date__gt=LAST_STORED).count() == 5
+
+
+def test_the_reaper_closes_runs_whose_tasks_were_lost():
+    from django.utils import timezone
+
+    from market.services import scrape_run_stock_record, scrape_runs_reap
+
+    lost = scrape_run_start(source="kabutan", codes=["7203", "9984", "6758"], trigger="manual")
+    scrape_run_stock_record(run_id=lost.pk, code="7203", bars_written=3)
+    moving = scrape_run_start(source="kabutan", codes=["7203", "9984"], trigger="manual")
+    hours_ago = timezone.now() - datetime.timedelta(hours=4)
+    ScrapeRun.objects.filter(pk=lost.pk).update(updated_at=hours_ago)
+
+    assert scrape_runs_reap(stale_after=datetime.timedelta(hours=3)) == [lost.pk]
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.stocks_done, lost.stocks_failed) == ("partial", 1, 2)
+    assert "closed by the reaper" in lost.errors["(lost)"]
+    moving.refresh_from_db()
+    assert moving.status == "running"

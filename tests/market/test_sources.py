@@ -1,6 +1,8 @@
 import datetime
+import time
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from market.sources import ParseError, SourceError, TransientSourceError
@@ -180,3 +182,71 @@ def test_rate_limiter_spaces_requests_to_one_host_but_not_to_another():
 
     assert len(waits) == 1
     assert 0.4 < waits[0] <= 0.5
+
+
+def test_client_follows_a_redirect_on_its_own_host(kabutan_server):
+    kabutan_server.expect_request("/old").respond_with_response(
+        Response("", status=301, headers={"Location": "/new"})
+    )
+    kabutan_server.expect_request("/new").respond_with_data("moved here")
+
+    assert PoliteClient(sleep=lambda seconds: None).get_text("/old") == "moved here"
+
+
+def test_client_refuses_a_redirect_to_another_host(kabutan_server):
+    other = HTTPServer(threaded=True)
+    other.start()
+    try:
+        other.expect_request("/steal").respond_with_data("elsewhere")
+        kabutan_server.expect_request("/page").respond_with_response(
+            Response("", status=302, headers={"Location": other.url_for("/steal")})
+        )
+
+        with pytest.raises(SourceError, match="not followed"):
+            PoliteClient(sleep=lambda seconds: None).get_text("/page")
+
+        assert not other.log
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_client_refuses_a_response_over_the_size_cap(kabutan_server, settings, declared):
+    settings.SCRAPE_MAX_RESPONSE_BYTES = 1000
+    body = b"x" * 5000
+
+    def huge(request):
+        if declared:
+            return Response(body)
+        return Response(iter([body[:2500], body[2500:]]), direct_passthrough=True)
+
+    kabutan_server.expect_request("/page").respond_with_handler(huge)
+
+    with pytest.raises(SourceError, match="more than 1000"):
+        PoliteClient(sleep=lambda seconds: None).get_text("/page")
+    assert len(kabutan_server.log) == 1
+
+
+def test_client_gives_up_at_its_deadline(kabutan_server, settings):
+    settings.SCRAPE_DEADLINE_SECONDS = 0.5
+    settings.SCRAPE_BACKOFF_SECONDS = 0.3
+    settings.SCRAPE_MAX_RETRIES = 10
+    kabutan_server.expect_request("/page").respond_with_data("down", status=503)
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with pytest.raises(TransientSourceError, match="deadline"):
+        PoliteClient(sleep=sleep).get_text("/page")
+
+    assert sum(waits) <= 0.5
+    assert len(kabutan_server.log) < 11
+
+
+def test_scrape_and_sync_tasks_have_time_limits():
+    from market.tasks import scrape_stock, sync_market, sync_stocks
+
+    for task in (scrape_stock, sync_market, sync_stocks):
+        assert task.time_limit and task.soft_time_limit < task.time_limit
