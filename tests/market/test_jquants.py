@@ -407,3 +407,29 @@ def test_a_source_refusal_is_a_refusal_error(market, settings):
 
     with pytest.raises(SourceRefusedError, match="JQUANTS_API_KEY"):
         JQuantsSource().listing()
+
+
+def test_a_terminal_gets_a_progress_bar(market):
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    out = sync("--from", "2017-06-12", "--to", "2017-06-14", out=Terminal())
+
+    assert "\r[##########--------------------] 1/3 2017-06-12" in out
+    assert "\r[##############################] 3/3 2017-06-14" in out
+
+
+def test_the_command_says_how_long_it_expects(market):
+    out = sync("--from", "2017-06-12", "--to", "2017-07-14")
+
+    assert "about 26 requests at 600000 a minute (Premium plan): about 1 minute" in out
+
+
+def test_five_years_on_the_light_plan_take_about_25_minutes():
+    from market.progress import expected_time
+
+    with translation.override("en"):
+        text = expected_time(requests=1225 + 1, plan=plan_for_rate(60), rate_per_minute=60)
+
+    assert text == "about 1226 requests at 60 a minute (Light plan): about 21 minutes"
