@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models import F, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from market.models import (
     DailyBar,
@@ -43,6 +44,9 @@ INDEX_SOURCES = {"topix": TOPIX}
 LISTING_STEP, TOPIX_STEP = "listing", "topix"
 # How far ahead the exchange publishes its calendar, and so how far ahead we store it.
 CALENDAR_AHEAD = datetime.timedelta(days=366)
+# Above this many stocks in a batch (a day of the market), stored bars are read by date alone:
+# cheaper than a list of thousands of ids.
+MANY_STOCKS = 200
 
 
 @dataclass
@@ -84,25 +88,33 @@ def provider_bars_save(
     saved = BarsSaved()
     if not day_bars:
         return saved
-    stocks = stocks_ensure(codes={row.code for row in day_bars})
-    ids = sorted(stock.pk for stock in stocks.values())
+    codes = {row.code for row in day_bars}
     # One writer per stock at a time, locked in one order so that two writers cannot deadlock.
-    last_dates = dict(
+    locked = (
         Stock.objects.select_for_update()
-        .filter(pk__in=ids)
+        .filter(market=Stock.Market.TSE, code__in=codes)
         .order_by("pk")
-        .values_list("pk", "last_bar_date")
+        .values_list("code", "pk", "last_bar_date")
     )
+    rows = list(locked)
+    if len(rows) < len(codes):
+        stocks_ensure(codes=codes - {row[0] for row in rows})
+        rows = list(locked.all())  # a fresh query: the first one's results are cached
+    stock_ids, last_dates = {}, {}
+    for code, stock_id, last_date in rows:
+        stock_ids[code], last_dates[stock_id] = stock_id, last_date
     by_stock: dict[int, list[DayBar]] = defaultdict(list)
     for row in day_bars:
-        by_stock[stocks[row.code].pk].append(row)
+        by_stock[stock_ids[row.code]].append(row)
     first = min(row.bar.date for row in day_bars)
     last = max(row.bar.date for row in day_bars)
+    stored_bars = DailyBar.objects.filter(date__gte=first, date__lte=last)
+    if len(stock_ids) <= MANY_STOCKS:
+        stored_bars = stored_bars.filter(stock_id__in=stock_ids.values())
     stored = {
         (row[0], row[1]): row[2:]
-        for row in DailyBar.objects.filter(
-            stock_id__in=ids, date__gte=first, date__lte=last
-        ).values_list("stock_id", "date", *BAR_VALUE_FIELDS)
+        for row in stored_bars.values_list("stock_id", "date", *BAR_VALUE_FIELDS)
+        if row[0] in by_stock
     }
     next_stored = _next_stored_days(by_stock=by_stock, stored=stored, last_dates=last_dates)
     new_rows, span = [], {}
@@ -210,14 +222,17 @@ def _split_apply(
 
 
 def _bar_dates_extend(*, span: dict[int, tuple[datetime.date, datetime.date]]) -> None:
-    if not span:
-        return
-    stocks = list(Stock.objects.filter(pk__in=span).only("pk", "first_bar_date", "last_bar_date"))
-    for stock in stocks:
-        first, last = span[stock.pk]
-        stock.first_bar_date = min(filter(None, (stock.first_bar_date, first)))
-        stock.last_bar_date = max(filter(None, (stock.last_bar_date, last)))
-    Stock.objects.bulk_update(stocks, ["first_bar_date", "last_bar_date"], batch_size=1000)
+    """Widen the stocks' first and last bar dates: one UPDATE per distinct span (a day of the
+    whole market is one)."""
+    by_span: dict[tuple[datetime.date, datetime.date], list[int]] = defaultdict(list)
+    for stock_id, dates in span.items():
+        by_span[dates].append(stock_id)
+    for (first, last), stock_ids in by_span.items():
+        # LEAST/GREATEST of NULL differ between databases: COALESCE settles both.
+        Stock.objects.filter(pk__in=stock_ids).update(
+            first_bar_date=Coalesce(Least("first_bar_date", Value(first)), Value(first)),
+            last_bar_date=Coalesce(Greatest("last_bar_date", Value(last)), Value(last)),
+        )
 
 
 # --- Listing, calendar, indices ---------------------------------------------------------------

@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from market.calendar import tokyo_today
 from market.models import ScrapeRun
@@ -53,11 +54,11 @@ class Command(BaseCommand):
         if not plan.keys or (not plan.codes and not plan.days):
             self.stdout.write(_("Nothing to sync: prices are up to date."))
             return
-        what = (
-            _("%(count)d stocks") % {"count": len(plan.codes)}
-            if plan.codes
-            else _("%(count)d business days") % {"count": len(plan.days)}
-        )
+        if plan.codes:
+            what = ngettext("%(count)d stock", "%(count)d stocks", len(plan.codes))
+        else:
+            what = ngettext("%(count)d business day", "%(count)d business days", len(plan.days))
+        what = what % {"count": len(plan.keys)}
         self.stdout.write(
             _("%(what)s from %(start)s to %(end)s; %(time)s.")
             % {
