@@ -541,10 +541,16 @@ def market_sync(*, source: JQuantsSource, run_id: int, plan: PriceSyncPlan, toda
     the plan's days, then TOPIX; finished with a snapshot rebuild when anything changed."""
     step_sync(run_id=run_id, key=LISTING_STEP, step=lambda: listing_sync(source=source))
     prices_sync(source=source, run_id=run_id, plan=plan)
-    topix_start, topix_end = index_range_default(source=source, name="topix", today=today)
-    step_sync(
-        run_id=run_id,
-        key=TOPIX_STEP,
-        step=lambda: index_sync(source=source, name="topix", start=topix_start, end=topix_end),
-    )
+    if source.plan.has_topix:
+        topix_start, topix_end = index_range_default(source=source, name="topix", today=today)
+        step_sync(
+            run_id=run_id,
+            key=TOPIX_STEP,
+            step=lambda: index_sync(source=source, name="topix", start=topix_start, end=topix_end),
+        )
     return scrape_run_finish(run_id=run_id)
+
+
+def market_sync_keys(*, source: JQuantsSource, plan: PriceSyncPlan) -> list[str]:
+    """The items of a daily sync's run: TOPIX only on plans that serve it."""
+    return [LISTING_STEP, *plan.keys, *([TOPIX_STEP] if source.plan.has_topix else [])]

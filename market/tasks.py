@@ -11,9 +11,8 @@ from market.models import Stock
 from market.services import scrape_run_start, scrape_runs_reap, stock_scrape
 from market.sources import SourceRefusedError, TransientSourceError, price_source
 from market.sync import (
-    LISTING_STEP,
-    TOPIX_STEP,
     market_sync,
+    market_sync_keys,
     price_sync_plan,
     prices_sync,
     sync_run_start,
@@ -49,7 +48,7 @@ def sync_market(trigger: str = "schedule") -> dict:
     try:
         plan = price_sync_plan(source=source, start=None, end=None, today=today)
         run = sync_run_start(
-            keys=[LISTING_STEP, *plan.keys, TOPIX_STEP],
+            keys=market_sync_keys(source=source, plan=plan),
             trigger=trigger,
             scope=f"{trigger} {today}",
         )

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from market.bars import Bar, bar_problem
 from market.models import TradingDay
-from market.sources.base import PriceSource, SourceRefusedError
+from market.sources.base import SourceRefusedError
 from market.sources.http import PoliteClient
 from market.sources.parsing import ParseError
 
@@ -40,6 +40,7 @@ class Plan:
     rate_per_minute: int
     delay_days: int
     years: int
+    has_topix: bool
 
     def window(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
         """The first and last day this plan serves."""
@@ -48,10 +49,10 @@ class Plan:
 
 
 PLANS = (
-    Plan("Free", 5, delay_days=12 * 7, years=2),
-    Plan("Light", 60, delay_days=0, years=5),
-    Plan("Standard", 120, delay_days=0, years=10),
-    Plan("Premium", 500, delay_days=0, years=20),
+    Plan("Free", 5, delay_days=12 * 7, years=2, has_topix=False),
+    Plan("Light", 60, delay_days=0, years=5, has_topix=True),
+    Plan("Standard", 120, delay_days=0, years=10, has_topix=True),
+    Plan("Premium", 500, delay_days=0, years=20, has_topix=True),
 )
 
 
@@ -183,7 +184,10 @@ def parse_index_bars(rows: list[dict]) -> list[tuple[datetime.date, float, float
     return sorted(bars)
 
 
-class JQuantsSource(PriceSource):
+class JQuantsSource:
+    """The exchange's API. Not a PriceSource: it gives the whole market a day at a time, with
+    the provider's split factors, rather than one stock's pages."""
+
     name = "jquants"
 
     def __init__(self, *, sleep: Callable[[float], None] = time.sleep):
@@ -235,12 +239,7 @@ class JQuantsSource(PriceSource):
 
     def stock_bars(self, code: str, *, start: datetime.date, end: datetime.date) -> list[DayBar]:
         params = {"code": api_code(code), "from": start.isoformat(), "to": end.isoformat()}
-        return [row for row in parse_daily_bars(list(self.rows(DAILY_PATH, params)))]
-
-    def fetch_daily_bars(self, code: str, *, since: datetime.date | None) -> list[Bar]:
-        end = datetime.date.today()
-        start = since or end - datetime.timedelta(days=30)
-        return [day_bar.bar for day_bar in self.stock_bars(code, start=start, end=end)]
+        return parse_daily_bars(list(self.rows(DAILY_PATH, params)))
 
     def calendar(self, *, start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
         return parse_calendar(

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         plan = price_sync_plan(source=source, start=start, end=end, codes=codes, today=today)
         if plan.limited_by_plan or source.plan.delay_days:
             self.stdout.write(plan_allows(plan=source.plan, today=today))
-        if not plan.keys or (not plan.codes and not plan.days):
+        if not plan.keys:
             self.stdout.write(_("Nothing to sync: prices are up to date."))
             return
         if plan.codes:
@@ -80,7 +80,13 @@ class Command(BaseCommand):
                 % {"run": run.pk, "done": already, "total": run.stocks_total}
             )
         progress = ProgressBar(self.stdout, len(plan.keys))
-        prices_sync(source=source, run_id=run.pk, plan=plan, on_item=progress.step)
+        try:
+            prices_sync(source=source, run_id=run.pk, plan=plan, on_item=progress.step)
+        except KeyboardInterrupt:
+            raise CommandError(
+                _("Stopped: the same command continues run %(run)d where it left off.")
+                % {"run": run.pk}
+            ) from None
         run.refresh_from_db()
         self._report(run)
 
