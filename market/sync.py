@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
@@ -47,6 +47,8 @@ CALENDAR_AHEAD = datetime.timedelta(days=366)
 # Above this many stocks in a batch (a day of the market), stored bars are read by date alone:
 # cheaper than a list of thousands of ids.
 MANY_STOCKS = 200
+# A bar as traded, what the provider's days are compared on (adj_close is ours).
+RAW_FIELDS = BAR_VALUE_FIELDS[:5]
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _disagreement(stored: tuple, bar) -> str:
     fetched = (bar.open, bar.high, bar.low, bar.close, bar.volume)
     differing = [
         f"{name} {old:g} stored, {new:g} from the source"
-        for name, old, new in zip(BAR_VALUE_FIELDS, stored, fetched, strict=False)
+        for name, old, new in zip(RAW_FIELDS, stored, fetched, strict=True)
         if not _agrees(old, new)
     ]
     return "; ".join(differing) + ": kept the stored bar"
@@ -89,17 +91,10 @@ def provider_bars_save(
     if not day_bars:
         return saved
     codes = {row.code for row in day_bars}
-    # One writer per stock at a time, locked in one order so that two writers cannot deadlock.
-    locked = (
-        Stock.objects.select_for_update()
-        .filter(market=Stock.Market.TSE, code__in=codes)
-        .order_by("pk")
-        .values_list("code", "pk", "last_bar_date")
-    )
-    rows = list(locked)
+    rows = _stocks_lock(codes=codes)
     if len(rows) < len(codes):
         stocks_ensure(codes=codes - {row[0] for row in rows})
-        rows = list(locked.all())  # a fresh query: the first one's results are cached
+        rows = _stocks_lock(codes=codes)
     stock_ids, last_dates = {}, {}
     for code, stock_id, last_date in rows:
         stock_ids[code], last_dates[stock_id] = stock_id, last_date
@@ -113,7 +108,7 @@ def provider_bars_save(
         stored_bars = stored_bars.filter(stock_id__in=stock_ids.values())
     stored = {
         (row[0], row[1]): row[2:]
-        for row in stored_bars.values_list("stock_id", "date", *BAR_VALUE_FIELDS)
+        for row in stored_bars.values_list("stock_id", "date", *RAW_FIELDS)
         if row[0] in by_stock
     }
     next_stored = _next_stored_days(by_stock=by_stock, stored=stored, last_dates=last_dates)
@@ -129,7 +124,8 @@ def provider_bars_save(
             row, bar = rows[index], rows[index].bar
             current = stored.get((stock_id, bar.date))
             if current is not None:
-                if all(_agrees(old, new) for old, new in zip(current, _raw(bar), strict=False)):
+                raw = _raw(bar)
+                if current == raw or all(map(_agrees, current, raw)):
                     saved.unchanged += 1
                 else:
                     saved.disagreements[f"{code} {bar.date}"] = _disagreement(current, bar)
@@ -160,6 +156,27 @@ def provider_bars_save(
     if saved.inserted or saved.splits:
         market_summary_invalidate()
     return saved
+
+
+def _stocks_lock(*, codes: set[str]) -> list[tuple[str, int, datetime.date | None]]:
+    """Lock the stocks of these codes, one writer per stock at a time, in one query ordered by
+    id so that two writers cannot deadlock; their (code, id, last bar date)."""
+    if connection.vendor == "postgresql":
+        # One array parameter: an IN list of a whole market's codes costs more to build and
+        # parse than the lock itself.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT code, id, last_bar_date FROM {Stock._meta.db_table} "
+                "WHERE market = %s AND code = ANY(%s) ORDER BY id FOR UPDATE",
+                [Stock.Market.TSE, sorted(codes)],
+            )
+            return cursor.fetchall()
+    return list(
+        Stock.objects.select_for_update()
+        .filter(market=Stock.Market.TSE, code__in=codes)
+        .order_by("pk")
+        .values_list("code", "pk", "last_bar_date")
+    )
 
 
 def _raw(bar) -> tuple:
@@ -222,8 +239,25 @@ def _split_apply(
 
 
 def _bar_dates_extend(*, span: dict[int, tuple[datetime.date, datetime.date]]) -> None:
-    """Widen the stocks' first and last bar dates: one UPDATE per distinct span (a day of the
-    whole market is one)."""
+    """Widen the stocks' first and last bar dates in one UPDATE (on PostgreSQL, whatever the
+    spans; rows already wide enough are not written)."""
+    if not span:
+        return
+    if connection.vendor == "postgresql":
+        ids = list(span)
+        firsts, lasts = [span[pk][0] for pk in ids], [span[pk][1] for pk in ids]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Stock._meta.db_table} AS s"
+                " SET first_bar_date = LEAST(s.first_bar_date, v.first),"
+                " last_bar_date = GREATEST(s.last_bar_date, v.last)"
+                " FROM unnest(%s::bigint[], %s::date[], %s::date[]) AS v(id, first, last)"
+                " WHERE s.id = v.id AND (s.first_bar_date IS NULL OR s.first_bar_date > v.first"
+                " OR s.last_bar_date IS NULL OR s.last_bar_date < v.last)",
+                [ids, firsts, lasts],
+            )
+        return
+    # Elsewhere (SQLite) one UPDATE per distinct span: a day of the whole market is one.
     by_span: dict[tuple[datetime.date, datetime.date], list[int]] = defaultdict(list)
     for stock_id, dates in span.items():
         by_span[dates].append(stock_id)
