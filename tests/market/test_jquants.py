@@ -6,9 +6,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from werkzeug import Response
 
+from market.bars import Bar
 from market.calendar import is_trading_day
 from market.models import (
     DailyBar,
@@ -21,7 +24,14 @@ from market.models import (
 )
 from market.services import daily_bars_upsert, stocks_ensure
 from market.sources import SourceRefusedError
-from market.sources.jquants import JQuantsSource, parse_daily_bars, plan_for_rate, stock_code
+from market.sources.jquants import (
+    DayBar,
+    JQuantsSource,
+    parse_daily_bars,
+    plan_for_rate,
+    stock_code,
+)
+from market.sync import provider_bars_save
 from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db
@@ -433,3 +443,31 @@ def test_five_years_on_the_light_plan_take_about_25_minutes():
         text = expected_time(requests=1225 + 1, plan=plan_for_rate(60), rate_per_minute=60)
 
     assert text == "about 1226 requests at 60 a minute (Light plan): about 21 minutes"
+
+
+def market_day(codes, day: datetime.date) -> list[DayBar]:
+    return [
+        DayBar(code=code, bar=Bar(day, 100.0, 101.0, 99.0, 100.0, 1000), adj_factor=1.0)
+        for code in codes
+    ]
+
+
+def test_storing_a_day_takes_as_many_queries_for_50_stocks_as_for_10():
+    first, second = datetime.date(2025, 1, 6), datetime.date(2025, 1, 7)
+    counts = {}
+    for size, base in ((10, 2000), (50, 3000)):
+        codes = [str(base + number) for number in range(size)]
+        stocks_ensure(codes=codes)
+        provider_bars_save(day_bars=market_day(codes, first), source="jquants")
+        counts[size] = []
+        for _pass in ("new", "again"):
+            with CaptureQueriesContext(connection) as queries:
+                saved = provider_bars_save(day_bars=market_day(codes, second), source="jquants")
+            counts[size].append(len(queries))
+        assert (saved.inserted, saved.unchanged, saved.disagreements) == (0, size, {})
+        stored = Stock.objects.filter(code__in=codes)
+        assert set(stored.values_list("first_bar_date", "last_bar_date")) == {(first, second)}
+        assert DailyBar.objects.filter(stock__in=stored, date=second).count() == size
+
+    assert counts[10] == counts[50]
+    assert counts[10][1] < counts[10][0]  # the rerun writes nothing
