@@ -6,8 +6,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from market.models import DailyBar, ScrapeRun, SplitAdjustment, Stock
-from market.tasks import scrape_market
+from market.models import (
+    DailyBar,
+    IndexBar,
+    MarketIndex,
+    ScrapeRun,
+    ScrapeRunItem,
+    SplitAdjustment,
+    Stock,
+    TradingDay,
+)
+from market.tasks import sync_market, sync_stocks
 from market.text import normalize_search_text
 
 
@@ -33,7 +42,7 @@ class StockAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["scrape_now"]
+    actions = ["sync_now"]
     list_per_page = 100
 
     def get_search_results(self, request, queryset, search_term):
@@ -41,15 +50,15 @@ class StockAdmin(admin.ModelAdmin):
         # full-width input (ｉＦｒｅｅ, ７２０３) finds them.
         return super().get_search_results(request, queryset, normalize_search_text(search_term))
 
-    @admin.action(description=_("Scrape the selected stocks now"))
-    def scrape_now(self, request, queryset):
+    @admin.action(description=_("Sync the selected stocks now (from the configured source)"))
+    def sync_now(self, request, queryset):
         codes = sorted(queryset.values_list("code", flat=True))
-        result = scrape_market.delay(codes=codes, trigger="admin")
+        result = sync_stocks.delay(codes=codes, trigger="admin")
         self.message_user(
             request,
             ngettext(
-                "Scrape of %(count)d stock queued (task %(task)s); see Scrape runs.",
-                "Scrape of %(count)d stocks queued (task %(task)s); see Scrape runs.",
+                "Sync of %(count)d stock queued (task %(task)s); see Scrape runs.",
+                "Sync of %(count)d stocks queued (task %(task)s); see Scrape runs.",
                 len(codes),
             )
             % {"count": len(codes), "task": result.id},
@@ -93,12 +102,24 @@ class DailyBarAdmin(admin.ModelAdmin):
         )
 
 
+class ScrapeRunItemInline(admin.TabularInline):
+    model = ScrapeRunItem
+    fields = ["key", "bars_written", "error", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ScrapeRun)
 class ScrapeRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at",
         "source",
         "trigger",
+        "scope",
         "status",
         "stocks_total",
         "stocks_done",
@@ -112,8 +133,10 @@ class ScrapeRunAdmin(admin.ModelAdmin):
     readonly_fields = [
         "source",
         "trigger",
+        "scope",
         "status",
         "started_at",
+        "updated_at",
         "finished_at",
         "stocks_total",
         "stocks_done",
@@ -121,14 +144,41 @@ class ScrapeRunAdmin(admin.ModelAdmin):
         "bars_written",
         "splits_detected",
         "errors_table",
+        "disagreements_table",
     ]
-    exclude = ["errors"]
+    exclude = ["errors", "disagreements"]
+    inlines = [ScrapeRunItemInline]
+    actions = ["sync_market_now"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(
+        description=_("Sync the whole market now (the daily sync, from the configured source)")
+    )
+    def sync_market_now(self, request, queryset):
+        result = sync_market.delay(trigger="admin")
+        self.message_user(
+            request,
+            _("Market sync queued (task %(task)s); its run appears here.") % {"task": result.id},
+            messages.SUCCESS,
+        )
+
+    @admin.display(description=_("stored bars the source disagrees with"))
+    def disagreements_table(self, run):
+        if not run.disagreements:
+            return "-"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("stock and day"),
+            _("difference"),
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td></tr>", sorted(run.disagreements.items())
+            ),
+        )
 
     @admin.display(description=_("errors per stock"))
     def errors_table(self, run):
@@ -152,3 +202,26 @@ class SplitAdjustmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(TradingDay)
+class TradingDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "market"]
+    list_filter = ["kind", "market"]
+    date_hierarchy = "date"
+    list_per_page = 100
+
+
+@admin.register(MarketIndex)
+class MarketIndexAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(IndexBar)
+class IndexBarAdmin(admin.ModelAdmin):
+    list_display = ["index", "date", "open", "high", "low", "close"]
+    list_filter = ["index"]
+    date_hierarchy = "date"
+    list_select_related = ["index"]
+    list_per_page = 100

@@ -106,6 +106,9 @@ class ScrapeRun(models.Model):
 
     source = models.CharField(_("source"), max_length=50)
     trigger = models.CharField(_("trigger"), max_length=20, default="schedule")
+    # What the run covers ("2024-01-04..2024-12-30", with codes when per stock): a stopped run
+    # of the same scope is continued rather than started again.
+    scope = models.CharField(_("scope"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RUNNING)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -115,15 +118,80 @@ class ScrapeRun(models.Model):
     bars_written = models.PositiveIntegerField(_("bars written"), default=0)
     splits_detected = models.PositiveIntegerField(_("splits detected"), default=0)
     errors = models.JSONField(_("errors per stock"), default=dict, blank=True)
+    disagreements = models.JSONField(
+        _("stored bars the source disagrees with"), default=dict, blank=True
+    )
+    updated_at = models.DateTimeField(_("last progress"), auto_now=True)
 
     class Meta:
         verbose_name = _("scrape run")
         verbose_name_plural = _("scrape runs")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["-started_at"], name="scraperun_started_idx")]
+        constraints = [
+            # Two deliveries of one sync task continue one run, never start two.
+            models.UniqueConstraint(
+                fields=["source", "scope"],
+                condition=models.Q(status="running") & ~models.Q(scope=""),
+                name="scraperun_one_running_per_scope",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class ScrapeRunItem(models.Model):
+    """One stock, day or step of a run, recorded once: a redelivered task finds it and counts
+    nothing twice."""
+
+    run = models.ForeignKey(ScrapeRun, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(_("stock, day or step"), max_length=20)
+    bars_written = models.PositiveIntegerField(_("bars written"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scrape run item")
+        verbose_name_plural = _("scrape run items")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="scraperunitem_unique_run_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.key}"
+
+
+class TradingDay(models.Model):
+    """The exchange's calendar as its operator publishes it (J-Quants /markets/calendar)."""
+
+    class Kind(models.TextChoices):
+        BUSINESS = "business", _("business day")
+        HALF = "half", _("half day")
+        CLOSED = "closed", _("closed")
+
+    market = models.CharField(
+        _("market"), max_length=8, choices=Stock.Market, default=Stock.Market.TSE
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+
+    class Meta:
+        verbose_name = _("trading calendar day")
+        verbose_name_plural = _("trading calendar")
+        ordering = ["market", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "date"], name="tradingday_unique_market_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind != self.Kind.CLOSED
 
 
 class SplitAdjustment(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from market.bars import Bar, bar_problem
 from market.files import ListingRow
-from market.models import DailyBar, ScrapeRun, Stock
+from market.models import DailyBar, ScrapeRun, ScrapeRunItem, Stock
 from market.selectors import MARKET_SUMMARY_CACHE_KEY
 from market.text import normalize_search_text
 
@@ -85,18 +85,21 @@ def market_summary_invalidate() -> None:
 
 @transaction.atomic
 def stock_listing_upsert(
-    *, rows: Sequence[ListingRow], delist_missing: bool = False
+    *,
+    rows: Sequence[ListingRow],
+    delist_missing: bool = False,
+    fields: Sequence[str] = LISTING_FIELDS,
 ) -> ListingResult:
     """Create or update the listed issues from the exchange's list.
 
     With `delist_missing`, stocks absent from the list are marked unlisted: pass it only with the
-    exchange's whole list, never with a part of it.
+    exchange's whole list, never with a part of it. `fields` are the ones the rows carry.
     """
     result = ListingResult()
     existing = {stock.code: stock for stock in Stock.objects.filter(market=Stock.Market.TSE)}
     to_create, to_update = [], []
     for row in rows:
-        values = {name: getattr(row, name) for name in LISTING_FIELDS}
+        values = {name: getattr(row, name) for name in fields}
         stock = existing.get(row.code)
         if stock is None:
             stock = Stock(market=Stock.Market.TSE, code=row.code, is_listed=True, **values)
@@ -115,7 +118,7 @@ def stock_listing_upsert(
     Stock.objects.bulk_create(to_create, batch_size=500)
     Stock.objects.bulk_update(
         to_update,
-        [*LISTING_FIELDS, "name_normalized", "is_listed", "updated_at"],
+        [*fields, "name_normalized", "is_listed", "updated_at"],
         batch_size=500,
     )
     result.created, result.updated = len(to_create), len(to_update)
@@ -226,6 +229,12 @@ def _daily_bar(stock_id: int, row: tuple) -> DailyBar:
 
 
 def _daily_bars_insert(*, stock_id: int, rows: list[tuple]) -> None:
+    daily_bar_rows_insert(rows=[(stock_id, *row) for row in rows])
+
+
+def daily_bar_rows_insert(*, rows: list[tuple]) -> None:
+    """Insert rows (stock_id, date, open, high, low, close, volume, adj_close) known to be new:
+    the caller holds the locks of their stocks."""
     if connection.vendor == "postgresql":
         # COPY is several times faster than multi-row INSERT for the thousands of days a file
         # holds; the rows are known to be new because the stock row is locked.
@@ -235,7 +244,7 @@ def _daily_bars_insert(*, stock_id: int, rows: list[tuple]) -> None:
             cursor.cursor.copy(f"COPY {DailyBar._meta.db_table} ({columns}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row((stock_id, *row))
+                copy.write_row(row)
         return
     # Elsewhere (SQLite) one prepared INSERT run over all rows: the driver loops in C, where
     # bulk_create would build a model instance and SQL text per batch.
@@ -245,10 +254,7 @@ def _daily_bars_insert(*, stock_id: int, rows: list[tuple]) -> None:
     )
     placeholders = ", ".join(["%s"] * (2 + len(BAR_VALUE_FIELDS)))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-            [(stock_id, *row) for row in rows],
-        )
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def _stock_bar_dates_extend(*, stock: Stock, first: datetime.date, last: datetime.date) -> None:
@@ -285,6 +291,8 @@ def stock_scrape(
     from market.sources import SourceError, TransientSourceError
     from market.splits import scraped_bars_save
 
+    if scrape_run_item_recorded(run_id=run_id, key=code):
+        return  # a redelivered task: this stock is already done
     stock = Stock.objects.filter(market=Stock.Market.TSE, code=code).first()
     if stock is None:
         scrape_run_stock_record(run_id=run_id, code=code, error="unknown stock code")
@@ -295,7 +303,9 @@ def stock_scrape(
     try:
         bars = source.fetch_daily_bars(code, since=since)
         with transaction.atomic():
-            run = ScrapeRun.objects.get(pk=run_id)
+            run = ScrapeRun.objects.select_for_update().get(pk=run_id)
+            if scrape_run_item_recorded(run_id=run_id, key=code):
+                return  # another delivery of this task stored it meanwhile
             result = scraped_bars_save(stock=stock, bars=bars, source=source.name, scrape_run=run)
             scrape_run_stock_record(
                 run_id=run_id,
@@ -317,12 +327,29 @@ def stock_scrape(
         )
 
 
+def scrape_run_item_recorded(*, run_id: int, key: str) -> bool:
+    return ScrapeRunItem.objects.filter(run_id=run_id, key=key).exists()
+
+
 @transaction.atomic
 def scrape_run_stock_record(
-    *, run_id: int, code: str, bars_written: int = 0, split: bool = False, error: str = ""
-) -> None:
-    """Count one stock as done or failed; the last one to report finishes the run."""
+    *,
+    run_id: int,
+    code: str,
+    bars_written: int = 0,
+    split: bool | int = False,
+    error: str = "",
+    disagreements: dict[str, str] | None = None,
+) -> bool:
+    """Count one stock (or day, or step) as done or failed, once: a second report of the same
+    key in the run (a redelivered task) counts nothing. The last one to report finishes the run.
+    Returns whether this report counted."""
     run = ScrapeRun.objects.select_for_update().get(pk=run_id)
+    _item, created = ScrapeRunItem.objects.get_or_create(
+        run=run, key=code, defaults={"bars_written": bars_written, "error": error}
+    )
+    if not created:
+        return False
     if error:
         run.stocks_failed += 1
         run.errors = {**run.errors, code: error}
@@ -330,13 +357,26 @@ def scrape_run_stock_record(
         run.stocks_done += 1
         run.bars_written += bars_written
         run.splits_detected += int(split)
+    if disagreements:
+        run.disagreements = {**run.disagreements, **disagreements}
     run.save(
-        update_fields=["stocks_done", "stocks_failed", "bars_written", "splits_detected", "errors"]
+        update_fields=[
+            "stocks_done",
+            "stocks_failed",
+            "bars_written",
+            "splits_detected",
+            "errors",
+            "disagreements",
+            "updated_at",
+        ]
     )
-    if run.status == ScrapeRun.Status.RUNNING and (
-        run.stocks_done + run.stocks_failed >= run.stocks_total
+    if (
+        run.status == ScrapeRun.Status.RUNNING
+        and run.stocks_total
+        and run.stocks_done + run.stocks_failed >= run.stocks_total
     ):
         scrape_run_finish(run_id=run_id)
+    return True
 
 
 @transaction.atomic
@@ -355,11 +395,37 @@ def scrape_run_finish(*, run_id: int) -> ScrapeRun:
     else:
         run.status = ScrapeRun.Status.PARTIAL
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    run.save(update_fields=["status", "finished_at", "updated_at"])
     if run.bars_written or run.splits_detected:
         market_summary_invalidate()
         snapshot_rebuild_request()
     return run
+
+
+def scrape_runs_reap(*, stale_after: datetime.timedelta) -> list[int]:
+    """Close the runs still "running" whose records have not moved for `stale_after`: their
+    tasks were lost (a worker killed, a broker flushed). The items never reported count as
+    failed. Returns the ids closed."""
+    cutoff = timezone.now() - stale_after
+    reaped = []
+    for run_id in ScrapeRun.objects.filter(
+        status=ScrapeRun.Status.RUNNING, updated_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            run = ScrapeRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ScrapeRun.Status.RUNNING or run.updated_at >= cutoff:
+                continue
+            missing = max(0, run.stocks_total - run.stocks_done - run.stocks_failed)
+            run.stocks_failed += missing
+            run.errors = {
+                **run.errors,
+                "(lost)": f"no progress since {run.updated_at:%Y-%m-%d %H:%M %Z}: "
+                f"{missing} never reported, closed by the reaper",
+            }
+            run.save(update_fields=["stocks_failed", "errors", "updated_at"])
+            scrape_run_finish(run_id=run_id)
+            reaped.append(run_id)
+    return reaped
 
 
 def snapshot_rebuild_request() -> None:

@@ -128,6 +128,11 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# With acks_late, Redis hands a task whose worker died to another worker after this many seconds:
+# longer than the longest task (SYNC_TASK_TIME_LIMIT), or a running task is started twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60 + 600)
+}
 
 # --- Auth and accounts --------------------------------------------------------------------------
 
@@ -260,6 +265,28 @@ SCRAPE_OVERLAP_DAYS = env.int("SCRAPE_OVERLAP_DAYS", default=10)
 SCRAPE_BATCH_SIZE = env.int("SCRAPE_BATCH_SIZE", default=100)
 SCRAPE_TASK_RETRIES = env.int("SCRAPE_TASK_RETRIES", default=2)
 SCRAPE_TASK_RETRY_SECONDS = env.float("SCRAPE_TASK_RETRY_SECONDS", default=300.0)
+# Every response of a price site or API is read up to this size; more is refused.
+SCRAPE_MAX_RESPONSE_BYTES = env.int("SCRAPE_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
+# One fetch, its retries and waits included, gives up after this many seconds.
+SCRAPE_DEADLINE_SECONDS = env.float("SCRAPE_DEADLINE_SECONDS", default=600.0)
+# Celery kills a per-stock scrape task after this many seconds (and a whole J-Quants sync after
+# SYNC_TASK_TIME_LIMIT); a run whose records have not moved for SCRAPE_RUN_STALE_SECONDS is
+# closed as failed by the reaper.
+SCRAPE_TASK_TIME_LIMIT = env.int("SCRAPE_TASK_TIME_LIMIT", default=900)
+SYNC_TASK_TIME_LIMIT = env.int("SYNC_TASK_TIME_LIMIT", default=2 * 60 * 60)
+SCRAPE_RUN_STALE_SECONDS = env.int("SCRAPE_RUN_STALE_SECONDS", default=3 * 60 * 60)
+
+# The exchange's API (J-Quants V2), the primary source when a key is set.
+JQUANTS_API_KEY = env.str("JQUANTS_API_KEY", default="")
+JQUANTS_API_BASE = env.str("JQUANTS_API_BASE", default="https://api.jquants.com/v2")
+# Requests a minute the plan allows: Free 5, Light 60, Standard 120, Premium 500.
+JQUANTS_RATE_PER_MINUTE = env.int("JQUANTS_RATE_PER_MINUTE", default=5)
+# Seconds to wait after a 429 that says no Retry-After.
+JQUANTS_RETRY_WAIT = env.float("JQUANTS_RETRY_WAIT", default=60.0)
+# Where the daily sync reads prices: "jquants" when a key is set, else "kabutan".
+MARKET_SOURCE = env.str("MARKET_SOURCE", default="") or (
+    "jquants" if JQUANTS_API_KEY else "kabutan"
+)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

@@ -1,28 +1,36 @@
-"""Price sites behind one interface: the only network code of the project.
+"""Price sources behind one interface: the only network code of the project.
 
 `price_source(name)` returns a source by name; every source fetches with `http.PoliteClient` and
-parses with a pure function of the page text.
+parses with a pure function of the page text or JSON.
 """
 
-from market.sources.base import PriceSource, SourceError, StockProfile, TransientSourceError
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from market.sources.base import PriceSource, SourceError, SourceRefusedError, TransientSourceError
 from market.sources.parsing import ParseError
 
-SOURCES = {"kabutan": "market.sources.kabutan.KabutanSource"}
-DEFAULT_SOURCE = "kabutan"
+if TYPE_CHECKING:
+    from market.sources.jquants import JQuantsSource
+
+SOURCES = {
+    "jquants": "market.sources.jquants.JQuantsSource",
+    "kabutan": "market.sources.kabutan.KabutanSource",
+}
 
 
-def price_source(name: str = DEFAULT_SOURCE) -> PriceSource:
+def price_source(name: str | None = None) -> "PriceSource | JQuantsSource":
     from django.utils.module_loading import import_string
 
-    return import_string(SOURCES[name])()
+    return import_string(SOURCES[name or settings.MARKET_SOURCE])()
 
 
 __all__ = [
-    "DEFAULT_SOURCE",
     "ParseError",
     "PriceSource",
     "SourceError",
-    "StockProfile",
+    "SourceRefusedError",
     "TransientSourceError",
     "price_source",
 ]

@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from market.bars import Bar, bar_problem
-from market.sources.base import PriceSource, StockProfile
+from market.sources.base import PriceSource
 from market.sources.http import PoliteClient
 from market.sources.parsing import ParseError, is_dash, number
 
@@ -94,27 +94,8 @@ def _parse_row(row: Node, *, where: str) -> tuple[Bar, float | None] | None:
     return bar, (None if is_dash(change) else number(change, what=f"{where} change"))
 
 
-def parse_profile(html: str, *, code: str) -> StockProfile:
-    tree = HTMLParser(html)
-    heading = tree.css_first("div.si_i1_1 h2")
-    if heading is None:
-        raise ParseError("page structure changed: no stock heading (div.si_i1_1 h2)")
-    code_node = heading.css_first("span.code")
-    shown_code = code_node.text(strip=True) if code_node else ""
-    if shown_code != code:
-        raise ParseError(f"the page is about {shown_code!r}, not {code}")
-    name = heading.text(strip=True).removeprefix(shown_code).strip()
-    if not name:
-        raise ParseError("the stock heading has no name")
-    market = tree.css_first("div.si_i1_1 span.market")
-    return StockProfile(
-        code=code, name=name, market_label=market.text(strip=True) if market else ""
-    )
-
-
 class KabutanSource(PriceSource):
     name = "kabutan"
-    shows_adjusted_history = True
 
     def __init__(self, client: PoliteClient | None = None):
         self.client = client or PoliteClient()
@@ -145,10 +126,3 @@ class KabutanSource(PriceSource):
 
     def close(self) -> None:
         self.client.close()
-
-    def fetch_profile(self, code: str) -> StockProfile:
-        url, html = self._page(code, 1)
-        try:
-            return parse_profile(html, code=code)
-        except ParseError as exc:
-            raise ParseError(exc.reason, url=url) from None

@@ -63,12 +63,15 @@ def test_admin_scrape_run_shows_errors_per_stock(admin_client_, listing):
     assert "<td>7203</td><td>page structure changed</td>" in response.content.decode()
 
 
-def test_admin_action_scrapes_the_selected_stocks(admin_client_, listing, kabutan_server):
+def test_admin_action_scrapes_the_selected_stocks_when_kabutan_is_the_source(
+    admin_client_, listing, kabutan_server, settings
+):
+    settings.MARKET_SOURCE = "kabutan"
     kabutan_server.expect_request("/stock/kabuka").respond_with_data("gone", status=404)
 
     response = admin_client_.post(
         "/admin/market/stock/",
-        {"action": "scrape_now", "_selected_action": [Stock.objects.get(code="7203").pk]},
+        {"action": "sync_now", "_selected_action": [Stock.objects.get(code="7203").pk]},
         follow=True,
     )
 
@@ -76,3 +79,61 @@ def test_admin_action_scrapes_the_selected_stocks(admin_client_, listing, kabuta
     run = ScrapeRun.objects.get()
     assert (run.trigger, run.stocks_total, run.status) == ("admin", 1, "failed")
     assert "answered 404" in run.errors["7203"]
+
+
+def test_admin_action_syncs_the_selected_stocks_from_jquants(admin_client_, listing, market):
+    market.master = []
+
+    response = admin_client_.post(
+        "/admin/market/stock/",
+        {"action": "sync_now", "_selected_action": [Stock.objects.get(code="7203").pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    run = ScrapeRun.objects.get()
+    assert (run.source, run.trigger, run.stocks_total) == ("jquants", "admin", 1)
+    assert run.status == "succeeded"
+    assert [args["code"] for args in market.requested("/equities/bars/daily")] == ["72030"]
+
+
+def test_admin_sync_market_now_runs_the_daily_sync(admin_client_, listing, market, settings):
+    run = scrape_run_start(source="kabutan", codes=[], trigger="manual")
+    settings.JQUANTS_API_KEY = "wrong"
+
+    response = admin_client_.post(
+        "/admin/market/scraperun/",
+        {"action": "sync_market_now", "_selected_action": [run.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert len(market.requests) == 1  # the refused key, asked once
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/admin/market/tradingday/",
+        "/admin/market/marketindex/",
+        "/admin/market/indexbar/",
+        "/admin/market/scraperun/",
+    ],
+)
+def test_admin_lists_the_calendar_indices_and_runs(admin_client_, page):
+    assert admin_client_.get(page).status_code == 200
+
+
+def test_admin_run_page_shows_items_and_disagreements(admin_client_, listing):
+    run = scrape_run_start(source="jquants", codes=["2017-06-12"], trigger="manual")
+    scrape_run_stock_record(
+        run_id=run.pk,
+        code="2017-06-12",
+        bars_written=2,
+        disagreements={"7203 2017-06-12": "close 5999 stored, 6000 from the source"},
+    )
+
+    page = admin_client_.get(f"/admin/market/scraperun/{run.pk}/change/").content.decode()
+
+    assert "<td>7203 2017-06-12</td><td>close 5999 stored, 6000 from the source</td>" in page
+    assert "2017-06-12" in page

@@ -5,13 +5,14 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from market.calendar import is_trading_day
 from market.models import DailyBar, ScrapeRun, SplitAdjustment
 from market.services import scrape_run_start, stock_scrape
 from market.sources.kabutan import KabutanSource
-from market.tasks import scrape_market
+from market.tasks import scrape_market, sync_market
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
 pytestmark = pytest.mark.django_db
@@ -185,20 +186,21 @@ def test_scrape_command_reports_nothing_new_the_second_time(toyota_site, store_h
     from io import StringIO
 
     out = StringIO()
-    call_command("scrape", "7203", stdout=out)
+    with translation.override("en"):
+        call_command("scrape", "7203", stdout=out)
 
     assert "0 bars written, 0 splits: nothing new" in out.getvalue()
 
 
 def test_scrape_command_rejects_an_unknown_code():
-    with pytest.raises(CommandError, match="unknown stock codes: 0000"):
+    with translation.override("en"), pytest.raises(CommandError, match="unknown stock codes: 0000"):
         call_command("scrape", "0000")
 
 
-def test_scheduled_scrape_does_nothing_on_an_exchange_holiday(monkeypatch):
+def test_scheduled_sync_does_nothing_on_an_exchange_holiday(monkeypatch):
     monkeypatch.setattr("market.tasks.tokyo_today", lambda: datetime.date(2026, 1, 2))
 
-    result = scrape_market.delay(trigger="schedule").get()
+    result = sync_market.delay(trigger="schedule").get()
 
     assert "not a trading day" in result["skipped"]
     assert not ScrapeRun.objects.exists()
@@ -219,23 +221,30 @@ def test_trading_days(day, trading):
     assert is_trading_day(datetime.date.fromisoformat(day)) is trading
 
 
-def test_beat_schedule_migration_scrapes_weekdays_after_the_tokyo_close():
+def test_beat_schedule_migration_syncs_weekdays_after_the_tokyo_close():
     # Rows made by data migrations do not survive other tests' flushes (transactional tests),
     # so the migration's function is run here again; the recorder proves that migrate ran it.
-    schedule_migration = importlib.import_module("market.migrations.0003_daily_scrape_schedule")
-    PeriodicTask.objects.filter(name=schedule_migration.TASK_NAME).delete()
+    old = importlib.import_module("market.migrations.0003_daily_scrape_schedule")
+    schedule_migration = importlib.import_module("market.migrations.0007_daily_sync_schedule")
+    PeriodicTask.objects.filter(
+        name__in=[schedule_migration.TASK_NAME, schedule_migration.REAPER_NAME]
+    ).delete()
+    old.create_schedule(django_apps, None)
 
     schedule_migration.create_schedule(django_apps, None)
     schedule_migration.create_schedule(django_apps, None)
 
-    task = PeriodicTask.objects.get(task="market.scrape_market")
+    assert not PeriodicTask.objects.filter(task="market.scrape_market").exists()
+    task = PeriodicTask.objects.get(task="market.sync_market")
     crontab = task.crontab
-    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("30", "16", "1-5")
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("0", "18", "1-5")
     assert str(crontab.timezone) == "Asia/Tokyo"
     assert task.enabled
     assert task.kwargs == '{"trigger": "schedule"}'
+    reaper = PeriodicTask.objects.get(task="market.reap_stale_runs")
+    assert reaper.crontab.minute == "*/30"
     assert MigrationRecorder.Migration.objects.filter(
-        app="market", name="0003_daily_scrape_schedule"
+        app="market", name="0007_daily_sync_schedule"
     ).exists()
 
 
@@ -253,3 +262,37 @@ def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
 
     assert snapshot_rebuild.delay in first
     assert snapshot_rebuild.delay not in repeat
+
+
+def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, store_history):
+    store_history("7203", until=LAST_STORED)
+    run = scrape_run_start(source="kabutan", codes=["7203", "9984"], trigger="manual")
+    requests_before = len(toyota_site.log)
+
+    stock_scrape(code="7203", run_id=run.pk, source=KabutanSource())
+    stock_scrape(code="7203", run_id=run.pk, source=KabutanSource())  # the same task again
+
+    run.refresh_from_db()
+    assert (run.status, run.stocks_done, run.bars_written) == ("running", 1, 5)
+    assert len(toyota_site.log) - requests_before == 1  # the second delivery fetched nothing
+    assert DailyBar.objects.filter(stock__code="7203", date__gt=LAST_STORED).count() == 5
+
+
+def test_the_reaper_closes_runs_whose_tasks_were_lost():
+    from django.utils import timezone
+
+    from market.services import scrape_run_stock_record, scrape_runs_reap
+
+    lost = scrape_run_start(source="kabutan", codes=["7203", "9984", "6758"], trigger="manual")
+    scrape_run_stock_record(run_id=lost.pk, code="7203", bars_written=3)
+    moving = scrape_run_start(source="kabutan", codes=["7203", "9984"], trigger="manual")
+    hours_ago = timezone.now() - datetime.timedelta(hours=4)
+    ScrapeRun.objects.filter(pk=lost.pk).update(updated_at=hours_ago)
+
+    assert scrape_runs_reap(stale_after=datetime.timedelta(hours=3)) == [lost.pk]
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.stocks_done, lost.stocks_failed) == ("partial", 1, 2)
+    assert "closed by the reaper" in lost.errors["(lost)"]
+    moving.refresh_from_db()
+    assert moving.status == "running"

@@ -1,11 +1,13 @@
 import datetime
+import time
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from market.sources import ParseError, SourceError, TransientSourceError
 from market.sources.http import PoliteClient
-from market.sources.kabutan import KabutanSource, parse_daily_prices, parse_profile
+from market.sources.kabutan import KabutanSource, parse_daily_prices
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
 
@@ -77,17 +79,6 @@ def test_parser_leaves_out_a_day_without_trades():
 
     assert datetime.date(2018, 11, 13) not in dates
     assert datetime.date(2018, 11, 12) in dates
-
-
-def test_profile_reads_code_and_name():
-    profile = parse_profile(stored_page("kabutan_7203_p1.html"), code="7203")
-
-    assert (profile.code, profile.name, profile.market_label) == ("7203", "トヨタ自動車", "東証Ｐ")
-
-
-def test_profile_of_another_code_is_rejected():
-    with pytest.raises(ParseError, match="not 9984"):
-        parse_profile(stored_page("kabutan_7203_p1.html"), code="9984")
 
 
 def serve_pages(server, code: str, pages: dict[int, str]) -> None:
@@ -191,3 +182,71 @@ def test_rate_limiter_spaces_requests_to_one_host_but_not_to_another():
 
     assert len(waits) == 1
     assert 0.4 < waits[0] <= 0.5
+
+
+def test_client_follows_a_redirect_on_its_own_host(kabutan_server):
+    kabutan_server.expect_request("/old").respond_with_response(
+        Response("", status=301, headers={"Location": "/new"})
+    )
+    kabutan_server.expect_request("/new").respond_with_data("moved here")
+
+    assert PoliteClient(sleep=lambda seconds: None).get_text("/old") == "moved here"
+
+
+def test_client_refuses_a_redirect_to_another_host(kabutan_server):
+    other = HTTPServer(threaded=True)
+    other.start()
+    try:
+        other.expect_request("/steal").respond_with_data("elsewhere")
+        kabutan_server.expect_request("/page").respond_with_response(
+            Response("", status=302, headers={"Location": other.url_for("/steal")})
+        )
+
+        with pytest.raises(SourceError, match="not followed"):
+            PoliteClient(sleep=lambda seconds: None).get_text("/page")
+
+        assert not other.log
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_client_refuses_a_response_over_the_size_cap(kabutan_server, settings, declared):
+    settings.SCRAPE_MAX_RESPONSE_BYTES = 1000
+    body = b"x" * 5000
+
+    def huge(request):
+        if declared:
+            return Response(body)
+        return Response(iter([body[:2500], body[2500:]]), direct_passthrough=True)
+
+    kabutan_server.expect_request("/page").respond_with_handler(huge)
+
+    with pytest.raises(SourceError, match="more than 1000"):
+        PoliteClient(sleep=lambda seconds: None).get_text("/page")
+    assert len(kabutan_server.log) == 1
+
+
+def test_client_gives_up_at_its_deadline(kabutan_server, settings):
+    settings.SCRAPE_DEADLINE_SECONDS = 0.5
+    settings.SCRAPE_BACKOFF_SECONDS = 0.3
+    settings.SCRAPE_MAX_RETRIES = 10
+    kabutan_server.expect_request("/page").respond_with_data("down", status=503)
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with pytest.raises(TransientSourceError, match="deadline"):
+        PoliteClient(sleep=sleep).get_text("/page")
+
+    assert sum(waits) <= 0.5
+    assert len(kabutan_server.log) < 11
+
+
+def test_scrape_and_sync_tasks_have_time_limits():
+    from market.tasks import scrape_stock, sync_market, sync_stocks
+
+    for task in (scrape_stock, sync_market, sync_stocks):
+        assert task.time_limit and task.soft_time_limit < task.time_limit
