@@ -1,7 +1,5 @@
-from rest_framework.authtoken.models import Token
-
-from accounts.models import User
+from accounts.models import ApiToken, User
 
 
-def api_token_get(*, user: User) -> Token | None:
-    return Token.objects.filter(user=user).first()
+def api_token_get(*, user: User) -> ApiToken | None:
+    return ApiToken.objects.filter(user=user).first()

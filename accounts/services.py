@@ -1,16 +1,25 @@
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import ApiToken, User
+from accounts.tokens import HINT_LENGTH, key_digest, key_generate
 
 
 @transaction.atomic
-def api_token_rotate(*, user: User) -> Token:
-    """Replace the user's API token with a new one; the old key stops working at once."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def api_token_rotate(*, user: User) -> str:
+    """Replace the user's API token with a new one and return its key, which is not stored:
+    show it now or never. The old key stops working at once."""
+    key = key_generate()
+    ApiToken.objects.update_or_create(
+        user=user,
+        defaults={
+            "digest": key_digest(key),
+            "hint": key[:HINT_LENGTH],
+            "password_hash": user.get_session_auth_hash(),
+        },
+    )
+    return key
 
 
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
@@ -9,7 +10,11 @@ from billing import gateway as billing_gateway
 from billing import selectors as billing_selectors
 from billing.entitlements import entitlements_for
 
+# The new key waits in the server-side session for the one page that shows it.
+NEW_TOKEN_SESSION_KEY = "accounts:new_api_token"
 
+
+@never_cache
 @login_required
 def account(request):
     return render(
@@ -18,6 +23,7 @@ def account(request):
         {
             "entitlements": entitlements_for(user=request.user),
             "api_token": selectors.api_token_get(user=request.user),
+            "new_api_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
             "subscription": billing_selectors.subscription_latest(user=request.user),
             "payments_configured": billing_gateway.payments_configured(),
             "has_billing_customer": billing_selectors.billing_customer_exists(user=request.user),
@@ -31,7 +37,7 @@ def api_token_rotate(request):
     if not entitlements_for(user=request.user).api_access:
         messages.error(request, _("API tokens come with the Pro plan."))
         return redirect("account")
-    services.api_token_rotate(user=request.user)
+    request.session[NEW_TOKEN_SESSION_KEY] = services.api_token_rotate(user=request.user)
     messages.success(request, _("A new API token was created. The old one no longer works."))
     return redirect("account")
 
