@@ -4,6 +4,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, User
+from accounts.services import account_delete
+from billing.models import BillingCustomer, Subscription
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -38,6 +40,20 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_deleted_objects(self, objs, request):
+        # A user's billing rows go with the user (account_delete ends the Stripe customer first),
+        # though their own admin lets nobody delete them one by one.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        billing_rows = {str(model._meta.verbose_name) for model in (BillingCustomer, Subscription)}
+        return deleted, counts, perms_needed - billing_rows, protected
+
+    def delete_model(self, request, obj):
+        account_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            account_delete(user=user)
 
 
 @admin.register(ApiToken)

@@ -23,3 +23,13 @@ def api_token_rotate(*, user: User) -> str:
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
     ApiToken.objects.filter(user=user).delete()
+
+
+def account_delete(*, user: User) -> None:
+    """Delete a user and everything that is theirs (saved searches, tokens, billing rows, second
+    factors). Their Stripe customer goes first, so that no subscription keeps charging."""
+    from billing.services import billing_customer_erase
+
+    billing_customer_erase(user=user)
+    with transaction.atomic():
+        user.delete()

@@ -1,11 +1,15 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
+from accounts.forms import AccountDeleteForm
 from billing import gateway as billing_gateway
 from billing import selectors as billing_selectors
 from billing.entitlements import entitlements_for
@@ -48,3 +52,28 @@ def api_token_revoke(request):
     services.api_token_revoke(user=request.user)
     messages.success(request, _("Your API token was revoked."))
     return redirect("account")
+
+
+@never_cache
+@login_required
+def account_export(request):
+    response = JsonResponse(
+        selectors.account_data_export(user=request.user),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = 'attachment; filename="stocksite-account.json"'
+    return response
+
+
+@never_cache
+@login_required
+def account_delete(request):
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.account_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and its data were deleted."))
+        return redirect("home")
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/delete.html", {"form": form}, status=status)

@@ -257,6 +257,9 @@ SPECTACULAR_SETTINGS = {
 SIMILARITY_SNAPSHOT_DIR = Path(
     env.str("SIMILARITY_SNAPSHOT_DIR", default=str(VAR_DIR / "snapshot"))
 )
+# A snapshot older than this makes /healthz fail: the longest TSE closure (New Year, Golden Week)
+# with its weekends stays under a week, and the snapshot is rebuilt after each day's prices.
+SIMILARITY_SNAPSHOT_MAX_AGE_DAYS = env.int("SIMILARITY_SNAPSHOT_MAX_AGE_DAYS", default=7)
 SCRAPE_BASE_URL = env.str("SCRAPE_BASE_URL", default="https://kabutan.jp")
 SCRAPE_RATE_PER_SECOND = env.float("SCRAPE_RATE_PER_SECOND", default=1.0)
 SCRAPE_TIMEOUT_SECONDS = env.float("SCRAPE_TIMEOUT_SECONDS", default=10.0)
@@ -276,6 +279,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Days a handled webhook event keeps its payload (customer names, emails, addresses).
+STRIPE_EVENT_RETENTION_DAYS = env.int("STRIPE_EVENT_RETENTION_DAYS", default=90)
 
 # --- Security -----------------------------------------------------------------------------------
 
