@@ -4,6 +4,7 @@ from rest_framework.authentication import TokenAuthentication
 
 from accounts.models import ApiToken
 from accounts.tokens import key_digest, password_is_unchanged
+from stocksite.errors import PaymentRequiredError
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -16,8 +17,6 @@ class ApiTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         # Imported here: DRF imports this class while stocksite.api (imported by these) loads.
         from billing.entitlements import entitlements_for
-        from billing.permissions import FEATURE_MESSAGES
-        from stocksite.api import PaymentRequiredError
 
         token = ApiToken.objects.select_related("user").filter(digest=key_digest(key)).first()
         if (
@@ -27,5 +26,5 @@ class ApiTokenAuthentication(TokenAuthentication):
         ):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not entitlements_for(user=token.user).api_access:
-            raise PaymentRequiredError(FEATURE_MESSAGES["api_access"])
+            raise PaymentRequiredError(_("The API comes with the Pro plan: see /pricing/."))
         return (token.user, token)

@@ -13,6 +13,7 @@ from accounts.forms import AccountDeleteForm
 from billing import gateway as billing_gateway
 from billing import selectors as billing_selectors
 from billing.entitlements import entitlements_for
+from stocksite.errors import DomainError
 
 # The new key waits in the server-side session for the one page that shows it.
 NEW_TOKEN_SESSION_KEY = "accounts:new_api_token"
@@ -70,10 +71,15 @@ def account_export(request):
 @login_required
 def account_delete(request):
     form = AccountDeleteForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        services.account_delete(user=request.user)
-        logout(request)
-        messages.success(request, _("Your account and its data were deleted."))
-        return redirect("home")
     status = 400 if form.is_bound else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=request.user)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = error.status
+        else:
+            logout(request)
+            messages.success(request, _("Your account and its data were deleted."))
+            return redirect("home")
     return render(request, "accounts/delete.html", {"form": form}, status=status)

@@ -25,7 +25,7 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from stocksite.api import DomainError
+from stocksite.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +43,14 @@ INTERVALS = {"monthly": "month", "yearly": "year"}
 
 
 class BillingError(DomainError):
-    default_code = "billing"
-    default_detail = _("Billing is not available right now.")
+    code = "billing"
+    default_message = _("Billing is not available right now.")
 
 
 class PaymentsNotConfiguredError(BillingError):
-    status_code = 503
-    default_code = "payments_not_configured"
-    default_detail = _("Payments are not configured on this site.")
+    code = "payments_not_configured"
+    status = 503
+    default_message = _("Payments are not configured on this site.")
 
 
 def _absolute(path: str) -> str:
@@ -284,7 +284,11 @@ def billing_customer_erase(*, user: User) -> None:
     if customer is None:
         return
     if gateway.payments_configured():
-        gateway.customer_delete(customer_id=customer.stripe_customer_id)
+        try:
+            gateway.customer_delete(customer_id=customer.stripe_customer_id)
+        except gateway.StripeError as exc:
+            logger.exception("deleting Stripe customer %s failed", customer.stripe_customer_id)
+            raise BillingError(_("Stripe could not be reached: try again in a minute.")) from exc
     elif Subscription.objects.filter(
         user=user, status__in=[*PAID_STATUSES, SubscriptionStatus.PAST_DUE]
     ).exists():
