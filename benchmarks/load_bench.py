@@ -57,8 +57,9 @@ def parse_args():
 
 def environment(args) -> dict:
     env = http_bench.environment(args)
-    # Production settings over plain http on loopback: cookies without the Secure flag.
-    env.update(SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0")
+    # Production settings over plain http on loopback: cookies without the Secure flag; static
+    # URLs without the manifest that collectstatic writes in the image.
+    env.update(SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", STATIC_MANIFEST="0")
     return env
 
 
