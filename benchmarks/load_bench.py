@@ -64,12 +64,14 @@ def environment(args) -> dict:
 
 
 def prepare(args) -> tuple[list[str], list[str], list[str]]:
-    """http_bench's users, market and tokens, plus a password and a verified email each."""
-    tokens = http_bench.prepare(args)
+    """http_bench's users and market, plus a password, a verified email and a token each (made
+    after the password: a new password ends a token)."""
+    http_bench.prepare(args)
     from allauth.account.models import EmailAddress
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
+    from accounts.services import api_token_rotate
     from market.models import Stock
 
     emails = [f"bench{index}@example.com" for index in range(args.clients)]
@@ -78,6 +80,7 @@ def prepare(args) -> tuple[list[str], list[str], list[str]]:
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )
+    tokens = [api_token_rotate(user=User.objects.get(email=email)) for email in emails]
     codes = list(Stock.objects.filter(is_listed=True).values_list("code", flat=True)[:200])
     return tokens, emails, codes
 
@@ -189,7 +192,9 @@ def main():
     server = http_bench.serve(args, env)
     results, lock = [], threading.Lock()
     try:
-        http_bench.wait_until_up(base, server)
+        # Each worker attaches the snapshot and loads the search kernels before it answers: on a
+        # busy machine that takes longer than http_bench's 30 s.
+        http_bench.wait_until_up(base, server, seconds=300)
         start = time.monotonic()
         phase = {"measure_from": start + args.warmup, "stop": start + args.warmup + args.duration}
         threads = [
@@ -215,7 +220,11 @@ def main():
             thread.join()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except http_bench.subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
     report(results, args.duration)
     print(f"load average after the run (1, 5, 15 min): {os.getloadavg()}")
 

@@ -14,7 +14,13 @@ app.autodiscover_tasks()
 
 @worker_init.connect
 def _refuse_insecure_production(**kwargs) -> None:
-    # Celery's only start-up hook: a worker sends the alert and reset emails too.
+    # A worker sends the alert and reset emails too. Celery logs and swallows a handler's
+    # exceptions, but not SystemExit.
+    from django.core.exceptions import ImproperlyConfigured
+
     from stocksite.checks import refuse_insecure_production
 
-    refuse_insecure_production()
+    try:
+        refuse_insecure_production()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from exc

@@ -123,3 +123,13 @@ def test_the_proxy_count_is_one_setting_for_drf_and_allauth():
     )
 
     assert result.stdout.split() == ["1", "1", "HTTP_X_FORWARDED_PROTO"]
+
+
+def test_the_celery_worker_refuses_to_start_without_production_settings():
+    result = _run(
+        ["-m", "celery", "-A", "stocksite", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        REDIS_URL=os.environ.get("REDIS_URL", ""),
+    )
+
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr + result.stdout
