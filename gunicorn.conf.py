@@ -3,6 +3,17 @@
 Command-line options (bind, workers) still come from the Dockerfile and docker-compose.yml.
 """
 
+import os
+
+# Forwarded headers (X-Forwarded-Proto, -For) are trusted only when a proxy is declared with
+# TRUSTED_PROXY_COUNT, the setting Django, DRF and allauth read, and then only from the proxy's
+# addresses (FORWARDED_ALLOW_IPS; default: a proxy on the same host). Never from anyone ('*').
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    if int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or 0) > 0
+    else ""
+)
+
 
 def post_worker_init(worker):
     """Before a worker takes requests, attach the similarity snapshot and load the engine's

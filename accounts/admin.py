@@ -3,7 +3,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import ApiToken, User
+from accounts.services import account_delete
+from billing.models import BillingCustomer, Subscription
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -38,3 +40,33 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_deleted_objects(self, objs, request):
+        # A user's billing rows go with the user (account_delete ends the Stripe customer first),
+        # though their own admin lets nobody delete them one by one.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        billing_rows = {str(model._meta.verbose_name) for model in (BillingCustomer, Subscription)}
+        return deleted, counts, perms_needed - billing_rows, protected
+
+    def delete_model(self, request, obj):
+        account_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            account_delete(user=user)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Keys are stored as digests: staff see whose a token is and can delete it, nothing more."""
+
+    list_display = ("hint", "user", "created_at")
+    search_fields = ("user__email", "hint")
+    fields = ("user", "hint", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,4 +1,6 @@
-from django.contrib.auth import authenticate
+from allauth.account.adapter import get_adapter
+from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
@@ -54,7 +56,13 @@ class TokenOutputSerializer(serializers.Serializer):
 
 
 class TokenApi(APIView):
-    """Exchange an email and password for an API token (Pro plan). A new call replaces the key."""
+    """Exchange an email and password for an API token (Pro plan). A new call replaces the key.
+
+    Password guesses count against the same limits as the login form (allauth's per-address and
+    per-account `login_failed`), on top of this view's own rate per client address. An account
+    with two-factor authentication gets its token from the account page, never for a password
+    alone.
+    """
 
     authentication_classes: list = []
     permission_classes: list = []
@@ -66,20 +74,29 @@ class TokenApi(APIView):
         responses={
             201: TokenOutputSerializer,
             400: ERROR_RESPONSE,
+            402: ERROR_RESPONSE,
             403: ERROR_RESPONSE,
+            429: ERROR_RESPONSE,
         },
     )
     def post(self, request):
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            email=serializer.validated_data["email"],
-            password=serializer.validated_data["password"],
-        )
+        try:
+            user = get_adapter(request._request).authenticate(
+                request._request,
+                email=serializer.validated_data["email"],
+                password=serializer.validated_data["password"],
+            )
+        except DjangoValidationError as exc:  # allauth's "too many failed login attempts"
+            raise exceptions.Throttled(detail=" ".join(exc.messages)) from exc
         if user is None or not user.is_active:
             raise exceptions.ValidationError(_("The email or the password is wrong."))
+        if is_mfa_enabled(user):
+            raise exceptions.PermissionDenied(
+                _("Your account uses two-factor authentication: create the token on /account/.")
+            )
         if not entitlements_for(user=user).api_access:
             raise PaymentRequiredError(_("API tokens come with the Pro plan: see /pricing/."))
-        token = api_token_rotate(user=user)
-        return Response(TokenOutputSerializer({"token": token.key}).data, status=201)
+        key = api_token_rotate(user=user)
+        return Response(TokenOutputSerializer({"token": key}).data, status=201)

@@ -58,3 +58,33 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name or self.email.split("@", 1)[0]
+
+
+class ApiToken(models.Model):
+    """A user's API key, kept only as its SHA-256 digest; the key is shown once, when created.
+
+    The key is 32 random bytes, so a fast digest is enough (there is nothing to guess). The token
+    is bound to the password the user had when it was made, as a session is: a password change or
+    reset ends it.
+    """
+
+    PREFIX = "stk_"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(_("key digest (SHA-256)"), max_length=64, unique=True)
+    hint = models.CharField(
+        _("start of the key"), max_length=12, help_text=_("To recognise the key; not secret.")
+    )
+    password_hash = models.CharField(
+        _("password fingerprint"),
+        max_length=128,
+        help_text=_("The user's session hash when the key was made; a new password ends it."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.user})"

@@ -1,22 +1,35 @@
-from django.apps import apps
 from django.db import transaction
 
-from accounts.models import User
-
-
-def _token_model():
-    # DRF's authtoken model, looked up through Django's app registry: services stay free of DRF.
-    return apps.get_model("authtoken", "Token")
+from accounts.models import ApiToken, User
+from accounts.tokens import HINT_LENGTH, key_digest, key_generate
 
 
 @transaction.atomic
-def api_token_rotate(*, user: User):
-    """Replace the user's API token with a new one; the old key stops working at once."""
-    token_model = _token_model()
-    token_model.objects.filter(user=user).delete()
-    return token_model.objects.create(user=user)
+def api_token_rotate(*, user: User) -> str:
+    """Replace the user's API token with a new one and return its key, which is not stored:
+    show it now or never. The old key stops working at once."""
+    key = key_generate()
+    ApiToken.objects.update_or_create(
+        user=user,
+        defaults={
+            "digest": key_digest(key),
+            "hint": key[:HINT_LENGTH],
+            "password_hash": user.get_session_auth_hash(),
+        },
+    )
+    return key
 
 
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
-    _token_model().objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
+
+
+def account_delete(*, user: User) -> None:
+    """Delete a user and everything that is theirs (saved searches, tokens, billing rows, second
+    factors). Their Stripe customer goes first, so that no subscription keeps charging."""
+    from billing.services import billing_customer_erase
+
+    billing_customer_erase(user=user)
+    with transaction.atomic():
+        user.delete()

@@ -70,6 +70,9 @@ def environment(args) -> dict:
         SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50),
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Production settings on plain http over loopback; no mail is sent.
+        SECURE_SSL_REDIRECT="0",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="stocksite.settings",
     )
@@ -96,8 +99,8 @@ def prepare(args) -> list[str]:
     from django.core.cache import cache
     from django.core.management import call_command
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import api_token_rotate
     from billing.models import ComplimentaryGrant, Plan
     from market.models import DailyBar
     from similarity.snapshot import SnapshotMissing, snapshot_current
@@ -127,7 +130,7 @@ def prepare(args) -> list[str]:
                 starts_at=now - timezone.timedelta(days=1),
                 ends_at=now + timezone.timedelta(days=365),
             )
-        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        tokens.append(api_token_rotate(user=user))
     cache.clear()  # today's search counts and throttle windows of earlier runs
     return tokens
 

@@ -70,6 +70,15 @@ def customer_create(*, email: str, user_id: int) -> dict:
     )
 
 
+def customer_delete(*, customer_id: str) -> None:
+    """Delete a customer in Stripe, which cancels its subscriptions at once; invoices stay."""
+    try:
+        _client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:  # already deleted: nothing left to do
+            raise
+
+
 def checkout_session_create(
     *, customer_id: str, price_id: str, user_id: int, success_url: str, cancel_url: str
 ) -> dict:

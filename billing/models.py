@@ -61,8 +61,10 @@ class Plan(models.Model):
 class BillingCustomer(models.Model):
     """The one Stripe customer of a user, created the first time they go to checkout."""
 
+    # Deleting a user goes through accounts.services.account_delete, which deletes the Stripe
+    # customer (ending its subscriptions) first; Stripe keeps the invoices.
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_customer"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_customer"
     )
     stripe_customer_id = models.CharField(_("Stripe customer id"), max_length=255, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -96,7 +98,7 @@ class Subscription(models.Model):
     """Our copy of a Stripe subscription, always written from a fresh read of Stripe's API."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     plan = models.ForeignKey(
         Plan,

@@ -5,7 +5,7 @@ subscriptions, and it always writes what Stripe's API says now, not what an even
 """
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing import gateway
+from billing.entitlements import PAID_STATUSES
 from billing.models import (
     LIVE_STATUSES,
     BillingCustomer,
@@ -274,3 +275,30 @@ def stripe_event_process(*, stripe_event: StripeEvent) -> StripeEvent:
             event.processed_at = timezone.now()
         event.save(update_fields=["state", "error", "processed_at", "attempts"])
     return event
+
+
+def billing_customer_erase(*, user: User) -> None:
+    """Before a user is deleted: delete their Stripe customer, which ends any subscription at
+    once (Stripe keeps the invoices), so that nobody is charged for an account that is gone."""
+    customer = BillingCustomer.objects.filter(user=user).first()
+    if customer is None:
+        return
+    if gateway.payments_configured():
+        try:
+            gateway.customer_delete(customer_id=customer.stripe_customer_id)
+        except gateway.StripeError as exc:
+            logger.exception("deleting Stripe customer %s failed", customer.stripe_customer_id)
+            raise BillingError(_("Stripe could not be reached: try again in a minute.")) from exc
+    elif Subscription.objects.filter(
+        user=user, status__in=[*PAID_STATUSES, SubscriptionStatus.PAST_DUE]
+    ).exists():
+        raise PaymentsNotConfiguredError(
+            _("Payments are not configured here: cancel the subscription in Stripe first.")
+        )
+
+
+def stripe_events_purge(*, now: datetime | None = None) -> int:
+    """Empty the payloads (customer names, emails, addresses) of webhook events older than
+    STRIPE_EVENT_RETENTION_DAYS; the rows stay, so a late duplicate is still recognised."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.STRIPE_EVENT_RETENTION_DAYS)
+    return StripeEvent.objects.filter(received_at__lt=cutoff).exclude(payload={}).update(payload={})

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import generics, parsers
+from rest_framework import generics
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -16,9 +16,10 @@ from similarity.serializers import (
 )
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
+from stocksite.parsers import JSONParser
 
 
-class AnyTypeJSONParser(parsers.JSONParser):
+class AnyTypeJSONParser(JSONParser):
     """Reads the body as JSON whatever its Content-Type (`curl -d` sends a form type)."""
 
     media_type = "*/*"
@@ -132,7 +133,7 @@ class ProApiMixin:
 
 
 class SearchApi(ProApiMixin, APIView):
-    parser_classes = [parsers.JSONParser, AnyTypeJSONParser]
+    parser_classes = [JSONParser, AnyTypeJSONParser]
 
     @extend_schema(
         operation_id="search_create",

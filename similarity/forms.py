@@ -1,7 +1,6 @@
 """The search page's form: it parses what a person typed, drew or ticked, then hands the pattern
 and the options to `similarity.validation`, the one validator, whose messages land on the fields."""
 
-import json
 import math
 import re
 import unicodedata
@@ -11,7 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from similarity import limits
 from similarity.models import SavedSearch
-from similarity.validation import pattern_spec_clean, search_options_clean
+from similarity.validation import (
+    SearchInputError,
+    pattern_spec_clean,
+    search_options_clean,
+    sketch_points_parse,
+)
 from stocksite.errors import DomainError
 from stocksite.text import interpolate_lazy
 
@@ -169,12 +173,9 @@ class SearchForm(forms.Form):
         if not text:
             return []
         try:
-            points = [[float(x), float(y)] for x, y in json.loads(text)]
-        except (ValueError, TypeError):
-            raise forms.ValidationError(
-                _("The sketch could not be read: clear it and draw again."), code="invalid"
-            ) from None
-        return points
+            return sketch_points_parse(text=text)
+        except SearchInputError as error:
+            raise forms.ValidationError(error.message, code="invalid") from None
 
     def clean(self):
         data = super().clean()

@@ -199,7 +199,8 @@ def _load(root: Path, name: str) -> Snapshot:
 
 def snapshot_health() -> dict:
     """For /healthz: the current snapshot's id, age and size; ``present: false`` before the
-    first build (the site still serves everything but searches)."""
+    first build (the site still serves everything but searches). A snapshot older than
+    SIMILARITY_SNAPSHOT_MAX_AGE_DAYS is not ok: the daily rebuild has stopped."""
     root = _root()
     try:
         name = os.readlink(root / POINTER)
@@ -207,13 +208,13 @@ def snapshot_health() -> dict:
         return {"ok": True, "present": False}
     snapshot = snapshot_current()
     files = [p for p in snapshot.folder.iterdir() if p.is_file()]
-    built = (snapshot.folder / "meta.json").stat().st_mtime
+    age_seconds = time.time() - (snapshot.folder / "meta.json").stat().st_mtime
     return {
-        "ok": True,
+        "ok": age_seconds <= settings.SIMILARITY_SNAPSHOT_MAX_AGE_DAYS * 24 * 60 * 60,
         "present": True,
         "id": name,
         "date": snapshot.date.isoformat() if snapshot.date else None,
-        "age_seconds": round(time.time() - built, 1),
+        "age_seconds": round(age_seconds, 1),
         "series": len(snapshot.market),
         "closes": snapshot.market.size,
         "size_bytes": sum(p.stat().st_size for p in files),

@@ -16,6 +16,7 @@ SearchOptions (SavedSearch.options): every key present after validation.
 """
 
 import datetime as dt
+import json
 import math
 from typing import Literal, TypedDict
 
@@ -154,6 +155,18 @@ def _sketch_spec_clean(spec: dict) -> dict:
             % {"low": limits.MIN_LENGTH, "high": limits.MAX_LENGTH},
         )
     return {"source": "sketch", "points": pairs, "days": int(days)}
+
+
+def sketch_points_parse(*, text: str) -> list[list[float]]:
+    """The sketch field's JSON text (`[[x, y], ...]`) as pairs of numbers, for
+    `pattern_spec_clean` to check; SearchInputError when it is not such a list, including JSON
+    nested deeper than Python's parser goes (`"[" * 50000`)."""
+    try:
+        return [[float(x), float(y)] for x, y in json.loads(text)]
+    except (ValueError, TypeError, RecursionError):
+        raise SearchInputError(
+            "points", _("The sketch could not be read: clear it and draw again.")
+        ) from None
 
 
 def search_options_clean(*, options: dict | None) -> dict:

@@ -3,9 +3,24 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocksite.settings")
 
 app = Celery("stocksite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _refuse_insecure_production(**kwargs) -> None:
+    # A worker sends the alert and reset emails too. Celery logs and swallows a handler's
+    # exceptions, but not SystemExit.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from stocksite.checks import refuse_insecure_production
+
+    try:
+        refuse_insecure_production()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from exc

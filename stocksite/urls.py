@@ -2,19 +2,27 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from accounts import auth_views
 from stocksite import views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("accounts.api_urls")),
     path("", include("similarity.api_urls")),
     path("", include("market.api_urls")),
 ]
+
+# Before admin.site.urls is read below: it binds the login view.
+admin.site.login = auth_views.admin_login(admin.site.login)
+admin.site.has_permission = auth_views.admin_has_permission
 
 urlpatterns = [
     path("", views.home, name="home"),

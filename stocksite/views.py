@@ -18,11 +18,12 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
+    """200 or 503 for anyone (load balancers, monitors); what each check found, for staff only."""
     ok, checks = run_checks()
-    return JsonResponse(
-        {"status": "ok" if ok else "error", "time": timezone.now().isoformat(), "checks": checks},
-        status=200 if ok else 503,
-    )
+    body = {"status": "ok" if ok else "error"}
+    if request.user.is_authenticated and request.user.is_staff:
+        body |= {"time": timezone.now().isoformat(), "checks": checks}
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 def _wants_json(request) -> bool:

@@ -124,6 +124,11 @@ def user(db):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_superuser(
+    """A superuser with a TOTP second factor, as the admin requires."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    staff = django_user_model.objects.create_superuser(
         email="staff@example.com", password="s3cret-Pass!"
     )
+    TOTP.activate(staff, generate_totp_secret())
+    return staff

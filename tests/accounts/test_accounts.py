@@ -109,3 +109,36 @@ def test_staff_search_users_in_admin(client, staff_user, user):
 
     assert response.status_code == 200
     assert user.email in response.content.decode()
+
+
+def test_password_reset_does_not_say_whether_an_email_has_an_account(client, user):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    known = client.post("/accounts/password/reset/", {"email": user.email})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert [message.to for message in mail.outbox] == [[user.email], ["nobody@example.com"]]
+    assert "/accounts/password/reset/key/" not in mail.outbox[1].body
+
+
+def test_passwords_shorter_than_12_characters_are_refused(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "short@example.com", "password1": "Tr4der-2026", "password2": "Tr4der-2026"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert "at least 12 characters" in response.content.decode()
+
+
+def test_common_passwords_are_refused(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "common@example.com", "password1": "qwertyqwerty", "password2": "qwertyqwerty"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert "too common" in response.content.decode()

@@ -96,6 +96,13 @@ class StripeServer:
     # --- endpoints ---------------------------------------------------------------------------
 
     def route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
+        if method == "DELETE" and (match := re.fullmatch(r"/v1/customers/([^/]+)", path)):
+            if self.customers.pop(match[1], None) is None:
+                return _missing("customer", match[1])
+            for subscription in self.subscriptions.values():
+                if subscription["customer"] == match[1]:
+                    subscription["status"] = "canceled"
+            return 200, {"id": match[1], "object": "customer", "deleted": True}
         if method == "GET" and (match := re.fullmatch(r"/v1/subscriptions/([^/]+)", path)):
             found = self.subscriptions.get(match[1])
             return (200, found) if found else _missing("subscription", match[1])

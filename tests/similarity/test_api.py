@@ -1,6 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_rotate
 from similarity.models import SavedSearch
 from tests.factories import SavedSearchFactory, UserFactory
 
@@ -10,8 +10,7 @@ PRICES = [100, 102, 101, 105, 110, 108, 112, 115, 113, 118, 117, 121]
 
 @pytest.fixture
 def api(client, pro_user):
-    token = Token.objects.create(user=pro_user)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_rotate(user=pro_user)}"
     return client
 
 

@@ -10,7 +10,6 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -18,6 +17,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from accounts.services import api_token_rotate
 from billing.models import Plan
 from similarity.services import search_run
 
@@ -62,7 +62,7 @@ def search_api_schema(search_market, pro_user):
 def test_search_api_conforms_to_its_schema(
     search_api_schema, pro_user, path, method, mode, real_id
 ):
-    token = Token.objects.create(user=pro_user).key
+    token = api_token_rotate(user=pro_user)
     operation = search_api_schema[path][method]
     path_parameters = None
     if real_id:

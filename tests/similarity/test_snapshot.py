@@ -150,7 +150,8 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
     }
 
 
-def test_health_reports_age_and_size(client):
+def test_health_reports_age_and_size(client, staff_user):
+    client.force_login(staff_user)
     add_stock("7203", walk(1, 50))
     snapshot_build()
 
@@ -163,7 +164,21 @@ def test_health_reports_age_and_size(client):
     assert check["size_bytes"] > 50 * 8
 
 
-def test_health_says_when_no_snapshot_was_built_yet(client):
+def test_health_fails_when_the_snapshot_is_older_than_its_limit(client, staff_user, settings):
+    client.force_login(staff_user)
+    add_stock("7203", walk(1, 50))
+    built = snapshot_build()
+    stale = dt.datetime.now().timestamp() - (settings.SIMILARITY_SNAPSHOT_MAX_AGE_DAYS + 1) * 86400
+    os.utime(built.folder / "meta.json", (stale, stale))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["snapshot"]["ok"] is False
+
+
+def test_health_says_when_no_snapshot_was_built_yet(client, staff_user):
+    client.force_login(staff_user)
     check = client.get("/healthz").json()["checks"]["snapshot"]
 
     assert check == {"ok": True, "present": False}

@@ -120,6 +120,7 @@ BASE_OPTIONS = {"mode": "history", "k": "10", "horizons": ["5", "20"]}
         ),
         ({"source": "sketch", "sketch": "", "days": "60"}, "sketch", "draw the pattern first"),
         ({"source": "sketch", "sketch": '[[0, 1], ["x"]]', "days": "60"}, "sketch", "draw again"),
+        ({"source": "sketch", "sketch": "[" * 50000, "days": "60"}, "sketch", "draw again"),
         ({"source": "sketch", "sketch": "[[0, 0], [1, 1]]", "days": "4"}, "days", "greater than"),
         ({"source": "nonsense"}, "source", "Select a valid choice"),
         ({"source": "prices", "prices": "1 2 3 4 5", "k": "0"}, "k", "greater than"),

@@ -1,5 +1,11 @@
+import datetime as dt
+
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from accounts.services import api_token_rotate
+from billing.models import ComplimentaryGrant, Plan
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +30,16 @@ def test_signed_in_user_reads_plan_and_usage(client, user):
 
 
 def test_token_authentication_works(client, user):
-    token = Token.objects.create(user=user)
+    now = timezone.now()
+    ComplimentaryGrant.objects.create(
+        user=user,
+        plan=Plan.objects.get(slug="pro"),
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=1),
+    )
+    key = api_token_rotate(user=user)
 
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
 
     assert response.status_code == 200
     assert response.json()["email"] == user.email
@@ -67,7 +80,7 @@ def test_token_for_a_free_user_needs_a_paid_plan(client, user):
 
     assert response.status_code == 402
     assert "/pricing/" in response.json()["error"]["message"]
-    assert not Token.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
 
 
 def test_token_with_a_wrong_password_is_refused(client, user):

@@ -1,8 +1,19 @@
 import pytest
 
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Nothing listens on port 1: a real connection failure, not a mock.
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5},
+    }
+}
+
 
 @pytest.mark.django_db
-def test_healthz_reports_database_and_cache(client):
+def test_healthz_reports_database_and_cache_to_staff(client, staff_user):
+    client.force_login(staff_user)
+
     response = client.get("/healthz")
 
     assert response.status_code == 200
@@ -13,21 +24,35 @@ def test_healthz_reports_database_and_cache(client):
 
 
 @pytest.mark.django_db
+def test_healthz_tells_the_public_only_ok_or_not(client, user):
+    client.force_login(user)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
 def test_healthz_is_503_when_the_cache_is_unreachable(client, settings):
-    # Nothing listens on port 1: a real connection failure, not a mock.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5},
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHE
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_failure_to_staff_without_its_text(client, staff_user, settings):
+    client.force_login(staff_user)
+    settings.CACHES = UNREACHABLE_CACHE
 
     response = client.get("/healthz")
 
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "error"
     assert body["checks"]["cache"]["ok"] is False
-    assert "error" in body["checks"]["cache"]
+    assert body["checks"]["cache"]["error"] == "ConnectionError"
+    assert "127.0.0.1" not in response.content.decode()
     assert body["checks"]["database"]["ok"] is True

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from billing.services import stripe_events_purge
+
+
+@shared_task(name="billing.stripe_events_purge")
+def stripe_events_purge_task() -> int:
+    """Daily: webhook payloads older than the retention period lose their personal data."""
+    return stripe_events_purge()
