@@ -3,9 +3,11 @@
 A user's plan is the highest-ranked of:
 - the Free plan (everyone, signed in or not);
 - a complimentary plan that staff granted, between its start and end;
-- a Stripe subscription that is `trialing` or `active`, or `past_due` for at most
-  PAST_DUE_GRACE after we first saw it past due. `canceled`, `unpaid`, `incomplete`,
-  `incomplete_expired` and `paused` give nothing.
+- a Stripe subscription that is `trialing` or `active` until PERIOD_END_GRACE after its current
+  period ends (a renewal moves the end forward; a subscription whose end passed without one is
+  not paid, whatever status a lost webhook left behind, and the hourly reconcile re-reads it),
+  or `past_due` for at most PAST_DUE_GRACE after we first saw it past due. `canceled`,
+  `unpaid`, `incomplete`, `incomplete_expired` and `paused` give nothing.
 
 Searches a day are counted in the cache (Redis in production) with an atomic INCR, under a key
 per user and Tokyo calendar day, so two concurrent requests cannot both take the last search.
@@ -22,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from stocksite.api import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
+# Stripe renews at the period end and its webhooks may come late: a day of slack.
+PERIOD_END_GRACE = timedelta(days=1)
 PAID_STATUSES = ("trialing", "active")
 
 
@@ -110,7 +114,8 @@ def _free_limits() -> dict:
 def _subscription_grants(subscription, *, now: datetime) -> tuple[bool, datetime | None]:
     """Whether a subscription gives its plan now, and until when a past_due grace lasts."""
     if subscription.status in PAID_STATUSES:
-        return True, None
+        period_end = subscription.current_period_end
+        return period_end is None or now < period_end + PERIOD_END_GRACE, None
     if subscription.status == "past_due":
         since = subscription.past_due_since or now
         grace_until = since + PAST_DUE_GRACE
