@@ -216,3 +216,13 @@ def test_without_a_snapshot_the_search_is_503(db, api, settings, tmp_path):
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "snapshot_missing"
+
+
+def test_api_searches_work_while_redis_is_down(private_redis, search_market, api):
+    # The quota and the plan throttle count in this process's memory until Redis is back.
+    private_redis.stop()
+
+    response = _post(api, {"prices": PRICES, "k": 3})
+
+    assert response.status_code == 201
+    assert len(response.json()["matches"]) == 3
