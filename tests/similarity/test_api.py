@@ -226,3 +226,22 @@ def test_api_searches_work_while_redis_is_down(private_redis, search_market, api
 
     assert response.status_code == 201
     assert len(response.json()["matches"]) == 3
+
+
+def test_a_corrupt_snapshot_makes_the_search_503_and_pages_keep_working(
+    search_market, api, monkeypatch
+):
+    from similarity import snapshot as snapshots
+
+    current = snapshots.snapshot_current()
+    (current.folder / "closes.npy").write_bytes(b"\x93NUMPY truncated")
+    monkeypatch.setattr(snapshots, "_current", None)
+    monkeypatch.setattr(snapshots, "_broken", {})
+
+    response = _post(api, {"prices": PRICES, "k": 3}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "snapshot_unavailable"
+    assert "integrity check" in response.json()["error"]["message"]
+    for page in ("/", "/stocks/", "/stocks/7974/", "/search/", "/pricing/"):
+        assert api.get(page).status_code == 200, page
