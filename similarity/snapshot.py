@@ -57,8 +57,8 @@ class SnapshotMissing(ServiceUnavailableError):
 
 
 class SnapshotUnavailable(SnapshotMissing):
-    default_code = "snapshot_unavailable"
-    default_detail = _(
+    code = "snapshot_unavailable"
+    default_message = _(
         "Search is unavailable: the market data failed its integrity check. "
         "Other pages work; try the search again later."
     )
