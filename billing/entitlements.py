@@ -13,6 +13,8 @@ Searches a day are counted in the cache (Redis in production) with an atomic INC
 per user and Tokyo calendar day, so two concurrent requests cannot both take the last search.
 """
 
+import math
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -195,11 +197,46 @@ def search_quota_consume(*, user) -> Entitlements:
     return Entitlements(**{**asdict(limits), "searches_today": used})
 
 
-def _increment(key: str) -> int:
+def search_quota_release(*, user) -> None:
+    """Give back a search taken by search_quota_consume that was then refused."""
+    cache.decr(_usage_key(user.pk, timezone.localdate()))
+
+
+class SearchCostExceeded(DomainError):
+    code = "search_cost_exceeded"
+    status = 429
+    default_message = _("Too much searching in one minute.")
+
+
+COST_WINDOW_SECONDS = 60
+
+
+def search_cost_consume(*, user, cost_ms: float, budget_ms: float) -> None:
+    """Take a search's estimated CPU time from the user's budget for this minute, or raise
+    SearchCostExceeded: heavy searches (many matches, stretch, the whole market) weigh more."""
+    now = time.time()
+    window = int(now // COST_WINDOW_SECONDS)
+    key = f"usage:search-cost:{user.pk}:{window}"
+    microseconds = max(1, round(cost_ms * 1000))
+    used = _increment(key, delta=microseconds, timeout=COST_WINDOW_SECONDS * 2)
+    if used > budget_ms * 1000:
+        cache.decr(key, microseconds)
+        wait = math.ceil((window + 1) * COST_WINDOW_SECONDS - now)
+        raise SearchCostExceeded(
+            _(
+                "This search is too heavy for what is left of this minute's search capacity. "
+                "Try again in %(seconds)d seconds, or ask for fewer matches, without stretch, "
+                "or in one segment."
+            )
+            % {"seconds": wait}
+        )
+
+
+def _increment(key: str, *, delta: int = 1, timeout: int = 60 * 60 * 26) -> int:
     # A day's key lives past midnight in every time zone, then expires on its own.
-    cache.add(key, 0, timeout=60 * 60 * 26)
+    cache.add(key, 0, timeout=timeout)
     try:
-        return cache.incr(key)
+        return cache.incr(key, delta)
     except ValueError:  # evicted between add and incr
-        cache.add(key, 0, timeout=60 * 60 * 26)
-        return cache.incr(key)
+        cache.add(key, 0, timeout=timeout)
+        return cache.incr(key, delta)

@@ -245,3 +245,42 @@ def test_a_corrupt_snapshot_makes_the_search_503_and_pages_keep_working(
     assert "integrity check" in response.json()["error"]["message"]
     for page in ("/", "/stocks/", "/stocks/7974/", "/search/", "/pricing/"):
         assert api.get(page).status_code == 200, page
+
+
+def test_heavy_searches_are_refused_once_the_minutes_cpu_budget_is_spent(
+    search_market, api, pro_user, monkeypatch
+):
+    from billing.entitlements import entitlements_for
+    from similarity import limits
+    from similarity.snapshot import snapshot_current
+
+    market = snapshot_current().market
+    heavy_ms = limits.search_cost_ms(
+        closes=market.size,
+        series=len(market),
+        length=len(PRICES),
+        k=100,
+        stretch=True,
+        mode="history",
+    )
+    light_ms = limits.search_cost_ms(
+        closes=market.size,
+        series=len(market),
+        length=len(PRICES),
+        k=3,
+        stretch=False,
+        mode="history",
+    )
+    assert heavy_ms > 10 * light_ms
+    monkeypatch.setattr(limits, "SEARCH_COST_MS_PER_MINUTE", 1.5 * heavy_ms)
+    heavy = {"prices": PRICES, "k": 100, "stretch": True}
+
+    first = _post(api, heavy)
+    second = _post(api, heavy, HTTP_ACCEPT_LANGUAGE="en")
+    light = _post(api, {"prices": PRICES, "k": 3})
+
+    assert (first.status_code, second.status_code, light.status_code) == (201, 429, 201)
+    assert second.json()["error"]["code"] == "search_cost_exceeded"
+    assert "fewer matches" in second.json()["error"]["message"]
+    # The refused search did not use one of the day's searches.
+    assert entitlements_for(user=pro_user).searches_today == 2
