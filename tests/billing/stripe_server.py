@@ -78,6 +78,8 @@ class StripeServer:
         # Called with (method, path) before each answer: tests look at the database from here
         # while our code waits for Stripe, or slow the answer down.
         self.on_request = None
+        # Called with (method, path) once an answer is ready and before it is sent.
+        self.on_response = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
@@ -227,6 +229,8 @@ class StripeServer:
                     self.command, url.path, params, self.headers.get("Idempotency-Key")
                 )
                 data = json.dumps(payload).encode()
+                if stripe_server.on_response is not None:
+                    stripe_server.on_response(self.command, url.path)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 
 from billing import gateway
-from billing.models import BillingCustomer, Plan
+from billing.models import BillingCustomer, Plan, Subscription
+from billing.services import subscription_sync
 from tests.billing.conftest import stripe_event, stripe_signature
 from tests.billing.stripe_server import subscription_shape
 
@@ -127,3 +128,38 @@ def test_checkout_holds_no_transaction_while_stripe_is_called(
         "/v1/checkout/sessions",
     ]
     assert {open_count for *_, open_count in transactions_during_stripe_calls} == {0}
+
+
+def test_an_older_read_of_stripe_that_lands_last_does_not_overwrite_a_newer_one(
+    postgres, seeded_plans, stripe_server, django_user_model
+):
+    # Without a lock held across the Stripe call, two syncs of one subscription overlap: the
+    # first read (active) comes back only after a second sync has read and stored `canceled`.
+    user = django_user_model.objects.create_user(email="order@example.com", password="x")
+    BillingCustomer.objects.create(user=user, stripe_customer_id="cus_order")
+    Plan.objects.filter(slug="pro").update(stripe_price_monthly="price_pro_monthly")
+    stripe_server.subscriptions["sub_order"] = subscription_shape(
+        subscription_id="sub_order", customer_id="cus_order", price_id="price_pro_monthly"
+    )
+    answered = []
+
+    def later_sync():
+        try:
+            subscription_sync(stripe_subscription_id="sub_order", stripe_customer_id="cus_order")
+        finally:
+            connection.close()
+
+    def on_response(method, path):
+        answered.append(path)
+        if len(answered) == 1:  # the first read, of an active subscription, is on its way
+            stripe_server.subscriptions["sub_order"]["status"] = "canceled"
+            second = threading.Thread(target=later_sync)
+            second.start()
+            second.join(timeout=20)
+
+    stripe_server.on_response = on_response
+
+    subscription_sync(stripe_subscription_id="sub_order", stripe_customer_id="cus_order")
+
+    assert len(answered) == 2
+    assert Subscription.objects.get().status == "canceled"
