@@ -3,14 +3,18 @@
 A user's plan is the highest-ranked of:
 - the Free plan (everyone, signed in or not);
 - a complimentary plan that staff granted, between its start and end;
-- a Stripe subscription that is `trialing` or `active`, or `past_due` for at most
-  PAST_DUE_GRACE after we first saw it past due. `canceled`, `unpaid`, `incomplete`,
-  `incomplete_expired` and `paused` give nothing.
+- a Stripe subscription that is `trialing` or `active` until PERIOD_END_GRACE after its current
+  period ends (a renewal moves the end forward; a subscription whose end passed without one is
+  not paid, whatever status a lost webhook left behind, and the hourly reconcile re-reads it),
+  or `past_due` for at most PAST_DUE_GRACE after we first saw it past due. `canceled`,
+  `unpaid`, `incomplete`, `incomplete_expired` and `paused` give nothing.
 
 Searches a day are counted in the cache (Redis in production) with an atomic INCR, under a key
 per user and Tokyo calendar day, so two concurrent requests cannot both take the last search.
 """
 
+import math
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -30,6 +34,8 @@ from billing.models import (
 from stocksite.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
+# Stripe renews at the period end and its webhooks may come late: a day of slack.
+PERIOD_END_GRACE = timedelta(days=1)
 
 
 class SearchQuotaExceeded(DomainError):
@@ -115,7 +121,8 @@ def _free_limits() -> dict:
 def _subscription_grants(subscription, *, now: datetime) -> tuple[bool, datetime | None]:
     """Whether a subscription gives its plan now, and until when a past_due grace lasts."""
     if subscription.status in PAID_STATUSES:
-        return True, None
+        period_end = subscription.current_period_end
+        return period_end is None or now < period_end + PERIOD_END_GRACE, None
     if subscription.status == SubscriptionStatus.PAST_DUE:
         since = subscription.past_due_since or now
         grace_until = since + PAST_DUE_GRACE
@@ -193,11 +200,46 @@ def search_quota_consume(*, user) -> Entitlements:
     return Entitlements(**{**asdict(limits), "searches_today": used})
 
 
-def _increment(key: str) -> int:
+def search_quota_release(*, user) -> None:
+    """Give back a search taken by search_quota_consume that was then refused."""
+    cache.decr(_usage_key(user.pk, timezone.localdate()))
+
+
+class SearchCostExceeded(DomainError):
+    code = "search_cost_exceeded"
+    status = 429
+    default_message = _("Too much searching in one minute.")
+
+
+COST_WINDOW_SECONDS = 60
+
+
+def search_cost_consume(*, user, cost_ms: float, budget_ms: float) -> None:
+    """Take a search's estimated CPU time from the user's budget for this minute, or raise
+    SearchCostExceeded: heavy searches (many matches, stretch, the whole market) weigh more."""
+    now = time.time()
+    window = int(now // COST_WINDOW_SECONDS)
+    key = f"usage:search-cost:{user.pk}:{window}"
+    microseconds = max(1, round(cost_ms * 1000))
+    used = _increment(key, delta=microseconds, timeout=COST_WINDOW_SECONDS * 2)
+    if used > budget_ms * 1000:
+        cache.decr(key, microseconds)
+        wait = math.ceil((window + 1) * COST_WINDOW_SECONDS - now)
+        raise SearchCostExceeded(
+            _(
+                "This search is too heavy for what is left of this minute's search capacity. "
+                "Try again in %(seconds)d seconds, or ask for fewer matches, without stretch, "
+                "or in one segment."
+            )
+            % {"seconds": wait}
+        )
+
+
+def _increment(key: str, *, delta: int = 1, timeout: int = 60 * 60 * 26) -> int:
     # A day's key lives past midnight in every time zone, then expires on its own.
-    cache.add(key, 0, timeout=60 * 60 * 26)
+    cache.add(key, 0, timeout=timeout)
     try:
-        return cache.incr(key)
+        return cache.incr(key, delta)
     except ValueError:  # evicted between add and incr
-        cache.add(key, 0, timeout=60 * 60 * 26)
-        return cache.incr(key)
+        cache.add(key, 0, timeout=timeout)
+        return cache.incr(key, delta)

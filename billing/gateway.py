@@ -3,6 +3,11 @@
 Every call builds a client from settings (STRIPE_SECRET_KEY, and STRIPE_API_BASE to point the SDK
 at a local Stripe-compatible server), so tests and `override_settings` need no global state.
 Functions return plain dicts in Stripe's shapes; callers never see SDK objects.
+
+Every call is bounded: a connect and read timeout of STRIPE_TIMEOUT_SECONDS and at most
+STRIPE_MAX_NETWORK_RETRIES retries (the SDK's defaults, 80 s and 2 retries, outlast gunicorn's
+30 s worker timeout). POSTs carry an idempotency key, so a retried create cannot create twice.
+Callers never hold a database row lock across a call.
 """
 
 import json
@@ -31,7 +36,10 @@ def _client() -> stripe.StripeClient:
         raise PaymentsNotConfigured
     base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY, base_addresses=base_addresses, max_network_retries=2
+        settings.STRIPE_SECRET_KEY,
+        base_addresses=base_addresses,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
     )
 
 
@@ -98,6 +106,33 @@ def checkout_session_create(
     )
 
 
+def checkout_sessions_open(*, customer_id: str) -> list[dict]:
+    listed = _client().v1.checkout.sessions.list(
+        params={"customer": customer_id, "status": "open", "limit": 100}
+    )
+    return [_plain(session) for session in listed.data]
+
+
+def checkout_session_expire(*, session_id: str) -> dict:
+    return _plain(_client().v1.checkout.sessions.expire(session_id))
+
+
+# Statuses in which Stripe may still charge the customer: a second subscription must not start.
+LIVE_SUBSCRIPTION_STATUSES = frozenset({"trialing", "active", "past_due", "unpaid", "paused"})
+
+
+def subscriptions_live(*, customer_id: str) -> list[dict]:
+    """The customer's subscriptions that Stripe still holds as running, read from Stripe now."""
+    listed = _client().v1.subscriptions.list(
+        params={"customer": customer_id, "status": "all", "limit": 100}
+    )
+    return [
+        _plain(subscription)
+        for subscription in listed.data
+        if subscription["status"] in LIVE_SUBSCRIPTION_STATUSES
+    ]
+
+
 def portal_session_create(*, customer_id: str, return_url: str) -> dict:
     return _plain(
         _client().v1.billing_portal.sessions.create(
@@ -151,7 +186,8 @@ def catalogue_ensure(*, slug: str, name: str, amounts: dict[str, int]) -> Catalo
     Prices are found by lookup key `stocksite-<slug>-<interval>ly`; an amount that changed gets
     a new price that takes the lookup key over (Stripe prices are immutable). A server without
     the Prices API (localstripe) gets legacy Plans with those ids instead, which Stripe accepts
-    wherever a price id is expected.
+    wherever a price id is expected. Old prices and plans are never deleted or archived: the
+    subscribers who pay them keep paying them.
     """
     client = _client()
     created: list[str] = []
@@ -194,24 +230,25 @@ def catalogue_ensure(*, slug: str, name: str, amounts: dict[str, int]) -> Catalo
 
 
 def _legacy_plan_ensure(client, *, key, product_id, interval, amount, created) -> str:
-    try:
-        plan = client.v1.plans.retrieve(key)
-    except stripe.InvalidRequestError as exc:
-        if exc.http_status != 404:
-            raise
-    else:
+    # A plan's amount cannot change, and deleting it would leave its subscribers on a plan that
+    # no longer exists: a new amount gets a plan of its own, under an id that names the amount.
+    for plan_id in (key, f"{key}-{amount}"):
+        try:
+            plan = client.v1.plans.retrieve(plan_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status != 404:
+                raise
+            break
         if plan["amount"] == amount:
             return plan["id"]
-        # A plan's amount cannot change: replace it under the same id.
-        client.v1.plans.delete(key)
     client.v1.plans.create(
         params={
-            "id": key,
+            "id": plan_id,
             "product": product_id,
             "currency": "jpy",
             "amount": amount,
             "interval": interval,
         }
     )
-    created.append(key)
-    return key
+    created.append(plan_id)
+    return plan_id

@@ -58,6 +58,28 @@ class Plan(models.Model):
         return self.price_monthly == 0 and self.price_yearly == 0
 
 
+class PlanPrice(models.Model):
+    """Every Stripe price (or legacy plan) id a plan has ever been sold under.
+
+    A plan's current ids change when staff change an amount, but subscribers keep paying the price
+    they signed up at: a subscription is mapped to its plan through this history, never through
+    the plan's current ids alone.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="stripe_prices")
+    stripe_price_id = models.CharField(_("Stripe price id"), max_length=255, unique=True)
+    interval = models.CharField(_("interval"), max_length=8, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Stripe price of a plan")
+        verbose_name_plural = _("Stripe prices of plans")
+        ordering = ["plan", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.stripe_price_id
+
+
 class BillingCustomer(models.Model):
     """The one Stripe customer of a user, created the first time they go to checkout."""
 
@@ -68,6 +90,13 @@ class BillingCustomer(models.Model):
     )
     stripe_customer_id = models.CharField(_("Stripe customer id"), max_length=255, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Stripe is read outside any row lock: each read of one of the customer's subscriptions
+    # first takes the next ticket, and a stored read is only ever replaced by a later ticket's
+    # (see billing.services.subscription_sync).
+    sync_ticket = models.PositiveBigIntegerField(default=0, editable=False)
+    # Set while one request opens a Checkout session for this customer, so that a second,
+    # concurrent attempt does not open another one (see billing.services.checkout_session_start).
+    checkout_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("billing customer")
@@ -123,6 +152,7 @@ class Subscription(models.Model):
         help_text=_("When we first saw it past due; the grace period counts from here."),
     )
     synced_at = models.DateTimeField(_("last read from Stripe"), auto_now=True)
+    sync_ticket = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("subscription")
@@ -170,6 +200,7 @@ class ComplimentaryGrant(models.Model):
 
 class StripeEventState(models.TextChoices):
     RECEIVED = "received", _("received")
+    PROCESSING = "processing", _("processing")
     PROCESSED = "processed", _("processed")
     IGNORED = "ignored", _("ignored")
     FAILED = "failed", _("failed")
@@ -191,6 +222,12 @@ class StripeEvent(models.Model):
         db_index=True,
     )
     attempts = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
+    claimed_at = models.DateTimeField(
+        _("processing started"),
+        null=True,
+        blank=True,
+        help_text=_("A claim older than a few minutes is from a request that died; it expires."),
+    )
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

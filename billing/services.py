@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,7 @@ from billing.models import (
     LIVE_STATUSES,
     BillingCustomer,
     Plan,
+    PlanPrice,
     StripeEvent,
     StripeEventState,
     Subscription,
@@ -42,6 +43,12 @@ HANDLED_EVENT_TYPES = frozenset(
     }
 )
 INTERVALS = {"monthly": "month", "yearly": "year"}
+# How long a Checkout attempt keeps others of the same user out: longer than its Stripe calls
+# can take (see STRIPE_TIMEOUT_SECONDS), short enough that a request that died frees it soon.
+CHECKOUT_CLAIM_SECONDS = 60
+# A webhook event claimed for longer than this is from a request that died: it may be re-run.
+EVENT_CLAIM_EXPIRY = timedelta(minutes=5)
+ALREADY_SUBSCRIBED = _("You already have a subscription: manage it in the billing portal.")
 
 
 class BillingError(DomainError):
@@ -60,36 +67,78 @@ def _absolute(path: str) -> str:
 
 
 def billing_customer_get_or_create(*, user: User) -> BillingCustomer:
-    """The user's one Stripe customer; created on first use, under a lock on the user's row."""
+    """The user's one Stripe customer, created on first use.
+
+    Stripe is called outside any transaction. Concurrent first uses send the same idempotency
+    key, so Stripe answers them all with one customer; the unique user column keeps one row.
+    """
     existing = BillingCustomer.objects.filter(user=user).first()
     if existing:
         return existing
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        existing = BillingCustomer.objects.filter(user=user).first()
-        if existing:
-            return existing
-        customer = gateway.customer_create(email=user.email, user_id=user.pk)
-        return BillingCustomer.objects.create(user=user, stripe_customer_id=customer["id"])
+    customer = gateway.customer_create(email=user.email, user_id=user.pk)
+    try:
+        with transaction.atomic():
+            return BillingCustomer.objects.create(user=user, stripe_customer_id=customer["id"])
+    except IntegrityError:
+        return BillingCustomer.objects.get(user=user)
+
+
+def _checkout_claim(customer: BillingCustomer) -> bool:
+    """Mark the customer as opening a Checkout session; False when another request already is.
+
+    One conditional UPDATE decides, so of two concurrent attempts exactly one goes on. A claim
+    left by a request that died expires after CHECKOUT_CLAIM_SECONDS.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=CHECKOUT_CLAIM_SECONDS)
+    return bool(
+        BillingCustomer.objects.filter(pk=customer.pk)
+        .filter(Q(checkout_started_at__isnull=True) | Q(checkout_started_at__lt=stale))
+        .update(checkout_started_at=now)
+    )
 
 
 def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
-    """Create a Checkout Session in subscription mode and return the address to send the user."""
+    """Create a Checkout Session in subscription mode and return the address to send the user.
+
+    Two sessions must never both be payable: Stripe itself is asked whether the customer already
+    has a running subscription (our rows follow webhooks, which may not have arrived yet), any
+    session still open for the customer is expired first, and concurrent attempts of one user
+    are serialised by a claim on their customer row, taken and released without holding a lock
+    across the Stripe calls.
+    """
     if not gateway.payments_configured():
         raise PaymentsNotConfiguredError()
     price_id = plan.stripe_price_yearly if interval == "yearly" else plan.stripe_price_monthly
     if interval not in INTERVALS or not price_id:
         raise BillingError(_("This plan cannot be bought yet."))
     if Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists():
-        raise BillingError(_("You already have a subscription: manage it in the billing portal."))
+        raise BillingError(ALREADY_SUBSCRIBED)
     customer = billing_customer_get_or_create(user=user)
-    session = gateway.checkout_session_create(
-        customer_id=customer.stripe_customer_id,
-        price_id=price_id,
-        user_id=user.pk,
-        success_url=_absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=_absolute(reverse("pricing")),
-    )
+    if not _checkout_claim(customer):
+        raise BillingError(
+            _("A checkout is already open for you: use that window, or try again in a minute.")
+        )
+    try:
+        live = gateway.subscriptions_live(customer_id=customer.stripe_customer_id)
+        if live:
+            for subscription in live:
+                subscription_sync(
+                    stripe_subscription_id=subscription["id"],
+                    stripe_customer_id=customer.stripe_customer_id,
+                )
+            raise BillingError(ALREADY_SUBSCRIBED)
+        for open_session in gateway.checkout_sessions_open(customer_id=customer.stripe_customer_id):
+            gateway.checkout_session_expire(session_id=open_session["id"])
+        session = gateway.checkout_session_create(
+            customer_id=customer.stripe_customer_id,
+            price_id=price_id,
+            user_id=user.pk,
+            success_url=_absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=_absolute(reverse("pricing")),
+        )
+    finally:
+        BillingCustomer.objects.filter(pk=customer.pk).update(checkout_started_at=None)
     return session["url"]
 
 
@@ -132,20 +181,66 @@ def _period_end(data: dict) -> datetime | None:
     return _timestamp(_first_item(data).get("current_period_end") or data.get("current_period_end"))
 
 
-@transaction.atomic
+def _plan_for(data: dict, price_id: str) -> Plan | None:
+    """The plan a subscription pays for, through every price id the plan has ever had.
+
+    A price we have not recorded (made in the dashboard, or before the history existed) is
+    matched by its product or its `stocksite_plan` metadata, and recorded for next time.
+    """
+    if not price_id:
+        return None
+    recorded = PlanPrice.objects.filter(stripe_price_id=price_id).select_related("plan").first()
+    if recorded:
+        return recorded.plan
+    plan = (
+        Plan.objects.filter(Q(stripe_price_monthly=price_id) | Q(stripe_price_yearly=price_id))
+        .order_by("-rank")
+        .first()
+    )
+    item = _first_item(data)
+    price = item.get("price") or item.get("plan")
+    if plan is None and isinstance(price, dict):
+        product_id = _object_id(price.get("product"))
+        slug = (price.get("metadata") or {}).get("stocksite_plan")
+        if product_id:
+            plan = Plan.objects.filter(stripe_product_id=product_id).order_by("-rank").first()
+        if plan is None and slug:
+            plan = Plan.objects.filter(slug=slug).first()
+    if plan is not None:
+        interval = ((price or {}).get("recurring") or {}).get("interval") or (price or {}).get(
+            "interval", ""
+        )
+        PlanPrice.objects.get_or_create(
+            stripe_price_id=price_id, defaults={"plan": plan, "interval": interval or ""}
+        )
+    return plan
+
+
+def _sync_ticket_take(stripe_customer_id: str) -> int | None:
+    """The customer's next sync ticket, or None when the customer is not ours."""
+    with transaction.atomic():
+        taken = BillingCustomer.objects.filter(stripe_customer_id=stripe_customer_id).update(
+            sync_ticket=F("sync_ticket") + 1
+        )
+        if not taken:
+            return None
+        return (
+            BillingCustomer.objects.filter(stripe_customer_id=stripe_customer_id)
+            .values_list("sync_ticket", flat=True)
+            .get()
+        )
+
+
 def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -> bool:
     """Re-read a subscription from Stripe and store it. False when the customer is not ours.
 
-    The customer's row is locked before Stripe is read, so of two events for one customer the
-    later writer has also read later: the stored state never goes back in time.
+    Stripe is read with no transaction open (a slow Stripe must not hold row locks). A ticket,
+    taken before the read, orders the reads of one customer: a stored read is replaced only by
+    one that started later, so of two concurrent syncs the stored state never goes back in time.
+    Must not be called inside a transaction.
     """
-    customer = (
-        BillingCustomer.objects.select_for_update()
-        .filter(stripe_customer_id=stripe_customer_id)
-        .select_related("user")
-        .first()
-    )
-    if customer is None:
+    ticket = _sync_ticket_take(stripe_customer_id)
+    if ticket is None:
         return False
     data = gateway.subscription_retrieve(subscription_id=stripe_subscription_id)
     if _object_id(data.get("customer")) != stripe_customer_id:
@@ -154,35 +249,67 @@ def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -
             f"not {stripe_customer_id}"
         )
     price_id = _price_id(data)
-    plan = (
-        Plan.objects.filter(Q(stripe_price_monthly=price_id) | Q(stripe_price_yearly=price_id))
-        .order_by("-rank")
-        .first()
-        if price_id
-        else None
-    )
+    plan = _plan_for(data, price_id)
     status = data["status"]
     if status not in SubscriptionStatus.values:
         raise ValueError(f"unknown subscription status {status!r}")
-    existing = Subscription.objects.filter(stripe_subscription_id=stripe_subscription_id).first()
-    past_due_since = None
-    if status == SubscriptionStatus.PAST_DUE:
-        past_due_since = (existing and existing.past_due_since) or timezone.now()
-    Subscription.objects.update_or_create(
-        stripe_subscription_id=stripe_subscription_id,
-        defaults={
-            "user": customer.user,
-            "plan": plan,
-            "stripe_customer_id": stripe_customer_id,
-            "stripe_price_id": price_id,
-            "status": status,
-            "current_period_end": _period_end(data),
-            "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
-            "ended_at": _timestamp(data.get("ended_at")),
-            "past_due_since": past_due_since,
-        },
-    )
+    with transaction.atomic():
+        customer = (
+            BillingCustomer.objects.select_for_update()
+            .select_related("user")
+            .get(stripe_customer_id=stripe_customer_id)
+        )
+        existing = Subscription.objects.filter(
+            stripe_subscription_id=stripe_subscription_id
+        ).first()
+        if existing is not None and existing.sync_ticket > ticket:
+            return True  # a read that started after ours is already stored
+        past_due_since = None
+        if status == SubscriptionStatus.PAST_DUE:
+            past_due_since = (existing and existing.past_due_since) or timezone.now()
+        Subscription.objects.update_or_create(
+            stripe_subscription_id=stripe_subscription_id,
+            defaults={
+                "user": customer.user,
+                "plan": plan,
+                "stripe_customer_id": stripe_customer_id,
+                "stripe_price_id": price_id,
+                "status": status,
+                "current_period_end": _period_end(data),
+                "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+                "ended_at": _timestamp(data.get("ended_at")),
+                "past_due_since": past_due_since,
+                "sync_ticket": ticket,
+            },
+        )
     return True
+
+
+# Subscriptions in these statuses never change again: reconciling them is a wasted call.
+FINAL_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+
+
+def subscriptions_reconcile() -> dict:
+    """Re-read from Stripe every subscription that is not final, whatever webhooks said.
+
+    A lost `customer.subscription.deleted` (or any lost event) is corrected here. One failure is
+    logged and the rest go on.
+    """
+    synced = failed = 0
+    pending = Subscription.objects.exclude(status__in=FINAL_STATUSES).values_list(
+        "stripe_subscription_id", "stripe_customer_id"
+    )
+    for subscription_id, customer_id in pending.iterator():
+        try:
+            subscription_sync(
+                stripe_subscription_id=subscription_id, stripe_customer_id=customer_id
+            )
+        except (gateway.StripeError, ValueError):
+            logger.exception("Reconciling subscription %s failed", subscription_id)
+            failed += 1
+        else:
+            synced += 1
+    return {"synced": synced, "failed": failed}
 
 
 # --- Webhook events -----------------------------------------------------------------------------
@@ -250,30 +377,42 @@ def _event_dispatch(event: StripeEvent) -> bool:
     )
 
 
+def _stripe_event_claim(pk: int) -> StripeEvent | None:
+    """Mark an event as being processed by this request, or None when it is done or another
+    request is on it. One conditional UPDATE decides; no lock is held while Stripe is called."""
+    now = timezone.now()
+    claimable = Q(state__in=[StripeEventState.RECEIVED, StripeEventState.FAILED]) | Q(
+        state=StripeEventState.PROCESSING, claimed_at__lt=now - EVENT_CLAIM_EXPIRY
+    )
+    claimed = StripeEvent.objects.filter(claimable, pk=pk).update(
+        state=StripeEventState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return StripeEvent.objects.get(pk=pk) if claimed else None
+
+
 def stripe_event_process(*, stripe_event: StripeEvent) -> StripeEvent:
     """Process a stored event unless it already was; a failure is recorded, never raised.
 
-    Run for a new event, again for a redelivered failed one, and from the admin action.
+    Run for a new event, again for a redelivered failed one, and from the admin action. Of
+    concurrent deliveries one claims the event and the others return it as it is (processing).
     """
-    with transaction.atomic():
-        event = StripeEvent.objects.select_for_update().get(pk=stripe_event.pk)
-        if event.state in (StripeEventState.PROCESSED, StripeEventState.IGNORED):
-            return event
-        event.attempts += 1
-        try:
-            with transaction.atomic():
-                applied = _event_dispatch(event)
-        except Exception as exc:
-            # Any failure (Stripe unreachable, a payload we did not expect) is kept on the row
-            # for staff to see and re-process; Stripe also retries because we answer 500.
-            logger.exception("Stripe event %s failed", event.stripe_id)
-            event.state = StripeEventState.FAILED
-            event.error = f"{type(exc).__name__}: {exc}"
-        else:
-            event.state = StripeEventState.PROCESSED if applied else StripeEventState.IGNORED
-            event.error = "" if applied else "Not about one of our customers or subscriptions."
-            event.processed_at = timezone.now()
-        event.save(update_fields=["state", "error", "processed_at", "attempts"])
+    event = _stripe_event_claim(stripe_event.pk)
+    if event is None:
+        return StripeEvent.objects.get(pk=stripe_event.pk)
+    try:
+        applied = _event_dispatch(event)
+    except Exception as exc:
+        # Any failure (Stripe unreachable, a payload we did not expect) is kept on the row
+        # for staff to see and re-process; Stripe also retries because we answer 500.
+        logger.exception("Stripe event %s failed", event.stripe_id)
+        event.state = StripeEventState.FAILED
+        event.error = f"{type(exc).__name__}: {exc}"
+    else:
+        event.state = StripeEventState.PROCESSED if applied else StripeEventState.IGNORED
+        event.error = "" if applied else "Not about one of our customers or subscriptions."
+        event.processed_at = timezone.now()
+    event.claimed_at = None
+    event.save(update_fields=["state", "error", "processed_at", "claimed_at"])
     return event
 
 

@@ -35,6 +35,29 @@ MAX_NAME_LENGTH = 100  # segment and sector names
 STRETCH_FACTORS = engine.STRETCH_FACTORS  # also searched with the stretch option
 STRETCH_MIN = min(STRETCH_FACTORS)
 STRETCH_MAX = max(STRETCH_FACTORS)
+# Saved searches kept per user: older ones are deleted when a new one is saved. A search is
+# 15-150 KB (mini charts thinned, see MINI_CHART_POINTS), so at most some 75 MB a user.
+SAVED_SEARCHES_KEPT = 500
+# Points stored per match for its mini chart (168 pixels wide): window and what followed together.
+MINI_CHART_POINTS = 120
+
+# A search's cost: an estimate of its CPU time from what it reads, calibrated on the 2-core
+# machine (README figures): the whole market (18.5 M closes) in history mode with k=10 takes
+# about 40 ms, with k=100 and stretch about 0.5 s. Latest mode reads one window a stock.
+SEARCH_COST_MS_PER_MILLION_CLOSES = 1.8
+SEARCH_COST_K_SCALE = 50  # k adds k / SCALE of the base cost: more series need full profiles
+# Estimated search CPU one user may spend in a minute, about a tenth of the machine: some 300
+# ordinary searches, or 24 of the heaviest. Beyond it a search answers 429.
+SEARCH_COST_MS_PER_MINUTE = 12_000
+
+
+def search_cost_ms(*, closes: int, series: int, length: int, k: int, stretch: bool, mode: str):
+    """The estimated CPU milliseconds of one search over `closes` closes in `series` series."""
+    passes = 1 + (len(STRETCH_FACTORS) if stretch else 0)
+    scanned = series * length if mode == "latest" else closes
+    return (
+        scanned / 1e6 * SEARCH_COST_MS_PER_MILLION_CLOSES * passes * (1 + k / SEARCH_COST_K_SCALE)
+    )
 
 
 def script_limits() -> dict:

@@ -5,7 +5,9 @@ ratios to the close at the match's last bar (1.0 at day 0). A value that does no
 horizon past the end of the data) is null. Mini charts: `pattern.normalized` (z-normalised
 pattern, length m), and per match `window` (the matched closes z-normalised the same way,
 length m) followed by `after` (the next closes on the same scale, up to the longest horizon):
-draw window + after on one axis, the pattern over the window, and shade `after`.
+draw window + after on one axis, the pattern over the window, and shade `after`. Beyond
+MINI_CHART_POINTS in all, window and after are evenly thinned on one spacing (a chart 168 pixels
+wide needs no more; the closes themselves are at /api/v1/stocks/<code>/bars/).
 
 The API answers with this shape through the output serializers in `similarity/serializers.py`.
 """
@@ -22,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from threadpoolctl import ThreadpoolController
 
 from similarity.engine import Market, Match, Outcomes, normalize_pattern, outcomes
+from similarity.limits import MINI_CHART_POINTS
 from similarity.selectors import Universe
 from similarity.validation import Mode
 
@@ -49,7 +52,7 @@ class MatchResult(TypedDict):
     correlation: float  # Pearson r = 1 - distance^2 / (2 * length)
     distance: float  # z-normalised Euclidean distance
     returns: dict[str, float | None]  # {"5": 0.031, "20": -0.02, "60": null}: by horizon
-    window: list[float]  # z-normalised closes of the window (resampled to m with stretch)
+    window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
     latest_close: NotRequired[float]  # latest mode: the stock's latest price...
@@ -272,7 +275,8 @@ def _groups(summary: Outcomes | None) -> list[ScenarioGroup]:
 
 
 def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list, list]:
-    """The window z-normalised, and what followed on the same scale, resampled to m if stretched."""
+    """The window z-normalised, and what followed on the same scale, resampled to m if stretched,
+    then to at most MINI_CHART_POINTS points in all."""
     window = closes[start:stop]
     mean = window.mean()
     sd = window.std() or 1.0
@@ -283,6 +287,19 @@ def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list
         step = (m - 1) / (length - 1)
         positions = np.arange(shown.size) * step
         shown = np.interp(np.arange(0, positions[-1] + 1e-9), positions, shown)
+    if shown.size > MINI_CHART_POINTS:
+        # A 100-match search with m=500 and a 250-day horizon would store 75,000 numbers for
+        # charts 168 pixels wide: keep evenly spaced points, on one spacing for both parts, so
+        # the window still ends exactly where what followed begins.
+        kept = max(2, round(MINI_CHART_POINTS * m / shown.size))
+        step = (m - 1) / (kept - 1)
+        window = np.interp(np.arange(kept) * step, np.arange(shown.size), shown)
+        following = np.interp(
+            m - 1 + step * np.arange(1, int((shown.size - m) / step) + 1),
+            np.arange(shown.size),
+            shown,
+        )
+        return _rounded(window), _rounded(following)
     return _rounded(shown[:m]), _rounded(shown[m:])
 
 

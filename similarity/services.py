@@ -18,7 +18,13 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from billing.entitlements import Entitlements, search_quota_consume
+from billing.entitlements import (
+    Entitlements,
+    SearchCostExceeded,
+    search_cost_consume,
+    search_quota_consume,
+    search_quota_release,
+)
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
@@ -166,10 +172,13 @@ def _search_execute(
     snapshot = snapshot_current()
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
-    plan = search_quota_consume(user=user)
-    k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
     mask = universe.mask(
         segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
+    )
+    plan = search_quota_consume(user=user)
+    k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
+    _search_cost_consume(
+        user=user, market=market, mask=mask, k=k, options=options, length=pattern.values.size
     )
     try:
         found = search(
@@ -198,7 +207,7 @@ def _search_execute(
         limits=applied,
         started=started,
     )
-    return SavedSearch.objects.create(
+    saved = SavedSearch.objects.create(
         user=user,
         source=spec["source"],
         mode=options["mode"],
@@ -213,6 +222,39 @@ def _search_execute(
         snapshot_date=snapshot.date,
         rerun_of=rerun_of,
     )
+    _saved_searches_prune(user=user)
+    return saved
+
+
+def _saved_searches_prune(*, user) -> None:
+    """Delete the user's saved searches beyond the newest limits.SAVED_SEARCHES_KEPT."""
+    older = (
+        SavedSearch.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[limits.SAVED_SEARCHES_KEPT :]
+    )
+    SavedSearch.objects.filter(pk__in=list(older)).delete()
+
+
+def _search_cost_consume(*, user, market, mask, k: int, options: dict, length: int) -> None:
+    """Charge the search's estimated CPU to the user's budget for this minute; a search refused
+    for its weight gives back the day's search it took."""
+    lengths = np.diff(market.offsets)
+    if mask is not None:
+        lengths = lengths[mask]
+    cost = limits.search_cost_ms(
+        closes=int(lengths.sum()),
+        series=int(lengths.size),
+        length=length,
+        k=k,
+        stretch=options["stretch"],
+        mode=options["mode"],
+    )
+    try:
+        search_cost_consume(user=user, cost_ms=cost, budget_ms=limits.SEARCH_COST_MS_PER_MINUTE)
+    except SearchCostExceeded:
+        search_quota_release(user=user)
+        raise
 
 
 def _plan_apply(

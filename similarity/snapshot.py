@@ -6,18 +6,27 @@ Layout under ``settings.SIMILARITY_SNAPSHOT_DIR``::
     current     symlink to the folder in use, replaced atomically (os.replace)
     .build.lock serialises builds (the Celery task and the command may overlap)
 
-A build writes a hidden ``.<id>.partial`` folder, renames it to ``<id>`` and only then swaps the
-pointer, so a reader sees the old snapshot or the new one, never half of one. Each process keeps
-the memory-mapped Market it loaded (the page cache is shared by every process) and, on its next
-search, notices a new pointer with one ``readlink`` call: no restart. Folders older than the
-current one and the one before are deleted; a process still reading a deleted folder keeps its
-mapping (Linux frees the files when the last mapping goes).
+A build writes a hidden ``.<id>.partial`` folder, checks it loads whole, fsyncs its files and
+folder, renames it to ``<id>`` and only then swaps the pointer (fsyncing the parent after each
+step), so a reader sees the old snapshot or the new one, never half of one, even after a crash or
+a power cut. A build killed half way leaves the current snapshot in place.
+
+Attaching checks the folder (every array present, readable and of the sizes the others imply).
+A current folder that fails the check is logged and skipped: the newest older folder that passes
+serves instead, and with none, searches answer 503 (SnapshotUnavailable) while pages go on.
+
+Each process keeps the memory-mapped Market it loaded (the page cache is shared by every
+process) and, on its next search, notices a new pointer with one ``readlink`` call: no restart.
+Folders older than the current one and the one before are deleted; a process still reading a
+deleted folder keeps its mapping (Linux frees the files when the last mapping goes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
+import logging
 import os
 import shutil
 import threading
@@ -35,6 +44,8 @@ from market.models import DailyBar
 from similarity.engine import MIN_LENGTH, Market, PatternError, search
 from stocksite.errors import ServiceUnavailableError
 
+logger = logging.getLogger(__name__)
+
 POINTER = "current"
 KEEP = 2  # the current folder and the one before, for processes that have not switched yet
 _PARTIAL_MAX_AGE = 3600.0  # seconds after which an unfinished build's folder is debris
@@ -45,16 +56,32 @@ class SnapshotMissing(ServiceUnavailableError):
     default_message = _("The market data is being prepared; try again in a minute.")
 
 
+class SnapshotUnavailable(SnapshotMissing):
+    code = "snapshot_unavailable"
+    default_message = _(
+        "Search is unavailable: the market data failed its integrity check. "
+        "Other pages work; try the search again later."
+    )
+
+
+class SnapshotCorrupt(Exception):
+    """A snapshot folder that exists but does not load whole."""
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     id: str
     folder: Path
     date: dt.date | None  # the last trading day in the data
     market: Market
+    # The pointer target this snapshot serves for: its own id, or that of a broken newer folder
+    # it stands in for.
+    serves_for: str = ""
 
 
 _lock = threading.Lock()
 _current: Snapshot | None = None
+_broken: dict[Path, str] = {}  # folder -> why it failed its check, in this process
 
 
 def _root() -> Path:
@@ -70,11 +97,15 @@ def snapshot_build() -> Snapshot:
         name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
         partial = root / f".{name}.partial"
         Market.from_series(series, ids, dates).save(partial)
+        _check(partial)
+        _fsync_folder(partial)
         os.rename(partial, root / name)
+        _fsync(root)
         link = root / f".{POINTER}.{os.getpid()}"
         link.unlink(missing_ok=True)
         os.symlink(name, link)
         os.replace(link, root / POINTER)
+        _fsync(root)
         _prune(root, name)
     snapshot = snapshot_current()
     _warm_up(snapshot.market)
@@ -89,10 +120,24 @@ def warm_up_process() -> bool:
     """
     try:
         snapshot = snapshot_current()
-    except SnapshotMissing:
+    except SnapshotMissing:  # also SnapshotUnavailable: no intact snapshot at all
         return False
     _warm_up(snapshot.market)
     return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    for path in folder.iterdir():
+        _fsync(path)
+    _fsync(folder)
 
 
 def _warm_up(market: Market) -> None:
@@ -164,7 +209,11 @@ def _prune(root: Path, current: str) -> None:
 
 
 def snapshot_current() -> Snapshot:
-    """The current snapshot, loaded once per process and reloaded when the pointer moves."""
+    """The current snapshot, loaded once per process and reloaded when the pointer moves.
+
+    Raises SnapshotMissing before the first build, SnapshotUnavailable when neither the current
+    folder nor an older one passes the check.
+    """
     global _current
     root = _root()
     for _attempt in range(3):
@@ -173,13 +222,13 @@ def snapshot_current() -> Snapshot:
         except (FileNotFoundError, NotADirectoryError):
             raise SnapshotMissing() from None
         current = _current
-        if current is not None and current.id == name and current.folder.parent == root:
+        if current is not None and current.serves_for == name and current.folder.parent == root:
             return current
         with _lock:
             current = _current
-            if current is None or current.id != name or current.folder.parent != root:
+            if current is None or current.serves_for != name or current.folder.parent != root:
                 try:
-                    current = _load(root, name)
+                    current = _attach(root, name)
                 except FileNotFoundError:
                     # Pruned between readlink and load: a newer snapshot is current; read again.
                     continue
@@ -188,13 +237,80 @@ def snapshot_current() -> Snapshot:
     raise SnapshotMissing()
 
 
-def _load(root: Path, name: str) -> Snapshot:
-    market = Market.load(root / name)
+def _attach(root: Path, name: str) -> Snapshot:
+    """The snapshot in folder ``name``, or the newest intact older one if it fails its check."""
+    if root / name not in _broken:
+        try:
+            return _load(root, name)
+        except SnapshotCorrupt as exc:
+            _broken[root / name] = str(exc)
+            logger.error("similarity snapshot %s is corrupt, not used: %s", name, exc)
+    older = sorted(
+        (
+            p.name
+            for p in root.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name < name
+        ),
+        reverse=True,
+    )
+    for candidate in older:
+        if root / candidate in _broken:
+            continue
+        try:
+            snapshot = _load(root, candidate, serves_for=name)
+        except (SnapshotCorrupt, FileNotFoundError) as exc:
+            _broken[root / candidate] = str(exc)
+            continue
+        logger.warning("similarity snapshot %s stands in for the corrupt %s", candidate, name)
+        return snapshot
+    raise SnapshotUnavailable()
+
+
+def _check(folder: Path) -> Market:
+    """Load a snapshot folder and check that its arrays are whole; SnapshotCorrupt if not."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        market = Market.load(folder)
+        series, closes = int(meta["series"]), int(meta["closes"])
+        sizes = {
+            "ids": (len(market.ids), series),
+            "offsets": (len(market.offsets), series + 1),
+            "closes": (market.closes.size, closes),
+            "closes32": (market.closes32.size, closes),
+            "center": (market.center.size, series),
+            "scale": (market.scale.size, series),
+            "max_dev": (market.max_dev.size, series),
+            "fft_len": (market.fft_len.size, series),
+            "spec_offsets": (market.spec_offsets.size, series + 1),
+        }
+        if market.dates is not None:
+            sizes["dates"] = (market.dates.size, closes)
+        if series:
+            sizes["offsets[-1]"] = (int(market.offsets[-1]), closes)
+            sizes["spectra"] = (market.spectra.size, int(market.spec_offsets[-1]))
+    except FileNotFoundError:
+        if not folder.is_dir():
+            raise  # pruned meanwhile, not corrupt
+        raise SnapshotCorrupt(f"{folder}: a file is missing") from None
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise SnapshotCorrupt(f"{folder}: {type(exc).__name__}: {exc}") from exc
+    wrong = [
+        f"{key} has {got}, expected {want}" for key, (got, want) in sizes.items() if got != want
+    ]
+    if wrong:
+        raise SnapshotCorrupt(f"{folder}: " + "; ".join(wrong))
+    return market
+
+
+def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
+    market = _check(root / name)
     date = None
     if len(market) and market.dates is not None:
         last = np.asarray(market.dates[market.offsets[1:] - 1])
         date = last.max().item()
-    return Snapshot(id=name, folder=root / name, date=date, market=market)
+    return Snapshot(
+        id=name, folder=root / name, date=date, market=market, serves_for=serves_for or name
+    )
 
 
 def snapshot_health() -> dict:
@@ -206,16 +322,24 @@ def snapshot_health() -> dict:
         name = os.readlink(root / POINTER)
     except (FileNotFoundError, NotADirectoryError):
         return {"ok": True, "present": False}
-    snapshot = snapshot_current()
+    try:
+        snapshot = snapshot_current()
+    except SnapshotUnavailable:
+        return {"ok": False, "present": True, "id": name, "corrupt": _corrupt_in(root)}
     files = [p for p in snapshot.folder.iterdir() if p.is_file()]
     age_seconds = time.time() - (snapshot.folder / "meta.json").stat().st_mtime
     return {
         "ok": age_seconds <= settings.SIMILARITY_SNAPSHOT_MAX_AGE_DAYS * 24 * 60 * 60,
         "present": True,
-        "id": name,
+        "id": snapshot.id,
+        "corrupt": _corrupt_in(root),
         "date": snapshot.date.isoformat() if snapshot.date else None,
         "age_seconds": round(age_seconds, 1),
         "series": len(snapshot.market),
         "closes": snapshot.market.size,
         "size_bytes": sum(p.stat().st_size for p in files),
     }
+
+
+def _corrupt_in(root: Path) -> list[str]:
+    return sorted(folder.name for folder in _broken if folder.parent == root)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.entitlements import entitlements_for
 from market.selectors import stock_filter_choices
 from similarity import charts, limits, selectors, services
+from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
 from stocksite.errors import DomainError, NotFoundError
 
@@ -127,25 +128,9 @@ def search_export(request, search_id: uuid.UUID):
     saved = _own_search(request, search_id)
     if not entitlements_for(user=request.user).csv_export:
         return render(request, "similarity/export_locked.html", {"saved": saved}, status=402)
-    result = saved.result or {}
-    horizons = result.get("horizons") or []
-    latest = result.get("mode") == "latest"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="stocksite-{saved.pk}.csv"'
-    writer = csv.writer(response)
-    header = ["rank", "code", "name", "segment", "sector", "start_date", "end_date", "length"]
-    header += ["correlation", "distance", *(f"return_{h}d" for h in horizons)]
-    if latest:
-        header += ["latest_close", "latest_date"]
-    writer.writerow(header)
-    for match in result.get("matches", []):
-        returns = match.get("returns") or {}
-        row = [match.get(key, "") for key in header[:8]]
-        row += [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
-        row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
-        if latest:
-            row += [match.get("latest_close", ""), match.get("latest_date", "")]
-        writer.writerow(row)
+    csv.writer(response).writerows(search_csv_rows(saved.result or {}))
     return response
 
 

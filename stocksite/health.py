@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.module_loading import import_string
 
+from stocksite.cache import cache_reachable
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,6 +33,8 @@ def check_database() -> dict:
 
 def check_cache() -> dict:
     started = time.perf_counter()
+    # The cache falls back to local memory while Redis is down: ask Redis itself first.
+    cache_reachable()
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=10)
     ok = cache.get(key) == "1"

@@ -1,7 +1,12 @@
-from django.http import HttpResponseServerError, JsonResponse
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import status
@@ -9,6 +14,12 @@ from rest_framework import status
 from market.selectors import market_summary
 from stocksite.api import error_body
 from stocksite.health import run_checks
+
+logger = logging.getLogger(__name__)
+
+# What psycopg raises (through Django) when the server is gone or the connection was cut.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def home(request):
@@ -42,6 +53,9 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's handler500. A database that dropped the connection is a 503, not a 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return _database_unavailable(request)
     if _wants_json(request):
         return JsonResponse(
             error_body(code="server_error", message="An unexpected error occurred."),
@@ -58,3 +72,29 @@ def csrf_failure(request, reason=""):
             status=status.HTTP_403_FORBIDDEN,
         )
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+def _database_unavailable(request):
+    # This process's connection is broken: close it, so the next request opens a new one (the
+    # request_finished signal would too, but only for the connections it knows are unusable).
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except DATABASE_DOWN:
+            logger.warning("closing a broken %s connection failed", connection.alias)
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(
+                code="database_unavailable",
+                message=_("The database is not answering; try again in a few seconds."),
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers=headers,
+        )
+    # No request context, as for a 500: context processors read the database.
+    return HttpResponse(
+        loader.get_template("503.html").render(),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers=headers,
+    )

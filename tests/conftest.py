@@ -6,6 +6,10 @@ on SQLite and skips, with a reason, only the tests that need a service.
 """
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +136,75 @@ def staff_user(django_user_model):
     )
     TOTP.activate(staff, generate_totp_secret())
     return staff
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client().ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+
+
+@pytest.fixture
+def private_redis(settings, monkeypatch):
+    """A redis-server of the test's own on a free port, as the cache: tests stop and restart it."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: Redis cannot be stopped here")
+    server = PrivateRedis()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "stocksite.cache.FailSoftRedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    # Try Redis again soon after a failure, so the test need not wait for the default.
+    monkeypatch.setattr("stocksite.cache.RETRY_SECONDS", 0.2)
+    yield server
+    if server.process.poll() is None:
+        server.stop()

@@ -71,7 +71,15 @@ class StripeServer:
         self.subscriptions: dict[str, dict] = {}
         self.products: dict[str, dict] = {}
         self.prices: dict[str, dict] = {}
+        self.checkout_sessions: dict[str, dict] = {}
+        self._idempotent: dict[str, tuple[int, dict]] = {}
+        self._idempotency_lock = threading.Lock()
         self.requests: list[tuple[str, str, dict]] = []
+        # Called with (method, path) before each answer: tests look at the database from here
+        # while our code waits for Stripe, or slow the answer down.
+        self.on_request = None
+        # Called with (method, path) once an answer is ready and before it is sent.
+        self.on_response = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
@@ -103,6 +111,30 @@ class StripeServer:
                 if subscription["customer"] == match[1]:
                     subscription["status"] = "canceled"
             return 200, {"id": match[1], "object": "customer", "deleted": True}
+        if method == "GET" and path == "/v1/subscriptions":
+            found = [
+                subscription
+                for subscription in self.subscriptions.values()
+                if subscription["customer"] == params.get("customer")
+                and params.get("status") in ("all", subscription["status"])
+            ]
+            return 200, stripe_list(found, path)
+        if method == "GET" and path == "/v1/checkout/sessions":
+            found = [
+                session
+                for session in self.checkout_sessions.values()
+                if session["customer"] == params.get("customer")
+                and params.get("status") in (None, session["status"])
+            ]
+            return 200, stripe_list(found, path)
+        if method == "POST" and (
+            match := re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)
+        ):
+            session = self.checkout_sessions.get(match[1])
+            if session is None:
+                return _missing("checkout.session", match[1])
+            session["status"] = "expired"
+            return 200, session
         if method == "GET" and (match := re.fullmatch(r"/v1/subscriptions/([^/]+)", path)):
             found = self.subscriptions.get(match[1])
             return (200, found) if found else _missing("subscription", match[1])
@@ -139,7 +171,7 @@ class StripeServer:
 
     def _checkout_session_create(self, params: dict) -> tuple[int, dict]:
         session_id = new_id("cs")
-        return 200, {
+        self.checkout_sessions[session_id] = {
             "id": session_id,
             "object": "checkout.session",
             "mode": params.get("mode"),
@@ -150,6 +182,7 @@ class StripeServer:
             "cancel_url": params.get("cancel_url"),
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
         }
+        return 200, self.checkout_sessions[session_id]
 
     def _portal_session_create(self, params: dict) -> tuple[int, dict]:
         if params.get("customer") not in self.customers:
@@ -192,6 +225,15 @@ class StripeServer:
         self.prices[price["id"]] = price
         return 200, price
 
+    def answer(self, method: str, path: str, params: dict, key: str | None) -> tuple[int, dict]:
+        """Like Stripe, a POST repeated with one idempotency key gets the first answer again."""
+        if method != "POST" or not key:
+            return self.route(method, path, params)
+        with self._idempotency_lock:
+            if key not in self._idempotent:
+                self._idempotent[key] = self.route(method, path, params)
+            return self._idempotent[key]
+
     def _handler(self):
         stripe_server = self
 
@@ -202,8 +244,14 @@ class StripeServer:
                 body = self.rfile.read(length).decode() if length else ""
                 params = dict(parse_qsl(url.query or body, keep_blank_values=True))
                 stripe_server.requests.append((self.command, url.path, params))
-                status, payload = stripe_server.route(self.command, url.path, params)
+                if stripe_server.on_request is not None:
+                    stripe_server.on_request(self.command, url.path)
+                status, payload = stripe_server.answer(
+                    self.command, url.path, params, self.headers.get("Idempotency-Key")
+                )
                 data = json.dumps(payload).encode()
+                if stripe_server.on_response is not None:
+                    stripe_server.on_response(self.command, url.path)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

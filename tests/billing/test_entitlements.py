@@ -87,6 +87,19 @@ def test_past_due_loses_access_after_the_grace_period(user, make_subscription):
     assert not entitlements_for(user=user).is_paid
 
 
+@pytest.mark.parametrize(
+    ("ended_days_ago", "is_paid"), [(-10, True), (0.5, True), (2, False), (400, False)]
+)
+def test_active_subscription_stops_paying_after_its_period_end_and_grace(
+    user, make_subscription, ended_days_ago, is_paid
+):
+    # A lost customer.subscription.deleted leaves the row active: its period end still decides.
+    make_subscription(user, status="active")
+    user.subscriptions.update(current_period_end=timezone.now() - timedelta(days=ended_days_ago))
+
+    assert entitlements_for(user=user).is_paid is is_paid
+
+
 def test_subscription_to_an_unknown_price_gives_nothing(user, make_subscription):
     subscription = make_subscription(user, status="active")
     subscription.plan = None

@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from billing.entitlements import entitlements_for
 from billing.models import Plan, StripeEvent, Subscription
-from billing.services import billing_customer_get_or_create
+from billing.services import billing_customer_get_or_create, subscription_sync
 from tests.billing.conftest import WEBHOOK_SECRET
 
 API_KEY = "sk_test_localstripe"
@@ -159,3 +159,20 @@ def test_declining_card_gives_no_access(localstripe, user):
 
     assert Subscription.objects.get(stripe_subscription_id=subscription_id).status == "incomplete"
     assert not entitlements_for(user=user).is_paid
+
+
+def test_amount_change_leaves_the_plan_subscribers_pay_in_place(localstripe, user):
+    customer_id = _customer_with_card(localstripe, user, "4242424242424242")
+    old_plan_id = Plan.objects.get(slug="pro").stripe_price_monthly
+    subscription_id = _subscribe(localstripe, customer_id)
+    _wait_for(lambda: entitlements_for(user=user).is_paid, "the subscription")
+    Plan.objects.filter(slug="pro").update(price_monthly=3480)
+
+    call_command("stripe_setup")
+    subscription_sync(stripe_subscription_id=subscription_id, stripe_customer_id=customer_id)
+
+    new_plan_id = Plan.objects.get(slug="pro").stripe_price_monthly
+    assert new_plan_id != old_plan_id
+    assert localstripe.v1.plans.retrieve(old_plan_id).amount == 2980
+    assert localstripe.v1.plans.retrieve(new_plan_id).amount == 3480
+    assert entitlements_for(user=user).plan_slug == "pro"

@@ -210,3 +210,71 @@ def test_without_a_snapshot_the_search_is_503(db, api, settings, tmp_path):
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "snapshot_missing"
+
+
+def test_api_searches_work_while_redis_is_down(private_redis, search_market, api):
+    # The quota and the plan throttle count in this process's memory until Redis is back.
+    private_redis.stop()
+
+    response = _post(api, {"prices": PRICES, "k": 3})
+
+    assert response.status_code == 201
+    assert len(response.json()["matches"]) == 3
+
+
+def test_a_corrupt_snapshot_makes_the_search_503_and_pages_keep_working(
+    search_market, api, monkeypatch
+):
+    from similarity import snapshot as snapshots
+
+    current = snapshots.snapshot_current()
+    (current.folder / "closes.npy").write_bytes(b"\x93NUMPY truncated")
+    monkeypatch.setattr(snapshots, "_current", None)
+    monkeypatch.setattr(snapshots, "_broken", {})
+
+    response = _post(api, {"prices": PRICES, "k": 3}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "snapshot_unavailable"
+    assert "integrity check" in response.json()["error"]["message"]
+    for page in ("/", "/stocks/", "/stocks/7974/", "/search/", "/pricing/"):
+        assert api.get(page).status_code == 200, page
+
+
+def test_heavy_searches_are_refused_once_the_minutes_cpu_budget_is_spent(
+    search_market, api, pro_user, monkeypatch
+):
+    from billing.entitlements import entitlements_for
+    from similarity import limits
+    from similarity.snapshot import snapshot_current
+
+    market = snapshot_current().market
+    heavy_ms = limits.search_cost_ms(
+        closes=market.size,
+        series=len(market),
+        length=len(PRICES),
+        k=100,
+        stretch=True,
+        mode="history",
+    )
+    light_ms = limits.search_cost_ms(
+        closes=market.size,
+        series=len(market),
+        length=len(PRICES),
+        k=3,
+        stretch=False,
+        mode="history",
+    )
+    assert heavy_ms > 10 * light_ms
+    monkeypatch.setattr(limits, "SEARCH_COST_MS_PER_MINUTE", 1.5 * heavy_ms)
+    heavy = {"prices": PRICES, "k": 100, "stretch": True}
+
+    first = _post(api, heavy)
+    second = _post(api, heavy, HTTP_ACCEPT_LANGUAGE="en")
+    light = _post(api, {"prices": PRICES, "k": 3})
+
+    assert (first.status_code, second.status_code, light.status_code) == (201, 429, 201)
+    assert second.json()["error"]["code"] == "search_cost_exceeded"
+    assert "fewer matches" in second.json()["error"]["message"]
+    # The refused search did not use one of the day's searches.
+    assert entitlements_for(user=pro_user).searches_today == 2

@@ -360,8 +360,51 @@ def test_a_search_makes_the_same_few_queries_however_many_matches(
 ):
     search_run(user=pro_user, spec=NINTENDO_2015, options={})  # builds the per-snapshot cache
 
-    # Savepoint, stock, its bars, the user's plan (subscription, grant), insert, release.
-    with django_assert_max_num_queries(7):
+    # Savepoint, stock, its bars, the user's plan (subscription, grant), insert, the saved
+    # searches beyond the kept ones, release.
+    with django_assert_max_num_queries(8):
         saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": k})
 
     assert saved.match_count == k
+
+
+def test_a_saved_search_with_100_matches_of_500_days_and_5_horizons_stays_small(
+    search_market, pro_user
+):
+    import json
+
+    from similarity.limits import MINI_CHART_POINTS
+
+    prices = (100 * np.exp(np.cumsum(np.random.default_rng(7).normal(0, 0.02, 500)))).tolist()
+
+    saved = search_run(
+        user=pro_user,
+        spec={"source": "prices", "prices": prices},
+        options={"k": 100, "horizons": [5, 20, 60, 120, 250]},
+    )
+
+    saved.refresh_from_db()
+    stored = len(json.dumps(saved.result).encode())
+    assert saved.match_count >= 20
+    # Measured on this market (26 matches): 195,139 bytes before the mini charts were thinned
+    # (7.5 KB a match: 693 KB at 100 matches, as reported), 70,168 after.
+    assert stored < 100_000, stored
+    for match in saved.result["matches"]:
+        assert len(match["window"]) + len(match["after"]) <= MINI_CHART_POINTS + 1
+
+
+def test_only_the_newest_saved_searches_of_a_user_are_kept(
+    search_market, pro_user, django_user_model, monkeypatch
+):
+    from similarity import limits
+    from similarity.models import SavedSearch
+
+    other = django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12")
+    other_search = search_run(user=other, spec=NINTENDO_2015, options={"k": 1})
+    monkeypatch.setattr(limits, "SAVED_SEARCHES_KEPT", 3)
+
+    runs = [search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 1}) for _ in range(5)]
+
+    kept = set(SavedSearch.objects.filter(user=pro_user).values_list("pk", flat=True))
+    assert kept == {saved.pk for saved in runs[-3:]}
+    assert SavedSearch.objects.filter(pk=other_search.pk).exists()

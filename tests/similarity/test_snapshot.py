@@ -1,6 +1,9 @@
 import datetime as dt
 import os
 import runpy
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,13 @@ from django.core.management import call_command
 from market.models import DailyBar, Stock
 from similarity import snapshot as snapshots
 from similarity.engine import search
-from similarity.snapshot import SnapshotMissing, snapshot_build, snapshot_current
+from similarity.snapshot import (
+    SnapshotMissing,
+    SnapshotUnavailable,
+    snapshot_build,
+    snapshot_current,
+    snapshot_health,
+)
 from similarity.tasks import snapshot_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +50,7 @@ def add_stock(code: str, closes, *, listed: bool = True, first_day: dt.date = FI
 def snapshot_dir(settings, tmp_path, monkeypatch):
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
     monkeypatch.setattr(snapshots, "_current", None)
+    monkeypatch.setattr(snapshots, "_broken", {})
     return tmp_path / "snapshot"
 
 
@@ -231,4 +241,151 @@ def test_a_web_worker_starts_without_a_snapshot():
     _gunicorn_hook()(worker)
 
     assert snapshots._current is None
-    assert "no similarity snapshot yet" in worker.log.lines[0]
+    assert "no intact similarity snapshot" in worker.log.lines[0]
+
+
+def truncate(folder: Path, name: str = "closes.npy") -> None:
+    path = folder / name
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+
+
+def test_a_truncated_file_in_the_current_snapshot_makes_the_previous_one_serve(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    previous = snapshot_build()
+    add_stock("6758", walk(2, 300))
+    current = snapshot_build()
+    truncate(current.folder)
+    monkeypatch.setattr(snapshots, "_current", None)  # a process attaching afresh
+
+    serving = snapshot_current()
+
+    assert serving.id == previous.id
+    assert serving.market.ids == ("7203",)
+    assert search(serving.market, walk(3, 40), k=1)
+    assert snapshot_health()["corrupt"] == [current.id]
+    assert snapshot_health()["id"] == previous.id
+
+
+@pytest.mark.parametrize("damage", ["closes.npy", "spectra.npy", "offsets.npy", "meta.json"])
+def test_with_no_intact_snapshot_searches_are_unavailable(monkeypatch, damage):
+    add_stock("7203", walk(1, 300))
+    only = snapshot_build()
+    truncate(only.folder, damage)
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    with pytest.raises(SnapshotUnavailable):
+        snapshot_current()
+    assert snapshot_health()["ok"] is False
+
+
+def test_a_missing_array_file_counts_as_corrupt(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    only = snapshot_build()
+    (only.folder / "center.npy").unlink()
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    with pytest.raises(SnapshotUnavailable):
+        snapshot_current()
+
+
+def test_a_web_worker_boots_on_a_corrupt_snapshot(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    truncate(snapshot_build().folder)
+    monkeypatch.setattr(snapshots, "_current", None)
+    worker = _Worker()
+
+    _gunicorn_hook()(worker)
+
+    assert "no intact similarity snapshot" in worker.log.lines[0]
+
+
+def test_build_writes_files_to_disk_before_the_swap(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
+    monkeypatch.setattr(
+        os, "replace", lambda a, b: events.append(f"replace {Path(b).name}") or real_replace(a, b)
+    )
+
+    snapshot_build()
+
+    swap = events.index("replace current")
+    # Every array and meta.json, then their folder and the parent, before the pointer moves.
+    assert events[:swap].count("fsync") >= len(snapshots.Market.__dataclass_fields__) + 1
+    assert events[swap + 1 :] == ["fsync"]
+
+
+# Runs a real build in its own process, which stops itself (SIGSTOP) at the given call so that
+# the test can kill it there (SIGKILL): as an OOM kill or a deploy would, half way.
+BUILD_UNTIL = """
+import importlib, os, signal, sys
+import django
+django.setup()
+from similarity.snapshot import snapshot_build
+module, name, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+owner = importlib.import_module(module)
+real, calls = getattr(owner, name), []
+def stop_here(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == nth:
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return real(*args, **kwargs)
+setattr(owner, name, stop_here)
+snapshot_build()
+"""
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("module", "name", "nth"),
+    [
+        ("numpy", "save", 3),  # writing the arrays
+        ("os", "rename", 1),  # all written, not yet renamed
+        ("os", "replace", 2),  # renamed, pointer not yet swapped (1 is meta.json's own rename)
+    ],
+)
+def test_a_rebuild_killed_half_way_leaves_the_current_snapshot_serving(
+    snapshot_dir, monkeypatch, module, name, nth
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the building process needs the test database on a server")
+    add_stock("7203", walk(1, 300))
+    before = snapshot_build()
+    add_stock("6758", walk(2, 300))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "stocksite.settings",
+        "DATABASE_URL": _database_url(),
+        "SIMILARITY_SNAPSHOT_DIR": str(snapshot_dir),
+    }
+    builder = subprocess.Popen(
+        [sys.executable, "-c", BUILD_UNTIL, module, name, str(nth)],
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    _, status = os.waitpid(builder.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), "the build ended before the kill point"
+    os.kill(builder.pid, signal.SIGKILL)
+    os.waitpid(builder.pid, 0)
+    builder.returncode = -signal.SIGKILL
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    assert os.readlink(snapshot_dir / "current") == before.id
+    assert snapshot_current().market.ids == ("7203",)
+    after = snapshot_build()  # the dead builder's lock went with it
+    assert snapshot_current().id == after.id
+    assert snapshot_current().market.ids == ("6758", "7203")

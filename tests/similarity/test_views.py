@@ -356,6 +356,43 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "cell"),
+    [
+        (
+            "name",
+            '=HYPERLINK("http://evil.example","x")',
+            '\'=HYPERLINK("http://evil.example","x")',
+        ),
+        ("name", "+81 3 1234", "'+81 3 1234"),
+        ("segment", "-1+1", "'-1+1"),
+        ("sector", "@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("name", "\tcmd", "'\tcmd"),
+        ("name", "\r=1", "'\r=1"),
+        ("code", "7203", "7203"),
+        ("name", "トヨタ=自動車", "トヨタ=自動車"),
+    ],
+)
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
+    client, user, saved_search, field, value, cell
+):
+    saved_search.result["matches"][0][field] = value
+    saved_search.save(update_fields=["result"])
+    ComplimentaryGrantFactory(user=user)
+    client.force_login(user)
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/search/results/{saved_search.pk}/export.csv").content.decode()
+            )
+        )
+    )
+
+    assert rows[1][rows[0].index(field)] == cell
+
+
+@pytest.mark.django_db
 def test_csv_export_of_someone_elses_search_is_a_404(client, saved_search):
     other = UserFactory(email="other@example.com", password="x-Pass-12")
     client.force_login(other)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import gateway
-from billing.models import Plan
+from billing.models import Plan, PlanPrice
 
 INTERVAL_FIELDS = {"month": "stripe_price_monthly", "year": "stripe_price_yearly"}
 
@@ -9,7 +9,8 @@ INTERVAL_FIELDS = {"month": "stripe_price_monthly", "year": "stripe_price_yearly
 class Command(BaseCommand):
     help = (
         "Create the Stripe product and monthly and yearly prices of every paid plan, "
-        "idempotently, and record their ids on the plans."
+        "idempotently, and record their ids on the plans. Ids a plan had before stay in its "
+        "price history, so that subscribers who pay an old price keep their plan."
     )
 
     def handle(self, *args, **options):
@@ -29,6 +30,11 @@ class Command(BaseCommand):
                 raise CommandError(f"Stripe refused the set-up of {plan.slug}: {exc}") from exc
             plan.stripe_product_id = result.product_id
             for interval, field in INTERVAL_FIELDS.items():
+                for price_id in (getattr(plan, field), result.price_ids[interval]):
+                    if price_id:
+                        PlanPrice.objects.get_or_create(
+                            stripe_price_id=price_id, defaults={"plan": plan, "interval": interval}
+                        )
                 setattr(plan, field, result.price_ids[interval])
             plan.save(update_fields=["stripe_product_id", *INTERVAL_FIELDS.values()])
             created = ", ".join(result.created) or "nothing new"

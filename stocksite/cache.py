@@ -1,0 +1,97 @@
+"""The cache is an accelerator and a shared counter, never a reason to fail a page.
+
+`FailSoftRedisCache` is Django's Redis cache that, while Redis does not answer, serves every call
+from a local-memory cache in the process instead of raising. What that means, per user of the
+cache, and why it is the right trade:
+
+- cached reads (market summary, stock lookups): recomputed or held per process; only slower.
+- the daily search quota and the API's plan throttle: counted per process while Redis is away,
+  so a user may get up to one allowance per web process for the outage; searches keep working
+  for paying users rather than all answering 503, and the counts in Redis resume when it is back.
+- allauth's login rate limits: also per process. Failing open would hand an attacker an outage
+  as a window for unlimited password guessing; failing closed would lock every user out of
+  login. Per-process limits keep guessing bounded (the limit times the number of processes)
+  and logins working.
+
+After a failure Redis is left alone for RETRY_SECONDS, so a Redis that hangs costs one socket
+timeout per process every few seconds, not one per call. /healthz still reports Redis down
+(`cache_reachable`), since the fallback would otherwise answer for it.
+"""
+
+import logging
+import time
+
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._fallback = LocMemCache(
+            f"fail-soft:{server}",
+            {key: params[key] for key in ("TIMEOUT", "KEY_PREFIX", "VERSION") if key in params},
+        )
+        self._down_until = 0.0
+
+    def _call(self, name: str, *args, **kwargs):
+        if time.monotonic() >= self._down_until:
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except REDIS_DOWN as exc:
+                self._down_until = time.monotonic() + RETRY_SECONDS
+                logger.warning("Redis unreachable (%s): using this process's memory cache", exc)
+        return getattr(self._fallback, name)(*args, **kwargs)
+
+    def ping(self) -> bool:
+        """Whether Redis itself answers, bypassing the fallback (for /healthz)."""
+        return bool(self._cache.get_client().ping())
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def clear(self):
+        self._fallback.clear()
+        return self._call("clear")
+
+
+def cache_reachable() -> bool:
+    """Whether the cache server answers; raises Redis's own error when it does not."""
+    backend = caches["default"]
+    return backend.ping() if isinstance(backend, FailSoftRedisCache) else True
