@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from .evidence import Benchmark, equal_weighted_benchmark
 from .market import Market
-from .outcomes import HorizonStats
+from .outcomes import HorizonStats, summarize
 
 # Horizons whose histograms the index holds; others are computed exactly (slower).
 INDEX_HORIZONS = (5, 20, 60, 120, 250)
@@ -37,9 +38,17 @@ BINS = 3000
 BLOCK_DAYS = 20
 # Runs of equal closes at least this long are listed, so that flat windows can be left out.
 MIN_FLAT_RUN = 5
-QUARTILES = (0.25, 0.5, 0.75)
 _NO_DAY = np.iinfo(np.int64).max
-_FILES = ("calendar", "horizons", "cum_hist", "cum_sum", "cum_pos", "flat_ends", "flat_runs")
+_FILES = (
+    "calendar",
+    "horizons",
+    "cum_hist",
+    "cum_sum",
+    "cum_pos",
+    "flat_ends",
+    "flat_runs",
+    "equal_weighted",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +61,9 @@ class BaselineIndex:
     close with ``h`` closes after it, whatever the pattern) dated before block ``b``;
     ``cum_sum``/``cum_pos`` are the sum of those returns and how many are positive.
     ``flat_ends`` are the absolute indices of closes that end a run of at least
-    ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run.
+    ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run. ``equal_weighted``
+    is the level of the equal-weighted market on each calendar day (see
+    :func:`evidence.equal_weighted_benchmark`).
     """
 
     calendar: np.ndarray
@@ -62,6 +73,7 @@ class BaselineIndex:
     cum_pos: np.ndarray
     flat_ends: np.ndarray
     flat_runs: np.ndarray
+    equal_weighted: np.ndarray
 
     @classmethod
     def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:
@@ -85,7 +97,14 @@ class BaselineIndex:
         np.cumsum(cum_sum, axis=1, out=cum_sum)
         np.cumsum(cum_pos, axis=1, out=cum_pos)
         flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
-        return cls(calendar, hz, cum_hist, cum_sum, cum_pos, flat_ends, flat_runs)
+        levels = equal_weighted_benchmark(market).levels
+        return cls(calendar, hz, cum_hist, cum_sum, cum_pos, flat_ends, flat_runs, levels)
+
+    def benchmark(self) -> Benchmark:
+        """The equal-weighted market of the snapshot."""
+        return Benchmark(
+            "equal_weighted", self.calendar.astype("datetime64[D]"), self.equal_weighted
+        )
 
     def save(self, folder: str | os.PathLike) -> Path:
         folder = Path(folder)
@@ -404,22 +423,6 @@ def _exact(closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat
     return summarize(out[:count], h)
 
 
-def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
-    """Count, mean, quartiles and share positive of ``values`` (NaN-free)."""
-    if values.size == 0:
-        return HorizonStats(int(horizon), 0, None, None, None, None, None)
-    q25, median, q75 = np.percentile(values, [100 * q for q in QUARTILES])
-    return HorizonStats(
-        horizon=int(horizon),
-        count=int(values.size),
-        mean=float(values.mean()),
-        median=float(median),
-        q25=float(q25),
-        q75=float(q75),
-        share_positive=float(np.mean(values > 0)),
-    )
-
-
 def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
@@ -486,7 +489,7 @@ def _hist_quantiles(hist: np.ndarray, count: int) -> list[float] | None:
     its bin's middle; None when one falls in an open-ended bin."""
     cumulative = np.cumsum(hist)
     out = []
-    for q in QUARTILES:
+    for q in (0.25, 0.5, 0.75):
         p = q * (count - 1)
         k = int(np.floor(p))
         frac = p - k

@@ -102,26 +102,27 @@ def forward_paths(market: Market, matches: Sequence, horizon: int) -> np.ndarray
 
 def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonStats]:
     """Count, mean, median, quartiles and share positive of each column of ``returns``."""
-    stats = []
-    for j, h in enumerate(horizons):
-        values = returns[:, j] if len(returns) else np.zeros(0)
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            stats.append(HorizonStats(int(h), 0, None, None, None, None, None))
-            continue
-        q25, median, q75 = np.percentile(values, (25, 50, 75))
-        stats.append(
-            HorizonStats(
-                horizon=int(h),
-                count=int(values.size),
-                mean=float(values.mean()),
-                median=float(median),
-                q25=float(q25),
-                q75=float(q75),
-                share_positive=float(np.mean(values > 0)),
-            )
-        )
-    return stats
+    return [
+        summarize(returns[:, j][~np.isnan(returns[:, j])] if len(returns) else np.zeros(0), h)
+        for j, h in enumerate(horizons)
+    ]
+
+
+def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
+    """Count, mean, quartiles (``numpy.percentile``'s linear rule) and share positive of
+    ``values`` (NaN-free)."""
+    if values.size == 0:
+        return HorizonStats(int(horizon), 0, None, None, None, None, None)
+    q25, median, q75 = np.percentile(values, (25, 50, 75))
+    return HorizonStats(
+        horizon=int(horizon),
+        count=int(values.size),
+        mean=float(values.mean()),
+        median=float(median),
+        q25=float(q25),
+        q75=float(q75),
+        share_positive=float(np.mean(values > 0)),
+    )
 
 
 def fan_chart(

@@ -7,6 +7,7 @@ import pytest
 
 from similarity.engine import Market
 from similarity.engine.baseline import BaselineIndex, base_rate
+from similarity.engine.evidence import equal_weighted_benchmark
 
 HORIZONS = (5, 20, 60, 7)
 
@@ -121,6 +122,9 @@ def test_index_survives_save_and_load(jp_market, tmp_path):
     loaded = BaselineIndex.load(tmp_path)
     assert np.array_equal(loaded.cum_hist, index.cum_hist)
     assert BaselineIndex.load(tmp_path / "missing") is None
+    bench = loaded.benchmark()
+    assert np.array_equal(bench.levels, equal_weighted_benchmark(jp_market).levels)
+    assert np.array_equal(bench.dates, equal_weighted_benchmark(jp_market).dates)
     assert base_rate(jp_market, 20, (20,), index=loaded) == base_rate(
         jp_market, 20, (20,), index=index
     )
