@@ -175,7 +175,7 @@ def base_rate(
     m = int(m)
     rows = _selected_series(market, series)
     lo, hi = _window_ranges(market, rows, m, date_from, date_to)
-    ex_lo, ex_hi = _period_starts(market, rows, m, exclude_period)
+    ex_lo, ex_hi = period_starts(market, rows, m, exclude_period)
     before = _NO_DAY
     if outcome_before is not None:
         if market.dates is None:
@@ -221,8 +221,11 @@ def base_rate(
     return stats
 
 
-def _period_starts(market, rows, m, period):
-    """Per selected series, the window starts ``[ex_lo, ex_hi]`` overlapping ``period``."""
+def period_starts(
+    market: Market, rows: np.ndarray, m: int, period
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per series of ``rows``, the window starts ``[ex_lo, ex_hi]`` (inclusive; empty when
+    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``."""
     ex_lo = np.ones(rows.size, dtype=np.int64)
     ex_hi = np.zeros(rows.size, dtype=np.int64)
     if period is None:

@@ -103,6 +103,7 @@ def search(
     series=None,
     date_from=None,
     date_to=None,
+    exclude_period=None,
     stretch: bool = False,
 ) -> list[Match]:
     """The ``k`` windows of ``market`` closest to ``pattern``, sorted by distance.
@@ -111,6 +112,8 @@ def search(
     ``exclude``: ``(series_id, start, stop)`` index ranges; windows overlapping one are skipped.
     ``series``: indices or a boolean mask of the series to search (default: all).
     ``date_from`` / ``date_to``: only windows lying entirely inside (needs a market with dates).
+    ``exclude_period``: ``(first_day, last_day)``; windows of any series with a close in it are
+    skipped (the market moving together with the pattern is no analog of it).
     ``stretch``: also search the pattern resampled to 0.8, 0.9, 1.1 and 1.25 times its length and
     merge by correlation (see :func:`search_stretched`).
     """
@@ -124,6 +127,7 @@ def search(
             series=series,
             date_from=date_from,
             date_to=date_to,
+            exclude_period=exclude_period,
         )
     qn = normalize_pattern(pattern)
     if mode not in MODES:
@@ -141,7 +145,7 @@ def search(
         lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
     keep = lo <= hi
     rows, lo, hi = rows[keep], lo[keep], hi[keep]
-    ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude)
+    ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude, exclude_period)
     if rows.size == 0:
         return []
     if mode == "latest":
@@ -258,14 +262,20 @@ def _window_ranges(market, rows, m, date_from, date_to):
     return lo, hi
 
 
-def _exclusions(market, rows, m, exclude):
+def _exclusions(market, rows, m, exclude, period=None):
     """Forbidden window starts per selected series, as CSR arrays of inclusive ranges."""
     ex_ptr = np.zeros(rows.size + 1, dtype=np.int64)
-    if not exclude:
+    if not exclude and period is None:
         return ex_ptr, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     position = {int(s): t for t, s in enumerate(rows)}
     ranges: dict[int, list[tuple[int, int]]] = {}
-    for item in exclude:
+    if period is not None:
+        from .baseline import period_starts
+
+        period_lo, period_hi = period_starts(market, rows, m, period)
+        for t in np.flatnonzero(period_lo <= period_hi):
+            ranges[int(t)] = [(int(period_lo[t]), int(period_hi[t]))]
+    for item in exclude or ():
         try:
             sid, start, stop = item
         except (TypeError, ValueError) as exc:
@@ -331,7 +341,7 @@ def _row_stride(length: int) -> int:
     return -(-length // 16) * 16 + 16
 
 
-def _screen(market, rows, lo, hi, has_exclusion, qn):
+def _screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn):
     """Bounds of each selected series' best correlation with the z-normalised pattern ``qn``.
 
     ``upper[t]`` is at least the correlation of every window ``lo[t]..hi[t]`` of series
@@ -434,7 +444,9 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
             market.closes32,
             market.offsets,
             *common,
-            has_exclusion,
+            ex_ptr,
+            ex_lo,
+            ex_hi,
             m,
             _ERR_COEF,
             direct_coef,
@@ -459,7 +471,7 @@ def _screen(market, rows, lo, hi, has_exclusion, qn):
 
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
-    upper, lower = _screen(market, rows, lo, hi, ex_ptr[1:] > ex_ptr[:-1], qn)
+    upper, lower = _screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn)
     max_len = int(market.lengths[rows].max())
     threshold = -np.inf
     if rows.size >= k:
