@@ -2,21 +2,29 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.permissions import HasApiAccess
 from billing.throttling import PlanRateThrottle
-from similarity.selectors import saved_search_get, saved_search_list
+from similarity.selectors import (
+    calibration_latest,
+    saved_search_get,
+    saved_search_list,
+    track_record_list,
+    track_record_summary,
+)
 from similarity.serializers import (
+    CalibrationRunSerializer,
     SavedSearchSerializer,
     SavedSearchSummarySerializer,
     SearchInputSerializer,
+    TrackRecordSerializer,
     saved_search_data,
 )
 from similarity.services import search_rerun, search_run
-from stocksite.api import ERROR_RESPONSE
+from stocksite.api import ERROR_RESPONSE, NotFoundError
 
 
 class AnyTypeJSONParser(parsers.JSONParser):
@@ -221,3 +229,43 @@ class SavedSearchRerunApi(ProApiMixin, APIView):
     def post(self, request, search_id: str):
         saved = saved_search_get(user=request.user, search_id=search_id)
         return Response(saved_search_data(search_rerun(user=request.user, saved_search=saved)), 201)
+
+
+class CalibrationApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="calibration_retrieve",
+        summary="The latest walk-forward calibration of the fans and verdicts",
+        description=(
+            "Random past patterns searched only in the data before they began; per pattern "
+            "length and horizon, how often what followed fell inside the matches' 10-90 and "
+            "25-75 bands and whether the medians' signs were right. Public. 404 before the "
+            "first calibration."
+        ),
+        responses={200: CalibrationRunSerializer, 404: ERROR_RESPONSE},
+    )
+    def get(self, request):
+        run = calibration_latest()
+        if run is None:
+            raise NotFoundError(_("The calibration has not been computed yet."))
+        return Response(CalibrationRunSerializer(run).data)
+
+
+class TrackRecordApi(ProApiMixin, APIView):
+    @extend_schema(
+        operation_id="track_record_retrieve",
+        summary="Your graded searches and your own calibration",
+        description=(
+            "Searches of a stock's latest stretch are graded once each horizon has passed: "
+            "the realised return, its percentile among the matches' outcomes, and whether it "
+            "fell inside the 10-90 and 25-75 bands."
+        ),
+        responses={200: TrackRecordSerializer, **ERRORS},
+    )
+    def get(self, request):
+        data = {
+            "summary": track_record_summary(user=request.user),
+            "searches": track_record_list(user=request.user),
+        }
+        return Response(TrackRecordSerializer(data).data)

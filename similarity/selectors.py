@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, F, FloatField, Max, QuerySet
+from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar, Stock
-from similarity.models import SavedSearch
+from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from stocksite.api import NotFoundError
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
@@ -143,3 +143,45 @@ def _turnover_by_series(*, snapshot_id: str, codes: tuple[str, ...]) -> np.ndarr
             )
         cache.set(key, by_code, timeout=60 * 60 * 24)
     return np.array([by_code.get(code) or 0.0 for code in codes], dtype=np.float64)
+
+
+def calibration_latest() -> CalibrationRun | None:
+    """The most recent walk-forward calibration, if one was computed."""
+    return CalibrationRun.objects.order_by("-created_at").first()
+
+
+def track_record_list(*, user) -> QuerySet[SavedSearch]:
+    """The user's graded searches, newest first, each with its grades (by horizon)."""
+    return (
+        SavedSearch.objects.filter(user=user, grades__isnull=False)
+        .distinct()
+        .only(*LIST_FIELDS)
+        .prefetch_related(Prefetch("grades", queryset=SearchGrade.objects.order_by("horizon")))
+        .order_by("-created_at")
+    )
+
+
+def track_record_summary(*, user) -> list[dict]:
+    """The user's own calibration: per horizon, how many grades and how often the outcome fell
+    inside the 10-90 and 25-75 bands of the matches."""
+    rows = (
+        SearchGrade.objects.filter(saved_search__user=user)
+        .values("horizon")
+        .annotate(
+            count=Count("id"),
+            inside_80=Count("id", filter=Q(inside_80=True)),
+            inside_50=Count("id", filter=Q(inside_50=True)),
+            percentile=Avg("percentile"),
+        )
+        .order_by("horizon")
+    )
+    return [
+        {
+            "horizon": row["horizon"],
+            "count": row["count"],
+            "inside_80": row["inside_80"] / row["count"],
+            "inside_50": row["inside_50"] / row["count"],
+            "mean_percentile": round(row["percentile"], 1),
+        }
+        for row in rows
+    ]

@@ -195,3 +195,24 @@ def search_history(request):
         request.GET.get("page")
     )
     return render(request, "similarity/history.html", {"page": page})
+
+
+@require_GET
+def calibration(request):
+    run = selectors.calibration_latest()
+    rows = run.table if run else []
+    return render(
+        request,
+        "similarity/calibration.html",
+        {"run": run, "rows": rows, "chart": charts.calibration_bars(rows=rows) if rows else None},
+    )
+
+
+@login_required
+@require_GET
+def track_record(request):
+    page = Paginator(selectors.track_record_list(user=request.user), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    summary = selectors.track_record_summary(user=request.user)
+    return render(request, "similarity/track_record.html", {"page": page, "summary": summary})

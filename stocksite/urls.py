@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import auth_views
+from similarity import views as similarity_views
 from stocksite import views
 
 api_v1 = [
@@ -38,7 +39,9 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("accounts/", include("allauth.urls")),
+    path("account/track-record/", similarity_views.track_record, name="track_record"),
     path("account/", include("accounts.urls")),
+    path("calibration/", similarity_views.calibration, name="calibration"),
     path("", include("billing.urls")),
     path("stocks/", include("market.urls")),
     path("search/", include("similarity.urls")),
