@@ -24,7 +24,8 @@ from similarity.serializers import (
     saved_search_data,
 )
 from similarity.services import search_rerun, search_run
-from stocksite.api import ERROR_RESPONSE, NotFoundError
+from stocksite.api import ERROR_RESPONSE
+from stocksite.errors import NotFoundError
 
 
 class AnyTypeJSONParser(parsers.JSONParser):
