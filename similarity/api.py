@@ -97,6 +97,8 @@ RESULT_EXAMPLE = {
             "correlation": 0.9712,
             "distance": 2.1213,
             "returns": {"5": 0.0213, "20": 0.0488, "60": -0.0311},
+            "excess_returns": {"5": 0.0102, "20": 0.0177, "60": -0.0402},
+            "episode": 1,
             "window": [-1.1902, -1.4127],
             "after": [1.6021, 1.7233],
             "last_close": 2475.0,
@@ -105,12 +107,31 @@ RESULT_EXAMPLE = {
     "stats": [
         {
             "horizon": 5,
-            "count": 10,
+            "count": 9,
+            "matches": 10,
             "mean": 0.0102,
             "median": 0.0087,
             "q25": -0.0121,
             "q75": 0.0293,
             "share_positive": 0.6,
+            "baseline": {
+                "count": 1843211,
+                "mean": 0.0021,
+                "median": 0.0,
+                "q25": -0.0232,
+                "q75": 0.0241,
+                "share_positive": 0.481,
+            },
+            "excess": {
+                "count": 9,
+                "mean": 0.0051,
+                "median": 0.0032,
+                "q25": -0.0102,
+                "q75": 0.0188,
+                "share_positive": 0.556,
+            },
+            "interval": {"median": [-0.0094, 0.0251], "share_positive": [0.333, 0.889]},
+            "verdict": "indistinguishable",
         }
     ],
     "fan": {
@@ -121,7 +142,7 @@ RESULT_EXAMPLE = {
     },
     "groups": [
         {
-            "label": "Rally",
+            "label": "Rally A",
             "share": 0.4,
             "count": 4,
             "median_path": [1.0, 1.004],
@@ -131,6 +152,8 @@ RESULT_EXAMPLE = {
     ],
     "groups_horizon": 60,
     "limits": [],
+    "market_benchmark": "TOPIX",
+    "warnings": ["few_matches"],
     "snapshot": {"id": "20261126T090000000000", "date": "2018-11-16"},
     "elapsed_ms": 41.7,
 }

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from market.models import DailyBar, Stock
+from market.models import DailyBar, IndexBar, Stock
+from similarity.engine.evidence import Benchmark, equal_weighted_benchmark
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from stocksite.errors import NotFoundError
 
@@ -185,3 +186,36 @@ def track_record_summary(*, user) -> list[dict]:
         }
         for row in rows
     ]
+
+
+# The index that matches are compared with, when its bars are stored.
+BENCHMARK_INDEX = "TOPIX"
+_benchmark_lock = threading.Lock()
+_benchmark: tuple[str, Benchmark] | None = None
+
+
+def market_benchmark(*, snapshot) -> Benchmark:
+    """TOPIX when its bars cover the snapshot's days, else the equal-weighted market of the
+    snapshot; cached per snapshot and process."""
+    global _benchmark
+    cached = _benchmark
+    if cached is not None and cached[0] == snapshot.id:
+        return cached[1]
+    with _benchmark_lock:
+        rows = list(
+            IndexBar.objects.filter(index__code=BENCHMARK_INDEX)
+            .order_by("date")
+            .values_list("date", "close")
+        )
+        if rows:
+            benchmark = Benchmark(
+                BENCHMARK_INDEX,
+                np.array([day for day, _close in rows], dtype="datetime64[D]"),
+                np.array([close for _day, close in rows], dtype=np.float64),
+            )
+        elif snapshot.baseline is not None:
+            benchmark = snapshot.baseline.benchmark()
+        else:
+            benchmark = equal_weighted_benchmark(snapshot.market)
+        _benchmark = (snapshot.id, benchmark)
+        return benchmark

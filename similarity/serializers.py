@@ -169,6 +169,17 @@ class MatchSerializer(serializers.Serializer):
         child=serializers.FloatField(allow_null=True),
         help_text=_("Return after each horizon (key: days), null past the end of the data."),
     )
+    excess_returns = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        required=False,
+        help_text=_(
+            "History mode: the return minus the market's (market_benchmark) over the same days."
+        ),
+    )
+    episode = serializers.IntegerField(
+        required=False,
+        help_text=_("History mode: matches sharing an episode overlap in time and count once."),
+    )
     window = serializers.ListField(child=serializers.FloatField())
     after = serializers.ListField(child=serializers.FloatField())
     last_close = serializers.FloatField()
@@ -176,14 +187,55 @@ class MatchSerializer(serializers.Serializer):
     latest_date = serializers.DateField(required=False)
 
 
-class HorizonStatsSerializer(serializers.Serializer):
-    horizon = serializers.IntegerField()
+class DistributionSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     mean = serializers.FloatField(allow_null=True)
     median = serializers.FloatField(allow_null=True)
     q25 = serializers.FloatField(allow_null=True)
     q75 = serializers.FloatField(allow_null=True)
     share_positive = serializers.FloatField(allow_null=True)
+
+
+class IntervalSerializer(serializers.Serializer):
+    median = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        min_length=2,
+        max_length=2,
+        help_text=_("90% bootstrap interval [lo, hi] of the median (episodes counted once)."),
+    )
+    share_positive = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        min_length=2,
+        max_length=2,
+        help_text=_("90% bootstrap interval [lo, hi] of the share positive."),
+    )
+
+
+class HorizonStatsSerializer(DistributionSerializer):
+    horizon = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=_("Independent episodes with a return (overlapping matches count once).")
+    )
+    matches = serializers.IntegerField(help_text=_("Matches with a return at this horizon."))
+    baseline = DistributionSerializer(
+        help_text=_(
+            "Base rate: the returns after every window that could have been a match (same "
+            "filters and dates, the pattern's own days and flat windows left out)."
+        )
+    )
+    excess = DistributionSerializer(
+        help_text=_("The same statistics of the returns minus the market's over the same days.")
+    )
+    interval = IntervalSerializer()
+    verdict = serializers.ChoiceField(
+        choices=["above", "below", "indistinguishable"],
+        help_text=_(
+            "above/below: the base rate's median lies below/above the median's interval; "
+            "indistinguishable: inside it."
+        ),
+    )
 
 
 class FanSerializer(serializers.Serializer):
@@ -248,6 +300,21 @@ class SavedSearchSerializer(serializers.Serializer):
     groups = GroupSerializer(many=True)
     groups_horizon = serializers.IntegerField(allow_null=True)
     limits = LimitSerializer(many=True)
+    market_benchmark = serializers.ChoiceField(
+        choices=["TOPIX", "equal_weighted"],
+        allow_null=True,
+        help_text=_(
+            "The market of excess_returns: TOPIX where stored, else the equal-weighted mean of "
+            "every stock (null in latest mode)."
+        ),
+    )
+    warnings = serializers.ListField(
+        child=serializers.ChoiceField(choices=["few_matches", "weak_matches"]),
+        help_text=_(
+            "few_matches: fewer than 10 independent episodes; weak_matches: median correlation "
+            "below 0.8."
+        ),
+    )
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()
 
