@@ -188,3 +188,30 @@ def calibration_bars(
         "bars": bars,
         "bar_height": row_height - 10,
     }
+
+
+def interval_bar(*, stat: dict, width: float = 240, height: float = 28, pad: float = 8) -> dict:
+    """A horizontal scale of returns with the matches' median interval as a bar, their median
+    as a dot, the base rate's median as a tick and zero as a faint line."""
+    interval = (stat.get("interval") or {}).get("median")
+    base = (stat.get("baseline") or {}).get("median")
+    if not interval:
+        return {}
+    values = [*interval, 0.0] + ([base] if base is not None else [])
+    values += [stat["median"]] if stat.get("median") is not None else []
+    low, high = min(values), max(values)
+    span = (high - low) or 0.01
+    low, high = low - span * 0.1, high + span * 0.1
+
+    def x(value: float) -> float:
+        return round(pad + (value - low) * (width - 2 * pad) / (high - low), 1)
+
+    return {
+        "width": width,
+        "height": height,
+        "lo_x": x(interval[0]),
+        "bar_width": max(1.0, round(x(interval[1]) - x(interval[0]), 1)),
+        "median_x": x(stat["median"]) if stat.get("median") is not None else None,
+        "base_x": x(base) if base is not None else None,
+        "zero_x": x(0.0),
+    }

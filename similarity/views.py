@@ -117,8 +117,45 @@ def search_result(request, search_id: uuid.UUID):
         "limits": result.get("limits") or [],
         "entitlements": entitlements_for(user=request.user),
         "is_latest": result.get("mode") == "latest",
+        "headline": _headline(result),
+        "evidence": [
+            {**stat, "bar": charts.interval_bar(stat=stat)} for stat in result.get("stats") or []
+        ],
+        "warnings": result.get("warnings") or [],
+        "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)
+
+
+def _headline(result: dict) -> str:
+    """The plain sentence a history result opens with, at its longest horizon: how many
+    independent matches rose, next to the base rate, and whether that differs."""
+    stats = [stat for stat in result.get("stats") or [] if stat.get("count")]
+    if result.get("mode") != "history" or not stats:
+        return ""
+    stat = stats[-1]
+    rose = round(stat["share_positive"] * stat["count"])
+    base = stat.get("baseline") or {}
+    if base.get("share_positive") is None:
+        return _("%(rose)d of %(count)d rose %(days)d days later.") % {
+            "rose": rose,
+            "count": stat["count"],
+            "days": stat["horizon"],
+        }
+    difference = {
+        "above": _("the matches' median is above the base rate"),
+        "below": _("the matches' median is below the base rate"),
+    }.get(stat.get("verdict"), _("no clear difference from the market's base rate"))
+    return _(
+        "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "
+        "years: %(base)s; %(difference)s)."
+    ) % {
+        "rose": rose,
+        "count": stat["count"],
+        "days": stat["horizon"],
+        "base": f"{base['share_positive'] * 100:.0f}%",
+        "difference": difference,
+    }
 
 
 @login_required
@@ -137,12 +174,18 @@ def search_export(request, search_id: uuid.UUID):
     header += ["correlation", "distance", *(f"return_{h}d" for h in horizons)]
     if latest:
         header += ["latest_close", "latest_date"]
+    else:
+        header += [*(f"excess_{h}d" for h in horizons), "episode"]
     writer.writerow(header)
     for match in result.get("matches", []):
         returns = match.get("returns") or {}
         row = [match.get(key, "") for key in header[:8]]
         row += [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
         row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
+        if not latest:
+            excess = match.get("excess_returns") or {}
+            row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
+            row += [match.get("episode", "")]
         if latest:
             row += [match.get("latest_close", ""), match.get("latest_date", "")]
         writer.writerow(row)

@@ -443,9 +443,11 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         "correlation",
         "distance",
         "return_5d",
+        "excess_5d",
+        "episode",
     ]
     assert rows[1][:3] == ["1", "7201", "Motor 1"]
-    assert rows[1][8:] == ["0.980000", "0.100000", "0.020000"]
+    assert rows[1][8:11] == ["0.980000", "0.100000", "0.020000"]
     assert rows[3][10] == ""
     assert len(rows) == 4
 
