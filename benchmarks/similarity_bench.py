@@ -29,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from similarity.engine import Market, search  # noqa: E402
+from similarity.engine import DEFAULT_HORIZONS, Market, search  # noqa: E402
+from similarity.engine.baseline import BaselineIndex, base_rate  # noqa: E402
 
 SEED = 20240601
 SERIES = 4000
@@ -48,6 +49,18 @@ def build_series(seed: int = SEED) -> list[np.ndarray]:
         start = rng.uniform(5, 500)
         series.append(start * np.exp(np.cumsum(rng.standard_t(4, int(n)) * vol)))
     return series
+
+
+def build_dates(series: list[np.ndarray]) -> list[np.ndarray]:
+    """Business days ending on one common day, so that the base rate has a calendar."""
+    days = np.busday_offset("2026-11-27", -np.arange(max(len(s) for s in series))[::-1], "backward")
+    return [days[days.size - len(s) :] for s in series]
+
+
+def query_period(market: Market, m: int) -> tuple[np.datetime64, np.datetime64]:
+    """The query's own days, which a stock pattern's search leaves out in every series."""
+    dates = market.series_dates(QUERY_SERIES)
+    return dates[QUERY_START], dates[QUERY_START + m - 1]
 
 
 def make_query(series: list[np.ndarray], m: int, seed: int = SEED) -> np.ndarray:
@@ -300,14 +313,18 @@ def main() -> None:
     closes = sum(len(x) for x in series)
     print(f"market: {SERIES:,} series, {closes:,} closes")
 
-    build_ms, market = timed(lambda: Market.from_series(series, ids), 1)
+    dates = build_dates(series)
+    build_ms, market = timed(lambda: Market.from_series(series, ids, dates), 1)
+    index_ms, index = timed(lambda: BaselineIndex.build(market), 1)
     with tempfile.TemporaryDirectory(prefix="similarity-bench-") as folder:
         save_ms, _ = timed(lambda: market.save(folder), 1)
         size_mb = sum(p.stat().st_size for p in Path(folder).iterdir()) / 2**20
         market = Market.load(folder)
+        index_mb = sum(getattr(index, name).nbytes for name in ("cum_hist", "cum_sum", "cum_pos"))
         print(
             f"snapshot from arrays: build {build_ms:,.0f} ms, save {save_ms:,.0f} ms, "
-            f"{size_mb:,.0f} MB on disk (memory-mapped on load)"
+            f"{size_mb:,.0f} MB on disk (memory-mapped on load); base-rate index "
+            f"{index_ms:,.0f} ms, {index_mb / 2**20:,.0f} MB"
         )
         read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
         search(market, make_query(series, 20), k=K)  # compile / warm up
@@ -322,15 +339,36 @@ def main() -> None:
             samples.run(rounds[0] if not args.quick else args.repeat)
             ours = samples.result
             latest_ms, _ = timed(lambda q=q: search(market, q, k=K, mode="latest"), args.repeat)
+            row: dict = {}
+            # What a stock pattern's search adds: its own days left out in every series, and
+            # the base rate at the default horizons from the snapshot's index.
+            period = query_period(market, m)
+            row["period"], _ = timed(
+                lambda q=q, p=period: search(market, q, k=K, exclude_period=p), args.repeat
+            )
+            row["base"], indexed = timed(
+                lambda p=period, m=m: base_rate(
+                    market, m, DEFAULT_HORIZONS, index=index, exclude_period=p
+                ),
+                args.repeat,
+            )
+            exact = base_rate(market, m, DEFAULT_HORIZONS, exclude_period=period)
+            row["base_error"] = max(
+                abs(getattr(a, name) - getattr(b, name))
+                for a, b in zip(indexed, exact, strict=True)
+                for name in ("q25", "median", "q75")
+            )
             ours_mb = peak_alloc_mb(lambda q=q: search(market, q, k=K))
-            row = {
-                "m": m,
-                "latest": latest_ms,
-                "ours_mb": ours_mb,
-                "read": read_ms,
-                "top": ours[0],
-                "last_r": ours[-1].correlation,
-            }
+            row.update(
+                {
+                    "m": m,
+                    "latest": latest_ms,
+                    "ours_mb": ours_mb,
+                    "read": read_ms,
+                    "top": ours[0],
+                    "last_r": ours[-1].correlation,
+                }
+            )
             if not args.quick:
                 ref = as_triples(ours)
                 mass = JoinedMass(series, m)
@@ -403,6 +441,14 @@ def main() -> None:
             f"latest mode {r['latest']:.2f} ms; best match {r['top'].series_id} "
             f"@{r['top'].start} r={r['top'].correlation:.4f}; 10th r={r['last_r']:.4f}{extra}"
         )
+    print()
+    print(
+        "| m | search, own days left out of every series | base rate (5, 20, 60 days) "
+        "| largest quartile error vs exact |"
+    )
+    print("|---" * 4 + "|")
+    for r in rows:
+        print(f"| {r['m']} | {r['period']:.1f} ms | {r['base']:.2f} ms | {r['base_error']:.5f} |")
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this benchmark process: {peak_rss:,.0f} MB")
     print(
