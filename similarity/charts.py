@@ -6,6 +6,8 @@ templates only place them.
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def _scale(low: float, high: float, size: float, pad: float) -> tuple[float, float]:
     span = high - low or 1.0
@@ -79,6 +81,7 @@ def line_chart(*, values: Sequence[float], width: float, height: float, pad: flo
 def fan_chart(
     *,
     bands: dict[str, Sequence[float]],
+    base_band: dict[int, tuple[float, float]] | None = None,
     width: float = 640,
     height: float = 280,
     left: float = 52,
@@ -89,12 +92,26 @@ def fan_chart(
     """Percentile bands of the paths after the matches (ratios, 1.0 on day 0) as SVG areas.
 
     Returns the outer (p10-p90) and inner (p25-p75) band paths, the median line, the 1.0 base
-    line, and axis ticks labelled in per cent.
+    line, and axis ticks labelled in per cent. ``base_band`` maps horizons (days) to the base
+    rate's 10th and 90th percentile returns; it is drawn behind, through 1.0 on day 0 and straight
+    between the horizons.
     """
     p10, p25, p50, p75, p90 = (bands.get(key) or [] for key in ("p10", "p25", "p50", "p75", "p90"))
     if not p50:
         return {}
+    base_low: list[float] = []
+    base_high: list[float] = []
+    days = [d for d in sorted(base_band or {}) if 0 < d < len(p50)]
+    if days:
+        known = [0, *days]
+        base_low = list(
+            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][0] for d in days)])
+        )
+        base_high = list(
+            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][1] for d in days)])
+        )
     values = [v for series in (p10, p25, p50, p75, p90) for v in series if v is not None] + [1.0]
+    values += base_low + base_high
     low, high = min(values), max(values)
     margin = (high - low) * 0.06 or 0.01
     low, high = low - margin, high + margin
@@ -120,6 +137,7 @@ def fan_chart(
         "width": width,
         "height": height,
         "outer": area(p90, p10),
+        "base": area(base_high, base_low),
         "inner": area(p75, p25),
         "median": _polyline([x(i) for i in range(count)], [y(v) for v in p50]),
         "base_y": round(y(1.0), 1),

@@ -76,6 +76,8 @@ class Distribution(TypedDict):
     q25: float | None
     q75: float | None
     share_positive: float | None  # 0..1
+    p10: NotRequired[float | None]  # baseline only: its 10-90 band, drawn behind the fan
+    p90: NotRequired[float | None]
 
 
 class Interval(TypedDict):
@@ -337,7 +339,11 @@ def _evidence(
                 "horizon": h,
                 **_distribution(own[j]),
                 "matches": int(np.count_nonzero(~np.isnan(returns[:, j]))) if len(returns) else 0,
-                "baseline": _distribution(base or summarize(np.zeros(0), h)),
+                "baseline": {
+                    **_distribution(base or summarize(np.zeros(0), h)),
+                    "p10": None if base is None or base.p10 is None else _round(base.p10),
+                    "p90": None if base is None or base.p90 is None else _round(base.p90),
+                },
                 "excess": _distribution(relative[j]),
                 "interval": {
                     name: None if bounds is None else [_round(bounds[0]), _round(bounds[1])]

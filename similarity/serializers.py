@@ -196,6 +196,11 @@ class DistributionSerializer(serializers.Serializer):
     share_positive = serializers.FloatField(allow_null=True)
 
 
+class BaselineSerializer(DistributionSerializer):
+    p10 = serializers.FloatField(allow_null=True, help_text=_("10th percentile of the base rate."))
+    p90 = serializers.FloatField(allow_null=True, help_text=_("90th percentile of the base rate."))
+
+
 class IntervalSerializer(serializers.Serializer):
     median = serializers.ListField(
         child=serializers.FloatField(),
@@ -219,7 +224,7 @@ class HorizonStatsSerializer(DistributionSerializer):
         help_text=_("Independent episodes with a return (overlapping matches count once).")
     )
     matches = serializers.IntegerField(help_text=_("Matches with a return at this horizon."))
-    baseline = DistributionSerializer(
+    baseline = BaselineSerializer(
         help_text=_(
             "Base rate: the returns after every window that could have been a match (same "
             "filters and dates, the pattern's own days and flat windows left out)."

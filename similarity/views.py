@@ -112,7 +112,9 @@ def search_result(request, search_id: uuid.UUID):
         "matches": _match_rows(result),
         "stats": result.get("stats") or [],
         "fan": fan,
-        "fan_svg": charts.fan_chart(bands=fan["bands"]) if fan else {},
+        "fan_svg": charts.fan_chart(bands=fan["bands"], base_band=_base_band(result))
+        if fan
+        else {},
         "groups": groups,
         "limits": result.get("limits") or [],
         "entitlements": entitlements_for(user=request.user),
@@ -125,6 +127,16 @@ def search_result(request, search_id: uuid.UUID):
         "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)
+
+
+def _base_band(result: dict) -> dict[int, tuple[float, float]]:
+    """The base rate's 10th and 90th percentile returns by horizon, where the result has them."""
+    band = {}
+    for stat in result.get("stats") or []:
+        base = stat.get("baseline") or {}
+        if base.get("p10") is not None and base.get("p90") is not None:
+            band[stat["horizon"]] = (base["p10"], base["p90"])
+    return band
 
 
 def _headline(result: dict) -> str:

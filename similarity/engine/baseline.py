@@ -308,6 +308,18 @@ def _flat_runs(closes, offsets, min_run):
 
 
 @njit(nogil=True, cache=True)
+def _first_at_least(values, start, stop, value):
+    """The first index in ``start..stop`` whose value is at least ``value`` (``stop`` if none)."""
+    while start < stop:
+        middle = (start + stop) // 2
+        if values[middle] < value:
+            start = middle + 1
+        else:
+            stop = middle
+    return start
+
+
+@njit(nogil=True, cache=True)
 def _allowed(t, a, b, ex_a, ex_b):
     return a <= t <= b and not (ex_a <= t <= ex_b)
 
@@ -315,7 +327,7 @@ def _allowed(t, a, b, ex_a, ex_b):
 @njit(nogil=True, cache=True)
 def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist, acc):
     """Take the allowed flat windows (a run of at least ``m`` equal closes) back out."""
-    k = np.searchsorted(flat_ends, base + a)
+    k = _first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
     while k < flat_ends.shape[0] and flat_ends[k] <= base + b:
         t = flat_ends[k] - base
         if flat_runs[k] >= m and _allowed(t, a, b, ex_a, ex_b):
@@ -326,6 +338,19 @@ def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h,
             if r > 0.0:
                 acc[2] -= 1.0
         k += 1
+
+
+@njit(nogil=True, cache=True)
+def _span_order(spans):
+    """The three spans' order by start (a sorting network; no allocation)."""
+    i, j, k = 0, 1, 2
+    if spans[j, 0] < spans[i, 0]:
+        i, j = j, i
+    if spans[k, 0] < spans[j, 0]:
+        j, k = k, j
+    if spans[j, 0] < spans[i, 0]:
+        i, j = j, i
+    return (i, j, k)
 
 
 @njit(nogil=True, cache=True)
@@ -358,19 +383,17 @@ def _corrections(
         s = rows[r]
         base = offsets[s]
         n = offsets[s + 1] - base
-        d = days[base : base + n]
         a = lo[r] + m - 1
         b = min(hi[r] + m - 1, n - 1 - h)
         ex_a = ex_lo[r] + m - 1
         ex_b = ex_hi[r] + m - 1
-        p = np.searchsorted(d, core_first)
-        q = min(np.searchsorted(d, core_stop), max(n - h, 0))  # core ends: [p, q)
+        p = _first_at_least(days, base, base + n, core_first) - base
+        q = min(_first_at_least(days, base, base + n, core_stop) - base, max(n - h, 0))
         spans[0, 0], spans[0, 1] = min(a, p), max(a, p)
         spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
         spans[2, 0], spans[2, 1] = max(ex_a, p), min(ex_b + 1, q)
-        order = np.argsort(spans[:, 0])
         done = 0
-        for o in order:
+        for o in _span_order(spans):
             start = max(spans[o, 0], done, 0)
             stop = min(spans[o, 1], n - h)
             for t in range(start, stop):
@@ -475,7 +498,7 @@ def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
     quartiles = _hist_quantiles(hist, count)
     if quartiles is None:
         return None
-    q25, median, q75 = quartiles
+    p10, q25, median, q75, p90 = quartiles
     return HorizonStats(
         horizon=int(h),
         count=count,
@@ -484,15 +507,18 @@ def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
         q25=q25,
         q75=q75,
         share_positive=float(acc[2] / count),
+        p10=p10,
+        p90=p90,
     )
 
 
 def _hist_quantiles(hist: np.ndarray, count: int) -> list[float] | None:
-    """``numpy.percentile``'s linear quartiles from the histogram, each order statistic read at
-    its bin's middle; None when one falls in an open-ended bin."""
+    """``numpy.percentile``'s linear 10th, 25th, 50th, 75th and 90th percentiles from the
+    histogram, each order statistic read at its bin's middle; None when one falls in an
+    open-ended bin."""
     cumulative = np.cumsum(hist)
     out = []
-    for q in (0.25, 0.5, 0.75):
+    for q in (0.1, 0.25, 0.5, 0.75, 0.9):
         p = q * (count - 1)
         k = int(np.floor(p))
         frac = p - k

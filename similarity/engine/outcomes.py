@@ -34,6 +34,8 @@ class HorizonStats:
     q25: float | None
     q75: float | None
     share_positive: float | None
+    p10: float | None = None
+    p90: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
     ``values`` (NaN-free)."""
     if values.size == 0:
         return HorizonStats(int(horizon), 0, None, None, None, None, None)
-    q25, median, q75 = np.percentile(values, (25, 50, 75))
+    p10, q25, median, q75, p90 = np.percentile(values, (10, 25, 50, 75, 90))
     return HorizonStats(
         horizon=int(horizon),
         count=int(values.size),
@@ -122,6 +124,8 @@ def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
         q25=float(q25),
         q75=float(q75),
         share_positive=float(np.mean(values > 0)),
+        p10=float(p10),
+        p90=float(p90),
     )
 
 

@@ -48,7 +48,9 @@ def assert_close(stat, values, exact):
         assert stat.median is None
         return
     tolerance = 1e-9 if exact else 0.001
-    q25, median, q75 = np.percentile(values, (25, 50, 75))
+    p10, q25, median, q75, p90 = np.percentile(values, (10, 25, 50, 75, 90))
+    assert abs(stat.p10 - p10) <= tolerance
+    assert abs(stat.p90 - p90) <= tolerance
     assert stat.mean == pytest.approx(values.mean(), abs=1e-9)
     assert stat.share_positive == pytest.approx(np.mean(values > 0), abs=1e-12)
     assert abs(stat.median - median) <= tolerance

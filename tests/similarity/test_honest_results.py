@@ -216,6 +216,7 @@ def test_result_page_opens_with_a_plain_sentence_and_shows_the_evidence(
     assert f"{rose} of {last['count']} rose 60 days later (the whole market" in html
     assert 'data-testid="evidence-table"' in html
     assert html.count('class="interval-bar"') == 3
+    assert 'data-testid="fan-base-rate"' in html
     assert f'data-verdict="{last["verdict"]}"' in html
     assert ">Distance<" not in html
     assert f"{saved.result['matches'][0]['correlation'] * 100:.0f}%" in html
