@@ -5,11 +5,14 @@ The input serializer parses JSON into a pattern spec and options and hands them 
 `similarity.results` builds it.
 """
 
+import typing
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from similarity import limits
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
+from similarity.results import LimitApplied
 from similarity.validation import (
     OPTION_FIELDS,
     PATTERN_FIELDS,
@@ -140,14 +143,25 @@ class SearchInputSerializer(serializers.Serializer):
         return self.validated_data["spec"], self.validated_data["options"]
 
 
-# --- Output (documentation of SavedSearch.result) -----------------------------------------------
+# --- Output: the API answers through these; drf-spectacular documents them ------------------------
+
+
+class NumberListField(serializers.ListField):
+    """A list of numbers as stored: already plain floats (or ints), so passed through as they are.
+
+    A result holds thousands of them; converting each through a child field would cost more than
+    the search's own bookkeeping.
+    """
+
+    def to_representation(self, data):
+        return data
 
 
 class PatternSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=SavedSearch.Source.choices)
     length = serializers.IntegerField()
-    values = serializers.ListField(child=serializers.FloatField())
-    normalized = serializers.ListField(child=serializers.FloatField())
+    values = NumberListField(child=serializers.FloatField())
+    normalized = NumberListField(child=serializers.FloatField())
     code = serializers.CharField(allow_null=True)
     name = serializers.CharField(allow_null=True)
     start_date = serializers.DateField(allow_null=True)
@@ -180,11 +194,11 @@ class MatchSerializer(serializers.Serializer):
         required=False,
         help_text=_("History mode: matches sharing an episode overlap in time and count once."),
     )
-    window = serializers.ListField(child=serializers.FloatField())
-    after = serializers.ListField(child=serializers.FloatField())
+    window = NumberListField(child=serializers.FloatField())
+    after = NumberListField(child=serializers.FloatField())
     last_close = serializers.FloatField()
-    latest_close = serializers.FloatField(required=False)
-    latest_date = serializers.DateField(required=False)
+    latest_close = serializers.FloatField(required=False, help_text=_("Latest mode only."))
+    latest_date = serializers.DateField(required=False, help_text=_("Latest mode only."))
 
 
 class DistributionSerializer(serializers.Serializer):
@@ -223,19 +237,24 @@ class HorizonStatsSerializer(DistributionSerializer):
     count = serializers.IntegerField(
         help_text=_("Independent episodes with a return (overlapping matches count once).")
     )
-    matches = serializers.IntegerField(help_text=_("Matches with a return at this horizon."))
+    matches = serializers.IntegerField(
+        required=False, help_text=_("Matches with a return at this horizon.")
+    )
     baseline = BaselineSerializer(
+        required=False,
         help_text=_(
             "Base rate: the returns after every window that could have been a match (same "
             "filters and dates, the pattern's own days and flat windows left out)."
-        )
+        ),
     )
     excess = DistributionSerializer(
-        help_text=_("The same statistics of the returns minus the market's over the same days.")
+        required=False,
+        help_text=_("The same statistics of the returns minus the market's over the same days."),
     )
-    interval = IntervalSerializer()
+    interval = IntervalSerializer(required=False)
     verdict = serializers.ChoiceField(
         choices=["above", "below", "indistinguishable"],
+        required=False,
         help_text=_(
             "above/below: the base rate's median lies below/above the median's interval; "
             "indistinguishable: inside it."
@@ -245,22 +264,22 @@ class HorizonStatsSerializer(DistributionSerializer):
 
 class FanSerializer(serializers.Serializer):
     horizon = serializers.IntegerField()
-    days = serializers.ListField(child=serializers.IntegerField())
+    days = NumberListField(child=serializers.IntegerField())
     count = serializers.IntegerField()
-    bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()))
+    bands = serializers.DictField(child=NumberListField(child=serializers.FloatField()))
 
 
 class GroupSerializer(serializers.Serializer):
     label = serializers.CharField()
     share = serializers.FloatField()
     count = serializers.IntegerField()
-    median_path = serializers.ListField(child=serializers.FloatField())
+    median_path = NumberListField(child=serializers.FloatField())
     median_return = serializers.FloatField()
-    ranks = serializers.ListField(child=serializers.IntegerField())
+    ranks = NumberListField(child=serializers.IntegerField())
 
 
 class LimitSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=typing.get_args(LimitApplied.__annotations__["code"]))
     message = serializers.CharField()
 
 
@@ -287,7 +306,7 @@ class SavedSearchSummarySerializer(serializers.ModelSerializer):
 
 
 class SavedSearchSerializer(serializers.Serializer):
-    """A saved search with its whole result."""
+    """A saved search with its whole result (SavedSearch.result, see similarity.results)."""
 
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
@@ -298,7 +317,7 @@ class SavedSearchSerializer(serializers.Serializer):
     options = serializers.DictField()
     rerun_of = serializers.UUIDField(allow_null=True)
     pattern = PatternSerializer()
-    horizons = serializers.ListField(child=serializers.IntegerField())
+    horizons = NumberListField(child=serializers.IntegerField())
     matches = MatchSerializer(many=True)
     stats = HorizonStatsSerializer(many=True)
     fan = FanSerializer(allow_null=True)
@@ -308,6 +327,7 @@ class SavedSearchSerializer(serializers.Serializer):
     market_benchmark = serializers.ChoiceField(
         choices=["TOPIX", "equal_weighted"],
         allow_null=True,
+        required=False,
         help_text=_(
             "The market of excess_returns: TOPIX where stored, else the equal-weighted mean of "
             "every stock (null in latest mode)."
@@ -315,6 +335,7 @@ class SavedSearchSerializer(serializers.Serializer):
     )
     warnings = serializers.ListField(
         child=serializers.ChoiceField(choices=["few_matches", "weak_matches"]),
+        required=False,
         help_text=_(
             "few_matches: fewer than 10 independent episodes; weak_matches: median correlation "
             "below 0.8."
@@ -323,20 +344,20 @@ class SavedSearchSerializer(serializers.Serializer):
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()
 
-
-def saved_search_data(saved: SavedSearch) -> dict:
-    """The SavedSearchSerializer shape, straight from the stored result."""
-    return {
-        "id": str(saved.pk),
-        "created_at": serializers.DateTimeField().to_representation(saved.created_at),
-        "label": saved.label,
-        "source": saved.source,
-        "mode": saved.mode,
-        "spec": saved.spec,
-        "options": saved.options,
-        "rerun_of": str(saved.rerun_of_id) if saved.rerun_of_id else None,
-        **saved.result,
-    }
+    def to_representation(self, instance: SavedSearch) -> dict:
+        return super().to_representation(
+            {
+                "id": instance.pk,
+                "created_at": instance.created_at,
+                "label": instance.label,
+                "source": instance.source,
+                "mode": instance.mode,
+                "spec": instance.spec,
+                "options": instance.options,
+                "rerun_of": instance.rerun_of_id,
+                **instance.result,
+            }
+        )
 
 
 # --- Calibration and track record ----------------------------------------------------------------
