@@ -29,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from similarity.engine import Market, search  # noqa: E402
+from similarity.engine import DEFAULT_HORIZONS, Market, search  # noqa: E402
+from similarity.engine.baseline import BaselineIndex, base_rate  # noqa: E402
 
 SEED = 20240601
 SERIES = 4000
@@ -48,6 +49,18 @@ def build_series(seed: int = SEED) -> list[np.ndarray]:
         start = rng.uniform(5, 500)
         series.append(start * np.exp(np.cumsum(rng.standard_t(4, int(n)) * vol)))
     return series
+
+
+def build_dates(series: list[np.ndarray]) -> list[np.ndarray]:
+    """Business days ending on one common day, so that the base rate has a calendar."""
+    days = np.busday_offset("2026-11-27", -np.arange(max(len(s) for s in series))[::-1], "backward")
+    return [days[days.size - len(s) :] for s in series]
+
+
+def query_period(market: Market, m: int) -> tuple[np.datetime64, np.datetime64]:
+    """The query's own days, which a stock pattern's search leaves out in every series."""
+    dates = market.series_dates(QUERY_SERIES)
+    return dates[QUERY_START], dates[QUERY_START + m - 1]
 
 
 def make_query(series: list[np.ndarray], m: int, seed: int = SEED) -> np.ndarray:
@@ -349,6 +362,37 @@ def measure_peers(args, series, market, q, ref, samples, rounds) -> dict:
     return row
 
 
+def measure_base_rate(args, series, market, index, m: int) -> dict:
+    """What a stock pattern's search adds: its own days left out of every series, and the base
+    rate at the default horizons from the snapshot's index (with its largest error)."""
+    q = make_query(series, m)
+    period = query_period(market, m)
+    row = {}
+    row["period"], _ = timed(lambda: search(market, q, k=K, exclude_period=period), args.repeat)
+    row["base"], indexed = timed(
+        lambda: base_rate(market, m, DEFAULT_HORIZONS, index=index, exclude_period=period),
+        args.repeat,
+    )
+    exact = base_rate(market, m, DEFAULT_HORIZONS, exclude_period=period)
+    row["base_error"] = max(
+        abs(getattr(a, name) - getattr(b, name))
+        for a, b in zip(indexed, exact, strict=True)
+        for name in ("p10", "q25", "median", "q75", "p90")
+    )
+    return row
+
+
+def print_base_rate(rows: list[dict]) -> None:
+    print()
+    print(
+        "| m | search, own days left out of every series | base rate (5, 20, 60 days) "
+        "| largest percentile error vs exact |"
+    )
+    print("|---" * 4 + "|")
+    for r in rows:
+        print(f"| {r['m']} | {r['period']:.1f} ms | {r['base']:.2f} ms | {r['base_error']:.5f} |")
+
+
 def print_table(rows: list[dict], quick: bool) -> None:
     print()
     print(
@@ -396,7 +440,10 @@ def main() -> None:
     ids = [f"S{i:04d}" for i in range(SERIES)]
     print(f"market: {SERIES:,} series, {sum(len(x) for x in series):,} closes")
 
-    build_ms, market = timed(lambda: Market.from_series(series, ids), 1)
+    build_ms, market = timed(lambda: Market.from_series(series, ids, build_dates(series)), 1)
+    index_ms, index = timed(lambda: BaselineIndex.build(market), 1)
+    index_mb = sum(getattr(index, name).nbytes for name in ("cum_hist", "cum_sum", "cum_pos"))
+    print(f"base-rate index: build {index_ms:,.0f} ms, {index_mb / 2**20:,.0f} MB")
     with tempfile.TemporaryDirectory(prefix="similarity-bench-") as folder:
         save_ms, _ = timed(lambda: market.save(folder), 1)
         size_mb = sum(p.stat().st_size for p in Path(folder).iterdir()) / 2**20
@@ -410,10 +457,12 @@ def main() -> None:
         rows = []
         for m in LENGTHS:
             rows.append(measure_length(args, series, market, m, read_ms))
+            rows[-1].update(measure_base_rate(args, series, market, index, m))
             print(f"  m={m}: ours {rows[-1]['ours']:.1f} ms", file=sys.stderr)
         private_base, private_added = second_process_private(folder)
 
     print_table(rows, args.quick)
+    print_base_rate(rows)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this benchmark process: {peak_rss:,.0f} MB")
     print(

@@ -2,20 +2,29 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ParseError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.permissions import HasApiAccess
 from billing.throttling import PlanRateThrottle
-from similarity.selectors import saved_search_get, saved_search_list
+from similarity.selectors import (
+    calibration_latest,
+    saved_search_get,
+    saved_search_list,
+    track_record_list,
+    track_record_summary,
+)
 from similarity.serializers import (
+    CalibrationRunSerializer,
     SavedSearchSerializer,
     SavedSearchSummarySerializer,
     SearchInputSerializer,
+    TrackRecordSerializer,
 )
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
+from stocksite.errors import NotFoundError
 from stocksite.parsers import JSONParser
 
 
@@ -88,6 +97,8 @@ RESULT_EXAMPLE = {
             "correlation": 0.9712,
             "distance": 2.1213,
             "returns": {"5": 0.0213, "20": 0.0488, "60": -0.0311},
+            "excess_returns": {"5": 0.0102, "20": 0.0177, "60": -0.0402},
+            "episode": 1,
             "window": [-1.1902, -1.4127],
             "after": [1.6021, 1.7233],
             "last_close": 2475.0,
@@ -96,12 +107,31 @@ RESULT_EXAMPLE = {
     "stats": [
         {
             "horizon": 5,
-            "count": 10,
+            "count": 9,
+            "matches": 10,
             "mean": 0.0102,
             "median": 0.0087,
             "q25": -0.0121,
             "q75": 0.0293,
             "share_positive": 0.6,
+            "baseline": {
+                "count": 1843211,
+                "mean": 0.0021,
+                "median": 0.0,
+                "q25": -0.0232,
+                "q75": 0.0241,
+                "share_positive": 0.481,
+            },
+            "excess": {
+                "count": 9,
+                "mean": 0.0051,
+                "median": 0.0032,
+                "q25": -0.0102,
+                "q75": 0.0188,
+                "share_positive": 0.556,
+            },
+            "interval": {"median": [-0.0094, 0.0251], "share_positive": [0.333, 0.889]},
+            "verdict": "indistinguishable",
         }
     ],
     "fan": {
@@ -112,7 +142,7 @@ RESULT_EXAMPLE = {
     },
     "groups": [
         {
-            "label": "Rally",
+            "label": "Rally A",
             "share": 0.4,
             "count": 4,
             "median_path": [1.0, 1.004],
@@ -122,6 +152,8 @@ RESULT_EXAMPLE = {
     ],
     "groups_horizon": 60,
     "limits": [],
+    "market_benchmark": "TOPIX",
+    "warnings": ["few_matches"],
     "snapshot": {"id": "20261126T090000000000", "date": "2018-11-16"},
     "elapsed_ms": 41.7,
 }
@@ -222,3 +254,43 @@ class SavedSearchRerunApi(ProApiMixin, APIView):
         saved = saved_search_get(user=request.user, search_id=search_id)
         fresh = search_rerun(user=request.user, saved_search=saved)
         return Response(SavedSearchSerializer(fresh).data, status=201)
+
+
+class CalibrationApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="calibration_retrieve",
+        summary="The latest walk-forward calibration of the fans and verdicts",
+        description=(
+            "Random past patterns searched only in the data before they began; per pattern "
+            "length and horizon, how often what followed fell inside the matches' 10-90 and "
+            "25-75 bands and whether the medians' signs were right. Public. 404 before the "
+            "first calibration."
+        ),
+        responses={200: CalibrationRunSerializer, 404: ERROR_RESPONSE},
+    )
+    def get(self, request):
+        run = calibration_latest()
+        if run is None:
+            raise NotFoundError(_("The calibration has not been computed yet."))
+        return Response(CalibrationRunSerializer(run).data)
+
+
+class TrackRecordApi(ProApiMixin, APIView):
+    @extend_schema(
+        operation_id="track_record_retrieve",
+        summary="Your graded searches and your own calibration",
+        description=(
+            "Searches of a stock's latest stretch are graded once each horizon has passed: "
+            "the realised return, its percentile among the matches' outcomes, and whether it "
+            "fell inside the 10-90 and 25-75 bands."
+        ),
+        responses={200: TrackRecordSerializer, **ERRORS},
+    )
+    def get(self, request):
+        data = {
+            "summary": track_record_summary(user=request.user),
+            "searches": track_record_list(user=request.user),
+        }
+        return Response(TrackRecordSerializer(data).data)

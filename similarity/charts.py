@@ -6,6 +6,8 @@ templates only place them.
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def _scale(low: float, high: float, size: float, pad: float) -> tuple[float, float]:
     span = high - low or 1.0
@@ -79,6 +81,7 @@ def line_chart(*, values: Sequence[float], width: float, height: float, pad: flo
 def fan_chart(
     *,
     bands: dict[str, Sequence[float]],
+    base_band: dict[int, tuple[float, float]] | None = None,
     width: float = 640,
     height: float = 280,
     left: float = 52,
@@ -89,12 +92,26 @@ def fan_chart(
     """Percentile bands of the paths after the matches (ratios, 1.0 on day 0) as SVG areas.
 
     Returns the outer (p10-p90) and inner (p25-p75) band paths, the median line, the 1.0 base
-    line, and axis ticks labelled in per cent.
+    line, and axis ticks labelled in per cent. ``base_band`` maps horizons (days) to the base
+    rate's 10th and 90th percentile returns; it is drawn behind, through 1.0 on day 0 and straight
+    between the horizons.
     """
     p10, p25, p50, p75, p90 = (bands.get(key) or [] for key in ("p10", "p25", "p50", "p75", "p90"))
     if not p50:
         return {}
+    base_low: list[float] = []
+    base_high: list[float] = []
+    days = [d for d in sorted(base_band or {}) if 0 < d < len(p50)]
+    if days:
+        known = [0, *days]
+        base_low = list(
+            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][0] for d in days)])
+        )
+        base_high = list(
+            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][1] for d in days)])
+        )
     values = [v for series in (p10, p25, p50, p75, p90) for v in series if v is not None] + [1.0]
+    values += base_low + base_high
     low, high = min(values), max(values)
     margin = (high - low) * 0.06 or 0.01
     low, high = low - margin, high + margin
@@ -120,6 +137,7 @@ def fan_chart(
         "width": width,
         "height": height,
         "outer": area(p90, p10),
+        "base": area(base_high, base_low),
         "inner": area(p75, p25),
         "median": _polyline([x(i) for i in range(count)], [y(v) for v in p50]),
         "base_y": round(y(1.0), 1),
@@ -159,3 +177,59 @@ def _floor_log10(value: float) -> int:
         value *= 10
         exponent -= 1
     return exponent
+
+
+def calibration_bars(
+    *, rows: Sequence[dict], width: float = 640, row_height: float = 26, left: float = 120
+) -> dict:
+    """Horizontal bars of each calibration row's share inside the 10-90 and 25-75 bands, with
+    the ideal 80% and 50% marked, as SVG geometry."""
+    plot = width - left - 16
+    bars = []
+    for i, row in enumerate(rows):
+        y = 8 + i * row_height
+        bars.append(
+            {
+                "label": f"m={row['length']} h={row['horizon']}",
+                "y": y,
+                "text_y": y + 14,
+                "outer": round(plot * (row.get("inside_80") or 0.0), 1),
+                "inner": round(plot * (row.get("inside_50") or 0.0), 1),
+            }
+        )
+    return {
+        "width": width,
+        "height": 16 + len(rows) * row_height,
+        "left": left,
+        "ideal_80": round(left + plot * 0.8, 1),
+        "ideal_50": round(left + plot * 0.5, 1),
+        "bars": bars,
+        "bar_height": row_height - 10,
+    }
+
+
+def interval_bar(*, stat: dict, width: float = 240, height: float = 28, pad: float = 8) -> dict:
+    """A horizontal scale of returns with the matches' median interval as a bar, their median
+    as a dot, the base rate's median as a tick and zero as a faint line."""
+    interval = (stat.get("interval") or {}).get("median")
+    base = (stat.get("baseline") or {}).get("median")
+    if not interval:
+        return {}
+    values = [*interval, 0.0] + ([base] if base is not None else [])
+    values += [stat["median"]] if stat.get("median") is not None else []
+    low, high = min(values), max(values)
+    span = (high - low) or 0.01
+    low, high = low - span * 0.1, high + span * 0.1
+
+    def x(value: float) -> float:
+        return round(pad + (value - low) * (width - 2 * pad) / (high - low), 1)
+
+    return {
+        "width": width,
+        "height": height,
+        "lo_x": x(interval[0]),
+        "bar_width": max(1.0, round(x(interval[1]) - x(interval[0]), 1)),
+        "median_x": x(stat["median"]) if stat.get("median") is not None else None,
+        "base_x": x(base) if base is not None else None,
+        "zero_x": x(0.0),
+    }

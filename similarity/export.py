@@ -23,6 +23,8 @@ def search_csv_rows(result: dict) -> list[list]:
     header += [f"return_{h}d" for h in horizons]
     if latest:
         header += ["latest_close", "latest_date"]
+    else:
+        header += [*(f"excess_{h}d" for h in horizons), "episode"]
     rows = [header]
     for match in result.get("matches", []):
         returns = match.get("returns") or {}
@@ -33,5 +35,9 @@ def search_csv_rows(result: dict) -> list[list]:
         row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
         if latest:
             row += [match.get("latest_close", ""), csv_text(match.get("latest_date", ""))]
+        else:
+            excess = match.get("excess_returns") or {}
+            row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
+            row += [match.get("episode", "")]
         rows.append(row)
     return rows

@@ -40,6 +40,9 @@ class SavedSearch(models.Model):
     elapsed_ms = models.FloatField(_("time taken (ms)"), default=0)
     snapshot_id = models.CharField(_("snapshot"), max_length=64, blank=True)
     snapshot_date = models.DateField(_("data up to"), null=True, blank=True)
+    # The pattern was a stock's latest stretch (ending on the data's last day): its outcome is
+    # graded once newer bars arrive (the track record).
+    tracks_outcome = models.BooleanField(_("graded as data arrives"), default=False)
     rerun_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -55,7 +58,69 @@ class SavedSearch(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="savedsearch_user_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(tracks_outcome=True),
+                name="savedsearch_tracked_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.label or str(self.id)
+
+
+class CalibrationRun(models.Model):
+    """One walk-forward calibration of the search: how often what followed past patterns fell
+    where their fans and verdicts said. `table` holds one row per pattern length and horizon
+    (the fields of `similarity.engine.calibration.CalibrationRow`)."""
+
+    created_at = models.DateTimeField(_("computed"), auto_now_add=True)
+    snapshot_id = models.CharField(_("snapshot"), max_length=64, blank=True)
+    snapshot_date = models.DateField(_("data up to"), null=True, blank=True)
+    samples = models.PositiveIntegerField(_("samples"))
+    lengths = models.JSONField(_("pattern lengths"))
+    horizons = models.JSONField(_("horizons"))
+    k = models.PositiveIntegerField(_("matches per sample"))
+    seed = models.BigIntegerField(_("random seed"))
+    elapsed_seconds = models.FloatField(_("time taken (s)"))
+    table = models.JSONField(_("table"))
+
+    class Meta:
+        verbose_name = _("calibration run")
+        verbose_name_plural = _("calibration runs")
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} ({self.samples})"
+
+
+class SearchGrade(models.Model):
+    """The track record of a saved search whose pattern was a stock's latest stretch: what the
+    stock then did at one horizon, and where that fell among the matches' outcomes."""
+
+    saved_search = models.ForeignKey(
+        SavedSearch, on_delete=models.CASCADE, related_name="grades", verbose_name=_("search")
+    )
+    horizon = models.PositiveIntegerField(_("horizon (trading days)"))
+    code = models.CharField(_("code"), max_length=5)
+    base_date = models.DateField(_("pattern's last day"))
+    outcome_date = models.DateField(_("outcome day"))
+    realised_return = models.FloatField(_("realised return"))
+    percentile = models.FloatField(_("percentile among the matches"))
+    inside_80 = models.BooleanField(_("inside the 10-90 band"))
+    inside_50 = models.BooleanField(_("inside the 25-75 band"))
+    graded_at = models.DateTimeField(_("graded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("search grade")
+        verbose_name_plural = _("search grades")
+        ordering = ["saved_search", "horizon"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["saved_search", "horizon"], name="searchgrade_unique_search_horizon"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saved_search_id} {self.horizon}d"

@@ -23,7 +23,18 @@ import numpy as np
 from django.utils.translation import gettext_lazy as _
 from threadpoolctl import ThreadpoolController
 
+from similarity.engine import HorizonStats as EngineStats
 from similarity.engine import Market, Match, Outcomes, normalize_pattern, outcomes
+from similarity.engine.evidence import (
+    Benchmark,
+    bootstrap_intervals,
+    collapse,
+    episodes,
+    excess_returns,
+    independent_stats,
+    verdict,
+)
+from similarity.engine.outcomes import summarize
 from similarity.limits import MINI_CHART_POINTS
 from similarity.selectors import Universe
 from similarity.validation import Mode
@@ -52,6 +63,8 @@ class MatchResult(TypedDict):
     correlation: float  # Pearson r = 1 - distance^2 / (2 * length)
     distance: float  # z-normalised Euclidean distance
     returns: dict[str, float | None]  # {"5": 0.031, "20": -0.02, "60": null}: by horizon
+    excess_returns: dict[str, float | None]  # returns minus the market's over the same days
+    episode: int  # 1, 2, ...: matches of one market episode share it and count once
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
@@ -59,14 +72,35 @@ class MatchResult(TypedDict):
     latest_date: NotRequired[str]  # ...and its date
 
 
-class HorizonStats(TypedDict):
-    horizon: int
-    count: int  # matches with a return at this horizon
+class Distribution(TypedDict):
+    count: int
     mean: float | None
     median: float | None
     q25: float | None
     q75: float | None
     share_positive: float | None  # 0..1
+    p10: NotRequired[float | None]  # baseline only: its 10-90 band, drawn behind the fan
+    p90: NotRequired[float | None]
+
+
+class Interval(TypedDict):
+    median: list[float] | None  # [lo, hi]: 90% bootstrap interval of the matches' median
+    share_positive: list[float] | None  # [lo, hi]: the same for the share positive
+
+
+class HorizonStats(TypedDict):
+    horizon: int
+    count: int  # independent episodes with a return at this horizon (each counted once)
+    matches: int  # matches with a return at this horizon
+    mean: float | None  # the statistics are over episodes: one value (the median) each
+    median: float | None
+    q25: float | None
+    q75: float | None
+    share_positive: float | None  # 0..1
+    baseline: Distribution  # every window that could have been a match (the base rate)
+    excess: Distribution  # the episodes' returns minus the market's over the same days
+    interval: Interval
+    verdict: Literal["above", "below", "indistinguishable"]  # base median vs median interval
 
 
 class FanChart(TypedDict):
@@ -105,6 +139,9 @@ class SearchResult(TypedDict):
     groups: list[ScenarioGroup]  # scenario groups for the longest applied horizon; may be []
     groups_horizon: int | None
     limits: list[LimitApplied]  # the plan limits that changed this search
+    market_benchmark: Literal["TOPIX", "equal_weighted"] | None  # None in latest mode
+    warnings: list[Literal["few_matches", "weak_matches"]]  # fewer than MIN_EPISODES episodes;
+    # median correlation below WEAK_CORRELATION
     snapshot: SnapshotInfo
     elapsed_ms: float  # from the request's start to the result built
 
@@ -128,6 +165,12 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+# Fewer independent episodes than this, or a median correlation below WEAK_CORRELATION, and the
+# result says that its statistics are weak.
+MIN_EPISODES = 10
+WEAK_CORRELATION = 0.8
+
+
 def limit_applied(code: str, message) -> LimitApplied:
     return {"code": code, "message": str(message)}
 
@@ -145,30 +188,58 @@ def search_result_build(
     horizons: list[int],
     limits: list[LimitApplied],
     started: float,
+    baselines: list[EngineStats] | None = None,
+    benchmark: Benchmark | None = None,
 ) -> SearchResult:
-    """The result of a search from the engine's matches; `started` is a perf_counter() value."""
+    """The result of a search from the engine's matches; `started` is a perf_counter() value.
+
+    In history mode, `baselines` are the base rates per horizon and `benchmark` the market that
+    excess returns are measured against.
+    """
     summary = None
+    stats: list[HorizonStats] = []
+    labels = np.zeros(len(found), dtype=np.int64)
+    excess = np.full((len(found), len(horizons)), np.nan)
     if mode == "history" and found:
         # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
         # core, a thread team per request spins and waits; one thread is 10x faster under load.
         with _threadpools().limit(limits=1):
             summary = outcomes(market, found, horizons)
+        returns = np.array(
+            [[np.nan if v is None else v for v in row] for row in summary.returns], dtype=float
+        )
+        labels = _episodes(market, found)
+        if benchmark is not None:
+            excess = excess_returns(market, found, horizons, returns, benchmark)
+        stats = _evidence(returns, excess, labels, horizons, baselines)
+    elif mode == "history" and baselines is not None:
+        empty = np.zeros((0, len(horizons)))
+        stats = _evidence(empty, empty, labels, horizons, baselines)
     after = 0 if mode == "latest" else horizons[-1]
     matches = [
         _match_result(market, universe, match, rank, pattern.values.size, after, horizons, summary)
         for rank, match in enumerate(found, start=1)
     ]
+    if summary is not None:
+        for t, item in enumerate(matches):
+            item["episode"] = int(labels[t]) + 1
+            item["excess_returns"] = {
+                str(h): None if np.isnan(excess[t, j]) else _round(excess[t, j])
+                for j, h in enumerate(horizons)
+            }
     groups = _groups(summary)
     return {
         "mode": mode,
         "pattern": _pattern_info(pattern, source),
         "horizons": horizons,
         "matches": matches,
-        "stats": _stats(summary),
+        "stats": stats,
         "fan": _fan(summary),
         "groups": groups,
         "groups_horizon": horizons[-1] if groups else None,
         "limits": limits,
+        "market_benchmark": benchmark.name if mode == "history" and benchmark else None,
+        "warnings": _warnings(found, stats) if mode == "history" else [],
         "snapshot": {
             "id": snapshot_id,
             "date": snapshot_date.isoformat() if snapshot_date else None,
@@ -231,20 +302,69 @@ def _match_result(
     return item
 
 
-def _stats(summary: Outcomes | None) -> list[HorizonStats]:
-    if summary is None:
-        return []
-    return [
-        {
-            "horizon": stat.horizon,
-            "count": stat.count,
-            **{
-                name: None if getattr(stat, name) is None else _round(getattr(stat, name))
-                for name in ("mean", "median", "q25", "q75", "share_positive")
-            },
-        }
-        for stat in summary.stats
-    ]
+def _episodes(market: Market, found: Sequence[Match]) -> np.ndarray:
+    spans = [market.series_dates(match.series) for match in found]
+    return episodes(
+        [match.series for match in found],
+        [dates[match.start] for dates, match in zip(spans, found, strict=True)],
+        [dates[match.stop - 1] for dates, match in zip(spans, found, strict=True)],
+    )
+
+
+def _distribution(stat: EngineStats) -> Distribution:
+    return {
+        "count": stat.count,
+        **{
+            name: None if getattr(stat, name) is None else _round(getattr(stat, name))
+            for name in ("mean", "median", "q25", "q75", "share_positive")
+        },
+    }
+
+
+def _evidence(
+    returns: np.ndarray,
+    excess: np.ndarray,
+    labels: np.ndarray,
+    horizons: list[int],
+    baselines: list[EngineStats] | None,
+) -> list[HorizonStats]:
+    """Per horizon: the episodes' statistics, the base rate, the market-relative statistics,
+    the bootstrap intervals (fixed seed) and the verdict."""
+    own = independent_stats(returns, labels, horizons)
+    relative = independent_stats(excess, labels, horizons)
+    out: list[HorizonStats] = []
+    for j, h in enumerate(horizons):
+        values = collapse(returns[:, j], labels) if len(returns) else np.zeros(0)
+        interval = bootstrap_intervals(values)
+        base = baselines[j] if baselines is not None else None
+        out.append(
+            {
+                "horizon": h,
+                **_distribution(own[j]),
+                "matches": int(np.count_nonzero(~np.isnan(returns[:, j]))) if len(returns) else 0,
+                "baseline": {
+                    **_distribution(base or summarize(np.zeros(0), h)),
+                    "p10": None if base is None or base.p10 is None else _round(base.p10),
+                    "p90": None if base is None or base.p90 is None else _round(base.p90),
+                },
+                "excess": _distribution(relative[j]),
+                "interval": {
+                    name: None if bounds is None else [_round(bounds[0]), _round(bounds[1])]
+                    for name, bounds in interval.items()
+                },
+                "verdict": verdict(base.median if base else None, interval["median"]),
+            }
+        )
+    return out
+
+
+def _warnings(found: Sequence[Match], stats: list[HorizonStats]) -> list[str]:
+    warnings = []
+    if not stats or stats[0]["count"] < MIN_EPISODES:
+        warnings.append("few_matches")
+    if found and float(np.median([match.correlation for match in found])) < WEAK_CORRELATION:
+        warnings.append("weak_matches")
+    return warnings
 
 
 def _fan(summary: Outcomes | None) -> FanChart | None:
@@ -261,16 +381,17 @@ def _fan(summary: Outcomes | None) -> FanChart | None:
 def _groups(summary: Outcomes | None) -> list[ScenarioGroup]:
     if summary is None:
         return []
+    labels = _distinct_labels([group.median_return for group in summary.groups])
     return [
         {
-            "label": str(_group_label(group.median_return)),
+            "label": label,
             "share": _round(group.share),
             "count": group.count,
             "median_path": _rounded(group.median_path),
             "median_return": _round(group.median_return),
             "ranks": [member + 1 for member in group.members],
         }
-        for group in summary.groups
+        for group, label in zip(summary.groups, labels, strict=True)
     ]
 
 
@@ -301,6 +422,17 @@ def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list
         )
         return _rounded(window), _rounded(following)
     return _rounded(shown[:m]), _rounded(shown[m:])
+
+
+def _distinct_labels(median_returns: list[float]) -> list[str]:
+    """A name per scenario; two that would share one are told apart ("Rally A", "Rally B")."""
+    names = [str(_group_label(value)) for value in median_returns]
+    out = []
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            name = f"{name} {'ABCDEFGH'[names[:i].count(name)]}"
+        out.append(name)
+    return out
 
 
 def _group_label(median_return: float):

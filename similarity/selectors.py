@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, F, FloatField, Max, QuerySet
+from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from market.models import DailyBar, Stock
-from similarity.models import SavedSearch
+from market.models import DailyBar, IndexBar, Stock
+from similarity.engine.evidence import Benchmark, equal_weighted_benchmark
+from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from stocksite.errors import NotFoundError
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
@@ -143,3 +144,78 @@ def _turnover_by_series(*, snapshot_id: str, codes: tuple[str, ...]) -> np.ndarr
             )
         cache.set(key, by_code, timeout=60 * 60 * 24)
     return np.array([by_code.get(code) or 0.0 for code in codes], dtype=np.float64)
+
+
+def calibration_latest() -> CalibrationRun | None:
+    """The most recent walk-forward calibration, if one was computed."""
+    return CalibrationRun.objects.order_by("-created_at").first()
+
+
+def track_record_list(*, user) -> QuerySet[SavedSearch]:
+    """The user's graded searches, newest first, each with its grades (by horizon)."""
+    return (
+        SavedSearch.objects.filter(user=user, grades__isnull=False)
+        .distinct()
+        .only(*LIST_FIELDS)
+        .prefetch_related(Prefetch("grades", queryset=SearchGrade.objects.order_by("horizon")))
+        .order_by("-created_at")
+    )
+
+
+def track_record_summary(*, user) -> list[dict]:
+    """The user's own calibration: per horizon, how many grades and how often the outcome fell
+    inside the 10-90 and 25-75 bands of the matches."""
+    rows = (
+        SearchGrade.objects.filter(saved_search__user=user)
+        .values("horizon")
+        .annotate(
+            count=Count("id"),
+            inside_80=Count("id", filter=Q(inside_80=True)),
+            inside_50=Count("id", filter=Q(inside_50=True)),
+            percentile=Avg("percentile"),
+        )
+        .order_by("horizon")
+    )
+    return [
+        {
+            "horizon": row["horizon"],
+            "count": row["count"],
+            "inside_80": row["inside_80"] / row["count"],
+            "inside_50": row["inside_50"] / row["count"],
+            "mean_percentile": round(row["percentile"], 1),
+        }
+        for row in rows
+    ]
+
+
+# The index that matches are compared with, when its bars are stored.
+BENCHMARK_INDEX = "TOPIX"
+_benchmark_lock = threading.Lock()
+_benchmark: tuple[str, Benchmark] | None = None
+
+
+def market_benchmark(*, snapshot) -> Benchmark:
+    """TOPIX when its bars cover the snapshot's days, else the equal-weighted market of the
+    snapshot; cached per snapshot and process."""
+    global _benchmark
+    cached = _benchmark
+    if cached is not None and cached[0] == snapshot.id:
+        return cached[1]
+    with _benchmark_lock:
+        rows = list(
+            IndexBar.objects.filter(index__code=BENCHMARK_INDEX)
+            .order_by("date")
+            .values_list("date", "close")
+        )
+        if rows:
+            benchmark = Benchmark(
+                BENCHMARK_INDEX,
+                np.array([day for day, _close in rows], dtype="datetime64[D]"),
+                np.array([close for _day, close in rows], dtype=np.float64),
+            )
+        elif snapshot.baseline is not None:
+            benchmark = snapshot.baseline.benchmark()
+        else:
+            benchmark = equal_weighted_benchmark(snapshot.market)
+        _benchmark = (snapshot.id, benchmark)
+        return benchmark

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from similarity import limits
-from similarity.models import SavedSearch
+from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from similarity.results import LimitApplied
 from similarity.validation import (
     OPTION_FIELDS,
@@ -183,6 +183,17 @@ class MatchSerializer(serializers.Serializer):
         child=serializers.FloatField(allow_null=True),
         help_text=_("Return after each horizon (key: days), null past the end of the data."),
     )
+    excess_returns = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        required=False,
+        help_text=_(
+            "History mode: the return minus the market's (market_benchmark) over the same days."
+        ),
+    )
+    episode = serializers.IntegerField(
+        required=False,
+        help_text=_("History mode: matches sharing an episode overlap in time and count once."),
+    )
     window = NumberListField(child=serializers.FloatField())
     after = NumberListField(child=serializers.FloatField())
     last_close = serializers.FloatField()
@@ -190,14 +201,65 @@ class MatchSerializer(serializers.Serializer):
     latest_date = serializers.DateField(required=False, help_text=_("Latest mode only."))
 
 
-class HorizonStatsSerializer(serializers.Serializer):
-    horizon = serializers.IntegerField()
+class DistributionSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     mean = serializers.FloatField(allow_null=True)
     median = serializers.FloatField(allow_null=True)
     q25 = serializers.FloatField(allow_null=True)
     q75 = serializers.FloatField(allow_null=True)
     share_positive = serializers.FloatField(allow_null=True)
+
+
+class BaselineSerializer(DistributionSerializer):
+    p10 = serializers.FloatField(allow_null=True, help_text=_("10th percentile of the base rate."))
+    p90 = serializers.FloatField(allow_null=True, help_text=_("90th percentile of the base rate."))
+
+
+class IntervalSerializer(serializers.Serializer):
+    median = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        min_length=2,
+        max_length=2,
+        help_text=_("90% bootstrap interval [lo, hi] of the median (episodes counted once)."),
+    )
+    share_positive = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        min_length=2,
+        max_length=2,
+        help_text=_("90% bootstrap interval [lo, hi] of the share positive."),
+    )
+
+
+class HorizonStatsSerializer(DistributionSerializer):
+    horizon = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=_("Independent episodes with a return (overlapping matches count once).")
+    )
+    matches = serializers.IntegerField(
+        required=False, help_text=_("Matches with a return at this horizon.")
+    )
+    baseline = BaselineSerializer(
+        required=False,
+        help_text=_(
+            "Base rate: the returns after every window that could have been a match (same "
+            "filters and dates, the pattern's own days and flat windows left out)."
+        ),
+    )
+    excess = DistributionSerializer(
+        required=False,
+        help_text=_("The same statistics of the returns minus the market's over the same days."),
+    )
+    interval = IntervalSerializer(required=False)
+    verdict = serializers.ChoiceField(
+        choices=["above", "below", "indistinguishable"],
+        required=False,
+        help_text=_(
+            "above/below: the base rate's median lies below/above the median's interval; "
+            "indistinguishable: inside it."
+        ),
+    )
 
 
 class FanSerializer(serializers.Serializer):
@@ -262,6 +324,23 @@ class SavedSearchSerializer(serializers.Serializer):
     groups = GroupSerializer(many=True)
     groups_horizon = serializers.IntegerField(allow_null=True)
     limits = LimitSerializer(many=True)
+    market_benchmark = serializers.ChoiceField(
+        choices=["TOPIX", "equal_weighted"],
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "The market of excess_returns: TOPIX where stored, else the equal-weighted mean of "
+            "every stock (null in latest mode)."
+        ),
+    )
+    warnings = serializers.ListField(
+        child=serializers.ChoiceField(choices=["few_matches", "weak_matches"]),
+        required=False,
+        help_text=_(
+            "few_matches: fewer than 10 independent episodes; weak_matches: median correlation "
+            "below 0.8."
+        ),
+    )
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()
 
@@ -279,3 +358,83 @@ class SavedSearchSerializer(serializers.Serializer):
                 **instance.result,
             }
         )
+
+
+# --- Calibration and track record ----------------------------------------------------------------
+
+
+class CalibrationRowSerializer(serializers.Serializer):
+    length = serializers.IntegerField(help_text=_("Pattern length in trading days."))
+    horizon = serializers.IntegerField(help_text=_("Trading days after the pattern."))
+    count = serializers.IntegerField(help_text=_("Samples with at least 5 matches' outcomes."))
+    inside_80 = serializers.FloatField(
+        allow_null=True, help_text=_("Share of outcomes inside the 10-90 band (ideal 0.8).")
+    )
+    inside_50 = serializers.FloatField(
+        allow_null=True, help_text=_("Share of outcomes inside the 25-75 band (ideal 0.5).")
+    )
+    sign_hit = serializers.FloatField(
+        allow_null=True, help_text=_("Share whose sign the matches' median got right.")
+    )
+    base_sign_hit = serializers.FloatField(
+        allow_null=True, help_text=_("Share whose sign the base rate's median got right.")
+    )
+    verdicts = serializers.IntegerField(help_text=_("Samples with a verdict above or below."))
+    verdict_hit = serializers.FloatField(
+        allow_null=True, help_text=_("Share of those whose outcome fell on the verdict's side.")
+    )
+
+
+class CalibrationRunSerializer(serializers.ModelSerializer):
+    table = CalibrationRowSerializer(many=True)
+
+    class Meta:
+        model = CalibrationRun
+        fields = (
+            "created_at",
+            "snapshot_date",
+            "samples",
+            "lengths",
+            "horizons",
+            "k",
+            "seed",
+            "elapsed_seconds",
+            "table",
+        )
+
+
+class SearchGradeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SearchGrade
+        fields = (
+            "horizon",
+            "code",
+            "base_date",
+            "outcome_date",
+            "realised_return",
+            "percentile",
+            "inside_80",
+            "inside_50",
+            "graded_at",
+        )
+
+
+class TrackRecordSearchSerializer(serializers.ModelSerializer):
+    grades = SearchGradeSerializer(many=True)
+
+    class Meta:
+        model = SavedSearch
+        fields = ("id", "created_at", "label", "grades")
+
+
+class TrackRecordSummarySerializer(serializers.Serializer):
+    horizon = serializers.IntegerField()
+    count = serializers.IntegerField()
+    inside_80 = serializers.FloatField()
+    inside_50 = serializers.FloatField()
+    mean_percentile = serializers.FloatField()
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    summary = TrackRecordSummarySerializer(many=True)
+    searches = TrackRecordSearchSerializer(many=True)

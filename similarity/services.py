@@ -29,6 +29,7 @@ from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
 from similarity.engine import Market, PatternError, normalize_pattern, search
+from similarity.engine.baseline import base_rate
 from similarity.models import SavedSearch
 from similarity.results import (
     LimitApplied,
@@ -36,7 +37,7 @@ from similarity.results import (
     limit_applied,
     search_result_build,
 )
-from similarity.selectors import search_universe
+from similarity.selectors import market_benchmark, search_universe
 from similarity.snapshot import Snapshot, snapshot_current
 from similarity.validation import (
     PATTERN_FIELD,
@@ -172,14 +173,22 @@ def _search_execute(
     snapshot = snapshot_current()
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+    plan = search_quota_consume(user=user)
+    k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
+    history = options["mode"] == "history"
+    date_to = _iso_date(options["date_to"])
     mask = universe.mask(
         segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
     )
-    plan = search_quota_consume(user=user)
-    k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
     _search_cost_consume(
         user=user, market=market, mask=mask, k=k, options=options, length=pattern.values.size
     )
+    if not history and snapshot.listed is not None:
+        # Delisted stocks have no "now": latest mode searches the listed ones only.
+        mask = snapshot.listed if mask is None else mask & snapshot.listed
+    # In history mode, windows of any stock that overlap the pattern's own days are the market
+    # moving together, not analogs (and have no outcome yet for a recent pattern).
+    period = (pattern.start_date, pattern.end_date) if history and pattern.code else None
     try:
         found = search(
             market,
@@ -189,11 +198,25 @@ def _search_execute(
             exclude=_own_window(market, pattern),
             series=mask,
             date_from=date_from,
-            date_to=_iso_date(options["date_to"]),
+            date_to=date_to,
+            exclude_period=period,
             stretch=options["stretch"],
         )
     except PatternError as exc:
         raise SearchInputError(PATTERN_FIELD[spec["source"]], str(exc)) from exc
+    baselines = benchmark = None
+    if history:
+        baselines = base_rate(
+            market,
+            pattern.values.size,
+            horizons,
+            index=snapshot.baseline,
+            series=mask,
+            date_from=date_from,
+            date_to=date_to,
+            exclude_period=period,
+        )
+        benchmark = market_benchmark(snapshot=snapshot)
     result = search_result_build(
         market=market,
         universe=universe,
@@ -206,6 +229,8 @@ def _search_execute(
         horizons=horizons,
         limits=applied,
         started=started,
+        baselines=baselines,
+        benchmark=benchmark,
     )
     saved = SavedSearch.objects.create(
         user=user,
@@ -220,6 +245,9 @@ def _search_execute(
         elapsed_ms=result["elapsed_ms"],
         snapshot_id=snapshot.id,
         snapshot_date=snapshot.date,
+        tracks_outcome=bool(
+            history and pattern.code and snapshot.date and pattern.end_date == snapshot.date
+        ),
         rerun_of=rerun_of,
     )
     _saved_searches_prune(user=user)

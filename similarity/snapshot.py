@@ -1,4 +1,8 @@
-"""The search snapshot: every listed stock's split-adjusted closes as a saved engine Market.
+"""The search snapshot: every stock's split-adjusted closes as a saved engine Market.
+
+Delisted stocks are in it too (``listed.npy`` says which are listed): history searches and base
+rates must see the stocks that collapsed, or they would count survivors only; latest-mode
+searches use the listed ones. ``baseline_*.npy`` hold the engine's base-rate index.
 
 Layout under ``settings.SIMILARITY_SNAPSHOT_DIR``::
 
@@ -42,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar
 from similarity.engine import MIN_LENGTH, Market, PatternError, search
+from similarity.engine.baseline import BaselineIndex
 from stocksite.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -77,6 +82,8 @@ class Snapshot:
     # The pointer target this snapshot serves for: its own id, or that of a broken newer folder
     # it stands in for.
     serves_for: str = ""
+    listed: np.ndarray | None = None  # per series: listed today (None: all, an older folder)
+    baseline: BaselineIndex | None = None  # None: base rates are counted exactly
 
 
 _lock = threading.Lock()
@@ -93,10 +100,14 @@ def snapshot_build() -> Snapshot:
     root = _root()
     root.mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
-        series, ids, dates = _listed_closes()
+        series, ids, dates, listed = _market_closes()
         name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
         partial = root / f".{name}.partial"
-        Market.from_series(series, ids, dates).save(partial)
+        market = Market.from_series(series, ids, dates)
+        market.save(partial)
+        np.save(partial / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
+        if len(market):
+            BaselineIndex.build(market).save(partial)
         _check(partial)
         _fsync_folder(partial)
         os.rename(partial, root / name)
@@ -155,29 +166,29 @@ def _warm_up(market: Market) -> None:
             continue
 
 
-def _listed_closes() -> tuple[list[np.ndarray], list[str], list[np.ndarray]]:
-    rows = (
-        DailyBar.objects.filter(stock__is_listed=True)
-        .order_by("stock__code", "date")
-        .values_list("stock__code", "date", "adj_close")
+def _market_closes() -> tuple[list[np.ndarray], list[str], list[np.ndarray], list[bool]]:
+    """Every stock's closes, delisted ones included, and whether each is listed."""
+    rows = DailyBar.objects.order_by("stock__code", "date").values_list(
+        "stock__code", "stock__is_listed", "date", "adj_close"
     )
-    series, ids, dates = [], [], []
-    code, days, closes = None, [], []
+    series, ids, dates, listed = [], [], [], []
+    code, is_listed, days, closes = None, True, [], []
 
     def flush():
         if code is not None and len(closes) >= MIN_LENGTH:
             ids.append(code)
+            listed.append(is_listed)
             series.append(np.asarray(closes, dtype=np.float64))
             dates.append(np.asarray(days, dtype="datetime64[D]"))
 
-    for row_code, day, close in rows.iterator(chunk_size=50_000):
+    for row_code, row_listed, day, close in rows.iterator(chunk_size=50_000):
         if row_code != code:
             flush()
-            code, days, closes = row_code, [], []
+            code, is_listed, days, closes = row_code, row_listed, [], []
         days.append(day)
         closes.append(close)
     flush()
-    return series, ids, dates
+    return series, ids, dates, listed
 
 
 @contextmanager
@@ -308,9 +319,29 @@ def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
     if len(market) and market.dates is not None:
         last = np.asarray(market.dates[market.offsets[1:] - 1])
         date = last.max().item()
+    listed, baseline = _extras(root / name, series=len(market))
     return Snapshot(
-        id=name, folder=root / name, date=date, market=market, serves_for=serves_for or name
+        id=name,
+        folder=root / name,
+        date=date,
+        market=market,
+        listed=listed,
+        baseline=baseline,
+        serves_for=serves_for or name,
     )
+
+
+def _extras(folder: Path, *, series: int) -> tuple[np.ndarray | None, BaselineIndex | None]:
+    """Which series are listed, and the base-rate index; SnapshotCorrupt if either is broken."""
+    listed_file = folder / "listed.npy"
+    try:
+        listed = np.load(listed_file, allow_pickle=False) if listed_file.exists() else None
+        baseline = BaselineIndex.load(folder)
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise SnapshotCorrupt(f"{folder}: {type(exc).__name__}: {exc}") from exc
+    if listed is not None and listed.size != series:
+        raise SnapshotCorrupt(f"{folder}: listed has {listed.size}, expected {series}")
+    return listed, baseline
 
 
 def snapshot_health() -> dict:

@@ -1,6 +1,8 @@
 from celery import shared_task
 
+from similarity.calibration import DEFAULT_SAMPLES, calibration_compute
 from similarity.snapshot import snapshot_build
+from similarity.track_record import track_record_grade as grade
 
 
 @shared_task(name="similarity.tasks.snapshot_rebuild")
@@ -13,3 +15,16 @@ def snapshot_rebuild() -> dict:
         "series": len(snapshot.market),
         "closes": snapshot.market.size,
     }
+
+
+@shared_task(name="similarity.tasks.track_record_grade")
+def track_record_grade() -> dict:
+    """Grade the saved searches whose horizons have passed (nightly, Celery beat)."""
+    return {"grades": grade()}
+
+
+@shared_task(name="similarity.tasks.calibration_compute")
+def calibration_compute_task(samples: int = DEFAULT_SAMPLES) -> dict:
+    """Recompute the walk-forward calibration (monthly, Celery beat)."""
+    run = calibration_compute(samples=samples)
+    return {"id": run.pk, "samples": run.samples, "seconds": run.elapsed_seconds}

@@ -113,13 +113,62 @@ def search_result(request, search_id: uuid.UUID):
         "matches": _match_rows(result),
         "stats": result.get("stats") or [],
         "fan": fan,
-        "fan_svg": charts.fan_chart(bands=fan["bands"]) if fan else {},
+        "fan_svg": charts.fan_chart(bands=fan["bands"], base_band=_base_band(result))
+        if fan
+        else {},
         "groups": groups,
         "limits": result.get("limits") or [],
         "entitlements": entitlements_for(user=request.user),
         "is_latest": result.get("mode") == "latest",
+        "headline": _headline(result),
+        "evidence": [
+            {**stat, "bar": charts.interval_bar(stat=stat)} for stat in result.get("stats") or []
+        ],
+        "warnings": result.get("warnings") or [],
+        "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)
+
+
+def _base_band(result: dict) -> dict[int, tuple[float, float]]:
+    """The base rate's 10th and 90th percentile returns by horizon, where the result has them."""
+    band = {}
+    for stat in result.get("stats") or []:
+        base = stat.get("baseline") or {}
+        if base.get("p10") is not None and base.get("p90") is not None:
+            band[stat["horizon"]] = (base["p10"], base["p90"])
+    return band
+
+
+def _headline(result: dict) -> str:
+    """The plain sentence a history result opens with, at its longest horizon: how many
+    independent matches rose, next to the base rate, and whether that differs."""
+    stats = [stat for stat in result.get("stats") or [] if stat.get("count")]
+    if result.get("mode") != "history" or not stats:
+        return ""
+    stat = stats[-1]
+    rose = round(stat["share_positive"] * stat["count"])
+    base = stat.get("baseline") or {}
+    if base.get("share_positive") is None:
+        return _("%(rose)d of %(count)d rose %(days)d days later.") % {
+            "rose": rose,
+            "count": stat["count"],
+            "days": stat["horizon"],
+        }
+    difference = {
+        "above": _("the matches' median is above the base rate"),
+        "below": _("the matches' median is below the base rate"),
+    }.get(stat.get("verdict"), _("no clear difference from the market's base rate"))
+    return _(
+        "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "
+        "years: %(base)s; %(difference)s)."
+    ) % {
+        "rose": rose,
+        "count": stat["count"],
+        "days": stat["horizon"],
+        "base": f"{base['share_positive'] * 100:.0f}%",
+        "difference": difference,
+    }
 
 
 @login_required
@@ -155,3 +204,24 @@ def search_history(request):
         request.GET.get("page")
     )
     return render(request, "similarity/history.html", {"page": page})
+
+
+@require_GET
+def calibration(request):
+    run = selectors.calibration_latest()
+    rows = run.table if run else []
+    return render(
+        request,
+        "similarity/calibration.html",
+        {"run": run, "rows": rows, "chart": charts.calibration_bars(rows=rows) if rows else None},
+    )
+
+
+@login_required
+@require_GET
+def track_record(request):
+    page = Paginator(selectors.track_record_list(user=request.user), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    summary = selectors.track_record_summary(user=request.user)
+    return render(request, "similarity/track_record.html", {"page": page, "summary": summary})

@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 )
 
 from accounts import auth_views
+from similarity import views as similarity_views
 from stocksite import views
 
 api_v1 = [
@@ -46,7 +47,9 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("accounts/", include("allauth.urls")),
+    path("account/track-record/", similarity_views.track_record, name="track_record"),
     path("account/", include("accounts.urls")),
+    path("calibration/", similarity_views.calibration, name="calibration"),
     path("", include("billing.urls")),
     path("stocks/", include("market.urls")),
     path("search/", include("similarity.urls")),

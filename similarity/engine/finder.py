@@ -108,6 +108,7 @@ def search(
     series: ArrayLike | None = None,
     date_from: DateLike | None = None,
     date_to: DateLike | None = None,
+    exclude_period: tuple[DateLike, DateLike] | None = None,
     stretch: bool = False,
 ) -> list[Match]:
     """The ``k`` windows of ``market`` closest to ``pattern``, sorted by distance.
@@ -128,6 +129,9 @@ def search(
         Indices or a boolean mask of the series to search (default: all).
     date_from, date_to : datetime.date or numpy.datetime64 or str, optional
         Only windows lying entirely inside (needs a market with dates).
+    exclude_period : (date, date), optional
+        Windows of any series with a close on one of these days are skipped (the market moving
+        together with the pattern is no analog of it).
     stretch : bool
         Also search the pattern resampled to ``STRETCH_FACTORS`` times its length and merge by
         correlation (see :func:`search_stretched`).
@@ -140,7 +144,15 @@ def search(
     """
     filters = {"series": series, "date_from": date_from, "date_to": date_to}
     if stretch:
-        return search_stretched(market, pattern, k=k, mode=mode, exclude=exclude, **filters)
+        return search_stretched(
+            market,
+            pattern,
+            k=k,
+            mode=mode,
+            exclude=exclude,
+            exclude_period=exclude_period,
+            **filters,
+        )
     qn = normalize_pattern(pattern)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -149,7 +161,7 @@ def search(
         raise ValueError("k must be at least 1")
     m = qn.shape[0]
     rows, lo, hi = _windows_allowed(market, m, mode, **filters)
-    ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude)
+    ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude, exclude_period)
     if rows.size == 0:
         return []
     if mode == "latest":
@@ -294,14 +306,20 @@ def _window_ranges(market, rows, m, date_from, date_to):
     return lo, hi
 
 
-def _exclusions(market, rows, m, exclude):
+def _exclusions(market, rows, m, exclude, period=None):
     """Forbidden window starts per selected series, as CSR arrays of inclusive ranges."""
     ex_ptr = np.zeros(rows.size + 1, dtype=np.int64)
-    if not exclude:
+    if not exclude and period is None:
         return ex_ptr, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     position = {int(s): t for t, s in enumerate(rows)}
     ranges: dict[int, list[tuple[int, int]]] = {}
-    for item in exclude:
+    if period is not None:
+        from .baseline import period_starts
+
+        period_lo, period_hi = period_starts(market, rows, m, period)
+        for t in np.flatnonzero(period_lo <= period_hi):
+            ranges[int(t)] = [(int(period_lo[t]), int(period_hi[t]))]
+    for item in exclude or ():
         try:
             sid, start, stop = item
         except (TypeError, ValueError) as exc:
@@ -353,7 +371,7 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
 
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
-    upper, lower = screen(market, rows, lo, hi, ex_ptr[1:] > ex_ptr[:-1], qn)
+    upper, lower = screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn)
     max_len = int(market.lengths[rows].max())
     threshold = -np.inf
     if rows.size >= k:

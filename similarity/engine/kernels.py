@@ -342,7 +342,9 @@ def screen_finish(
     max_dev,
     lo,
     hi,
-    has_exclusion,
+    ex_ptr,
+    ex_lo,
+    ex_hi,
     m,
     err_coef,
     direct_coef,
@@ -358,8 +360,10 @@ def screen_finish(
 
     ``out_upper[pos[b]]`` is at least the best correlation of any window lo..hi of the series
     (exclusions ignored, which only loosens it); ``out_lower`` is at most the best correlation of
-    an allowed window (-inf when unknown). A suspicious window that is not flat sets the upper
-    bound to +inf: the series is then evaluated exactly. ``direct_coef > 0`` says the dot
+    an allowed window (-inf when unknown: the best-bounded window is excluded; ``ex_ptr``,
+    ``ex_lo``, ``ex_hi`` are the forbidden starts per position, as in ``exact_series``). A
+    suspicious window that is not flat sets the upper bound to +inf: the series is then
+    evaluated exactly. ``direct_coef > 0`` says the dot
     products were computed directly (``screen_rows`` with a pattern), whose error bound is
     ``direct_coef * max_dev``.
     """
@@ -377,8 +381,8 @@ def screen_finish(
         if top > NONE32:
             # float32 storage of the bound rounds it by up to 6e-8 relative.
             upper = top + 1e-6 * max(1.0, abs(top))
-            if not has_exclusion[position]:
-                i = lo[position] + best[b]
+            i = lo[position] + best[b]
+            if not _forbidden(i, ex_lo, ex_hi, ex_ptr[position], ex_ptr[position + 1]):
                 lower = _lower_bound(
                     prof[b * stride + i], closes32, base + i, m, dot_err, var_err, dev_rel
                 )

@@ -34,6 +34,8 @@ class HorizonStats:
     q25: float | None
     q75: float | None
     share_positive: float | None
+    p10: float | None = None
+    p90: float | None = None
 
 
 @dataclass(frozen=True)
@@ -145,26 +147,29 @@ def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonS
     list of HorizonStats
         One per horizon; its figures are None when no match has a return there.
     """
-    stats = []
-    for j, h in enumerate(horizons):
-        values = returns[:, j] if len(returns) else np.zeros(0)
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            stats.append(HorizonStats(int(h), 0, None, None, None, None, None))
-            continue
-        q25, median, q75 = np.percentile(values, (25, 50, 75))
-        stats.append(
-            HorizonStats(
-                horizon=int(h),
-                count=int(values.size),
-                mean=float(values.mean()),
-                median=float(median),
-                q25=float(q25),
-                q75=float(q75),
-                share_positive=float(np.mean(values > 0)),
-            )
-        )
-    return stats
+    return [
+        summarize(returns[:, j][~np.isnan(returns[:, j])] if len(returns) else np.zeros(0), h)
+        for j, h in enumerate(horizons)
+    ]
+
+
+def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
+    """Count, mean, quartiles, 10th and 90th percentiles (``numpy.percentile``'s linear rule)
+    and share positive of ``values`` (NaN-free)."""
+    if values.size == 0:
+        return HorizonStats(int(horizon), 0, None, None, None, None, None)
+    p10, q25, median, q75, p90 = np.percentile(values, (10, 25, 50, 75, 90))
+    return HorizonStats(
+        horizon=int(horizon),
+        count=int(values.size),
+        mean=float(values.mean()),
+        median=float(median),
+        q25=float(q25),
+        q75=float(q75),
+        share_positive=float(np.mean(values > 0)),
+        p10=float(p10),
+        p90=float(p90),
+    )
 
 
 def fan_chart(

@@ -62,7 +62,9 @@ class _Plan:
     rows: np.ndarray  # series indices
     lo: np.ndarray  # first allowed start per row
     hi: np.ndarray  # last allowed start per row
-    has_exclusion: np.ndarray  # per row: some starts are excluded
+    ex_ptr: np.ndarray  # forbidden starts per row, CSR: ex_lo/ex_hi[ex_ptr[t]:ex_ptr[t + 1]]
+    ex_lo: np.ndarray
+    ex_hi: np.ndarray
     m: int
     q32: np.ndarray  # the pattern in float32 for direct products, else empty
     direct_coef: float  # error coefficient of direct products (0: the FFT gives them)
@@ -79,7 +81,9 @@ def screen(
     rows: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
-    has_exclusion: np.ndarray,
+    ex_ptr: np.ndarray,
+    ex_lo: np.ndarray,
+    ex_hi: np.ndarray,
     qn: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of each selected series' best correlation with the z-normalised pattern ``qn``.
@@ -92,8 +96,9 @@ def screen(
         The series screened.
     lo, hi : numpy.ndarray of int64
         Per row, the first and the last window start allowed.
-    has_exclusion : numpy.ndarray of bool
-        Per row, whether some starts in ``lo..hi`` are excluded.
+    ex_ptr, ex_lo, ex_hi : numpy.ndarray of int64
+        Per row ``t``, the forbidden starts ``ex_lo[e]..ex_hi[e]`` for ``e`` in
+        ``ex_ptr[t]..ex_ptr[t + 1] - 1``.
     qn : numpy.ndarray of float64
         The z-normalised pattern.
 
@@ -102,9 +107,10 @@ def screen(
     upper, lower : numpy.ndarray of float64
         ``upper[t]`` is at least the correlation of every window ``lo[t]..hi[t]`` of series
         ``rows[t]`` (+inf when the series must be evaluated exactly); ``lower[t]`` is at most
-        the best correlation among them (-inf when unknown, as for series with exclusions).
+        the best correlation among them (-inf when unknown: the best-bounded window is
+        excluded).
     """
-    plan, tasks = _plan(market, rows, lo, hi, has_exclusion, qn)
+    plan, tasks = _plan(market, rows, lo, hi, (ex_ptr, ex_lo, ex_hi), qn)
     local = threading.local()
 
     def run(task: tuple[int, np.ndarray]) -> None:
@@ -122,7 +128,7 @@ def screen(
     return plan.upper, plan.lower
 
 
-def _plan(market, rows, lo, hi, has_exclusion, qn) -> tuple[_Plan, list[tuple[int, np.ndarray]]]:
+def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, np.ndarray]]]:
     """The screen's shared inputs, and its tasks: (FFT length or 0 for direct, row positions)."""
     m = qn.shape[0]
     fft_len = market.fft_len[rows]
@@ -150,7 +156,9 @@ def _plan(market, rows, lo, hi, has_exclusion, qn) -> tuple[_Plan, list[tuple[in
         rows=rows,
         lo=lo,
         hi=hi,
-        has_exclusion=has_exclusion,
+        ex_ptr=exclusions[0],
+        ex_lo=exclusions[1],
+        ex_hi=exclusions[2],
         m=m,
         q32=q32,
         direct_coef=direct_coef,
@@ -218,7 +226,9 @@ def _screen_block(plan: _Plan, buffers: _Buffers, length: int, pos: np.ndarray) 
         market.closes32,
         market.offsets,
         *common,
-        plan.has_exclusion,
+        plan.ex_ptr,
+        plan.ex_lo,
+        plan.ex_hi,
         plan.m,
         ERR_COEF,
         plan.direct_coef,

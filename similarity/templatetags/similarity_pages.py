@@ -25,8 +25,8 @@ def percent(value, digits: int = 1) -> str:
 
 @register.filter
 def share(value) -> str:
-    """A 0..1 share as a whole percentage (0.58 -> 58%)."""
-    if value is None:
+    """A 0..1 share as a whole percentage (0.58 -> 58%); em dash for a missing value."""
+    if value is None or value == "":
         return "—"
     return f"{float(value) * 100:.0f}%"
 

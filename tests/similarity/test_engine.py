@@ -195,6 +195,30 @@ def test_exclude_skips_every_overlapping_window(walk_market, walk_series):
             assert mt.stop <= 50 or mt.start >= 80
 
 
+@pytest.mark.parametrize("k", [10, 100])
+@pytest.mark.parametrize("m", [20, 60])
+def test_exclude_period_skips_every_series_window_touching_it(jp_market, m, k):
+    series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
+    pattern = series[2][500 : 500 + m]
+    days = jp_market.series_dates(2)
+    period = (days[500], days[500 + m - 1])
+    exclude = []
+    for s in range(len(jp_market)):
+        d = np.asarray(jp_market.series_dates(s))
+        inside = np.flatnonzero((d >= period[0]) & (d <= period[1]))
+        if inside.size:
+            exclude.append((jp_market.ids[s], int(inside[0]), int(inside[-1]) + 1))
+
+    got = search(jp_market, pattern, k=k, exclude_period=period)
+
+    assert len(exclude) >= 2  # the slices overlap in time in part
+    expected = reference_search(series, jp_market.ids, pattern, k, "history", exclude)
+    assert_same_matches(got, expected, series, pattern, allow_ties=True)
+    for match in got:
+        match_days = jp_market.series_dates(match.series)[match.start : match.stop]
+        assert match_days[-1] < period[0] or match_days[0] > period[1]
+
+
 def test_exclude_with_unknown_series_is_rejected(walk_market):
     with pytest.raises(KeyError, match="ZZZ"):
         search(walk_market, np.arange(10.0), exclude=[("ZZZ", 0, 10)])

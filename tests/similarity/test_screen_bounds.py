@@ -52,7 +52,8 @@ def check_bounds(series, pattern):
     rows = np.flatnonzero(market.lengths >= m)
     lo = np.zeros(rows.size, dtype=np.int64)
     hi = market.lengths[rows] - m
-    upper, lower = screen(market, rows, lo, hi, np.zeros(rows.size, dtype=bool), qn)
+    none = np.zeros(0, dtype=np.int64)
+    upper, lower = screen(market, rows, lo, hi, np.zeros(rows.size + 1, np.int64), none, none, qn)
     truth = best_correlations([series[s] for s in rows], qn)
     assert np.all(upper >= truth - 1e-12), (upper - truth).min()
     assert np.all(lower <= truth + 1e-12), (truth - lower).min()

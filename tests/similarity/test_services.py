@@ -86,9 +86,15 @@ def test_stats_fan_and_groups_summarise_the_matches(search_market, pro_user):
 
     result = saved.result
     assert [stat["horizon"] for stat in result["stats"]] == [5, 20, 60]
-    returns_5 = [m["returns"]["5"] for m in result["matches"] if m["returns"]["5"] is not None]
-    assert result["stats"][0]["count"] == len(returns_5)
-    assert result["stats"][0]["median"] == pytest.approx(float(np.median(returns_5)), abs=1e-6)
+    with_5 = [m for m in result["matches"] if m["returns"]["5"] is not None]
+    assert result["stats"][0]["matches"] == len(with_5)
+    # Statistics count each episode once, as the median of its matches.
+    by_episode = {}
+    for match in with_5:
+        by_episode.setdefault(match["episode"], []).append(match["returns"]["5"])
+    values = [float(np.median(v)) for v in by_episode.values()]
+    assert result["stats"][0]["count"] == len(by_episode) < len(with_5)
+    assert result["stats"][0]["median"] == pytest.approx(float(np.median(values)), abs=1e-6)
     assert result["fan"]["horizon"] == 60
     assert len(result["fan"]["bands"]["p50"]) == 61
     assert result["fan"]["bands"]["p10"][0] == pytest.approx(1.0)

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from market.models import DailyBar, Stock
 from similarity import snapshot as snapshots
 from similarity.engine import search
+from similarity.engine.baseline import base_rate
 from similarity.snapshot import (
     SnapshotMissing,
     SnapshotUnavailable,
@@ -58,7 +59,7 @@ def walk(seed: int, n: int) -> np.ndarray:
     return 100 * np.exp(np.cumsum(np.random.default_rng(seed).normal(0, 0.02, n)))
 
 
-def test_build_holds_every_listed_stock_with_adjusted_closes_and_dates():
+def test_build_holds_every_stock_delisted_too_with_adjusted_closes_and_dates():
     add_stock("7203", walk(1, 40))
     add_stock("130A", walk(2, 25), first_day=dt.date(2018, 1, 16))
     add_stock("9999", walk(3, 30), listed=False)
@@ -67,10 +68,24 @@ def test_build_holds_every_listed_stock_with_adjusted_closes_and_dates():
     snapshot = snapshot_build()
 
     market = snapshot.market
-    assert market.ids == ("130A", "7203")
+    assert market.ids == ("130A", "7203", "9999")
+    assert snapshot.listed.tolist() == [True, True, False]
     assert np.array_equal(market.series_closes(1), walk(1, 40))
     assert market.series_dates(0)[0] == np.datetime64("2018-01-16")
     assert snapshot.date == dt.date(2018, 2, 9)
+
+
+def test_build_holds_the_base_rate_index():
+    add_stock("7203", walk(1, 300))
+    add_stock("9999", walk(3, 200), listed=False)
+
+    snapshot = snapshot_build()
+
+    assert snapshot.baseline is not None
+    (indexed,) = base_rate(snapshot.market, 20, (20,), index=snapshot.baseline)
+    (exact,) = base_rate(snapshot.market, 20, (20,))
+    assert indexed.count == exact.count == 300 - 19 - 20 + 200 - 19 - 20
+    assert abs(indexed.median - exact.median) <= 0.001
 
 
 def test_search_runs_on_the_built_snapshot():

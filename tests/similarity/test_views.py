@@ -345,6 +345,9 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         "distance",
         "return_5d",
         "return_20d",
+        "excess_5d",
+        "excess_20d",
+        "episode",
     ]
     matches = saved_search.result["matches"]
     assert len(rows) == 1 + len(matches)
@@ -352,7 +355,7 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         assert row[:3] == [str(match["rank"]), match["code"], match["name"]]
         assert row[8:10] == [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
         returns = [match["returns"][horizon] for horizon in ("5", "20")]
-        assert row[10:] == ["" if value is None else f"{value:.6f}" for value in returns]
+        assert row[10:12] == ["" if value is None else f"{value:.6f}" for value in returns]
 
 
 @pytest.mark.django_db

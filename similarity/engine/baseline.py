@@ -1,0 +1,532 @@
+"""Base rates: what followed *every* window that could have been a match.
+
+For a search of pattern length ``m`` and a horizon ``h``, the base rate is the distribution of the
+forward returns ``close[t+h] / close[t] - 1`` over every window end ``t`` of the searched series
+that the search could have returned: inside the date filters, not overlapping an excluded period,
+not flat, with ``h`` closes after it. A pattern's matches mean something only next to it.
+
+Counting those windows on the fly reads the whole market (18 million closes take tens of ms). A
+:class:`BaselineIndex`, built once per snapshot, holds cumulative histograms of the returns at a
+few horizons over blocks of the market's trading calendar (plus sums and counts of positives,
+which make the mean and the share positive exact). A query takes the histogram of the blocks that
+lie inside the search's range from two rows of the cumulative table and corrects it exactly, one
+series at a time, only where a series' allowed ends differ from the blocks: its first ``m - 1``
+closes, the edge blocks, the excluded period, flat windows. Quantiles read from the histogram are
+within half a bin (0.0005) of the exact ones; a quantile that falls in the open-ended first or
+last bin, a horizon that was not precomputed, or a subset of the series is computed exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from .evidence import Benchmark, equal_weighted_benchmark
+from .market import Market
+from .outcomes import HorizonStats, summarize
+
+# Horizons whose histograms the index holds; others are computed exactly (slower).
+INDEX_HORIZONS = (5, 20, 60, 120, 250)
+# Histogram bins of the returns: BIN_WIDTH wide from -1; bin 0 and bin BINS - 1 are open-ended.
+BIN_WIDTH = 0.001
+BINS = 3000
+# Trading days per calendar block of the cumulative table.
+BLOCK_DAYS = 20
+# Runs of equal closes at least this long are listed, so that flat windows can be left out.
+MIN_FLAT_RUN = 5
+_NO_DAY = np.iinfo(np.int64).max
+_FILES = (
+    "calendar",
+    "horizons",
+    "cum_hist",
+    "cum_sum",
+    "cum_pos",
+    "flat_ends",
+    "flat_runs",
+    "equal_weighted",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class BaselineIndex:
+    """Per-snapshot precomputation for :func:`base_rate`.
+
+    ``calendar`` holds every trading day of the market (``int64`` days since 1970), sorted.
+    Block ``b`` covers calendar positions ``b * BLOCK_DAYS`` to ``(b + 1) * BLOCK_DAYS - 1``;
+    ``cum_hist[j, b]`` counts, per return bin, the window ends at horizon ``horizons[j]`` (every
+    close with ``h`` closes after it, whatever the pattern) dated before block ``b``;
+    ``cum_sum``/``cum_pos`` are the sum of those returns and how many are positive.
+    ``flat_ends`` are the absolute indices of closes that end a run of at least
+    ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run. ``equal_weighted``
+    is the level of the equal-weighted market on each calendar day (see
+    :func:`evidence.equal_weighted_benchmark`).
+    """
+
+    calendar: np.ndarray
+    horizons: np.ndarray
+    cum_hist: np.ndarray
+    cum_sum: np.ndarray
+    cum_pos: np.ndarray
+    flat_ends: np.ndarray
+    flat_runs: np.ndarray
+    equal_weighted: np.ndarray
+
+    @classmethod
+    def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:
+        if market.dates is None:
+            raise ValueError("a base-rate index needs a market with dates")
+        days = np.asarray(market.dates).astype(np.int64)
+        calendar = np.unique(days)
+        position = np.searchsorted(calendar, days).astype(np.int64)
+        blocks = -(-calendar.size // BLOCK_DAYS)
+        hz = np.asarray(sorted({int(h) for h in horizons}), dtype=np.int64)
+        cum_hist = np.zeros((hz.size, blocks + 1, BINS), dtype=np.int32)
+        cum_sum = np.zeros((hz.size, blocks + 1))
+        cum_pos = np.zeros((hz.size, blocks + 1), dtype=np.int64)
+        closes = np.asarray(market.closes)
+        offsets = np.asarray(market.offsets)
+        for j, h in enumerate(hz):
+            _block_histograms(
+                closes, offsets, position, int(h), cum_hist[j], cum_sum[j], cum_pos[j]
+            )
+        np.cumsum(cum_hist, axis=1, out=cum_hist)
+        np.cumsum(cum_sum, axis=1, out=cum_sum)
+        np.cumsum(cum_pos, axis=1, out=cum_pos)
+        flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
+        levels = equal_weighted_benchmark(market).levels
+        return cls(calendar, hz, cum_hist, cum_sum, cum_pos, flat_ends, flat_runs, levels)
+
+    def benchmark(self) -> Benchmark:
+        """The equal-weighted market of the snapshot."""
+        return Benchmark(
+            "equal_weighted", self.calendar.astype("datetime64[D]"), self.equal_weighted
+        )
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in _FILES:
+            np.save(folder / f"baseline_{name}.npy", getattr(self, name), allow_pickle=False)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> BaselineIndex | None:
+        """The index saved in ``folder`` (memory-mapped), or None when there is none."""
+        folder = Path(folder)
+        if not (folder / f"baseline_{_FILES[-1]}.npy").exists():
+            return None
+        return cls(
+            **{
+                name: np.load(folder / f"baseline_{name}.npy", mmap_mode="r", allow_pickle=False)
+                for name in _FILES
+            }
+        )
+
+
+def base_rate(
+    market: Market,
+    m: int,
+    horizons,
+    *,
+    index: BaselineIndex | None = None,
+    series=None,
+    date_from=None,
+    date_to=None,
+    exclude_period=None,
+    outcome_before=None,
+) -> list[HorizonStats]:
+    """Statistics of the forward returns after every window a search could have returned.
+
+    Parameters
+    ----------
+    market : Market
+        The searched market (with dates when any date argument is given).
+    m : int
+        Pattern length: windows are ``m`` closes long, so a series' first ``m - 1`` closes end
+        none.
+    horizons : sequence of int
+        Closes after a window's last close.
+    index : BaselineIndex, optional
+        The snapshot's index; without it (or for horizons it lacks, or a subset of the series)
+        every window is counted exactly.
+    series : array of int or bool, optional
+        The series searched (as in :func:`search`); default all.
+    date_from, date_to : date, optional
+        Windows lying entirely inside, as in :func:`search`.
+    exclude_period : (date, date), optional
+        Windows overlapping these days (inclusive), in any series, are left out: the market
+        moving together with the pattern is no analog of it.
+    outcome_before : date, optional
+        Only outcomes dated before this day count (walk-forward calibration: nothing the
+        pattern's own time could not know).
+
+    Returns
+    -------
+    list of HorizonStats
+        One per horizon: count, mean, median, quartiles (``numpy.percentile``'s linear rule)
+        and share positive; None values when no window qualifies.
+    """
+    from .finder import _as_day, _selected_series, _window_ranges
+
+    m = int(m)
+    rows = _selected_series(market, series)
+    lo, hi = _window_ranges(market, rows, m, date_from, date_to)
+    ex_lo, ex_hi = period_starts(market, rows, m, exclude_period)
+    before = _NO_DAY
+    if outcome_before is not None:
+        if market.dates is None:
+            raise ValueError("this market has no dates, so outcomes cannot be cut by date")
+        before = int(_as_day(outcome_before, "outcome_before").astype(np.int64))
+    days = (
+        np.asarray(market.dates).view(np.int64)
+        if market.dates is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    closes = np.asarray(market.closes)
+    offsets = np.asarray(market.offsets)
+    if index is not None:
+        flat_ends, flat_runs = np.asarray(index.flat_ends), np.asarray(index.flat_runs)
+    else:
+        flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
+    indexed = index is not None and rows.size == len(market) and before == _NO_DAY
+    stats = []
+    for h in (int(v) for v in horizons):
+        if h < 1:
+            raise ValueError("horizons must be positive numbers of closes")
+        found = None
+        if indexed and h in index.horizons:
+            j = int(np.searchsorted(index.horizons, h))
+            found = _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h)
+        if found is None:
+            found = _exact(
+                closes,
+                offsets,
+                days,
+                rows,
+                lo,
+                hi,
+                ex_lo,
+                ex_hi,
+                m,
+                h,
+                before,
+                flat_ends,
+                flat_runs,
+            )
+        stats.append(found)
+    return stats
+
+
+def period_starts(
+    market: Market, rows: np.ndarray, m: int, period
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per series of ``rows``, the window starts ``[ex_lo, ex_hi]`` (inclusive; empty when
+    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``."""
+    ex_lo = np.ones(rows.size, dtype=np.int64)
+    ex_hi = np.zeros(rows.size, dtype=np.int64)
+    if period is None:
+        return ex_lo, ex_hi
+    from .finder import _as_day
+
+    if market.dates is None:
+        raise ValueError("this market has no dates, so a period cannot be excluded")
+    first = int(_as_day(period[0], "exclude_period").astype(np.int64))
+    last = int(_as_day(period[1], "exclude_period").astype(np.int64))
+    _period_ranges(
+        np.asarray(market.dates).view(np.int64),
+        np.asarray(market.offsets),
+        rows,
+        first,
+        last,
+        m,
+        ex_lo,
+        ex_hi,
+    )
+    return ex_lo, ex_hi
+
+
+@njit(nogil=True, cache=True)
+def _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi):
+    """Window starts of each row whose window ``[i, i + m)`` has a day in ``[first, last]``."""
+    for r in range(rows.shape[0]):
+        base = offsets[rows[r]]
+        n = offsets[rows[r] + 1] - base
+        a = np.searchsorted(days[base : base + n], first)  # first close on or after `first`
+        b = np.searchsorted(days[base : base + n], last, side="right") - 1  # last on or before
+        if a > b:
+            ex_lo[r], ex_hi[r] = 1, 0
+        else:
+            ex_lo[r], ex_hi[r] = a - m + 1, b
+
+
+@njit(nogil=True, cache=True)
+def _bin(r):
+    b = int(np.floor((r + 1.0) / BIN_WIDTH))
+    if b < 0:
+        return 0
+    if b > BINS - 1:
+        return BINS - 1
+    return b
+
+
+@njit(nogil=True, cache=True)
+def _block_histograms(closes, offsets, position, h, hist, sums, pos):
+    """Per calendar block (shifted by one row for the cumulative sum), the returns at ``h``."""
+    for s in range(offsets.shape[0] - 1):
+        base = offsets[s]
+        n = offsets[s + 1] - base
+        for t in range(n - h):
+            r = closes[base + t + h] / closes[base + t] - 1.0
+            block = position[base + t] // BLOCK_DAYS + 1
+            hist[block, _bin(r)] += 1
+            sums[block] += r
+            if r > 0.0:
+                pos[block] += 1
+
+
+@njit(nogil=True, cache=True)
+def _flat_runs(closes, offsets, min_run):
+    ends = []
+    runs = []
+    for s in range(offsets.shape[0] - 1):
+        run = 0
+        for t in range(offsets[s], offsets[s + 1]):
+            run = run + 1 if t > offsets[s] and closes[t] == closes[t - 1] else 1
+            if run >= min_run:
+                ends.append(t)
+                runs.append(run)
+    out_ends = np.empty(len(ends), dtype=np.int64)
+    out_runs = np.empty(len(runs), dtype=np.int64)
+    for i in range(len(ends)):
+        out_ends[i] = ends[i]
+        out_runs[i] = runs[i]
+    return out_ends, out_runs
+
+
+@njit(nogil=True, cache=True)
+def _first_at_least(values, start, stop, value):
+    """The first index in ``start..stop`` whose value is at least ``value`` (``stop`` if none)."""
+    while start < stop:
+        middle = (start + stop) // 2
+        if values[middle] < value:
+            start = middle + 1
+        else:
+            stop = middle
+    return start
+
+
+@njit(nogil=True, cache=True)
+def _allowed(t, a, b, ex_a, ex_b):
+    return a <= t <= b and not (ex_a <= t <= ex_b)
+
+
+@njit(nogil=True, cache=True)
+def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist, acc):
+    """Take the allowed flat windows (a run of at least ``m`` equal closes) back out."""
+    k = _first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
+    while k < flat_ends.shape[0] and flat_ends[k] <= base + b:
+        t = flat_ends[k] - base
+        if flat_runs[k] >= m and _allowed(t, a, b, ex_a, ex_b):
+            r = closes[base + t + h] / closes[base + t] - 1.0
+            hist[_bin(r)] -= 1
+            acc[0] -= r
+            acc[1] -= 1.0
+            if r > 0.0:
+                acc[2] -= 1.0
+        k += 1
+
+
+@njit(nogil=True, cache=True)
+def _span_order(spans):
+    """The three spans' order by start (a sorting network; no allocation)."""
+    i, j, k = 0, 1, 2
+    if spans[j, 0] < spans[i, 0]:
+        i, j = j, i
+    if spans[k, 0] < spans[j, 0]:
+        j, k = k, j
+    if spans[j, 0] < spans[i, 0]:
+        i, j = j, i
+    return (i, j, k)
+
+
+@njit(nogil=True, cache=True)
+def _corrections(
+    closes,
+    offsets,
+    days,
+    rows,
+    lo,
+    hi,
+    ex_lo,
+    ex_hi,
+    m,
+    h,
+    core_first,
+    core_stop,
+    flat_ends,
+    flat_runs,
+    hist,
+    acc,
+):
+    """Exact difference between the allowed window ends and the ends counted in the core.
+
+    The core counted every end dated from ``core_first`` to before ``core_stop`` that has ``h``
+    closes after it. An end counts +1 when allowed but outside the core, -1 when in the core but
+    not allowed; only three short spans per series can hold such ends.
+    """
+    spans = np.empty((3, 2), dtype=np.int64)
+    for r in range(rows.shape[0]):
+        s = rows[r]
+        base = offsets[s]
+        n = offsets[s + 1] - base
+        a = lo[r] + m - 1
+        b = min(hi[r] + m - 1, n - 1 - h)
+        ex_a = ex_lo[r] + m - 1
+        ex_b = ex_hi[r] + m - 1
+        p = _first_at_least(days, base, base + n, core_first) - base
+        q = min(_first_at_least(days, base, base + n, core_stop) - base, max(n - h, 0))
+        spans[0, 0], spans[0, 1] = min(a, p), max(a, p)
+        spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
+        spans[2, 0], spans[2, 1] = max(ex_a, p), min(ex_b + 1, q)
+        done = 0
+        for o in _span_order(spans):
+            start = max(spans[o, 0], done, 0)
+            stop = min(spans[o, 1], n - h)
+            for t in range(start, stop):
+                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - (1 if p <= t < q else 0)
+                if w != 0:
+                    ret = closes[base + t + h] / closes[base + t] - 1.0
+                    hist[_bin(ret)] += w
+                    acc[0] += w * ret
+                    acc[1] += w
+                    if ret > 0.0:
+                        acc[2] += w
+            done = max(done, stop)
+        if a <= b:
+            _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist, acc)
+
+
+@njit(nogil=True, cache=True)
+def _collect(
+    closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat_ends, flat_runs, out
+):
+    """Every allowed window's return at ``h`` into ``out``; returns how many."""
+    count = 0
+    for r in range(rows.shape[0]):
+        s = rows[r]
+        base = offsets[s]
+        n = offsets[s + 1] - base
+        a = lo[r] + m - 1
+        b = min(hi[r] + m - 1, n - 1 - h)
+        ex_a = ex_lo[r] + m - 1
+        ex_b = ex_hi[r] + m - 1
+        k = np.searchsorted(flat_ends, base + a)
+        for t in range(a, b + 1):
+            while k < flat_ends.shape[0] and flat_ends[k] < base + t:
+                k += 1
+            if ex_a <= t <= ex_b:
+                continue
+            if before != _NO_DAY and days[base + t + h] >= before:
+                continue
+            if k < flat_ends.shape[0] and flat_ends[k] == base + t and flat_runs[k] >= m:
+                continue
+            out[count] = closes[base + t + h] / closes[base + t] - 1.0
+            count += 1
+    return count
+
+
+def _exact(closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat_ends, flat_runs):
+    lengths = offsets[rows + 1] - offsets[rows]
+    room = int(np.maximum(np.minimum(hi + m - 1, lengths - 1 - h) - (lo + m - 1) + 1, 0).sum())
+    out = np.empty(room)
+    count = _collect(
+        closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat_ends, flat_runs, out
+    )
+    return summarize(out[:count], h)
+
+
+def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
+    calendar = index.calendar
+    blocks = index.cum_hist.shape[1] - 1
+    some = lo <= hi
+    if not some.any():
+        return summarize(np.zeros(0), h)
+    bases = offsets[rows[some]]
+    # The core: the whole calendar blocks from the (m-1)-th trading day after the earliest
+    # allowed start to the latest allowed end.
+    first_pos = int(np.searchsorted(calendar, days[bases + lo[some]].min())) + m - 1
+    last_pos = int(np.searchsorted(calendar, days[bases + hi[some] + m - 1].max()))
+    b0 = -(-first_pos // BLOCK_DAYS)
+    b1 = min((last_pos + 1) // BLOCK_DAYS, blocks)
+    if b1 <= b0:
+        return None
+    core_first = int(calendar[b0 * BLOCK_DAYS])
+    core_stop = int(calendar[b1 * BLOCK_DAYS]) if b1 * BLOCK_DAYS < calendar.size else _NO_DAY
+    hist = np.asarray(index.cum_hist[j, b1], dtype=np.int64) - np.asarray(index.cum_hist[j, b0])
+    acc = np.array(
+        [
+            float(index.cum_sum[j, b1] - index.cum_sum[j, b0]),
+            float(hist.sum()),
+            float(index.cum_pos[j, b1] - index.cum_pos[j, b0]),
+        ]
+    )
+    _corrections(
+        closes,
+        offsets,
+        days,
+        rows,
+        lo,
+        hi,
+        ex_lo,
+        ex_hi,
+        m,
+        h,
+        core_first,
+        core_stop,
+        index.flat_ends,
+        index.flat_runs,
+        hist,
+        acc,
+    )
+    count = int(round(acc[1]))
+    if count == 0:
+        return summarize(np.zeros(0), h)
+    quartiles = _hist_quantiles(hist, count)
+    if quartiles is None:
+        return None
+    p10, q25, median, q75, p90 = quartiles
+    return HorizonStats(
+        horizon=int(h),
+        count=count,
+        mean=float(acc[0] / count),
+        median=median,
+        q25=q25,
+        q75=q75,
+        share_positive=float(acc[2] / count),
+        p10=p10,
+        p90=p90,
+    )
+
+
+def _hist_quantiles(hist: np.ndarray, count: int) -> list[float] | None:
+    """``numpy.percentile``'s linear 10th, 25th, 50th, 75th and 90th percentiles from the
+    histogram, each order statistic read at its bin's middle; None when one falls in an
+    open-ended bin."""
+    cumulative = np.cumsum(hist)
+    out = []
+    for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+        p = q * (count - 1)
+        k = int(np.floor(p))
+        frac = p - k
+        lo_bin = int(np.searchsorted(cumulative, k, side="right"))
+        hi_bin = int(np.searchsorted(cumulative, min(k + 1, count - 1), side="right"))
+        if lo_bin in (0, BINS - 1) or hi_bin in (0, BINS - 1):
+            return None
+        lo_value = -1.0 + (lo_bin + 0.5) * BIN_WIDTH
+        hi_value = -1.0 + (hi_bin + 0.5) * BIN_WIDTH
+        out.append(float(lo_value + frac * (hi_value - lo_value)))
+    return out

@@ -1,0 +1,182 @@
+"""How much a search's matches say: independent episodes, market-relative returns, bootstrap
+intervals and a verdict against the base rate.
+
+Matches are not independent draws. Two windows of one stock that overlap, windows of different
+stocks that overlap in time by more than half (the market moving together), or an ETF and its
+leveraged or inverse twin: each such set is one *episode* and counts once. Every function here
+takes arrays and returns arrays or plain values; nothing reads a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .market import Market
+from .outcomes import HorizonStats, summarize
+
+INTERVAL_LEVEL = 0.9
+RESAMPLES = 2000
+SEED = 20261202
+VERDICTS = ("above", "below", "indistinguishable")
+
+
+@dataclass(frozen=True, eq=False)
+class Benchmark:
+    """A market level per trading day (``dates`` increasing), to compare a match's return with.
+
+    ``name`` is ``"TOPIX"`` for the index, ``"equal_weighted"`` for the mean daily return of
+    every series of the market, compounded.
+    """
+
+    name: str
+    dates: np.ndarray  # datetime64[D]
+    levels: np.ndarray
+
+    def returns(self, start, end) -> np.ndarray:
+        """Return from the level on (or last before) each ``start`` day to that of ``end``;
+        NaN where a day lies before the first level."""
+        start = np.asarray(start, dtype="datetime64[D]")
+        end = np.asarray(end, dtype="datetime64[D]")
+        i = np.searchsorted(self.dates, start, side="right") - 1
+        j = np.searchsorted(self.dates, end, side="right") - 1
+        ok = (i >= 0) & (j >= 0)
+        out = np.full(np.broadcast(i, j).shape, np.nan)
+        out[ok] = self.levels[j[ok]] / self.levels[i[ok]] - 1.0
+        return out
+
+
+def equal_weighted_benchmark(market: Market) -> Benchmark:
+    """The equal-weighted market: each day, the mean return of every series that traded that
+    day since its previous close, compounded from 1.0."""
+    if market.dates is None:
+        raise ValueError("an equal-weighted benchmark needs a market with dates")
+    dates = np.asarray(market.dates)
+    closes = np.asarray(market.closes)
+    calendar, position = np.unique(dates, return_inverse=True)
+    first = np.zeros(closes.size, dtype=bool)
+    first[np.asarray(market.offsets[:-1])[market.lengths > 0]] = True
+    later = np.flatnonzero(~first)
+    daily = closes[later] / closes[later - 1] - 1.0
+    sums = np.bincount(position[later], weights=daily, minlength=calendar.size)
+    counts = np.bincount(position[later], minlength=calendar.size)
+    mean = np.divide(sums, counts, out=np.zeros(calendar.size), where=counts > 0)
+    return Benchmark("equal_weighted", calendar, np.cumprod(1.0 + mean))
+
+
+def excess_returns(
+    market: Market, matches, horizons, returns: np.ndarray, benchmark: Benchmark
+) -> np.ndarray:
+    """``returns`` (per match, per horizon) minus the benchmark's return over the same days:
+    from the match's last close to the close ``h`` bars later in that stock. NaN where the
+    match has no return or the benchmark no level."""
+    out = np.full(returns.shape, np.nan)
+    for t, match in enumerate(matches):
+        dates = market.series_dates(match.series)
+        end = match.stop - 1
+        for j, h in enumerate(horizons):
+            if end + h < dates.shape[0] and not np.isnan(returns[t, j]):
+                out[t, j] = returns[t, j] - benchmark.returns(dates[end], dates[end + h])
+    return out
+
+
+def episodes(series, first_days, last_days, twins=None) -> np.ndarray:
+    """Episode label of each match (0, 1, ... in order of first appearance).
+
+    Parameters
+    ----------
+    series : array of int
+        Each match's series.
+    first_days, last_days : array of datetime64[D]
+        The window's first and last day.
+    twins : array of int, optional
+        Per series of the market, the id of its underlying (-1: none); series sharing one (an
+        ETF and its leveraged or inverse twin) are one episode whenever their windows overlap.
+
+    Two matches are one episode when they are of one series (or twins) and overlap at all, or of
+    different series and overlap by more than half of the shorter window (in calendar days).
+    """
+    series = np.asarray(series, dtype=np.int64)
+    first = np.asarray(first_days, dtype="datetime64[D]").astype(np.int64)
+    last = np.asarray(last_days, dtype="datetime64[D]").astype(np.int64)
+    n = series.size
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            overlap = min(last[i], last[j]) - max(first[i], first[j]) + 1
+            if overlap <= 0:
+                continue
+            related = series[i] == series[j] or (
+                twins is not None and twins[series[i]] >= 0 and twins[series[i]] == twins[series[j]]
+            )
+            shorter = min(last[i] - first[i], last[j] - first[j]) + 1
+            if related or overlap > shorter / 2:
+                parent[root(j)] = root(i)
+    roots = np.array([root(i) for i in range(n)], dtype=np.int64)
+    _, labels = np.unique(roots, return_inverse=True)
+    # Renumber by first appearance, so that episode 0 holds the closest match.
+    order = {}
+    return np.array([order.setdefault(label, len(order)) for label in labels], dtype=np.int64)
+
+
+def collapse(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One value per episode (the median of its members' values), NaN members ignored; episodes
+    without any value are dropped."""
+    values = np.asarray(values, dtype=np.float64)
+    out = []
+    for label in range(int(labels.max()) + 1 if labels.size else 0):
+        members = values[(labels == label) & ~np.isnan(values)]
+        if members.size:
+            out.append(float(np.median(members)))
+    return np.asarray(out)
+
+
+def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[HorizonStats]:
+    """Statistics per horizon over episodes (each counted once)."""
+    return [
+        summarize(collapse(returns[:, j], labels) if len(returns) else np.zeros(0), h)
+        for j, h in enumerate(horizons)
+    ]
+
+
+def bootstrap_intervals(
+    values: np.ndarray,
+    level: float = INTERVAL_LEVEL,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict[str, tuple[float, float] | None]:
+    """Percentile bootstrap intervals of the median and the share positive of ``values``
+    (already one per episode), reproducible for a seed; None with fewer than two values."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        return {"median": None, "share_positive": None}
+    rng = np.random.default_rng(seed)
+    draws = values[rng.integers(0, values.size, size=(resamples, values.size))]
+    tail = (1.0 - level) / 2 * 100
+    medians = np.percentile(np.median(draws, axis=1), (tail, 100 - tail))
+    shares = np.percentile(np.mean(draws > 0, axis=1), (tail, 100 - tail))
+    return {
+        "median": (float(medians[0]), float(medians[1])),
+        "share_positive": (float(shares[0]), float(shares[1])),
+    }
+
+
+def verdict(baseline_median: float | None, median_interval: tuple[float, float] | None) -> str:
+    """``above``/``below`` when the base rate's median lies below/above the matches' median
+    interval, else ``indistinguishable`` (also when either is unknown)."""
+    if baseline_median is None or median_interval is None:
+        return "indistinguishable"
+    low, high = median_interval
+    if baseline_median < low:
+        return "above"
+    if baseline_median > high:
+        return "below"
+    return "indistinguishable"

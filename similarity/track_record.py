@@ -1,0 +1,84 @@
+"""Grading the track record (答え合わせ): what a stock did after a search of its latest stretch.
+
+Entry point: ``track_record_grade() -> int`` (grades written), run nightly by Celery beat after
+the scrape. A saved search with ``tracks_outcome`` gets one SearchGrade per horizon once that many
+trading days of newer bars exist; bars come from the database, so a grade follows the import.
+"""
+
+import datetime as dt
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Count
+
+from market.models import DailyBar, Stock
+from similarity.models import SavedSearch, SearchGrade
+
+
+def track_record_grade() -> int:
+    """Grade every tracked search whose horizons have passed; returns the grades written."""
+    pending = (
+        SavedSearch.objects.filter(tracks_outcome=True)
+        .annotate(graded=Count("grades"))
+        .only("id", "spec", "result")
+    )
+    written = 0
+    for saved in pending.iterator(chunk_size=200):
+        horizons = saved.result.get("horizons") or []
+        if saved.graded >= len(horizons):
+            continue
+        written += search_grades_write(saved_search=saved)
+    return written
+
+
+@transaction.atomic
+def search_grades_write(*, saved_search: SavedSearch) -> int:
+    """The grades of one search at each horizon that has passed and is not graded yet."""
+    result = saved_search.result
+    pattern = result.get("pattern") or {}
+    code, end = pattern.get("code"), pattern.get("end_date")
+    horizons = result.get("horizons") or []
+    if not code or not end or not horizons:
+        return 0
+    stock = Stock.objects.filter(code=code).order_by("market").first()
+    if stock is None:
+        return 0
+    done = set(saved_search.grades.values_list("horizon", flat=True))
+    bars = list(
+        DailyBar.objects.filter(stock=stock, date__gte=dt.date.fromisoformat(end))
+        .order_by("date")
+        .values_list("date", "adj_close")[: max(horizons) + 1]
+    )
+    if not bars or bars[0][0].isoformat() != end:
+        return 0
+    grades = []
+    for h in horizons:
+        if h in done or len(bars) <= h:
+            continue
+        outcomes = np.array(
+            [
+                match["returns"][str(h)]
+                for match in result.get("matches", [])
+                if match.get("returns", {}).get(str(h)) is not None
+            ],
+            dtype=np.float64,
+        )
+        if outcomes.size == 0:
+            continue
+        realised = bars[h][1] / bars[0][1] - 1.0
+        p10, p25, p75, p90 = np.percentile(outcomes, (10, 25, 75, 90))
+        grades.append(
+            SearchGrade(
+                saved_search=saved_search,
+                horizon=h,
+                code=code,
+                base_date=bars[0][0],
+                outcome_date=bars[h][0],
+                realised_return=realised,
+                percentile=round(100.0 * float(np.mean(outcomes <= realised)), 1),
+                inside_80=bool(p10 <= realised <= p90),
+                inside_50=bool(p25 <= realised <= p75),
+            )
+        )
+    SearchGrade.objects.bulk_create(grades, ignore_conflicts=True)
+    return len(grades)
