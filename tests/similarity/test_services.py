@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from billing.entitlements import SearchQuotaExceeded
+from similarity.limits import MINI_CHART_POINTS
 from similarity.models import SavedSearch
 from similarity.services import search_rerun, search_run
 from similarity.validation import SearchInputError
@@ -54,7 +55,9 @@ def test_matches_are_sorted_and_carry_what_the_pages_draw(search_market, pro_use
         assert math.isclose(
             match["correlation"], 1 - match["distance"] ** 2 / (2 * m), abs_tol=1e-5
         )
-        assert len(match["window"]) == m
+        # m closes and up to 60 after, thinned evenly to MINI_CHART_POINTS when more.
+        shown = len(match["window"]) + len(match["after"])
+        assert len(match["window"]) == m or shown <= MINI_CHART_POINTS + 1
         assert len(match["after"]) <= 60
         assert set(match["returns"]) == {"5", "20", "60"}
     assert len(result["pattern"]["normalized"]) == m
