@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from alerts.services import alerts_plan_limit_apply
 from billing import gateway
 from billing.models import (
     BillingCustomer,
@@ -181,6 +182,8 @@ def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -
             "past_due_since": past_due_since,
         },
     )
+    # A cancelled or lapsed subscription may leave the user more alerts than the plan allows.
+    alerts_plan_limit_apply(user=customer.user)
     return True
 
 

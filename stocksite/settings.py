@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "market",
     "similarity",
     "billing",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,11 @@ SCRAPE_OVERLAP_DAYS = env.int("SCRAPE_OVERLAP_DAYS", default=10)
 SCRAPE_BATCH_SIZE = env.int("SCRAPE_BATCH_SIZE", default=100)
 SCRAPE_TASK_RETRIES = env.int("SCRAPE_TASK_RETRIES", default=2)
 SCRAPE_TASK_RETRY_SECONDS = env.float("SCRAPE_TASK_RETRY_SECONDS", default=300.0)
+
+# Shape alerts: alerts per Celery task after a new data date, and a failed digest's retries.
+ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=2000)
+ALERTS_MAIL_RETRIES = env.int("ALERTS_MAIL_RETRIES", default=4)
+ALERTS_MAIL_RETRY_SECONDS = env.float("ALERTS_MAIL_RETRY_SECONDS", default=300.0)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

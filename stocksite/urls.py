@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("similarity.api_urls")),
     path("", include("market.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("accounts/", include("allauth.urls")),
+    path("", include("alerts.urls")),
     path("account/", include("accounts.urls")),
     path("", include("billing.urls")),
     path("stocks/", include("market.urls")),

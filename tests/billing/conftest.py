@@ -66,8 +66,8 @@ def postgres(transactional_db):
 @pytest.fixture
 def seeded_plans(transactional_db):
     """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
-    seed = importlib.import_module("billing.migrations.0002_seed_plans")
-    seed.seed(django_apps, None)
+    for name in ("0002_seed_plans", "0003_plan_max_alerts"):
+        importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)
 
 
 @pytest.fixture
