@@ -127,3 +127,14 @@ def staff_user(django_user_model):
     return django_user_model.objects.create_superuser(
         email="staff@example.com", password="s3cret-Pass!"
     )
+
+
+@pytest.fixture
+def seeded_plans(transactional_db):
+    """The migrations' Free and Pro plans, again: a transactional test's flush removed them."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    for name in ("0002_seed_plans", "0003_plan_max_alerts"):
+        importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .finder import normalize_pattern
+from .finder import normalize_patterns
 from .market import Market
 
 # Patterns correlated per matrix product: bounds the (series x patterns) block of correlations
@@ -76,29 +76,36 @@ def latest_hits(
     )
     if mask_of.shape != (count,) or np.any(mask_of >= len(masks)):
         raise ValueError("mask_of must give one index into masks (or -1) per pattern")
-    mask_rows = np.asarray(masks, dtype=bool).reshape(len(masks), len(market))
-    normalized = [normalize_pattern(pattern) for pattern in patterns]
-    lengths = np.fromiter((q.size for q in normalized), dtype=np.int64, count=count)
+    # Column 0 lets every series through; column i + 1 is masks[i].
+    allowed = np.ones((len(market), len(masks) + 1), dtype=bool)
+    for i, mask in enumerate(masks):
+        allowed[:, i + 1] = np.asarray(mask, dtype=bool)
+    lengths = np.fromiter((np.size(pattern) for pattern in patterns), dtype=np.int64, count=count)
     excluded: dict[int, list[tuple[int, int, int]]] = {}
     for p, s, start, stop in exclude:
         excluded.setdefault(int(p), []).append((int(s), int(start), int(stop)))
+    if count == 0 or len(market) == 0:
+        return _no_hits()
 
     found_p, found_s, found_i, found_r = [], [], [], []
-    series_lengths = market.lengths
+    tails = _Tails(market, int(lengths.max()))
     for m in np.unique(lengths):
         m = int(m)
-        rows, starts, z = _last_windows(market, series_lengths, m)
+        of_length = np.flatnonzero(lengths == m)
+        qn = normalize_patterns(np.stack([np.asarray(patterns[p], np.float64) for p in of_length]))
+        windows, scale = tails.windows(m)
+        rows = np.flatnonzero(scale > 0)
         if rows.size == 0:
             continue
-        of_length = np.flatnonzero(lengths == m)
+        starts = tails.lengths[rows] - m
         for b in range(0, of_length.size, _PATTERN_BLOCK):
             block = of_length[b : b + _PATTERN_BLOCK]
-            q = np.stack([normalized[p] for p in block])
-            r = z @ q.T
-            r /= m
-            hit = r >= thresholds[block]
-            for j in np.flatnonzero(mask_of[block] >= 0):
-                hit[:, j] &= mask_rows[mask_of[block[j]]][rows]
+            # The pattern's mean is 0, so the window's own mean (or any shift) drops out of the
+            # dot product: only the scale m * sd of each window is needed.
+            r = windows @ qn[b : b + _PATTERN_BLOCK].T
+            r = r[rows]
+            r /= scale[rows, None]
+            hit = (r >= thresholds[block]) & allowed[rows][:, mask_of[block] + 1]
             for j, p in enumerate(block):
                 for s, start, stop in excluded.get(int(p), ()):
                     # Window [i, i + m) overlaps [start, stop) when start - m < i < stop.
@@ -112,8 +119,7 @@ def latest_hits(
             found_r.append(r[t, j])
 
     if not found_p:
-        empty = np.zeros(0, dtype=np.int64)
-        return LatestHits(empty, empty, empty, np.zeros(0))
+        return _no_hits()
     pattern = np.concatenate(found_p)
     series = np.concatenate(found_s)
     order = np.lexsort((series, pattern))
@@ -125,14 +131,40 @@ def latest_hits(
     )
 
 
-def _last_windows(market: Market, series_lengths: np.ndarray, m: int):
-    """The series long enough for ``m`` closes that are not flat there, the start of their last
-    window, and those windows z-normalised (population standard deviation), one per row."""
-    rows = np.flatnonzero(series_lengths >= m)
-    ends = market.offsets[rows + 1]
-    windows = np.asarray(market.closes)[(ends - m)[:, None] + np.arange(m)]
-    moving = windows.max(axis=1) != windows.min(axis=1)
-    rows, windows = rows[moving], windows[moving]
-    windows -= windows.mean(axis=1, keepdims=True)
-    windows /= np.sqrt(np.mean(windows * windows, axis=1, keepdims=True))
-    return rows, series_lengths[rows] - m, windows
+def _no_hits() -> LatestHits:
+    empty = np.zeros(0, dtype=np.int64)
+    return LatestHits(empty, empty, empty, np.zeros(0))
+
+
+class _Tails:
+    """The last ``longest`` closes of every series, read once: the last window of any length up
+    to ``longest`` is the end of that row, and its mean and variance come from sums taken from
+    the right, so that each length costs only its matrix product."""
+
+    def __init__(self, market: Market, longest: int):
+        self.lengths = market.lengths
+        self.longest = longest
+        ends = market.offsets[1:]
+        # Rows of series shorter than ``longest`` start with copies of their first close; those
+        # columns are never read (a series only has windows as long as itself).
+        positions = np.maximum(
+            ends[:, None] - longest + np.arange(longest), market.offsets[:-1, None]
+        )
+        closes = np.asarray(market.closes)[positions]
+        # Relative to the last close, every value is within the window's range of 0: sums of
+        # squares keep the variance's digits, and the products lose none to the price level.
+        self.shifted = closes - closes[:, -1:]
+        backwards = self.shifted[:, ::-1]
+        self.sum1 = np.cumsum(backwards, axis=1)
+        self.sum2 = np.cumsum(backwards * backwards, axis=1)
+        # Trailing run of equal closes: the last window of m closes is flat when run >= m.
+        changed = self.shifted[:, ::-1] != 0
+        self.run = np.where(changed.any(axis=1), np.argmax(changed, axis=1), longest)
+
+    def windows(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every series' last m closes (shifted; a view), and m times their population standard
+        deviation, 0 where the series is shorter than m or flat over them."""
+        mean = self.sum1[:, m - 1] / m
+        variance = np.maximum(self.sum2[:, m - 1] / m - mean * mean, 0.0)
+        usable = (self.lengths >= m) & (self.run < m)
+        return self.shifted[:, self.longest - m :], np.where(usable, m * np.sqrt(variance), 0.0)
