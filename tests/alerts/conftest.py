@@ -79,3 +79,25 @@ def synthetic_market(db, settings, tmp_path):
     market = SyntheticMarket()
     market.load(DAYS - 1)
     return market
+
+
+@pytest.fixture
+def pro_user(user):
+    """`user` on the Pro plan, granted by staff for a month."""
+    from django.utils import timezone
+
+    from billing.models import ComplimentaryGrant, Plan
+
+    now = timezone.now()
+    ComplimentaryGrant.objects.create(
+        user=user,
+        plan=Plan.objects.get(slug="pro"),
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=30),
+    )
+    return user
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12!")
