@@ -49,9 +49,14 @@ class SyntheticMarket:
             for code in CODES
         }
 
-    def load(self, count: int) -> None:
+    def load(self, count: int):
+        """The first `count` days in the database and a snapshot built from them."""
         from similarity.snapshot import snapshot_build
 
+        self.load_bars(count)
+        return snapshot_build()
+
+    def load_bars(self, count: int) -> None:
         for code, stock in self.stocks.items():
             closes = closes_of(code, DAYS)
             if code == "1001":
@@ -61,7 +66,6 @@ class SyntheticMarket:
                 for day, c in zip(self.days[:count], closes[:count], strict=True)
             ]
             daily_bars_upsert(stock=stock, bars=bars)
-        return snapshot_build()
 
     @property
     def previous_day(self) -> dt.date:

@@ -157,3 +157,60 @@ def test_a_lapsed_plan_pauses_the_newest_alerts_before_a_run(user, synthetic_mar
     states = {a.pk: (a.status, a.paused_by) for a in Alert.objects.all()}
     assert states[alerts[0].pk] == (Alert.Status.ACTIVE, "")
     assert states[alerts[1].pk] == states[alerts[2].pk] == (Alert.Status.PAUSED, "plan")
+
+
+def test_a_run_that_dies_before_its_commit_leaves_every_alert_due(
+    user, synthetic_market, spike_alert, monkeypatch
+):
+    synthetic_market.load(DAYS)
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AlertHit.objects, "bulk_create", killed)
+        with pytest.raises(SystemExit):
+            alerts_check()
+    spike_alert.refresh_from_db()
+    assert spike_alert.last_checked_date is None
+    assert not AlertHit.objects.exists()
+    assert not AlertDigest.objects.exists()
+
+    _checked, mails = run()
+    assert mails.sent == 1
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_market):
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
+    synthetic_market.load(DAYS)
+    alerts_check()
+    digest = AlertDigest.objects.get()
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            AlertDigest.objects.select_for_update().get(pk=digest.pk)
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(30)
+    try:
+        assert alert_digests_send().sent == 0
+    finally:
+        release.set()
+        thread.join()
+    assert mail.outbox == []
+    assert alert_digests_send().sent == 1
+    assert alert_digests_send().sent == 0
+    assert len(mail.outbox) == 1
