@@ -19,16 +19,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stocksite.api import DomainError
+from stocksite.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
 PAID_STATUSES = ("trialing", "active")
 
 
 class SearchQuotaExceeded(DomainError):
-    status_code = 429
-    default_code = "quota_exceeded"
-    default_detail = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
+    code = "quota_exceeded"
+    status = 429
+    default_message = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Entitlements:
 
     def history_start(self, *, today: date) -> date | None:
         """The first date a search may cover, or None for all of the history."""
-        if self.history_years is None:
+        if not self.history_years:
             return None
         try:
             return today.replace(year=today.year - self.history_years)
