@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from alerts.models import Alert, AlertHit
-from stocksite.api import NotFoundError
+from stocksite.errors import NotFoundError
 
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"

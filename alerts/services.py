@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
 
 from accounts.models import User
 from alerts.mail import digest_message
@@ -40,25 +39,26 @@ from alerts.selectors import UNSUBSCRIBE_SALT, alert_unsubscribe_user
 from billing.entitlements import entitlements_for
 from similarity.engine import latest_hits
 from similarity.selectors import search_universe
-from similarity.services import _pattern_resolve, pattern_spec_clean, search_options_clean
+from similarity.services import pattern_resolve
 from similarity.snapshot import snapshot_current
-from stocksite.api import DomainError, NotFoundError
+from similarity.validation import pattern_spec_clean, search_options_clean
+from stocksite.errors import DomainError, InvalidInputError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 200
 
 
-class AlertInputError(exceptions.ValidationError):
-    """Bad alert input; `detail` names the field."""
+class AlertInputError(InvalidInputError):
+    """Bad alert input; `fields` names the field."""
 
     def __init__(self, field_name: str, message):
-        super().__init__({field_name: [message]})
+        super().__init__(fields={field_name: [message]})
 
 
 class AlertLimitReached(DomainError):
-    status_code = 403
-    default_code = "alert_limit"
+    code = "alert_limit"
+    status = 403
 
 
 def _limit_error(limit: int, plan_name: str) -> AlertLimitReached:
@@ -128,7 +128,7 @@ def alert_create(
         options={"segment": segment, "sector": sector, "min_turnover": min_turnover}
     )
     threshold = _threshold_clean(threshold)
-    pattern = _pattern_resolve(spec=spec)
+    pattern = pattern_resolve(spec=spec)
     name = _name_clean(name, pattern.label)
     _lock_user(user)
     _check_room(user)

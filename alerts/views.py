@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import APIException
 
 from alerts import selectors, services
 from alerts.mail import hit_links
@@ -19,18 +18,9 @@ from market.selectors import stock_filter_choices
 from similarity.forms import SearchForm
 from similarity.selectors import saved_search_get
 from similarity.views import PREFILL_FIELDS
-from stocksite.api import NotFoundError
+from stocksite.errors import DomainError, NotFoundError
 
 ALERT_ACTIONS = ("pause", "resume", "threshold", "delete")
-
-
-def _first_message(error: APIException) -> str:
-    detail = error.detail
-    if isinstance(detail, dict):
-        detail = next(iter(detail.values()), "")
-    if isinstance(detail, list):
-        detail = detail[0] if detail else ""
-    return str(detail)
 
 
 @login_required
@@ -94,8 +84,8 @@ def alert_create(request):
                 sector=options["sector"],
                 min_turnover=options["min_turnover"],
             )
-    except APIException as error:
-        messages.error(request, _first_message(error))
+    except DomainError as error:
+        messages.error(request, error.message)
         back = request.POST.get("search_id")
         return redirect("search_result", search_id=back) if back else redirect("alerts")
     messages.success(
@@ -132,8 +122,8 @@ def alert_change(request, alert_id: int, action: str):
         else:
             services.alert_delete(user=request.user, alert=alert)
             messages.success(request, _("Alert deleted."))
-    except APIException as error:
-        messages.error(request, _first_message(error))
+    except DomainError as error:
+        messages.error(request, error.message)
     return redirect("alerts")
 
 
@@ -157,5 +147,5 @@ def alerts_unsubscribe(request, token: str):
             return render(request, "alerts/unsubscribe.html", {"token": token, "email": user.email})
         user = services.alert_mails_unsubscribe(token=token)
     except NotFoundError as error:
-        return render(request, "alerts/unsubscribe.html", {"error": str(error.detail)}, status=404)
+        return render(request, "alerts/unsubscribe.html", {"error": error.message}, status=404)
     return render(request, "alerts/unsubscribe.html", {"done": True, "email": user.email})

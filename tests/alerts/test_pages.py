@@ -59,7 +59,7 @@ def test_a_bad_pattern_from_the_form_saves_nothing_and_says_why(signed_in):
     )
     assert response.redirect_chain[-1][0].startswith("/search/?source=prices")
     assert Alert.objects.count() == 0
-    assert "you gave 3" in response.content.decode()
+    assert "at least 5" in response.content.decode()
 
 
 def test_someone_else_s_search_cannot_be_watched(signed_in, other_user, synthetic_market):
