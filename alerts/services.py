@@ -192,21 +192,18 @@ def alerts_plan_limit_apply(*, user) -> int:
     """
     limit = entitlements_for(user=user).max_alerts
     _lock_user(user)
-    over = list(
+    newest_first = list(
         Alert.objects.filter(user=user, status=Alert.Status.ACTIVE)
         .order_by("-created_at", "-id")
         .values_list("pk", flat=True)
-    )[: max(0, _active_count(user) - limit)]
+    )
+    over = newest_first[: max(0, len(newest_first) - limit)]
     if over:
         Alert.objects.filter(pk__in=over).update(
             status=Alert.Status.PAUSED, paused_by=Alert.PausedBy.PLAN
         )
         logger.info("paused %d alerts of user %s above the plan's %d", len(over), user.pk, limit)
     return len(over)
-
-
-def _active_count(user) -> int:
-    return Alert.objects.filter(user=user, status=Alert.Status.ACTIVE).count()
 
 
 # --- Running ------------------------------------------------------------------------------------
