@@ -1,8 +1,10 @@
 from urllib.parse import urlparse
 
 import pytest
+from django.core import mail
 
-from alerts.models import AlertDigest, AlertMailPreference
+from alerts.mail import digest_message
+from alerts.models import AlertDigest, AlertHit, AlertMailPreference
 from alerts.services import alert_create, alert_digests_send, alerts_check
 
 from .conftest import DAYS, spike_pattern
@@ -112,3 +114,25 @@ def test_a_bad_unsubscribe_link_is_a_404(client, db, token):
     assert client.get(f"/alerts/unsubscribe/{token}/").status_code == 404
     assert client.post(f"/alerts/unsubscribe/{token}/").status_code == 404
     assert not AlertMailPreference.objects.exists()
+
+
+@pytest.mark.parametrize(("chosen", "site", "expected"), [("", "ja", "ja"), ("en", "ja", "en")])
+def test_the_digest_is_written_in_the_user_s_language(
+    user, synthetic_market, settings, chosen, site, expected
+):
+    """Until accounts have a language field (branch i12-ja), a user without one gets the site's."""
+    settings.LANGUAGE_CODE = site
+    user.language = chosen
+    alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
+    synthetic_market.load(DAYS)
+    alerts_check()
+
+    message = digest_message(
+        user=user,
+        data_date=synthetic_market.new_day,
+        hits=list(AlertHit.objects.select_related("alert")),
+        unsubscribe_token="token",
+    )
+    html = message.alternatives[0][0]
+    assert f'<html lang="{expected}">' in html
+    assert mail.outbox == []
