@@ -411,6 +411,9 @@ def _digest_send(*, digest_id: int) -> str | None:
         .select_related("alert")
         .order_by("alert__name", "alert_id", "-correlation", "code")
     )
+    if not hits:  # its alerts were deleted meanwhile: nothing to tell
+        digest.delete()
+        return None
     digest.attempts += 1
     try:
         digest_message(

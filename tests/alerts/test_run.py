@@ -214,3 +214,12 @@ def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_ma
     assert alert_digests_send().sent == 1
     assert alert_digests_send().sent == 0
     assert len(mail.outbox) == 1
+
+
+def test_no_mail_when_the_alert_went_before_its_digest(user, synthetic_market, spike_alert):
+    synthetic_market.load(DAYS)
+    alerts_check()
+    spike_alert.delete()
+    assert alert_digests_send().sent == 0
+    assert mail.outbox == []
+    assert not AlertDigest.objects.exists()
