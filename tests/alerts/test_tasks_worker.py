@@ -47,3 +47,27 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
     time.sleep(1)
     assert len(mail.outbox) == 1
     assert Alert.objects.get().last_checked_date == synthetic_market.new_day
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_retries_a_digest_the_smtp_server_refused(
+    celery_worker, synthetic_market, user, settings
+):
+    from .smtp_server import SMTPServer
+
+    settings.ALERTS_MAIL_RETRY_SECONDS = 0.2
+    alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
+    synthetic_market.load_bars(DAYS)
+    with SMTPServer(refuse=1) as smtp:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+        settings.EMAIL_USE_TLS = False
+
+        snapshot_rebuild.delay().get(timeout=120)
+        digest = wait_for_digest()
+
+        assert digest is not None
+        assert digest.attempts == 2
+        assert smtp.inbox.refused == 1
+        assert [item["to"] for item in smtp.messages] == [[user.email]]
