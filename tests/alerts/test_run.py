@@ -181,7 +181,7 @@ def test_a_run_that_dies_before_its_commit_leaves_every_alert_due(
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_market):
     import threading
 

@@ -22,7 +22,7 @@ def wait_for_digest(deadline_seconds: float = 60) -> AlertDigest | None:
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
     celery_worker, synthetic_market, user
 ):
@@ -50,7 +50,7 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_retries_a_digest_the_smtp_server_refused(
     celery_worker, synthetic_market, user, settings
 ):
