@@ -6,13 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format bench bench-import install install-dev assets migrate demo migrations-check clean
+.PHONY: help run test lint format bench bench-alerts bench-import install install-dev assets migrate demo migrations-check clean
 
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev requirements and run the whole suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  print the similarity benchmark"
+	@echo "make bench-alerts  print the shape alerts benchmark (10,000 alerts)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,9 @@ migrations-check: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/similarity_bench.py
+
+bench-alerts: install-dev
+	$(BIN)/python benchmarks/alerts_bench.py
 
 # Deletes every daily bar of DATABASE_URL first: point it at a scratch database.
 bench-import: install-dev

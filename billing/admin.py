@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.services import alerts_plan_limit_apply
 from billing.models import (
     BillingCustomer,
     ComplimentaryGrant,
@@ -27,6 +28,7 @@ class PlanAdmin(admin.ModelAdmin):
         "all_horizons",
         "api_access",
         "csv_export",
+        "max_alerts",
         "is_public",
     )
     prepopulated_fields = {"slug": ("name",)}
@@ -51,6 +53,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "api_access",
                     "csv_export",
                     "api_requests_per_minute",
+                    "max_alerts",
                 )
             },
         ),
@@ -108,6 +111,18 @@ class ComplimentaryGrantAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        # A grant shortened or changed to a smaller plan may leave too many active alerts.
+        alerts_plan_limit_apply(user=obj.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        alerts_plan_limit_apply(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = {grant.user for grant in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in users:
+            alerts_plan_limit_apply(user=user)
 
 
 @admin.register(StripeEvent)

@@ -57,6 +57,7 @@ class Entitlements:
     searches_today: int
     plan_slug: str = "free"
     api_requests_per_minute: int = 30
+    max_alerts: int = 1
     # Where the plan comes from: "free", "subscription" or "complimentary".
     source: str = "free"
     # The Stripe status of the subscription in effect, or "" when there is none.
@@ -91,6 +92,7 @@ FREE = {
     "all_horizons": False,
     "api_access": False,
     "csv_export": False,
+    "max_alerts": 1,
 }
 
 
@@ -110,6 +112,7 @@ def _plan_limits(plan, *, is_paid: bool) -> dict:
         "api_access": plan.api_access,
         "csv_export": plan.csv_export,
         "api_requests_per_minute": plan.api_requests_per_minute,
+        "max_alerts": plan.max_alerts,
     }
 
 

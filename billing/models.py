@@ -44,6 +44,11 @@ class Plan(models.Model):
     api_access = models.BooleanField(_("API token"), default=False)
     csv_export = models.BooleanField(_("CSV export"), default=False)
     api_requests_per_minute = models.PositiveIntegerField(_("API requests a minute"), default=30)
+    max_alerts = models.PositiveIntegerField(
+        _("shape alerts"),
+        default=1,
+        help_text=_("Active alerts a user may keep; lowering it pauses the newest ones."),
+    )
 
     class Meta:
         verbose_name = _("plan")

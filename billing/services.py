@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.services import alerts_plan_limit_apply
 from billing import gateway
 from billing.entitlements import PAID_STATUSES
 from billing.models import (
@@ -282,6 +283,8 @@ def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -
                 "sync_ticket": ticket,
             },
         )
+    # A cancelled or lapsed subscription may leave the user more alerts than the plan allows.
+    alerts_plan_limit_apply(user=customer.user)
     return True
 
 

@@ -54,7 +54,7 @@ def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     started = time.perf_counter()
     spec = pattern_spec_clean(spec=spec)
     options = search_options_clean(options=options)
-    pattern = _pattern_resolve(spec=spec)
+    pattern = pattern_resolve(spec=spec)
     return _search_execute(
         user=user,
         spec=spec,
@@ -78,7 +78,7 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     options = search_options_clean(options=saved_search.options)
     spec = saved_search.spec
     if spec.get("source") == SavedSearch.Source.STOCK:
-        pattern = _pattern_resolve(spec=pattern_spec_clean(spec=spec))
+        pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec))
     else:
         pattern = ResolvedPattern(
             values=np.asarray(saved_search.pattern, dtype=np.float64), label=saved_search.label
@@ -93,7 +93,10 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     )
 
 
-def _pattern_resolve(*, spec: dict) -> ResolvedPattern:
+def pattern_resolve(*, spec: dict) -> ResolvedPattern:
+    """The prices a checked spec stands for (a stock's split-adjusted closes over its range,
+    pasted prices, or a sketch resampled to its days), refused if the engine cannot search them.
+    Shape alerts freeze their pattern with it."""
     source = spec["source"]
     if source == "stock":
         pattern = _stock_pattern(spec)

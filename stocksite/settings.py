@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "market",
     "similarity",
     "billing",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +307,11 @@ JQUANTS_RETRY_WAIT = env.float("JQUANTS_RETRY_WAIT", default=60.0)
 MARKET_SOURCE = env.str("MARKET_SOURCE", default="") or (
     "jquants" if JQUANTS_API_KEY else "kabutan"
 )
+
+# Shape alerts: alerts per Celery task after a new data date, and a failed digest's retries.
+ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=2000)
+ALERTS_MAIL_RETRIES = env.int("ALERTS_MAIL_RETRIES", default=4)
+ALERTS_MAIL_RETRY_SECONDS = env.float("ALERTS_MAIL_RETRY_SECONDS", default=300.0)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("similarity.api_urls")),
     path("", include("market.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 # Before admin.site.urls is read below: it binds the login view.
@@ -47,6 +48,7 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("accounts/", include("allauth.urls")),
+    path("", include("alerts.urls")),
     path("account/track-record/", similarity_views.track_record, name="track_record"),
     path("account/", include("accounts.urls")),
     path("calibration/", similarity_views.calibration, name="calibration"),

@@ -1,5 +1,6 @@
 """Exact z-normalised pattern search over a market of price series. No Django here."""
 
+from .alerts import LatestHits, latest_hits
 from .finder import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -27,6 +28,8 @@ from .outcomes import (
 )
 
 __all__ = [
+    "LatestHits",
+    "latest_hits",
     "DEFAULT_HORIZONS",
     "FAN_PERCENTILES",
     "FanChart",

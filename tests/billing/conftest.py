@@ -1,13 +1,11 @@
 import hashlib
 import hmac
-import importlib
 import json
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 
 from billing.models import BillingCustomer, Plan, Subscription
@@ -61,13 +59,6 @@ def postgres(transactional_db):
         if REQUIRE_SERVICES:
             pytest.fail("PostgreSQL is required (REQUIRE_SERVICES=1)")
         pytest.skip("needs PostgreSQL: set DATABASE_URL (CI sets REQUIRE_SERVICES=1)")
-
-
-@pytest.fixture
-def seeded_plans(transactional_db):
-    """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
-    seed = importlib.import_module("billing.migrations.0002_seed_plans")
-    seed.seed(django_apps, None)
 
 
 @pytest.fixture

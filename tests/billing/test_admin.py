@@ -37,6 +37,7 @@ def test_staff_edit_plan_limits_in_admin(client, staff_user, user, free_plan):
 
     assert page.status_code == 200
     assert 'name="searches_per_day"' in page.content.decode()
+    assert 'name="max_alerts"' in page.content.decode()
     Plan.objects.filter(pk=free_plan.pk).update(searches_per_day=20)
     assert entitlements_for(user=user).searches_per_day == 20
 
@@ -49,3 +50,26 @@ def test_subscriptions_are_read_only_in_admin(client, staff_user, user, make_sub
     page = client.get(f"/admin/billing/subscription/{subscription.pk}/change/")
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
+
+
+def test_removing_a_complimentary_plan_in_admin_pauses_the_alerts_above_the_free_limit(
+    client, staff_user, user, pro_plan
+):
+    from alerts.models import Alert
+    from alerts.services import alert_create
+
+    now = timezone.now()
+    grant = ComplimentaryGrant.objects.create(
+        user=user, plan=pro_plan, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=9)
+    )
+    older, newer = (
+        alert_create(user=user, spec={"source": "prices", "prices": [1, 3, 2, 5, 4 + i]})
+        for i in range(2)
+    )
+    client.force_login(staff_user)
+
+    response = client.post(f"/admin/billing/complimentarygrant/{grant.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert Alert.objects.get(pk=older.pk).status == "active"
+    assert Alert.objects.get(pk=newer.pk).paused_by == "plan"

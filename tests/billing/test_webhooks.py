@@ -421,3 +421,25 @@ def test_checkout_completed_links_a_customer_that_checkout_created(
 
     assert BillingCustomer.objects.get(user=user).stripe_customer_id == "cus_from_checkout"
     assert entitlements_for(user=user).is_paid
+
+
+def test_a_downgrade_pauses_the_alerts_above_the_new_limit_newest_first(
+    deliver, stripe_subscription, user
+):
+    from alerts.models import Alert
+    from alerts.services import alert_create
+
+    deliver(stripe_event("customer.subscription.created", stripe_subscription))
+    alerts = [
+        alert_create(user=user, spec={"source": "prices", "prices": [1, 3, 2, 5, 4 + i]})
+        for i in range(3)
+    ]
+    stripe_subscription.update(status="canceled", ended_at=int(time.time()))
+
+    deliver(stripe_event("customer.subscription.deleted", stripe_subscription))
+
+    states = dict(Alert.objects.values_list("pk", "status"))
+    assert states == {alerts[0].pk: "active", alerts[1].pk: "paused", alerts[2].pk: "paused"}
+    assert set(Alert.objects.filter(status="paused").values_list("paused_by", flat=True)) == {
+        "plan"
+    }

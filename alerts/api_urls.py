@@ -1,0 +1,9 @@
+from django.urls import path
+
+from alerts.api import AlertDetailApi, AlertHitsApi, AlertListApi
+
+urlpatterns = [
+    path("alerts/", AlertListApi.as_view(), name="alerts"),
+    path("alerts/<int:alert_id>/", AlertDetailApi.as_view(), name="alert_detail"),
+    path("alerts/<int:alert_id>/hits/", AlertHitsApi.as_view(), name="alert_hits"),
+]

@@ -1,0 +1,66 @@
+"""Shape alerts: reads. A user only ever sees their own alerts."""
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import Max, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from alerts.models import Alert, AlertHit
+from stocksite.errors import NotFoundError
+
+RECENT_HITS = 10
+UNSUBSCRIBE_SALT = "alerts.unsubscribe"
+
+
+def alert_list(*, user) -> QuerySet[Alert]:
+    """The user's alerts, newest first."""
+    return Alert.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def alert_get(*, user, alert_id) -> Alert:
+    """The user's alert with that id; someone else's, or no such id, is a 404."""
+    try:
+        return Alert.objects.get(pk=alert_id, user=user)
+    except (Alert.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise NotFoundError(_("No alert with this id.")) from exc
+
+
+def alert_hits(*, alert: Alert) -> QuerySet[AlertHit]:
+    """An alert's hits, the latest data date first, best correlation first."""
+    return alert.hits.order_by("-data_date", "-correlation", "code")
+
+
+def alert_latest_hits(
+    *, alerts: list[Alert], limit: int = RECENT_HITS
+) -> dict[int, list[AlertHit]]:
+    """For each alert, the hits of its latest data date with hits (at most `limit`), in two
+    queries for the whole list."""
+    latest = dict(
+        AlertHit.objects.filter(alert__in=alerts)
+        .values("alert_id")
+        .annotate(day=Max("data_date"))
+        .values_list("alert_id", "day")
+    )
+    found: dict[int, list[AlertHit]] = {alert.pk: [] for alert in alerts}
+    if not latest:
+        return found
+    rows = AlertHit.objects.filter(alert__in=alerts, data_date__in=set(latest.values())).order_by(
+        "alert_id", "-correlation", "code"
+    )
+    for hit in rows:
+        if hit.data_date == latest[hit.alert_id] and len(found[hit.alert_id]) < limit:
+            found[hit.alert_id].append(hit)
+    return found
+
+
+def alert_unsubscribe_user(*, token: str) -> User:
+    """The user an unsubscribe token was signed for; a bad token is a 404."""
+    try:
+        user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)["user"]
+    except (signing.BadSignature, KeyError, TypeError) as exc:
+        raise NotFoundError(_("This unsubscribe link is not valid.")) from exc
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError(_("This unsubscribe link is not valid."))
+    return user

@@ -1,0 +1,149 @@
+import pytest
+from django.core import mail
+
+from alerts.models import Alert, AlertMailPreference
+from alerts.services import alert_create, alert_digests_send, alerts_check
+from billing.models import Plan
+from similarity.services import search_run
+
+from .conftest import DAYS, spike_pattern
+
+PRICES = [100, 102, 101, 105, 110, 108, 112, 115, 113, 118]
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_alert_me_on_a_results_page_saves_the_search_s_pattern_and_filters(
+    signed_in, user, synthetic_market
+):
+    saved = search_run(
+        user=user,
+        spec={"source": "prices", "prices": spike_pattern()},
+        options={"mode": "latest", "segment": "プライム（内国株式）"},
+    )
+    page = signed_in.get(f"/search/results/{saved.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert b'data-testid="alert-me"' in page.content
+    assert b'name="search_id"' in page.content
+
+    response = signed_in.post("/account/alerts/new/", {"search_id": str(saved.pk)})
+    assert response.status_code == 302
+    assert response["Location"] == "/account/alerts/"
+    alert = Alert.objects.get()
+    assert alert.spec == saved.spec
+    assert alert.pattern == saved.pattern
+    assert alert.segment == "プライム（内国株式）"
+    assert alert.name == saved.label
+
+
+def test_alert_me_on_the_search_form_saves_the_form_s_pattern(signed_in):
+    page = signed_in.get("/search/")
+    assert b'formaction="/account/alerts/new/"' in page.content
+    response = signed_in.post(
+        "/account/alerts/new/",
+        {"source": "prices", "prices": " ".join(map(str, PRICES)), "mode": "latest", "k": "10"},
+    )
+    assert response.status_code == 302
+    assert Alert.objects.get().pattern == PRICES
+
+
+def test_a_bad_pattern_from_the_form_saves_nothing_and_says_why(signed_in):
+    response = signed_in.post(
+        "/account/alerts/new/",
+        {"source": "prices", "prices": "1 2 3", "mode": "latest", "k": "10"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.redirect_chain[-1][0].startswith("/search/?source=prices")
+    assert Alert.objects.count() == 0
+    assert "at least 5" in response.content.decode()
+
+
+def test_someone_else_s_search_cannot_be_watched(signed_in, other_user, synthetic_market):
+    saved = search_run(
+        user=other_user, spec={"source": "prices", "prices": PRICES}, options={"mode": "latest"}
+    )
+    signed_in.post("/account/alerts/new/", {"search_id": str(saved.pk)})
+    assert Alert.objects.count() == 0
+
+
+def test_the_free_plan_s_one_alert_is_enforced(signed_in, user):
+    signed_in.post("/account/alerts/new/", {"source": "prices", "prices": "1 2 3 4 9", "k": "10"})
+    response = signed_in.post(
+        "/account/alerts/new/",
+        {"source": "prices", "prices": "1 2 3 4 7", "k": "10", "mode": "latest"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert Alert.objects.count() == 1
+    assert "allows 1 active alerts" in response.content.decode()
+
+
+def test_the_alerts_page_lists_alerts_and_their_last_hits_with_links(
+    signed_in, user, synthetic_market
+):
+    alert = alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
+    synthetic_market.load(DAYS)
+    alerts_check()
+    alert_digests_send()
+    page = signed_in.get("/account/alerts/", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert alert.name in html
+    assert html.count('data-testid="alert-hit"') == 1
+    assert "/stocks/1001/?date_from=" in html
+    assert "/search/?source=stock&amp;code=1001&amp;date_from=" in html
+    assert "1 of 1 active alerts" in html
+
+
+def test_pause_resume_threshold_and_delete_from_the_page(signed_in, user):
+    alert = alert_create(user=user, spec={"source": "prices", "prices": PRICES})
+    signed_in.post(f"/account/alerts/{alert.pk}/pause/")
+    alert.refresh_from_db()
+    assert (alert.status, alert.paused_by) == ("paused", "user")
+    signed_in.post(f"/account/alerts/{alert.pk}/resume/")
+    alert.refresh_from_db()
+    assert alert.is_active
+    signed_in.post(f"/account/alerts/{alert.pk}/threshold/", {"threshold": "0.93"})
+    alert.refresh_from_db()
+    assert alert.threshold == 0.93
+    response = signed_in.post(
+        f"/account/alerts/{alert.pk}/threshold/",
+        {"threshold": "0.5"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "threshold must be from 0.80 to 0.99" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.threshold == 0.93
+    signed_in.post(f"/account/alerts/{alert.pk}/delete/")
+    assert not Alert.objects.exists()
+
+
+def test_another_user_s_alert_is_a_404_on_the_pages(signed_in, other_user):
+    theirs = alert_create(user=other_user, spec={"source": "prices", "prices": PRICES})
+    for action in ("pause", "resume", "threshold", "delete"):
+        assert signed_in.post(f"/account/alerts/{theirs.pk}/{action}/").status_code == 404
+    assert Alert.objects.filter(pk=theirs.pk, status="active").exists()
+
+
+def test_the_pages_need_a_login(client):
+    assert client.get("/account/alerts/").status_code == 302
+    assert client.post("/account/alerts/new/", {"prices": "1 2 3 4 5"}).status_code == 302
+
+
+def test_a_plan_with_more_alerts_shows_its_limit(signed_in, pro_user):
+    Plan.objects.filter(slug="pro").update(max_alerts=7)
+    html = signed_in.get("/account/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 of 7 active alerts" in html
+
+
+def test_mails_can_be_turned_off_and_on_from_the_page(signed_in, user):
+    signed_in.post("/account/alerts/mails/", {"enabled": "0"})
+    assert AlertMailPreference.objects.get(user=user).mails_enabled is False
+    signed_in.post("/account/alerts/mails/", {"enabled": "1"})
+    assert AlertMailPreference.objects.get(user=user).mails_enabled is True
+    assert mail.outbox == []
