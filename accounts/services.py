@@ -14,3 +14,10 @@ def api_token_rotate(*, user: User) -> Token:
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Save the language the user chose with the switcher, for their next visits anywhere."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
@@ -42,3 +44,13 @@ def api_token_revoke(request):
     services.api_token_revoke(user=request.user)
     messages.success(request, _("Your API token was revoked."))
     return redirect("account")
+
+
+@require_POST
+def language_set(request):
+    """Django's set_language (cookie, redirect back); also saves a signed-in user's choice."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_language_set(user=request.user, language=language)
+    return response

@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import auth_views
+from accounts import views as account_views
 from stocksite import views
 
 api_v1 = [
@@ -25,6 +26,7 @@ urlpatterns = [
         cache_page(3600)(JavaScriptCatalog.as_view()),
         name="javascript-catalog",
     ),
+    path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("accounts/signup/", auth_views.SignupView.as_view(), name="account_signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="account_login"),
     path(

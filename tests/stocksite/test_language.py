@@ -1,0 +1,81 @@
+"""Japanese first, English on request: Accept-Language, the footer switch, a user's saved choice."""
+
+import re
+
+import pytest
+
+
+def _lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.content.decode()).group(1)
+
+
+@pytest.mark.django_db
+def test_a_page_is_japanese_by_default(client):
+    response = client.get("/")
+
+    assert _lang(response) == "ja"
+    assert response["Content-Language"] == "ja"
+    assert "類似チャート" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_is_english_when_the_browser_asks_for_it(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert _lang(response) == "en"
+    assert "every chart that looked like this one" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_japanese_browser_gets_japanese(client):
+    response = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="ja,en-US;q=0.7")
+
+    assert _lang(response) == "ja"
+    assert "料金プラン" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_footer_switch_works_without_javascript(client):
+    page = client.get("/stocks/").content.decode()
+    assert 'action="/i18n/setlang/"' in page and 'name="language" value="en"' in page
+
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/stocks/"})
+
+    assert response.status_code == 302 and response["Location"] == "/stocks/"
+    assert _lang(client.get("/stocks/", HTTP_ACCEPT_LANGUAGE="ja")) == "en"
+
+
+@pytest.mark.django_db
+def test_a_signed_in_users_choice_is_saved_and_follows_them(client, user):
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    user.refresh_from_db()
+    assert user.language == "en"
+
+    client.cookies.clear()
+    client.force_login(user)  # another browser: no cookie, a Japanese Accept-Language
+
+    assert _lang(client.get("/account/", HTTP_ACCEPT_LANGUAGE="ja")) == "en"
+
+
+@pytest.mark.django_db
+def test_an_unknown_language_is_ignored(client, user):
+    client.force_login(user)
+
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+
+    user.refresh_from_db()
+    assert user.language == ""
+    assert _lang(client.get("/")) == "ja"
+
+
+@pytest.mark.django_db
+def test_an_api_error_follows_accept_language(client, user):
+    client.force_login(user)
+
+    ja = client.get("/api/v1/stocks/0000/", HTTP_ACCEPT_LANGUAGE="ja").json()
+    en = client.get("/api/v1/stocks/0000/", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    assert ja["error"]["code"] == en["error"]["code"] == "not_found"
+    assert "0000" in ja["error"]["message"] and "銘柄" in ja["error"]["message"]
+    assert en["error"]["message"] == "No stock with code 0000."
