@@ -61,17 +61,28 @@ def webhook_event_construct(*, payload: bytes, signature: str | None) -> dict:
     return event
 
 
-def customer_create(*, email: str, user_id: int) -> dict:
+def customer_create(*, email: str, user_id: int, locale: str) -> dict:
+    """The customer; `locale` is the language of Stripe's receipts and invoice emails to them."""
     return _plain(
         _client().v1.customers.create(
-            params={"email": email, "metadata": {"user_id": str(user_id)}},
+            params={
+                "email": email,
+                "metadata": {"user_id": str(user_id)},
+                "preferred_locales": [locale],
+            },
             options={"idempotency_key": f"stocksite-customer-user-{user_id}"},
         )
     )
 
 
 def checkout_session_create(
-    *, customer_id: str, price_id: str, user_id: int, success_url: str, cancel_url: str
+    *,
+    customer_id: str,
+    price_id: str,
+    user_id: int,
+    success_url: str,
+    cancel_url: str,
+    locale: str,
 ) -> dict:
     return _plain(
         _client().v1.checkout.sessions.create(
@@ -84,15 +95,16 @@ def checkout_session_create(
                 "subscription_data": {"metadata": {"user_id": str(user_id)}},
                 "success_url": success_url,
                 "cancel_url": cancel_url,
+                "locale": locale,
             }
         )
     )
 
 
-def portal_session_create(*, customer_id: str, return_url: str) -> dict:
+def portal_session_create(*, customer_id: str, return_url: str, locale: str) -> dict:
     return _plain(
         _client().v1.billing_portal.sessions.create(
-            params={"customer": customer_id, "return_url": return_url}
+            params={"customer": customer_id, "return_url": return_url, "locale": locale}
         )
     )
 

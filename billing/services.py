@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -66,8 +66,15 @@ def billing_customer_get_or_create(*, user: User) -> BillingCustomer:
         existing = BillingCustomer.objects.filter(user=user).first()
         if existing:
             return existing
-        customer = gateway.customer_create(email=user.email, user_id=user.pk)
+        customer = gateway.customer_create(
+            email=user.email, user_id=user.pk, locale=_language()
+        )
         return BillingCustomer.objects.create(user=user, stripe_customer_id=customer["id"])
+
+
+def _language() -> str:
+    """The page's language, which Stripe's checkout, portal and receipts then speak."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
@@ -88,6 +95,7 @@ def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
         user_id=user.pk,
         success_url=_absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=_absolute(reverse("pricing")),
+        locale=_language(),
     )
     return session["url"]
 
@@ -99,7 +107,9 @@ def portal_session_start(*, user: User) -> str:
     if customer is None:
         raise BillingError(_("You have no billing history yet."))
     session = gateway.portal_session_create(
-        customer_id=customer.stripe_customer_id, return_url=_absolute(reverse("account"))
+        customer_id=customer.stripe_customer_id,
+        return_url=_absolute(reverse("account")),
+        locale=_language(),
     )
     return session["url"]
 

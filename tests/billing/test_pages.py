@@ -69,7 +69,10 @@ def test_checkout_without_keys_says_payments_are_not_configured(client, user, pr
     client.force_login(user)
 
     response = client.post(
-        "/billing/checkout/", {"plan": "pro", "interval": "monthly"}, follow=True
+        "/billing/checkout/",
+        {"plan": "pro", "interval": "monthly"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert "Payments are not configured" in response.content.decode()
@@ -101,7 +104,7 @@ def test_account_page_shows_plan_status_and_renewal_date(
     subscription = make_subscription(user, status="active")
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'data-testid="plan-name">Pro<' in body
     assert 'data-testid="subscription-status">active<' in body
@@ -118,7 +121,7 @@ def test_account_page_shows_the_end_date_of_a_cancelling_subscription(
     make_subscription(user, status="active", cancel_at_period_end=True)
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Ends</dt>" in body
 
@@ -130,7 +133,7 @@ def test_account_page_shows_the_live_subscription_before_an_ended_one(
     make_subscription(user, status="canceled", stripe_subscription_id="sub_old")
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'data-testid="subscription-status">active<' in body
 
