@@ -66,9 +66,7 @@ def billing_customer_get_or_create(*, user: User) -> BillingCustomer:
         existing = BillingCustomer.objects.filter(user=user).first()
         if existing:
             return existing
-        customer = gateway.customer_create(
-            email=user.email, user_id=user.pk, locale=_language()
-        )
+        customer = gateway.customer_create(email=user.email, user_id=user.pk, locale=_language())
         return BillingCustomer.objects.create(user=user, stripe_customer_id=customer["id"])
 
 
