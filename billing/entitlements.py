@@ -11,12 +11,13 @@ Searches a day are counted in the cache (Redis in production) with an atomic INC
 per user and Tokyo calendar day, so two concurrent requests cannot both take the last search.
 """
 
+import math
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from stocksite.api import DomainError
@@ -26,9 +27,30 @@ PAID_STATUSES = ("trialing", "active")
 
 
 class SearchQuotaExceeded(DomainError):
+    """Today's searches are used up; the message says when the count starts again."""
+
     status_code = 429
     default_code = "quota_exceeded"
     default_detail = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
+
+    def __init__(self, *, limit: int, now: datetime | None = None):
+        now = timezone.localtime(now)
+        resets_at = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        minutes = max(1, math.ceil((resets_at - now).total_seconds() / 60))
+        self.resets_at = resets_at
+        super().__init__(
+            _(
+                "You have used all %(limit)d of today's searches. The count starts again at "
+                "midnight Japan time (%(resets_at)s, in %(hours)d h %(minutes)d min). "
+                "For more searches a day, see the plans on /pricing/."
+            )
+            % {
+                "limit": limit,
+                "resets_at": formats.date_format(resets_at, "SHORT_DATETIME_FORMAT"),
+                "hours": minutes // 60,
+                "minutes": minutes % 60,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -186,7 +208,7 @@ def search_quota_consume(*, user) -> Entitlements:
     used = _increment(key)
     if used > limits.searches_per_day:
         cache.decr(key)
-        raise SearchQuotaExceeded()
+        raise SearchQuotaExceeded(limit=limits.searches_per_day)
     return Entitlements(**{**asdict(limits), "searches_today": used})
 
 

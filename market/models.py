@@ -1,5 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from market.text import normalize_search_text
@@ -57,6 +58,14 @@ class Stock(models.Model):
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_normalized"}
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The name for the page's language: English where we have one, else as the exchange
+        writes it."""
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
 
 
 class DailyBar(models.Model):

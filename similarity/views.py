@@ -8,12 +8,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import APIException
 
-from billing.entitlements import entitlements_for
-from market.selectors import stock_filter_choices
+from billing.entitlements import SearchQuotaExceeded, entitlements_for
+from market.selectors import stock_english_names, stock_filter_choices
 from similarity import charts, selectors, services
 from similarity.forms import SERVICE_FIELD_TO_FORM_FIELD, SearchForm
 from stocksite.api import NotFoundError
@@ -31,6 +32,7 @@ def _render_search(request, form: SearchForm, status: int = 200):
     user = request.user
     context = {
         "form": form,
+        "quota_exhausted": status == SearchQuotaExceeded.status_code,
         "entitlements": entitlements_for(user=user),
         "recent": selectors.saved_search_list(user=user)[:5] if user.is_authenticated else [],
     }
@@ -98,12 +100,19 @@ def _own_search(request, search_id: uuid.UUID):
 
 def _match_rows(result: dict) -> list[dict]:
     pattern = result.get("pattern", {}).get("normalized") or []
+    matches = result.get("matches", [])
+    names_en = (
+        stock_english_names(codes=[match["code"] for match in matches])
+        if (translation.get_language() or "").startswith("en")
+        else {}
+    )
     rows = []
-    for match in result.get("matches", []):
+    for match in matches:
         returns = match.get("returns") or {}
         rows.append(
             {
                 **match,
+                "display_name": names_en.get(match["code"], match.get("name", "")),
                 "mini": charts.mini_chart(
                     pattern=pattern,
                     window=match.get("window") or [],
@@ -147,6 +156,18 @@ def search_result(request, search_id: uuid.UUID):
     return render(request, "similarity/result.html", context)
 
 
+def _export_file_name(saved, result: dict) -> str:
+    """stocksite_7203_2015-01-05_2015-03-31_history.csv; searches without a stock are named by
+    their source and the day they ran (stocksite_prices_2026-12-01_latest.csv)."""
+    pattern = result.get("pattern") or {}
+    mode = result.get("mode") or saved.mode
+    if pattern.get("code"):
+        parts = [pattern["code"], pattern.get("start_date"), pattern.get("end_date")]
+    else:
+        parts = [saved.source, timezone.localdate(saved.created_at).isoformat()]
+    return "_".join(["stocksite", *(str(part) for part in parts if part), mode]) + ".csv"
+
+
 @login_required
 @require_GET
 def search_export(request, search_id: uuid.UUID):
@@ -157,7 +178,9 @@ def search_export(request, search_id: uuid.UUID):
     horizons = result.get("horizons") or []
     latest = result.get("mode") == "latest"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="stocksite-{saved.pk}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{_export_file_name(saved, result)}"'
+    # A byte order mark, so that Japanese Excel reads the names as UTF-8 rather than Shift_JIS.
+    response.write("\ufeff")
     writer = csv.writer(response)
     header = ["rank", "code", "name", "segment", "sector", "start_date", "end_date", "length"]
     header += ["correlation", "distance", *(f"return_{h}d" for h in horizons)]

@@ -270,6 +270,23 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
+# The seller's facts for the page the Act on Specified Commercial Transactions requires
+# (特定商取引法に基づく表記, /legal/commerce/). Empty address and phone: the page says they are
+# disclosed without delay on request, which the Act allows; the other rows have plain defaults.
+LEGAL_SELLER = env.str("LEGAL_SELLER", default="stocksite")
+LEGAL_REPRESENTATIVE = env.str("LEGAL_REPRESENTATIVE", default="")
+LEGAL_ADDRESS = env.str("LEGAL_ADDRESS", default="")
+LEGAL_PHONE = env.str("LEGAL_PHONE", default="")
+LEGAL_EMAIL = env.str("LEGAL_EMAIL", default="support@localhost")
+LEGAL_PRICE = env.str("LEGAL_PRICE", default="")
+LEGAL_PAYMENT = env.str("LEGAL_PAYMENT", default="")
+LEGAL_DELIVERY = env.str("LEGAL_DELIVERY", default="")
+LEGAL_CANCELLATION = env.str("LEGAL_CANCELLATION", default="")
+
+# Candle colours of the charts: "red-up" (陽線 red, as many Japanese brokers draw them) or
+# "green-up".
+CANDLE_COLORS = env.str("CANDLE_COLORS", default="red-up")
+
 # --- Security -----------------------------------------------------------------------------------
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

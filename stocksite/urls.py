@@ -20,6 +20,9 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("legal/terms/", views.legal_terms, name="legal_terms"),
+    path("legal/privacy/", views.legal_privacy, name="legal_privacy"),
+    path("legal/commerce/", views.legal_commerce, name="legal_commerce"),
     # The translations our scripts use (gettext, ngettext, interpolate), per active language.
     path(
         "jsi18n/",

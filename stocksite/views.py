@@ -1,18 +1,69 @@
+from django.conf import settings
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import status
 
-from market.selectors import market_summary
+from billing.selectors import plans_for_pricing
+from market.selectors import market_summary, stocks_by_codes
 from stocksite.api import error_body
 from stocksite.health import run_checks
 
+# Charts the home page offers to try, with the days already chosen: (code, last days).
+HOME_EXAMPLES = (("7974", 60), ("7203", 120), ("6758", 20), ("9984", 250))
+
 
 def home(request):
-    return render(request, "home.html", {"market": market_summary()})
+    days = dict(HOME_EXAMPLES)
+    examples = [
+        {"stock": stock, "days": days[stock.code]}
+        for stock in stocks_by_codes(codes=[code for code, _ in HOME_EXAMPLES])
+    ]
+    return render(request, "home.html", {"market": market_summary(), "examples": examples})
+
+
+def _legal_page(request, name: str):
+    """Terms and privacy are written whole in each language (legal text reads better that way
+    than cut into messages): legal/<name>_<language>.html."""
+    language = "en" if (translation.get_language() or "").startswith("en") else "ja"
+    return render(
+        request,
+        f"legal/{name}_{language}.html",
+        {"operator": settings.LEGAL_SELLER, "contact": settings.LEGAL_EMAIL},
+    )
+
+
+@require_GET
+def legal_terms(request):
+    return _legal_page(request, "terms")
+
+
+@require_GET
+def legal_privacy(request):
+    return _legal_page(request, "privacy")
+
+
+@require_GET
+def legal_commerce(request):
+    """特定商取引法に基づく表記: the seller's facts from settings, the prices from the plans."""
+    seller = {
+        name: getattr(settings, f"LEGAL_{name.upper()}")
+        for name in (
+            "seller",
+            "representative",
+            "address",
+            "phone",
+            "email",
+            "price",
+            "payment",
+            "delivery",
+            "cancellation",
+        )
+    }
+    return render(request, "legal/commerce.html", {"seller": seller, "plans": plans_for_pricing()})
 
 
 @never_cache

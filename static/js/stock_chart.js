@@ -26,8 +26,16 @@
   const up = style.getPropertyValue("--up").trim() || "#047857";
   const down = style.getPropertyValue("--down").trim() || "#b91c1c";
 
+  // Axes and the crosshair's labels in the page's language: 2015/01/05 and 1,520 in Japanese.
+  const lang = document.documentElement.lang || "ja";
+  const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
   const chart = LC.createChart(container, {
     autoSize: true,
+    localization: {
+      locale: lang,
+      dateFormat: lang.indexOf("ja") === 0 ? "yyyy/MM/dd" : "yyyy-MM-dd",
+      priceFormatter: function (price) { return numberFormat.format(price); },
+    },
     layout: {
       background: { type: "solid", color: "#ffffff" },
       textColor: "#334155",
@@ -58,7 +66,7 @@
   volume.setData(bars.map(function (bar) {
     return {
       time: bar[0], value: bar[5],
-      color: bar[4] >= bar[1] ? "rgba(4, 120, 87, 0.35)" : "rgba(185, 28, 28, 0.35)",
+      color: (bar[4] >= bar[1] ? up : down) + "59",  // #rrggbb + alpha 0.35
     };
   }));
   showLast(250);

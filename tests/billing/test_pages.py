@@ -12,13 +12,21 @@ def stripe_keys(settings):
 
 
 def test_pricing_page_compares_free_and_pro_monthly_and_yearly(client, pro_plan):
-    response = client.get("/pricing/")
+    response = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-testid="plan-free"' in body
     assert 'data-testid="plan-pro"' in body
-    assert "¥2,980 a month, or ¥29,800 a year" in body
+    assert "¥2,980 (tax incl.) a month, or ¥29,800 (tax incl.) a year" in body
+
+
+def test_pricing_page_shows_tax_inclusive_prices_in_japanese(client, pro_plan):
+    body = client.get("/pricing/").content.decode()
+
+    assert "¥2,980（税込）" in body and "¥29,800（税込）" in body
+    assert "投資助言ではありません" in body
+    assert 'href="/legal/commerce/"' in body
 
 
 def test_pricing_page_says_payments_are_not_configured_without_keys(client, user, settings):

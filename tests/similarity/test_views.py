@@ -426,7 +426,10 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Japanese Excel reads it as UTF-8
+    assert 'filename="stocksite_prices_' in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith('_history.csv"')
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == [
         "rank",
         "code",
