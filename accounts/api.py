@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from accounts.services import api_token_rotate
 from billing.entitlements import entitlements_for
-from stocksite.api import ERROR_RESPONSE, PaymentRequiredError
+from stocksite.api import ERROR_RESPONSE
+from stocksite.errors import PaymentRequiredError
 
 
 class MeOutputSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from stocksite.api import DomainError
+from stocksite.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
 PAID_STATUSES = ("trialing", "active")
@@ -29,9 +29,9 @@ PAID_STATUSES = ("trialing", "active")
 class SearchQuotaExceeded(DomainError):
     """Today's searches are used up; the message says when the count starts again."""
 
-    status_code = 429
-    default_code = "quota_exceeded"
-    default_detail = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
+    code = "quota_exceeded"
+    status = 429
+    default_message = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
 
     def __init__(self, *, limit: int, now: datetime | None = None):
         now = timezone.localtime(now)
@@ -82,7 +82,7 @@ class Entitlements:
 
     def history_start(self, *, today: date) -> date | None:
         """The first date a search may cover, or None for all of the history."""
-        if self.history_years is None:
+        if not self.history_years:
             return None
         try:
             return today.replace(year=today.year - self.history_years)

@@ -7,14 +7,6 @@ def plans_for_pricing() -> list[Plan]:
     return list(Plan.objects.filter(is_public=True).order_by("rank", "name"))
 
 
-def plan_paid_default() -> Plan | None:
-    """The plan the upgrade button buys: the highest-ranked public paid plan."""
-    for plan in reversed(plans_for_pricing()):
-        if not plan.is_free:
-            return plan
-    return None
-
-
 def subscription_latest(*, user) -> Subscription | None:
     """The subscription to show: a live one before any that ended, then the latest synced."""
     return (

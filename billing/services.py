@@ -24,7 +24,7 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from stocksite.api import DomainError
+from stocksite.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +42,14 @@ INTERVALS = {"monthly": "month", "yearly": "year"}
 
 
 class BillingError(DomainError):
-    default_code = "billing"
-    default_detail = _("Billing is not available right now.")
+    code = "billing"
+    default_message = _("Billing is not available right now.")
 
 
 class PaymentsNotConfiguredError(BillingError):
-    status_code = 503
-    default_code = "payments_not_configured"
-    default_detail = _("Payments are not configured on this site.")
+    code = "payments_not_configured"
+    status = 503
+    default_message = _("Payments are not configured on this site.")
 
 
 def _absolute(path: str) -> str:

@@ -37,11 +37,11 @@ def checkout(request):
             user=request.user, plan=plan, interval=request.POST.get("interval", "")
         )
     except services.BillingError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, exc.message)
         return redirect("pricing")
     except gateway.StripeError:
         logger.exception("Stripe refused a checkout session")
-        messages.error(request, services.BillingError.default_detail)
+        messages.error(request, services.BillingError.default_message)
         return redirect("pricing")
     return redirect(url)
 
@@ -60,11 +60,11 @@ def portal(request):
     try:
         url = services.portal_session_start(user=request.user)
     except services.BillingError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, exc.message)
         return redirect("account")
     except gateway.StripeError:
         logger.exception("Stripe refused a portal session")
-        messages.error(request, services.BillingError.default_detail)
+        messages.error(request, services.BillingError.default_message)
         return redirect("account")
     return redirect(url)
 

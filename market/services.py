@@ -399,11 +399,6 @@ class PriceImportReport:
     failures: list[str] = field(default_factory=list)
 
 
-def price_file_import(*, path: Path) -> UpsertResult:
-    """Import one price file in one transaction: all of it, or (FileFormatError) none of it."""
-    return _price_file_write(path=path, bars_by_code=read_price_file(path))
-
-
 def _price_file_write(*, path: Path, bars_by_code: dict[str, list[Bar]]) -> UpsertResult:
     result = UpsertResult()
     try:
@@ -554,9 +549,6 @@ def scrape_run_finish(*, run_id: int) -> ScrapeRun:
 
 def snapshot_rebuild_request() -> None:
     """Queue similarity.tasks.snapshot_rebuild once the current transaction commits."""
-    try:
-        from similarity.tasks import snapshot_rebuild
-    except ImportError:
-        logger.info("similarity.tasks.snapshot_rebuild does not exist yet: no rebuild queued")
-        return
+    from similarity.tasks import snapshot_rebuild  # similarity depends on market, not back
+
     transaction.on_commit(snapshot_rebuild.delay)

@@ -1,11 +1,12 @@
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from market import selectors
 from market.forms import StockFilterForm
-from market.models import Stock
-from market.text import normalize_search_text
+from similarity.limits import script_limits
 
 STOCKS_PER_PAGE = 50
 PRESET_DAYS = (20, 60, 120, 250)
@@ -39,9 +40,9 @@ def stock_list(request):
 
 @require_GET
 def stock_detail(request, code: str):
-    stock = get_object_or_404(
-        Stock, market=Stock.Market.TSE, code=normalize_search_text(code).upper()
-    )
+    stock = selectors.stock_by_code(code=code)
+    if stock is None:
+        raise Http404(_("No stock with code %(code)s.") % {"code": code})
     bars = selectors.stock_chart_bars(stock=stock)
     day_change = None
     if len(bars) > 1 and bars[-2][4]:
@@ -58,5 +59,7 @@ def stock_detail(request, code: str):
             # 売買代金 of the last day: close × volume (the last bar is as traded, factor 1).
             "turnover": bars[-1][4] * bars[-1][5] if bars else None,
             "presets": [days for days in PRESET_DAYS if days <= len(bars)],
+            # The pattern form on this page posts to the search: the chart checks its limits.
+            "search_limits": script_limits(),
         },
     )

@@ -1,3 +1,6 @@
+"""The search page's form: it parses what a person typed, drew or ticked, then hands the pattern
+and the options to `similarity.validation`, the one validator, whose messages land on the fields."""
+
 import json
 import math
 import re
@@ -6,18 +9,18 @@ import unicodedata
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from similarity import limits
 from similarity.models import SavedSearch
+from similarity.validation import pattern_spec_clean, search_options_clean
+from stocksite.errors import DomainError
+from stocksite.text import interpolate_lazy
 
-MIN_DAYS = 5
-MAX_DAYS = 500
-HORIZON_CHOICES = [(str(days), str(days)) for days in (5, 10, 20, 60, 120, 250)]
-DEFAULT_HORIZONS = ["5", "20", "60"]
-MAX_SKETCH_POINTS = 5000
 # Commas (ASCII, full-width and ideographic), semicolons and any whitespace separate prices.
 PRICE_SEPARATORS = re.compile(r"[,;、，\s]+")
 
 # Where the search service names a field of the spec or options, the form field that holds it.
 SERVICE_FIELD_TO_FORM_FIELD = {
+    "source": "source",
     "code": "code",
     "from": "date_from",
     "to": "date_to",
@@ -81,19 +84,24 @@ class SearchForm(forms.Form):
     prices = forms.CharField(
         label=_("Prices, oldest first"),
         required=False,
-        max_length=20000,
-        help_text=_("5 to 500 numbers separated by commas, spaces or new lines."),
+        max_length=limits.MAX_PRICES_TEXT,
+        help_text=interpolate_lazy(
+            _("%(min)d to %(max)d numbers separated by commas, spaces or new lines."),
+            {"min": limits.MIN_LENGTH, "max": limits.MAX_LENGTH},
+        ),
         widget=forms.Textarea(
             attrs={"rows": 5, "placeholder": "1520, 1534, 1529, 1551, 1580, 1572, 1601 …"}
         ),
     )
-    sketch = forms.CharField(required=False, max_length=200000, widget=forms.HiddenInput)
+    sketch = forms.CharField(
+        required=False, max_length=limits.MAX_SKETCH_TEXT, widget=forms.HiddenInput
+    )
     days = forms.IntegerField(
         label=_("Days the sketch stands for"),
         required=False,
-        min_value=MIN_DAYS,
-        max_value=MAX_DAYS,
-        initial=60,
+        min_value=limits.MIN_LENGTH,
+        max_value=limits.MAX_LENGTH,
+        initial=limits.DEFAULT_SKETCH_DAYS,
     )
     mode = forms.ChoiceField(
         label=_("Look for"),
@@ -106,13 +114,17 @@ class SearchForm(forms.Form):
         widget=forms.RadioSelect,
     )
     k = forms.IntegerField(
-        label=_("Number of matches"), required=False, min_value=1, max_value=100, initial=10
+        label=_("Number of matches"),
+        required=False,
+        min_value=1,
+        max_value=limits.MAX_K,
+        initial=limits.DEFAULT_K,
     )
     horizons = forms.MultipleChoiceField(
         label=_("Days after the match to measure"),
-        choices=HORIZON_CHOICES,
+        choices=[(str(days), str(days)) for days in limits.HORIZON_CHOICES],
         required=False,
-        initial=DEFAULT_HORIZONS,
+        initial=[str(days) for days in limits.DEFAULT_HORIZONS],
         widget=forms.CheckboxSelectMultiple,
     )
     segment = forms.ChoiceField(label=_("Market segment"), required=False)
@@ -136,7 +148,10 @@ class SearchForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     stretch = forms.BooleanField(
-        label=_("Also match the shape stretched or squeezed in time (0.8× to 1.25×)"),
+        label=interpolate_lazy(
+            _("Also match the shape stretched or squeezed in time (%(min)s× to %(max)s×)"),
+            {"min": limits.STRETCH_MIN, "max": limits.STRETCH_MAX},
+        ),
         required=False,
     )
 
@@ -146,9 +161,6 @@ class SearchForm(forms.Form):
         self.fields["segment"].choices = [("", _("All segments"))] + [(s, s) for s in segments]
         self.fields["sector"].choices = [("", _("All sectors"))] + sectors
 
-    def clean_code(self) -> str:
-        return unicodedata.normalize("NFKC", self.cleaned_data["code"]).strip().upper()
-
     def clean_prices(self) -> list[float]:
         return parse_prices(self.cleaned_data["prices"])
 
@@ -157,89 +169,69 @@ class SearchForm(forms.Form):
         if not text:
             return []
         try:
-            points = json.loads(text)
-            points = [[float(x), float(y)] for x, y in points]
+            points = [[float(x), float(y)] for x, y in json.loads(text)]
         except (ValueError, TypeError):
             raise forms.ValidationError(
                 _("The sketch could not be read: clear it and draw again."), code="invalid"
             ) from None
-        if len(points) > MAX_SKETCH_POINTS or not all(map(math.isfinite, sum(points, []))):
-            raise forms.ValidationError(
-                _("The sketch could not be read: clear it and draw again."), code="invalid"
-            )
         return points
-
-    # The stock page's short form posts only the pattern and the mode: the rest takes defaults.
-    def clean_mode(self) -> str:
-        return self.cleaned_data["mode"] or SavedSearch.Mode.HISTORY
-
-    def clean_k(self) -> int:
-        return self.cleaned_data["k"] or self.fields["k"].initial
-
-    def clean_horizons(self) -> list[int]:
-        return sorted({int(days) for days in self.cleaned_data["horizons"] or DEFAULT_HORIZONS})
 
     def clean(self):
         data = super().clean()
-        source = data.get("source")
-        if source == SavedSearch.Source.STOCK:
-            self._clean_stock_range(data)
-        elif source == SavedSearch.Source.PRICES:
-            prices = data.get("prices")
-            if prices is not None and "prices" not in self.errors:
-                if len(prices) < MIN_DAYS or len(prices) > MAX_DAYS:
-                    self.add_error(
-                        "prices",
-                        _("Give between 5 and 500 prices; you gave %(count)s.")
-                        % {"count": len(prices)},
-                    )
-                elif max(prices) == min(prices):
-                    self.add_error("prices", _("The prices are all the same: there is no shape."))
-        elif source == SavedSearch.Source.SKETCH:
-            if not data.get("sketch") and "sketch" not in self.errors:
-                self.add_error("sketch", _("Draw a shape on the canvas first."))
-            if data.get("days") is None and "days" not in self.errors:
-                self.add_error("days", _("Say how many days the sketch stands for (5 to 500)."))
-        search_from, search_to = data.get("search_from"), data.get("search_to")
-        if search_from and search_to and search_from > search_to:
-            self.add_error("search_to", _("“Search windows up to” is before “from”."))
+        if self.errors:  # a field could not be read; its message says why
+            return data
+        try:
+            self._spec = pattern_spec_clean(spec=self._spec_given(data))
+            self._options = search_options_clean(options=self._options_given(data))
+        except DomainError as error:
+            self.add_domain_error(error)
         return data
 
-    def _clean_stock_range(self, data: dict) -> None:
-        if not data.get("code") and "code" not in self.errors:
-            self.add_error("code", _("Enter a stock code such as 7203."))
-        for name in ("date_from", "date_to"):
-            if data.get(name) is None and name not in self.errors:
-                self.add_error(name, _("Choose the first and last day of the pattern."))
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", _("“To” is before “From”."))
+    def add_domain_error(self, error: DomainError) -> None:
+        """Put a validator's or service's per-field messages on the fields, the rest on top."""
+        if not error.fields:
+            self.add_error(None, error.message)
+        for key, messages in error.field_messages().items():
+            for message in messages:
+                self.add_error(SERVICE_FIELD_TO_FORM_FIELD.get(key), message)
 
-    def spec(self) -> dict:
-        data = self.cleaned_data
+    @staticmethod
+    def _spec_given(data: dict) -> dict:
         source = data["source"]
         if source == SavedSearch.Source.STOCK:
+            start, end = data.get("date_from"), data.get("date_to")
             return {
                 "source": source,
-                "code": data["code"],
-                "from": data["date_from"].isoformat(),
-                "to": data["date_to"].isoformat(),
+                "code": data.get("code") or "",
+                "from": start.isoformat() if start else None,
+                "to": end.isoformat() if end else None,
             }
         if source == SavedSearch.Source.PRICES:
-            return {"source": source, "prices": data["prices"]}
-        return {"source": source, "points": data["sketch"], "days": data["days"]}
+            return {"source": source, "prices": data.get("prices") or []}
+        return {"source": source, "points": data.get("sketch") or [], "days": data.get("days")}
 
-    def options(self) -> dict:
-        data = self.cleaned_data
+    @staticmethod
+    def _options_given(data: dict) -> dict:
+        # The stock page's short form posts only the pattern and the mode: the rest takes defaults.
         turnover = data.get("min_turnover")
-        return {
-            "mode": data["mode"],
-            "k": data["k"],
-            "horizons": data["horizons"],
+        search_from, search_to = data.get("search_from"), data.get("search_to")
+        given = {
+            "mode": data.get("mode") or None,
+            "k": data.get("k"),
+            "horizons": [int(days) for days in data.get("horizons") or []] or None,
             "segment": data.get("segment") or "",
             "sector": data.get("sector") or "",
             "min_turnover": float(turnover) * 1_000_000 if turnover else 0.0,
-            "date_from": data["search_from"].isoformat() if data.get("search_from") else None,
-            "date_to": data["search_to"].isoformat() if data.get("search_to") else None,
+            "date_from": search_from.isoformat() if search_from else None,
+            "date_to": search_to.isoformat() if search_to else None,
             "stretch": bool(data.get("stretch")),
         }
+        return {key: value for key, value in given.items() if value is not None}
+
+    def spec(self) -> dict:
+        """The pattern, checked by the validator (after is_valid())."""
+        return self._spec
+
+    def options(self) -> dict:
+        """The options with every key present, checked by the validator (after is_valid())."""
+        return self._options

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar, Stock
 from similarity.models import SavedSearch
-from stocksite.api import NotFoundError
+from stocksite.errors import NotFoundError
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
 TURNOVER_DAYS = 90

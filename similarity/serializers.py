@@ -1,32 +1,23 @@
 """API shapes of a search: the request, and the saved search with its result.
 
-Output is built from SavedSearch.result as stored (see the schema in similarity/services.py); the
-output serializers below document it in the OpenAPI schema and are not run per request, since a
-result holds thousands of numbers.
+The input serializer parses JSON into a pattern spec and options and hands them to
+`similarity.validation`, the one validator. The output serializers describe SavedSearch.result as
+`similarity.results` builds it.
 """
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from similarity import limits
 from similarity.models import SavedSearch
-from similarity.services import MAX_HORIZON, MAX_HORIZONS, MAX_K, MAX_LENGTH, MIN_LENGTH
-
-PATTERN_KEYS = {
-    "stock": ("code", "from", "to"),
-    "prices": ("prices",),
-    "sketch": ("points", "days"),
-}
-OPTION_KEYS = (
-    "mode",
-    "k",
-    "horizons",
-    "segment",
-    "sector",
-    "min_turnover",
-    "date_from",
-    "date_to",
-    "stretch",
+from similarity.validation import (
+    OPTION_FIELDS,
+    PATTERN_FIELDS,
+    pattern_spec_clean,
+    search_options_clean,
 )
+from stocksite.errors import DomainError
+from stocksite.text import interpolate_lazy
 
 
 class SearchInputSerializer(serializers.Serializer):
@@ -38,20 +29,23 @@ class SearchInputSerializer(serializers.Serializer):
     prices = serializers.ListField(
         child=serializers.FloatField(),
         required=False,
-        min_length=MIN_LENGTH,
-        max_length=MAX_LENGTH,
-        help_text=_("The pattern as prices, oldest first (5 to 500)."),
+        min_length=limits.MIN_LENGTH,
+        max_length=limits.MAX_LENGTH,
+        help_text=interpolate_lazy(
+            _("The pattern as prices, oldest first (%(min)d to %(max)d)."),
+            {"min": limits.MIN_LENGTH, "max": limits.MAX_LENGTH},
+        ),
     )
     points = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
         required=False,
-        max_length=10_000,
+        max_length=limits.MAX_SKETCH_POINTS,
         help_text=_("A sketch: [x, y] pairs, y up; resampled to `days` prices."),
     )
     days = serializers.IntegerField(
         required=False,
-        min_value=MIN_LENGTH,
-        max_value=MAX_LENGTH,
+        min_value=limits.MIN_LENGTH,
+        max_value=limits.MAX_LENGTH,
         help_text=_("Length of a sketched pattern in trading days."),
     )
     mode = serializers.ChoiceField(
@@ -62,23 +56,32 @@ class SearchInputSerializer(serializers.Serializer):
     k = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_K,
-        help_text=_("Matches asked for (default 10); capped by the plan."),
+        max_value=limits.MAX_K,
+        help_text=interpolate_lazy(
+            _("Matches asked for (default %(k)d); capped by the plan."),
+            {"k": limits.DEFAULT_K},
+        ),
     )
     horizons = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_HORIZON),
+        child=serializers.IntegerField(min_value=1, max_value=limits.MAX_HORIZON),
         required=False,
         min_length=1,
-        max_length=MAX_HORIZONS,
-        help_text=_("Trading days after a match to measure (default 5, 20, 60)."),
+        max_length=limits.MAX_HORIZONS,
+        help_text=interpolate_lazy(
+            _("Trading days after a match to measure (default %(days)s)."),
+            {"days": ", ".join(map(str, limits.DEFAULT_HORIZONS))},
+        ),
     )
     segment = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, help_text=_("Market segment.")
+        required=False,
+        allow_blank=True,
+        max_length=limits.MAX_NAME_LENGTH,
+        help_text=_("Market segment."),
     )
     sector = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=100,
+        max_length=limits.MAX_NAME_LENGTH,
         help_text=_("33-sector code or name."),
     )
     min_turnover = serializers.FloatField(
@@ -91,7 +94,11 @@ class SearchInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=_("Windows ending on or before this date.")
     )
     stretch = serializers.BooleanField(
-        required=False, help_text=_("Also search the pattern 0.8 to 1.25 times as long.")
+        required=False,
+        help_text=interpolate_lazy(
+            _("Also search the pattern %(min)s to %(max)s times as long."),
+            {"min": limits.STRETCH_MIN, "max": limits.STRETCH_MAX},
+        ),
     )
 
     def get_fields(self):
@@ -110,24 +117,27 @@ class SearchInputSerializer(serializers.Serializer):
             unknown = sorted(set(self.initial_data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
-        given = [source for source, keys in PATTERN_KEYS.items() if any(k in attrs for k in keys)]
+        given = [source for source, keys in PATTERN_FIELDS.items() if any(k in attrs for k in keys)]
         if len(given) != 1:
             message = _("Give one pattern: code with from and to, prices, or points with days.")
-            names = [k for source in given for k in PATTERN_KEYS[source] if k in attrs]
+            names = [k for source in given for k in PATTERN_FIELDS[source] if k in attrs]
             raise serializers.ValidationError(
                 {name: [message] for name in names} or {"non_field_errors": [message]}
             )
+        source = given[0]
+        spec = {"source": source, **{key: attrs.get(key) for key in PATTERN_FIELDS[source]}}
+        try:
+            attrs["spec"] = pattern_spec_clean(spec=spec)
+            attrs["options"] = search_options_clean(
+                options={key: attrs[key] for key in OPTION_FIELDS if key in attrs}
+            )
+        except DomainError as error:
+            raise serializers.ValidationError(error.field_messages()) from error
         return attrs
 
     def spec_and_options(self) -> tuple[dict, dict]:
-        data = self.validated_data
-        source = next(s for s, keys in PATTERN_KEYS.items() if any(k in data for k in keys))
-        spec = {"source": source, **{key: data.get(key) for key in PATTERN_KEYS[source]}}
-        if source == "stock":
-            spec["from"] = spec["from"].isoformat() if spec["from"] else None
-            spec["to"] = spec["to"].isoformat() if spec["to"] else None
-        options = {key: data[key] for key in OPTION_KEYS if key in data}
-        return spec, options
+        """The pattern spec and the options, checked by the validator."""
+        return self.validated_data["spec"], self.validated_data["options"]
 
 
 # --- Output (documentation of SavedSearch.result) -----------------------------------------------

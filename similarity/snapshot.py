@@ -33,17 +33,16 @@ from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar
 from similarity.engine import MIN_LENGTH, Market, PatternError, search
-from stocksite.api import DomainError
+from stocksite.errors import ServiceUnavailableError
 
 POINTER = "current"
 KEEP = 2  # the current folder and the one before, for processes that have not switched yet
 _PARTIAL_MAX_AGE = 3600.0  # seconds after which an unfinished build's folder is debris
 
 
-class SnapshotMissing(DomainError):
-    status_code = 503
-    default_code = "snapshot_missing"
-    default_detail = _("The market data is being prepared; try again in a minute.")
+class SnapshotMissing(ServiceUnavailableError):
+    code = "snapshot_missing"
+    default_message = _("The market data is being prepared; try again in a minute.")
 
 
 @dataclass(frozen=True, eq=False)

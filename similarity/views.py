@@ -11,13 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import APIException
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from market.selectors import stock_english_names, stock_filter_choices
-from similarity import charts, selectors, services
-from similarity.forms import SERVICE_FIELD_TO_FORM_FIELD, SearchForm
-from stocksite.api import NotFoundError
+from similarity import charts, limits, selectors, services
+from similarity.forms import SearchForm
+from stocksite.errors import DomainError, NotFoundError
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
 HISTORY_PER_PAGE = 25
@@ -32,32 +31,12 @@ def _render_search(request, form: SearchForm, status: int = 200):
     user = request.user
     context = {
         "form": form,
-        "quota_exhausted": status == SearchQuotaExceeded.status_code,
+        "quota_exhausted": status == SearchQuotaExceeded.status,
         "entitlements": entitlements_for(user=user),
         "recent": selectors.saved_search_list(user=user)[:5] if user.is_authenticated else [],
+        "search_limits": limits.script_limits(),
     }
     return render(request, "similarity/search.html", context, status=status)
-
-
-def _first_message(detail) -> str:
-    if isinstance(detail, dict):
-        detail = next(iter(detail.values()), "")
-    if isinstance(detail, list):
-        detail = detail[0] if detail else ""
-    return str(detail)
-
-
-def _add_service_errors(form: SearchForm, error: APIException) -> None:
-    """Put the service's per-field messages on the form's fields, the rest above the form."""
-    detail = error.detail
-    fields = detail if isinstance(detail, dict) else getattr(error, "fields", None)
-    if not isinstance(fields, dict):
-        form.add_error(None, str(detail))
-        return
-    for key, messages_ in fields.items():
-        target = SERVICE_FIELD_TO_FORM_FIELD.get(key)
-        for message in messages_ if isinstance(messages_, list) else [messages_]:
-            form.add_error(target, str(message))
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,14 +59,9 @@ def search(request):
         return _render_search(request, form, status=400)
     try:
         saved = services.search_run(user=request.user, spec=form.spec(), options=form.options())
-    # The service raises DRF exceptions: validation errors that name a field, a 404 for an
-    # unknown code, a 429 when today's searches are used up.
-    except APIException as error:
-        if isinstance(error, NotFoundError):
-            form.add_error("code", str(error.detail).removeprefix("code: "))
-        else:
-            _add_service_errors(form, error)
-        return _render_search(request, form, status=error.status_code)
+    except DomainError as error:  # bad input naming a field, an unknown code, no searches left
+        form.add_domain_error(error)
+        return _render_search(request, form, status=error.status)
     return redirect("search_result", search_id=saved.pk)
 
 
@@ -204,8 +178,9 @@ def search_rerun(request, search_id: uuid.UUID):
     saved = _own_search(request, search_id)
     try:
         fresh = services.search_rerun(user=request.user, saved_search=saved)
-    except APIException as error:
-        messages.error(request, _first_message(error.detail))
+    except DomainError as error:
+        first = next(iter(error.field_messages().values()), [error.message])
+        messages.error(request, first[0])
         return redirect("search_result", search_id=saved.pk)
     messages.success(request, _("Run again on today's data."))
     return redirect("search_result", search_id=fresh.pk)

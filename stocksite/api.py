@@ -3,37 +3,21 @@
     {"error": {"code": "invalid", "message": "...", "fields": {"prices": ["..."]}}}
 
 `code` is a stable machine-readable word, `message` a sentence for a person, and `fields` is
-present only when input failed validation. Domain code raises `DomainError` subclasses (or DRF's
-own exceptions); this handler is the one place that turns them into responses.
+present only when input failed validation. Services raise `stocksite.errors.DomainError`
+subclasses (plain Python), DRF raises its own exceptions; this handler is the one place that turns
+both into responses.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-
-class DomainError(exceptions.APIException):
-    """Base for errors that a service raises and the API shows as a 4xx."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-    default_detail = _("The request could not be processed.")
-
-
-class NotFoundError(DomainError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
-    default_detail = _("Not found.")
-
-
-class PaymentRequiredError(DomainError):
-    status_code = status.HTTP_402_PAYMENT_REQUIRED
-    default_code = "payment_required"
-    default_detail = _("This needs a paid plan: see /pricing/.")
+from stocksite.errors import DomainError
 
 
 def _first_message(detail) -> str:
@@ -64,6 +48,10 @@ def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()
+        body = error_body(code=exc.code, message=exc.message, fields=exc.field_messages())
+        return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
@@ -111,7 +99,3 @@ ERROR_RESPONSE = inline_serializer(
         )
     },
 )
-
-
-def error_response(*, status_code: int, code: str, message: str) -> Response:
-    return Response(error_body(code=code, message=message), status=status_code)

@@ -6,6 +6,10 @@
   if (!form) return;
 
   const PRICE_SEPARATORS = /[,;、，\s]+/;
+  const limits = JSON.parse(document.getElementById("search-limits").textContent);
+  // Colours live once, as CSS variables in site.css.
+  const style = getComputedStyle(document.documentElement);
+  function colour(name) { return style.getPropertyValue(name).trim(); }
 
   function showSourcePanel() {
     const checked = form.querySelector("input[name=source]:checked");
@@ -86,7 +90,7 @@
       const width = canvas.clientWidth;
       const height = canvas.clientHeight;
       context.clearRect(0, 0, width, height);
-      context.strokeStyle = "#e2e8f0";
+      context.strokeStyle = colour("--border");
       context.lineWidth = 1;
       for (let i = 1; i < 4; i++) {
         context.beginPath();
@@ -96,7 +100,7 @@
       }
       placeholder.hidden = points.length > 0;
       if (points.length < 2) return;
-      context.strokeStyle = "#1d4ed8";
+      context.strokeStyle = colour("--primary");
       context.lineWidth = 3;
       context.lineJoin = "round";
       context.lineCap = "round";
@@ -108,7 +112,7 @@
       context.stroke();
       if (selected !== null && points[selected] && document.activeElement === canvas) {
         const p = points[selected];
-        context.strokeStyle = "#b45309";
+        context.strokeStyle = colour("--highlight");
         context.lineWidth = 2;
         context.beginPath();
         context.arc(p[0] * width, p[1] * height, 7, 0, Math.PI * 2);
@@ -116,8 +120,8 @@
       }
       if (drawing) return;
       const days = parseInt(daysInput.value, 10);
-      if (days >= 5 && days <= 500) {
-        context.fillStyle = "#0f172a";
+      if (days >= limits.minDays && days <= limits.maxDays) {
+        context.fillStyle = colour("--text");
         resampled(days).forEach(function (p) {
           context.beginPath();
           context.arc(p[0] * width, p[1] * height, days > 150 ? 1.2 : 2.2, 0, Math.PI * 2);
@@ -127,7 +131,10 @@
     }
 
     function store() {
-      hidden.value = points.length > 1 ? JSON.stringify(points.map(function (p) {
+      // A very long stroke is thinned to what the server accepts, along the same line.
+      const posted = points.length > limits.maxSketchPoints
+        ? resampled(limits.maxSketchPoints) : points;
+      hidden.value = posted.length > 1 ? JSON.stringify(posted.map(function (p) {
         return [Math.round(p[0] * 10000) / 10000, Math.round((1 - p[1]) * 10000) / 10000];
       })) : "";
     }

@@ -10,8 +10,9 @@
   const form = document.getElementById("pattern-form");
   if (!LC || !dataElement || !container || !form) return;
 
-  const MIN_DAYS = 5;
-  const MAX_DAYS = 500;
+  const limits = JSON.parse(document.getElementById("search-limits").textContent);
+  const MIN_DAYS = limits.minDays;
+  const MAX_DAYS = limits.maxDays;
   const bars = JSON.parse(dataElement.textContent).bars;
   const dates = bars.map(function (bar) { return bar[0]; });
   const last = bars.length - 1;
@@ -22,9 +23,11 @@
   const submit = document.getElementById("pattern-submit");
   const moreOptions = document.getElementById("more-options");
   const selectModeButton = document.getElementById("select-mode");
+  // Colours live once, as CSS variables in site.css.
   const style = getComputedStyle(document.documentElement);
-  const up = style.getPropertyValue("--up").trim() || "#047857";
-  const down = style.getPropertyValue("--down").trim() || "#b91c1c";
+  function colour(name) { return style.getPropertyValue(name).trim(); }
+  const up = colour("--up");
+  const down = colour("--down");
 
   // Axes and the crosshair's labels in the page's language: 2015/01/05 and 1,520 in Japanese.
   const lang = document.documentElement.lang || "ja";
@@ -37,14 +40,17 @@
       priceFormatter: function (price) { return numberFormat.format(price); },
     },
     layout: {
-      background: { type: "solid", color: "#ffffff" },
-      textColor: "#334155",
+      background: { type: "solid", color: colour("--surface") },
+      textColor: colour("--chart-text"),
       fontFamily: getComputedStyle(document.body).fontFamily,
       attributionLogo: true,
     },
-    grid: { vertLines: { color: "#f1f5f9" }, horzLines: { color: "#f1f5f9" } },
-    rightPriceScale: { borderColor: "#e2e8f0" },
-    timeScale: { borderColor: "#e2e8f0", rightOffset: 3, minBarSpacing: 0.2 },
+    grid: {
+      vertLines: { color: colour("--surface-muted") },
+      horzLines: { color: colour("--surface-muted") },
+    },
+    rightPriceScale: { borderColor: colour("--border") },
+    timeScale: { borderColor: colour("--border"), rightOffset: 3, minBarSpacing: 0.2 },
     crosshair: { mode: LC.CrosshairMode.Normal },
   });
   // Yen prices: no decimals for most stocks, a few for split-adjusted or low-priced ones.
@@ -63,10 +69,12 @@
     lastValueVisible: false, priceLineVisible: false,
   });
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+  const volumeUp = colour("--volume-up");
+  const volumeDown = colour("--volume-down");
   volume.setData(bars.map(function (bar) {
     return {
       time: bar[0], value: bar[5],
-      color: (bar[4] >= bar[1] ? up : down) + "59",  // #rrggbb + alpha 0.35
+      color: bar[4] >= bar[1] ? volumeUp : volumeDown,
     };
   }));
   showLast(250);

@@ -1,34 +1,17 @@
 import pytest
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from billing.permissions import HasApiAccess, HasCsvExport, feature_required
 from billing.throttling import PlanRateThrottle
 
 
-class CsvExportApi(APIView):
-    permission_classes = [HasCsvExport]
-
-    def get(self, request):
-        return Response({"ok": True})
-
-
-class ApiOnlyApi(CsvExportApi):
-    permission_classes = [HasApiAccess]
-
-
-class ThrottledApi(CsvExportApi):
+class ThrottledApi(APIView):
     permission_classes: list = []
     throttle_classes = [PlanRateThrottle]
 
-
-@login_required
-@feature_required("csv_export")
-def csv_page(request):
-    return HttpResponse("a,b\n")
+    def get(self, request):
+        return Response({"ok": True})
 
 
 def _get(view, user):
@@ -37,38 +20,21 @@ def _get(view, user):
     return view.as_view()(request)
 
 
-@pytest.mark.parametrize("view", [CsvExportApi, ApiOnlyApi])
-def test_free_user_asking_the_api_for_a_pro_feature_gets_402_pointing_to_pricing(user, view):
-    response = _get(view, user)
+def test_free_user_asking_the_api_for_searches_gets_402_pointing_to_pricing(client, user):
+    client.force_login(user)
+
+    response = client.get("/api/v1/searches/")
 
     assert response.status_code == 402
-    assert response.data["error"]["code"] == "payment_required"
-    assert "/pricing/" in response.data["error"]["message"]
+    assert response.json()["error"]["code"] == "payment_required"
+    assert "/pricing/" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("view", [CsvExportApi, ApiOnlyApi])
-def test_pro_user_gets_the_pro_feature_from_the_api(user, make_subscription, view):
+def test_pro_user_gets_the_searches_from_the_api(client, user, make_subscription):
     make_subscription(user, status="active")
+    client.force_login(user)
 
-    assert _get(view, user).status_code == 200
-
-
-def test_free_user_asking_a_page_for_a_pro_feature_gets_402_with_a_link_to_pricing(user, rf):
-    request = rf.get("/export.csv")
-    request.user = user
-
-    response = csv_page(request)
-
-    assert response.status_code == 402
-    assert b'href="/pricing/"' in response.content
-
-
-def test_pro_user_gets_the_pro_page(user, make_subscription, rf):
-    make_subscription(user, status="active")
-    request = rf.get("/export.csv")
-    request.user = user
-
-    assert csv_page(request).status_code == 200
+    assert client.get("/api/v1/searches/").status_code == 200
 
 
 def test_free_user_cannot_get_an_api_token(client, user):

@@ -4,7 +4,7 @@ import pytest
 
 from similarity.models import SavedSearch
 from similarity.selectors import saved_search_get, saved_search_list
-from stocksite.api import NotFoundError
+from stocksite.errors import NotFoundError
 
 pytestmark = pytest.mark.django_db
 

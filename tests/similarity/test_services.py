@@ -6,15 +6,16 @@ import pytest
 
 from billing.entitlements import SearchQuotaExceeded
 from similarity.models import SavedSearch
-from similarity.services import SearchInputError, search_rerun, search_run
-from stocksite.api import NotFoundError
+from similarity.services import search_rerun, search_run
+from similarity.validation import SearchInputError
+from stocksite.errors import NotFoundError
 
 NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
 WAVE = [100 + 10 * math.sin(i / 4) + i * 0.3 for i in range(40)]
 
 
 def _field(excinfo) -> set[str]:
-    return set(excinfo.value.detail)
+    return set(excinfo.value.fields)
 
 
 def test_stock_pattern_is_the_split_adjusted_closes_of_the_range(search_market, pro_user):
@@ -129,7 +130,7 @@ def test_range_outside_5_to_500_trading_days_names_to(search_market, pro_user, s
         search_run(user=pro_user, spec={**NINTENDO_2015, "from": start, "to": end}, options={})
 
     assert _field(excinfo) == {"to"}
-    assert "trading days" in str(excinfo.value.detail["to"][0])
+    assert "trading days" in str(excinfo.value.fields["to"][0])
 
 
 @pytest.mark.parametrize(

@@ -207,26 +207,30 @@ BASE_OPTIONS = {"mode": "history", "k": "10", "horizons": ["5", "20"]}
         ({"source": "prices", "prices": "1, 2, abc, 4, 5"}, "prices", "“abc”, is not a number"),
         ({"source": "prices", "prices": "1 2 nan 4 5"}, "prices", "not a finite number"),
         ({"source": "prices", "prices": "1 2 inf 4 5"}, "prices", "not a finite number"),
-        ({"source": "prices", "prices": "1 2 3"}, "prices", "you gave 3"),
-        ({"source": "prices", "prices": " ".join(["1", "2"] * 251)}, "prices", "you gave 502"),
+        ({"source": "prices", "prices": "1 2 3"}, "prices", "at least 5 are needed"),
+        (
+            {"source": "prices", "prices": " ".join(["1", "2"] * 251)},
+            "prices",
+            "at most 500 are allowed",
+        ),
         ({"source": "prices", "prices": "5 5 5 5 5 5"}, "prices", "all the same"),
-        ({"source": "prices", "prices": ""}, "prices", "you gave 0"),
+        ({"source": "prices", "prices": ""}, "prices", "at least 5 are needed"),
         (
             {"source": "stock", "code": "", "date_from": "2018-01-04", "date_to": "2018-02-01"},
             "code",
-            "Enter a stock code",
+            "Give a stock code",
         ),
         (
             {"source": "stock", "code": "7974", "date_from": "2018-03-01", "date_to": "2018-02-01"},
-            "date_to",
-            "is before",
+            "date_from",
+            "is after its last day",
         ),
         (
             {"source": "stock", "code": "7974", "date_from": "not a date", "date_to": "2018-02-01"},
             "date_from",
             "valid date",
         ),
-        ({"source": "sketch", "sketch": "", "days": "60"}, "sketch", "Draw a shape"),
+        ({"source": "sketch", "sketch": "", "days": "60"}, "sketch", "draw the pattern first"),
         ({"source": "sketch", "sketch": '[[0, 1], ["x"]]', "days": "60"}, "sketch", "draw again"),
         ({"source": "sketch", "sketch": "[[0, 0], [1, 1]]", "days": "4"}, "days", "greater than"),
         ({"source": "nonsense"}, "source", "Select a valid choice"),
@@ -239,8 +243,8 @@ BASE_OPTIONS = {"mode": "history", "k": "10", "horizons": ["5", "20"]}
                 "search_from": "2018-02-01",
                 "search_to": "2018-01-01",
             },
-            "search_to",
-            "is before",
+            "search_from",
+            "is after their last day",
         ),
     ],
 )
@@ -560,7 +564,7 @@ def test_an_unknown_code_re_renders_the_form_with_a_404_on_the_code(client, user
     )
 
     assert response.status_code == 404
-    assert response.context["form"].errors["code"] == ["no stock with code 9999."]
+    assert response.context["form"].errors["code"] == ["No stock with code 9999."]
 
 
 def test_a_range_of_too_few_trading_days_is_a_400_on_the_dates(client, user, search_market):

@@ -1,0 +1,287 @@
+"""The one validator of search input: a pattern spec and search options, checked and canonical.
+
+The search form and the API serializer only parse (text to numbers, JSON to lists) and call
+`pattern_spec_clean` and `search_options_clean`; the search service calls them again on what it
+is given, so a task or a rerun is held to the same rules. Every limit comes from
+`similarity.limits`. A bad value raises `SearchInputError` naming the field.
+
+PatternSpec (SavedSearch.spec), one of:
+    {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
+    {"source": "prices", "prices": [100.0, 101.5, ...]}                      5..500 numbers
+    {"source": "sketch", "points": [[x, y], ...], "days": 60}
+        points: the drawn line as pairs, x to the right, y UP (flip canvas coordinates);
+        they are sorted by x and linearly resampled to `days` equally spaced values.
+
+SearchOptions (SavedSearch.options): every key present after validation.
+"""
+
+import datetime as dt
+import math
+from typing import Literal, TypedDict
+
+import numpy as np
+from django.utils.translation import gettext_lazy as _
+
+from market.text import normalize_search_text
+from similarity import limits
+from similarity.models import SavedSearch
+from stocksite.errors import InvalidInputError
+
+Mode = Literal["history", "latest"]
+
+# Functional form: "from" is a Python keyword.
+StockPatternSpec = TypedDict(
+    "StockPatternSpec", {"source": Literal["stock"], "code": str, "from": str, "to": str}
+)
+
+
+class PricesPatternSpec(TypedDict):
+    source: Literal["prices"]
+    prices: list[float]
+
+
+class SketchPatternSpec(TypedDict):
+    source: Literal["sketch"]
+    points: list[list[float]]  # [[x, y], ...], y up
+    days: int  # MIN_LENGTH..MAX_LENGTH
+
+
+PatternSpec = StockPatternSpec | PricesPatternSpec | SketchPatternSpec
+
+
+class SearchOptions(TypedDict):
+    mode: Mode  # "history" (default) or "latest"
+    k: int  # matches asked for, 1..MAX_K (default DEFAULT_K); the plan may cap it
+    horizons: list[int]  # trading days after a match, 1..MAX_HORIZON, sorted, unique
+    segment: str  # market segment such as "プライム"; "" for all
+    sector: str  # 33-sector code ("3650") or name ("電気機器"); "" for all
+    min_turnover: float  # minimum average daily turnover in yen (close x volume); 0 for all
+    date_from: str | None  # windows starting on or after this date (ISO)
+    date_to: str | None  # windows ending on or before this date (ISO)
+    stretch: bool  # also search the pattern STRETCH_FACTORS times as long
+
+
+# The keys of each kind of pattern, after "source".
+PATTERN_FIELDS = {
+    "stock": ("code", "from", "to"),
+    "prices": ("prices",),
+    "sketch": ("points", "days"),
+}
+OPTION_FIELDS = tuple(SearchOptions.__annotations__)
+# Where a pattern that the engine refuses (flat, NaN...) is reported, by source.
+PATTERN_FIELD = {"stock": "from", "prices": "prices", "sketch": "points"}
+
+
+class SearchInputError(InvalidInputError):
+    """Bad search input; `fields` maps the field to its message, for a form or the API."""
+
+    def __init__(self, field_name: str, message):
+        super().__init__(fields={field_name: [message]})
+
+
+def pattern_spec_clean(*, spec: dict) -> dict:
+    """The spec checked and in canonical form; SearchInputError names the bad field."""
+    if not isinstance(spec, dict):
+        raise SearchInputError("source", _("The pattern is missing."))
+    source = spec.get("source")
+    if source not in PATTERN_FIELDS:
+        raise SearchInputError(
+            "source", _("Give a stock and a date range, a list of prices, or a sketch.")
+        )
+    unknown = sorted(set(spec) - {"source", *PATTERN_FIELDS[source]})
+    if unknown:
+        raise SearchInputError(unknown[0], _("This field is not allowed with this pattern."))
+    if source == "stock":
+        return _stock_spec_clean(spec)
+    if source == "prices":
+        return {"source": source, "prices": _numbers_clean(spec.get("prices"), "prices")}
+    return _sketch_spec_clean(spec)
+
+
+def _stock_spec_clean(spec: dict) -> dict:
+    code = spec.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise SearchInputError("code", _("Give a stock code such as 7203."))
+    start = _date_clean(spec.get("from"), "from", required=True)
+    end = _date_clean(spec.get("to"), "to", required=True)
+    if start > end:
+        raise SearchInputError(
+            "from",
+            _("The pattern's first day (%(start)s) is after its last day (%(end)s).")
+            % {"start": start, "end": end},
+        )
+    return {
+        "source": "stock",
+        "code": normalize_search_text(code).upper(),
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+    }
+
+
+def _sketch_spec_clean(spec: dict) -> dict:
+    points = spec.get("points")
+    if not isinstance(points, list | tuple) or not points:
+        raise SearchInputError("points", _("The sketch has no points: draw the pattern first."))
+    if len(points) > limits.MAX_SKETCH_POINTS:
+        raise SearchInputError(
+            "points",
+            _("The sketch has more than %(max)d points.") % {"max": limits.MAX_SKETCH_POINTS},
+        )
+    pairs = []
+    for point in points:
+        if not (
+            isinstance(point, list | tuple)
+            and len(point) == 2
+            and all(_is_number(value) for value in point)
+        ):
+            raise SearchInputError(
+                "points", _("Each point of a sketch is a pair of numbers [x, y].")
+            )
+        pairs.append([float(point[0]), float(point[1])])
+    if not np.all(np.isfinite(pairs)) or np.any(np.abs(pairs) > limits.MAX_ABS_VALUE):
+        raise SearchInputError(
+            "points",
+            _("The sketch's coordinates must be finite numbers within ±%(max)s.")
+            % {"max": limits.MAX_ABS_VALUE_TEXT},
+        )
+    if len({x for x, _y in pairs}) < 2:
+        raise SearchInputError("points", _("The sketch needs points at two different places."))
+    days = spec.get("days")
+    if not _is_integer(days) or not limits.MIN_LENGTH <= days <= limits.MAX_LENGTH:
+        raise SearchInputError(
+            "days",
+            _("Say how many days the sketch stands for: a whole number from %(low)d to %(high)d.")
+            % {"low": limits.MIN_LENGTH, "high": limits.MAX_LENGTH},
+        )
+    return {"source": "sketch", "points": pairs, "days": int(days)}
+
+
+def search_options_clean(*, options: dict | None) -> dict:
+    """Options checked, with every key present; SearchInputError names the bad option."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(OPTION_FIELDS))
+    if unknown:
+        raise SearchInputError(unknown[0], _("Unknown option."))
+    mode = options.get("mode") or SavedSearch.Mode.HISTORY
+    if mode not in SavedSearch.Mode.values:
+        raise SearchInputError("mode", _('The mode is "history" or "latest".'))
+    k = options.get("k", limits.DEFAULT_K)
+    if not _is_integer(k) or not 1 <= k <= limits.MAX_K:
+        raise SearchInputError(
+            "k",
+            _("The number of matches is a whole number from 1 to %(max)d.") % {"max": limits.MAX_K},
+        )
+    stretch = options.get("stretch") or False
+    if not isinstance(stretch, bool):
+        raise SearchInputError("stretch", _("Stretch is true or false."))
+    date_from = _date_clean(options.get("date_from"), "date_from")
+    date_to = _date_clean(options.get("date_to"), "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise SearchInputError(
+            "date_from",
+            _("The windows' first day (%(start)s) is after their last day (%(end)s).")
+            % {"start": date_from, "end": date_to},
+        )
+    return {
+        "mode": mode,
+        "k": int(k),
+        "horizons": _horizons_clean(options.get("horizons")),
+        "segment": _text_clean(options.get("segment"), "segment"),
+        "sector": _text_clean(options.get("sector"), "sector"),
+        "min_turnover": _turnover_clean(options.get("min_turnover")),
+        "date_from": date_from.isoformat() if date_from else None,
+        "date_to": date_to.isoformat() if date_to else None,
+        "stretch": stretch,
+    }
+
+
+def _horizons_clean(horizons) -> list[int]:
+    horizons = horizons or list(limits.DEFAULT_HORIZONS)
+    if (
+        not isinstance(horizons, list | tuple)
+        or len(horizons) > limits.MAX_HORIZONS
+        or not all(_is_integer(h) and 1 <= h <= limits.MAX_HORIZON for h in horizons)
+    ):
+        raise SearchInputError(
+            "horizons",
+            _("Give 1 to %(count)d horizons, each a whole number of days from 1 to %(max)d.")
+            % {"count": limits.MAX_HORIZONS, "max": limits.MAX_HORIZON},
+        )
+    return sorted({int(h) for h in horizons})
+
+
+def _turnover_clean(turnover) -> float:
+    turnover = turnover or 0
+    if not _is_number(turnover) or not math.isfinite(turnover) or turnover < 0:
+        raise SearchInputError(
+            "min_turnover", _("The minimum turnover is a number of yen, 0 or more.")
+        )
+    return float(turnover)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+def _text_clean(value, field_name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limits.MAX_NAME_LENGTH:
+        raise SearchInputError(
+            field_name,
+            _("Give a name of at most %(max)d characters.") % {"max": limits.MAX_NAME_LENGTH},
+        )
+    return value.strip()
+
+
+def _date_clean(value, field_name: str, *, required: bool = False) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise SearchInputError(field_name, _("Give a date such as 2015-01-05."))
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SearchInputError(
+            field_name, _("%(value)r is not a date such as 2015-01-05.") % {"value": value}
+        ) from None
+
+
+def _numbers_clean(values, field_name: str) -> list[float]:
+    if not isinstance(values, list | tuple):
+        raise SearchInputError(field_name, _("Give a list of prices."))
+    if not all(_is_number(value) for value in values):
+        raise SearchInputError(field_name, _("Every price must be a number."))
+    if not all(math.isfinite(value) for value in values):
+        raise SearchInputError(field_name, _("The prices contain NaN or infinite values."))
+    if any(abs(value) > limits.MAX_ABS_VALUE for value in values):
+        raise SearchInputError(
+            field_name,
+            _("Every price must lie between -%(max)s and %(max)s.")
+            % {"max": limits.MAX_ABS_VALUE_TEXT},
+        )
+    if len(values) < limits.MIN_LENGTH:
+        raise SearchInputError(
+            field_name,
+            _("There are %(count)d prices; at least %(min)d are needed.")
+            % {"count": len(values), "min": limits.MIN_LENGTH},
+        )
+    if len(values) > limits.MAX_LENGTH:
+        raise SearchInputError(
+            field_name,
+            _("There are %(count)d prices; at most %(max)d are allowed.")
+            % {"count": len(values), "max": limits.MAX_LENGTH},
+        )
+    if max(values) == min(values):
+        raise SearchInputError(field_name, _("The prices are all the same: there is no shape."))
+    return [float(value) for value in values]
