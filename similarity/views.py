@@ -6,15 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from market.selectors import stock_english_names, stock_filter_choices
-from similarity import charts, limits, selectors, services
+from similarity import charts, limits, selectors, services, validation
 from similarity.forms import SearchForm
 from stocksite.errors import DomainError, NotFoundError
 
@@ -63,6 +64,32 @@ def search(request):
         form.add_domain_error(error)
         return _render_search(request, form, status=error.status)
     return redirect("search_result", search_id=saved.pk)
+
+
+@require_POST
+def prices_preview(request):
+    """What pasted prices read as, before the search runs: the series, its count and, for a
+    table, the column used. The search page's script draws it as a sparkline."""
+    text = request.POST.get("prices", "")[: limits.MAX_PRICES_TEXT]
+    problem = None
+    try:
+        pasted = validation.prices_text_parse(text)
+    except validation.SearchInputError as error:
+        pasted, problem = validation.PastedPrices(prices=[]), error.field_messages()["prices"][0]
+    else:
+        try:
+            validation.pattern_spec_clean(spec={"source": "prices", "prices": pasted.prices})
+        except validation.SearchInputError as error:
+            problem = error.field_messages()["prices"][0]
+    count = len(pasted.prices)
+    summary = ngettext("%(count)d price", "%(count)d prices", count) % {"count": count}
+    if pasted.column:
+        summary += _(", from the column “%(column)s”") % {"column": pasted.column}
+    if pasted.reversed:
+        summary += _(", turned to oldest first")
+    return JsonResponse(
+        {"count": count, "prices": pasted.prices, "summary": summary, "problem": problem}
+    )
 
 
 def _own_search(request, search_id: uuid.UUID):

@@ -8,6 +8,13 @@ import pytest
 from similarity.models import SavedSearch
 
 
+@pytest.fixture
+def client(client):
+    """These tests read the pages' English: every request asks for it."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def _result(*, mode="history", horizons=(5,), count=3) -> dict:
     pattern = [-1.2, -0.4, 0.1, 0.6, 0.9]
     matches = []
