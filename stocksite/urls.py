@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -51,9 +52,9 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
 ]
 
-admin.site.site_header = "stocksite admin"
-admin.site.site_title = "stocksite admin"
-admin.site.index_title = "Operations"
+admin.site.site_header = _("stocksite admin")
+admin.site.site_title = _("stocksite admin")
+admin.site.index_title = _("Operations")
 
 handler404 = "stocksite.views.page_not_found"
 handler500 = "stocksite.views.server_error"

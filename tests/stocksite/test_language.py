@@ -79,3 +79,28 @@ def test_an_api_error_follows_accept_language(client, user):
     assert ja["error"]["code"] == en["error"]["code"] == "not_found"
     assert "0000" in ja["error"]["message"] and "銘柄" in ja["error"]["message"]
     assert en["error"]["message"] == "No stock with code 0000."
+
+
+def _japanese_share(html: str) -> float:
+    """Japanese letters among the letters a person reads (scripts and drawings left out)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css("script, style, svg"):
+        node.decompose()
+    text = tree.body.text(separator=" ")
+    japanese = len(re.findall(r"[\u3040-\u30ff\u3400-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return japanese / (japanese + latin)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/", "/pricing/", "/search/", "/stocks/", "/accounts/login/", "/accounts/signup/"]
+)
+def test_pages_read_mostly_japanese_and_english_pages_hardly_any(client, path):
+    japanese = client.get(path, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    english = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert _japanese_share(japanese) > 0.5
+    assert _japanese_share(english) < 0.2
