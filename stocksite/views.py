@@ -3,6 +3,7 @@ from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import status
@@ -85,7 +86,9 @@ def _wants_json(request) -> bool:
 def page_not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="not_found", message=f"No such address: {request.path}"),
+            error_body(
+                code="not_found", message=_("No such address: %(path)s") % {"path": request.path}
+            ),
             status=status.HTTP_404_NOT_FOUND,
         )
     return render(request, "404.html", status=404)
@@ -94,7 +97,7 @@ def page_not_found(request, exception=None):
 def server_error(request):
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="server_error", message="An unexpected error occurred."),
+            error_body(code="server_error", message=_("An unexpected error occurred.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     # No request context: whatever broke the page may also break a context processor.
@@ -104,7 +107,9 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="csrf_failed", message=f"CSRF check failed: {reason}"),
+            error_body(
+                code="csrf_failed", message=_("CSRF check failed: %(reason)s") % {"reason": reason}
+            ),
             status=status.HTTP_403_FORBIDDEN,
         )
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
