@@ -36,7 +36,8 @@
   let previewRequest = 0;
   function drawSpark(values) {
     const line = pricesSpark.querySelector("polyline");
-    if (values.length < 2) { pricesSpark.hidden = true; return; }
+    // An <svg> has no `hidden` property: toggle the attribute itself.
+    if (values.length < 2) { pricesSpark.setAttribute("hidden", ""); return; }
     const low = Math.min.apply(null, values);
     const high = Math.max.apply(null, values);
     const span = high - low || 1;
@@ -45,11 +46,11 @@
       const y = 38 - ((value - low) / span) * 36;
       return x.toFixed(1) + "," + y.toFixed(1);
     }).join(" "));
-    pricesSpark.hidden = false;
+    pricesSpark.removeAttribute("hidden");
   }
   function previewPrices() {
     const text = prices.value;
-    if (!text.trim()) { pricesCount.textContent = ""; pricesSpark.hidden = true; return; }
+    if (!text.trim()) { pricesCount.textContent = ""; pricesSpark.setAttribute("hidden", ""); return; }
     const request = ++previewRequest;
     const body = new FormData();
     body.append("prices", text);
