@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from market.jpx import sector_label, segment_label
 from market.text import normalize_search_text
 
 # TSE codes: four characters, digits with a letter allowed in the 2nd and 4th place since 2024
@@ -58,6 +59,14 @@ class Stock(models.Model):
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_normalized"}
         super().save(*args, **kwargs)
+
+    @property
+    def display_segment(self) -> str:
+        return segment_label(self.segment)
+
+    @property
+    def display_sector(self) -> str:
+        return sector_label(self.sector33_code, self.sector33)
 
     @property
     def display_name(self) -> str:

@@ -6,6 +6,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from market.jpx import sector_label, segment_label
 from similarity import limits
 from similarity.models import SavedSearch
 from similarity.validation import (
@@ -138,8 +139,12 @@ class SearchForm(forms.Form):
     def __init__(self, *args, segments: list[str], sectors: list[tuple[str, str]], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [("", _("All segments"))] + [(s, s) for s in segments]
-        self.fields["sector"].choices = [("", _("All sectors"))] + sectors
+        self.fields["segment"].choices = [("", _("All segments"))] + [
+            (segment, segment_label(segment)) for segment in segments
+        ]
+        self.fields["sector"].choices = [("", _("All sectors"))] + [
+            (code, sector_label(code, name)) for code, name in sectors
+        ]
 
     def clean_prices(self) -> list[float]:
         try:

@@ -13,7 +13,14 @@ def stocks(db):
         ("7203", "トヨタ自動車", "TOYOTA MOTOR CORPORATION"),
         ("6758", "ソニーグループ", "Sony Group Corporation"),
     ]:
-        Stock.objects.create(code=code, name=name, name_en=name_en)
+        Stock.objects.create(
+            code=code,
+            name=name,
+            name_en=name_en,
+            segment="プライム（内国株式）",
+            sector33_code="3800",
+            sector33="その他製品",
+        )
 
 
 @pytest.mark.parametrize(
@@ -38,4 +45,6 @@ def test_english_pages_show_the_english_name_and_keep_the_code(client, stocks):
     japanese = client.get("/stocks/", {"q": "nintendo"}).content.decode()
 
     assert "Nintendo Co., Ltd." in english and "7974" in english
+    assert "Prime Market (Domestic)" in english and "Other Products" in english
     assert "任天堂" in japanese and "Nintendo Co., Ltd." not in japanese
+    assert "プライム（内国株式）" in japanese and "その他製品" in japanese
