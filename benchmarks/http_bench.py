@@ -92,12 +92,12 @@ def prepare(args) -> list[str]:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.core.management import call_command
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from accounts.models import User
     from billing.models import ComplimentaryGrant, Plan
     from market.models import DailyBar
     from similarity.snapshot import SnapshotMissing, snapshot_current
@@ -119,7 +119,7 @@ def prepare(args) -> list[str]:
     now = timezone.now()
     tokens = []
     for index in range(args.clients):
-        user, _ = User.objects.get_or_create(email=f"bench{index}@example.com")
+        user, _ = get_user_model().objects.get_or_create(email=f"bench{index}@example.com")
         if not ComplimentaryGrant.objects.filter(user=user, ends_at__gt=now).exists():
             ComplimentaryGrant.objects.create(
                 user=user,

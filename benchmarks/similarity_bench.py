@@ -278,7 +278,7 @@ def second_process_private(folder: str) -> tuple[float, float]:
 # --- main ------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip STUMPY and the brute force")
     parser.add_argument("--repeat", type=int, default=15, help="runs per median (ours)")
@@ -289,94 +289,75 @@ def main() -> None:
         help="time stumpy.match on this many series and extrapolate to all (0: run all; the "
         "full run takes minutes on a busy machine)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    print(
-        f"similarity benchmark: {os.cpu_count()} cores, seed {SEED}, load average "
-        f"{os.getloadavg()[0]:.2f} at start"
-    )
-    series = build_series()
-    ids = [f"S{i:04d}" for i in range(SERIES)]
-    closes = sum(len(x) for x in series)
-    print(f"market: {SERIES:,} series, {closes:,} closes")
 
-    build_ms, market = timed(lambda: Market.from_series(series, ids), 1)
-    with tempfile.TemporaryDirectory(prefix="similarity-bench-") as folder:
-        save_ms, _ = timed(lambda: market.save(folder), 1)
-        size_mb = sum(p.stat().st_size for p in Path(folder).iterdir()) / 2**20
-        market = Market.load(folder)
-        print(
-            f"snapshot from arrays: build {build_ms:,.0f} ms, save {save_ms:,.0f} ms, "
-            f"{size_mb:,.0f} MB on disk (memory-mapped on load)"
+def measure_length(args, series, market, m: int, read_ms: float) -> dict:
+    """Ours at pattern length m, interleaved with the peers' runs (unless --quick)."""
+    q = make_query(series, m)
+    # Our runs in three rounds: before the joined mass, before stumpy.match, before the brute
+    # force (all at once with --quick); the median is over all of them.
+    rounds = [args.repeat - 2 * (args.repeat // 3), args.repeat // 3, args.repeat // 3]
+    samples = Samples(lambda: search(market, q, k=K))
+    samples.run(rounds[0] if not args.quick else args.repeat)
+    ours = samples.result
+    latest_ms, _ = timed(lambda: search(market, q, k=K, mode="latest"), args.repeat)
+    row = {
+        "m": m,
+        "latest": latest_ms,
+        "ours_mb": peak_alloc_mb(lambda: search(market, q, k=K)),
+        "read": read_ms,
+        "top": ours[0],
+        "last_r": ours[-1].correlation,
+    }
+    if not args.quick:
+        row.update(measure_peers(args, series, market, q, as_triples(ours), samples, rounds))
+    row["ours"], row["ours_cpu"] = samples.wall_ms, samples.cpu_ms
+    return row
+
+
+def measure_peers(args, series, market, q, ref, samples, rounds) -> dict:
+    """The joined stumpy.mass, stumpy.match per series and the brute force, with our rounds
+    between them; whether all found the same matches."""
+    m = len(q)
+    row = {}
+    mass = JoinedMass(series, m)
+    mass.topk(q, K)  # compile
+    row["mass"], mass_top = timed(lambda mass=mass: mass.topk(q, K), 3)
+    row["mass_profile"], _ = timed(lambda mass=mass: mass.profile(q), 3)
+    row["mass_mb"] = peak_alloc_mb(lambda mass=mass: mass.profile(q))
+    del mass
+    samples.run(rounds[1])
+    per = MatchPerSeries(series, m)
+    per.topk(q, K, subset=range(2))  # compile
+    if args.match_series:
+        subset = range(args.match_series)
+        ms, match_top = timed(lambda per=per: per.topk(q, K, subset=subset), 1)
+        row["match"] = ms * SERIES / args.match_series
+        row["match_note"] = (
+            f"timed on the first {args.match_series} series and extrapolated; "
+            "agreement checked against our search on the same series"
         )
-        read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
-        search(market, make_query(series, 20), k=K)  # compile / warm up
+        match_ref = as_triples(search(market, q, k=K, series=list(subset)))
+    else:
+        row["match"], match_top = timed(lambda per=per: per.topk(q, K), 1)
+        match_ref = ref
+    del per
+    samples.run(rounds[2])
+    row["brute"], brute_top = timed(lambda: brute_force(series, q, K), 1)
+    row["agree"] = agree(ref, brute_top) and agree(ref, mass_top) and agree(match_ref, match_top)
+    return row
 
-        rows = []
-        for m in LENGTHS:
-            q = make_query(series, m)
-            # Our runs in three rounds: before the joined mass, before stumpy.match, before the
-            # brute force (all at once with --quick); the median is over all of them.
-            rounds = [args.repeat - 2 * (args.repeat // 3), args.repeat // 3, args.repeat // 3]
-            samples = Samples(lambda q=q: search(market, q, k=K))
-            samples.run(rounds[0] if not args.quick else args.repeat)
-            ours = samples.result
-            latest_ms, _ = timed(lambda q=q: search(market, q, k=K, mode="latest"), args.repeat)
-            ours_mb = peak_alloc_mb(lambda q=q: search(market, q, k=K))
-            row = {
-                "m": m,
-                "latest": latest_ms,
-                "ours_mb": ours_mb,
-                "read": read_ms,
-                "top": ours[0],
-                "last_r": ours[-1].correlation,
-            }
-            if not args.quick:
-                ref = as_triples(ours)
-                mass = JoinedMass(series, m)
-                mass.topk(q, K)  # compile
-                row["mass"], mass_top = timed(lambda q=q, mass=mass: mass.topk(q, K), 3)
-                row["mass_profile"], _ = timed(lambda q=q, mass=mass: mass.profile(q), 3)
-                row["mass_mb"] = peak_alloc_mb(lambda q=q, mass=mass: mass.profile(q))
-                del mass
-                samples.run(rounds[1])
-                per = MatchPerSeries(series, m)
-                per.topk(q, K, subset=range(2))  # compile
-                if args.match_series:
-                    subset = range(args.match_series)
-                    ms, match_top = timed(
-                        lambda q=q, per=per, sub=subset: per.topk(q, K, subset=sub), 1
-                    )
-                    row["match"] = ms * SERIES / args.match_series
-                    row["match_note"] = (
-                        f"timed on the first {args.match_series} series and extrapolated; "
-                        "agreement checked against our search on the same series"
-                    )
-                    match_ref = as_triples(search(market, q, k=K, series=list(subset)))
-                else:
-                    row["match"], match_top = timed(lambda q=q, per=per: per.topk(q, K), 1)
-                    match_ref = ref
-                del per
-                samples.run(rounds[2])
-                row["brute"], brute_top = timed(lambda q=q: brute_force(series, q, K), 1)
-                row["agree"] = (
-                    agree(ref, brute_top) and agree(ref, mass_top) and agree(match_ref, match_top)
-                )
-            row["ours"], row["ours_cpu"] = samples.wall_ms, samples.cpu_ms
-            rows.append(row)
-            print(f"  m={m}: ours {row['ours']:.1f} ms", file=sys.stderr)
 
-        private_base, private_added = second_process_private(folder)
-
+def print_table(rows: list[dict], quick: bool) -> None:
     print()
-    header = (
+    print(
         "| m | ours (median) | read np.sum | joined stumpy.mass | stumpy.match per series "
         "| float64 brute force | mass / ours | match / ours | same matches | our peak alloc |"
     )
-    print(header)
     print("|---" * 10 + "|")
     for r in rows:
-        if args.quick:
+        if quick:
             print(
                 f"| {r['m']} | {r['ours']:.1f} ms | {r['read']:.1f} ms | - | - | - | - | - | - "
                 f"| {r['ours_mb']:.0f} MB |"
@@ -391,7 +372,7 @@ def main() -> None:
     print()
     for r in rows:
         extra = ""
-        if not args.quick:
+        if not quick:
             extra = (
                 f"; mass profile alone {r['mass_profile']:,.0f} ms, its peak alloc "
                 f"{r['mass_mb']:,.0f} MB"
@@ -403,6 +384,36 @@ def main() -> None:
             f"latest mode {r['latest']:.2f} ms; best match {r['top'].series_id} "
             f"@{r['top'].start} r={r['top'].correlation:.4f}; 10th r={r['last_r']:.4f}{extra}"
         )
+
+
+def main() -> None:
+    args = parse_args()
+    print(
+        f"similarity benchmark: {os.cpu_count()} cores, seed {SEED}, load average "
+        f"{os.getloadavg()[0]:.2f} at start"
+    )
+    series = build_series()
+    ids = [f"S{i:04d}" for i in range(SERIES)]
+    print(f"market: {SERIES:,} series, {sum(len(x) for x in series):,} closes")
+
+    build_ms, market = timed(lambda: Market.from_series(series, ids), 1)
+    with tempfile.TemporaryDirectory(prefix="similarity-bench-") as folder:
+        save_ms, _ = timed(lambda: market.save(folder), 1)
+        size_mb = sum(p.stat().st_size for p in Path(folder).iterdir()) / 2**20
+        market = Market.load(folder)
+        print(
+            f"snapshot from arrays: build {build_ms:,.0f} ms, save {save_ms:,.0f} ms, "
+            f"{size_mb:,.0f} MB on disk (memory-mapped on load)"
+        )
+        read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
+        search(market, make_query(series, 20), k=K)  # compile / warm up
+        rows = []
+        for m in LENGTHS:
+            rows.append(measure_length(args, series, market, m, read_ms))
+            print(f"  m={m}: ours {rows[-1]['ours']:.1f} ms", file=sys.stderr)
+        private_base, private_added = second_process_private(folder)
+
+    print_table(rows, args.quick)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this benchmark process: {peak_rss:,.0f} MB")
     print(

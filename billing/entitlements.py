@@ -20,10 +20,17 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.models import (
+    LIVE_STATUSES,
+    PAID_STATUSES,
+    ComplimentaryGrant,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+)
 from stocksite.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
-PAID_STATUSES = ("trialing", "active")
 
 
 class SearchQuotaExceeded(DomainError):
@@ -123,8 +130,6 @@ def _plan_limits(plan, *, is_paid: bool) -> dict:
 
 
 def _free_limits() -> dict:
-    from billing.models import Plan
-
     plan = Plan.objects.filter(slug=Plan.FREE_SLUG).first()
     return _plan_limits(plan, is_paid=False) if plan else dict(FREE)
 
@@ -133,7 +138,7 @@ def _subscription_grants(subscription, *, now: datetime) -> tuple[bool, datetime
     """Whether a subscription gives its plan now, and until when a past_due grace lasts."""
     if subscription.status in PAID_STATUSES:
         return True, None
-    if subscription.status == "past_due":
+    if subscription.status == SubscriptionStatus.PAST_DUE:
         since = subscription.past_due_since or now
         grace_until = since + PAST_DUE_GRACE
         return now < grace_until, grace_until
@@ -141,13 +146,11 @@ def _subscription_grants(subscription, *, now: datetime) -> tuple[bool, datetime
 
 
 def _paid_limits(user, *, now: datetime) -> dict | None:
-    from billing.models import ComplimentaryGrant, Subscription
-
     candidates = []
     subscriptions = Subscription.objects.filter(
         user=user,
         plan__isnull=False,
-        status__in=[*PAID_STATUSES, "past_due"],
+        status__in=LIVE_STATUSES,
     ).select_related("plan")
     for subscription in subscriptions:
         grants, grace_until = _subscription_grants(subscription, now=now)

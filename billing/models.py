@@ -86,6 +86,12 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", _("paused")
 
 
+# The statuses that give a subscription's plan: paid ones always, past_due during the grace period
+# that billing.entitlements allows. The others give nothing.
+PAID_STATUSES = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE)
+LIVE_STATUSES = (*PAID_STATUSES, SubscriptionStatus.PAST_DUE)
+
+
 class Subscription(models.Model):
     """Our copy of a Stripe subscription, always written from a fresh read of Stripe's API."""
 

@@ -1,6 +1,6 @@
 from django.db.models import Case, Value, When
 
-from billing.models import BillingCustomer, Plan, Subscription
+from billing.models import LIVE_STATUSES, BillingCustomer, Plan, Subscription
 
 
 def plans_for_pricing() -> list[Plan]:
@@ -13,7 +13,7 @@ def subscription_latest(*, user) -> Subscription | None:
         Subscription.objects.filter(user=user)
         .annotate(
             live=Case(
-                When(status__in=["trialing", "active", "past_due"], then=Value(1)),
+                When(status__in=LIVE_STATUSES, then=Value(1)),
                 default=Value(0),
             )
         )

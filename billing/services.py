@@ -8,15 +8,16 @@ import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from billing import gateway
 from billing.models import (
+    LIVE_STATUSES,
     BillingCustomer,
     Plan,
     StripeEvent,
@@ -27,6 +28,7 @@ from billing.models import (
 from stocksite.errors import DomainError
 
 logger = logging.getLogger(__name__)
+User = get_user_model()
 
 HANDLED_EVENT_TYPES = frozenset(
     {
@@ -82,9 +84,7 @@ def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
     price_id = plan.stripe_price_yearly if interval == "yearly" else plan.stripe_price_monthly
     if interval not in INTERVALS or not price_id:
         raise BillingError(_("This plan cannot be bought yet."))
-    if Subscription.objects.filter(
-        user=user, status__in=["trialing", "active", "past_due"]
-    ).exists():
+    if Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists():
         raise BillingError(_("You already have a subscription: manage it in the billing portal."))
     customer = billing_customer_get_or_create(user=user)
     session = gateway.checkout_session_create(

@@ -5,13 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from market.files import read_listing_file
+from market.imports import price_files_import
 from market.models import Stock
-from market.services import (
-    UpsertResult,
-    price_files_import,
-    stock_listing_upsert,
-    stock_names_en_set,
-)
+from market.services import UpsertResult, stock_listing_upsert, stock_names_en_set
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 

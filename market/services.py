@@ -1,25 +1,23 @@
-"""Writes of market data: stocks, daily bars, split re-adjustments and scrape runs."""
+"""Writes of market data: stocks, daily bars and scrape runs.
+
+Split re-adjustments of scraped bars are in `market.splits`, price file imports in
+`market.imports`.
+"""
 
 import datetime
 import logging
-import statistics
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from fractions import Fraction
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from market.bars import Bar, bar_problem
-from market.files import FileFormatError, ListingRow, price_files, read_price_file
-from market.models import DailyBar, ScrapeRun, SplitAdjustment, Stock
+from market.files import ListingRow
+from market.models import DailyBar, ScrapeRun, Stock
 from market.selectors import MARKET_SUMMARY_CACHE_KEY
 from market.text import normalize_search_text
 
@@ -41,16 +39,10 @@ LISTING_FIELDS = (
 )
 # Two prices of one day agree when they differ by less than this share: the sites round adjusted
 # history to 0.1 yen, which is well inside it for any traded price.
-PRICE_TOLERANCE = 0.005
-ANALYZE_AFTER_INSERTS = 100_000
 
 
 class BarsRejectedError(ValueError):
     """Bars that cannot be stored as they are; nothing of them was written."""
-
-
-class SplitCheckError(BarsRejectedError):
-    """Fetched days disagree with stored ones in a way that is not a split."""
 
 
 @dataclass
@@ -81,12 +73,6 @@ class ListingResult:
     @property
     def changed(self) -> int:
         return self.created + self.updated + self.delisted
-
-
-@dataclass
-class ScrapedBarsResult:
-    upsert: UpsertResult = field(default_factory=UpsertResult)
-    split: SplitAdjustment | None = None
 
 
 def market_summary_invalidate() -> None:
@@ -285,167 +271,6 @@ def _stock_bar_dates_extend(*, stock: Stock, first: datetime.date, last: datetim
         stock.save(update_fields=["first_bar_date", "last_bar_date", "updated_at"])
 
 
-# --- Scraped bars and splits ----------------------------------------------------------------
-
-
-def split_ratio_detect(*, stored: Sequence[float], fetched: Sequence[float]) -> float:
-    """The one ratio stored/fetched that all overlapping days share: 1.0 when nothing happened.
-
-    `stored` are the stored adjusted closes, `fetched` the closes the site shows for the same
-    days. Raises SplitCheckError when the days disagree by no single ratio (a corrected price, a
-    parser reading the wrong column): that must be looked at by a person, not written.
-    """
-    if not stored or len(stored) != len(fetched):
-        raise ValueError("need the same, non-empty number of stored and fetched closes")
-    ratios = [s / f for s, f in zip(stored, fetched, strict=True)]
-    ratio = statistics.median(ratios)
-    worst = max(abs(r / ratio - 1) for r in ratios)
-    if worst > PRICE_TOLERANCE:
-        raise SplitCheckError(
-            "the re-fetched days disagree with the stored ones, and not by one constant ratio "
-            f"(ratios from {min(ratios):.4g} to {max(ratios):.4g}): nothing was written"
-        )
-    if abs(ratio - 1) <= PRICE_TOLERANCE:
-        return 1.0
-    # Splits are small fractions (2, 3, 3/2, 1000, 1/10 for a consolidation): snap to one.
-    nice = Fraction(ratio).limit_denominator(20)
-    return float(nice) if abs(float(nice) / ratio - 1) <= PRICE_TOLERANCE else ratio
-
-
-@transaction.atomic
-def scraped_bars_save(
-    *, stock: Stock, bars: Sequence[Bar], source: str, scrape_run: ScrapeRun | None = None
-) -> ScrapedBarsResult:
-    """Store what a site shows, when the site shows its history adjusted for splits.
-
-    The days that overlap the stored ones are compared, never written over: agreement means no
-    split; one constant ratio means a split since the last stored day, so the stored adjusted
-    closes are divided by it (raw prices stay as traded) and a SplitAdjustment records it; any
-    other disagreement rejects the whole batch. Days after the last stored one are taken as traded;
-    when several new days arrive together with a split, the split is taken to fall on the first
-    of them (the daily schedule fetches one new day at a time). A stock with no stored bars takes
-    the shown history as it is (splits inside it then show in the raw prices too); one whose
-    stored history ends before the fetched pages reach back is rejected (raise SCRAPE_MAX_PAGES
-    or import the gap from a file).
-    """
-    result = ScrapedBarsResult()
-    if not bars:
-        return result
-    locked = Stock.objects.select_for_update().get(pk=stock.pk)
-    stored = dict(
-        DailyBar.objects.filter(
-            stock=locked,
-            date__gte=min(bar.date for bar in bars),
-            date__lte=max(b.date for b in bars),
-        ).values_list("date", "adj_close")
-    )
-    overlap = [bar for bar in bars if bar.date in stored]
-    last_stored = locked.last_bar_date
-    if last_stored is not None and not overlap:
-        raise SplitCheckError(
-            f"no fetched day overlaps the stored history (last stored {last_stored}): "
-            "cannot check for a split, nothing was written"
-        )
-    ratio = 1.0
-    if overlap:
-        ratio = split_ratio_detect(
-            stored=[stored[bar.date] for bar in overlap], fetched=[bar.close for bar in overlap]
-        )
-    if ratio != 1.0:
-        adjusted = DailyBar.objects.filter(stock=locked, date__lte=last_stored).update(
-            adj_close=F("adj_close") / ratio
-        )
-        result.split = SplitAdjustment.objects.create(
-            stock=locked,
-            source=source,
-            ratio=ratio,
-            effective_after=last_stored,
-            bars_adjusted=adjusted,
-            scrape_run=scrape_run,
-        )
-        logger.info("split 1:%g of %s after %s: %d bars", ratio, stock.code, last_stored, adjusted)
-        market_summary_invalidate()
-    new_bars = []
-    for bar in bars:
-        if bar.date in stored:
-            continue
-        if last_stored is not None and bar.date < last_stored:
-            # A gap in the stored history, shown adjusted: store it as it traded.
-            new_bars.append(
-                Bar(
-                    date=bar.date,
-                    open=bar.open * ratio,
-                    high=bar.high * ratio,
-                    low=bar.low * ratio,
-                    close=bar.close * ratio,
-                    volume=round(bar.volume / ratio),
-                    adj_close=bar.close,
-                )
-            )
-        else:
-            new_bars.append(bar)
-    result.upsert = daily_bars_upsert(stock=locked, bars=new_bars)
-    result.upsert.unchanged += len(overlap)
-    return result
-
-
-# --- Price files ----------------------------------------------------------------------------
-
-
-@dataclass
-class PriceImportReport:
-    files: int = 0
-    totals: UpsertResult = field(default_factory=UpsertResult)
-    failures: list[str] = field(default_factory=list)
-
-
-def _price_file_write(*, path: Path, bars_by_code: dict[str, list[Bar]]) -> UpsertResult:
-    result = UpsertResult()
-    try:
-        with transaction.atomic():
-            stocks = stocks_ensure(codes=bars_by_code)
-            for code, bars in bars_by_code.items():
-                result = result + daily_bars_upsert(stock=stocks[code], bars=bars)
-    except BarsRejectedError as exc:
-        raise FileFormatError(path, 0, str(exc)) from exc
-    return result
-
-
-def price_files_import(
-    *,
-    paths: Sequence[Path],
-    on_file: Callable[[int, int, Path, UpsertResult | None, str | None], None] | None = None,
-) -> PriceImportReport:
-    """Import every file named or inside a folder named; a failed file does not stop the others.
-
-    The next file is read in a thread while the database writes the current one: the driver
-    releases the GIL while it waits, so reading and writing overlap.
-    """
-    files = list(price_files(paths))
-    report = PriceImportReport(files=len(files))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="price-reader") as reader:
-        upcoming = deque(reader.submit(read_price_file, path) for path in files[:2])
-        for index, path in enumerate(files, start=1):
-            reading = upcoming.popleft()
-            if index + 1 < len(files):
-                upcoming.append(reader.submit(read_price_file, files[index + 1]))
-            result, error = None, None
-            try:
-                result = _price_file_write(path=path, bars_by_code=reading.result())
-                report.totals = report.totals + result
-            except FileFormatError as exc:
-                error = str(exc)
-                report.failures.append(error)
-            if on_file is not None:
-                on_file(index, len(files), path, result, error)
-    if report.totals.inserted >= ANALYZE_AFTER_INSERTS and connection.vendor == "postgresql":
-        # Fresh statistics, or the planner (and the admin's row estimate) sees an empty table
-        # until autovacuum comes round.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {DailyBar._meta.db_table}")
-    return report
-
-
 # --- Scrape runs ----------------------------------------------------------------------------
 
 
@@ -469,6 +294,7 @@ def stock_scrape(
     TransientSourceError is raised instead of recorded, for the caller to try again later.
     """
     from market.sources import SourceError, TransientSourceError
+    from market.splits import scraped_bars_save
 
     stock = Stock.objects.filter(market=Stock.Market.TSE, code=code).first()
     if stock is None:

@@ -13,7 +13,6 @@ from similarity.serializers import (
     SavedSearchSerializer,
     SavedSearchSummarySerializer,
     SearchInputSerializer,
-    saved_search_data,
 )
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
@@ -180,7 +179,7 @@ class SearchApi(ProApiMixin, APIView):
         serializer.is_valid(raise_exception=True)
         spec, options = serializer.spec_and_options()
         saved = search_run(user=request.user, spec=spec, options=options)
-        return Response(saved_search_data(saved), status=201)
+        return Response(SavedSearchSerializer(saved).data, status=201)
 
 
 class SavedSearchListApi(ProApiMixin, generics.ListAPIView):
@@ -207,7 +206,7 @@ class SavedSearchDetailApi(ProApiMixin, APIView):
     )
     def get(self, request, search_id: str):
         saved = saved_search_get(user=request.user, search_id=search_id)
-        return Response(saved_search_data(saved))
+        return Response(SavedSearchSerializer(saved).data)
 
 
 class SavedSearchRerunApi(ProApiMixin, APIView):
@@ -220,4 +219,5 @@ class SavedSearchRerunApi(ProApiMixin, APIView):
     )
     def post(self, request, search_id: str):
         saved = saved_search_get(user=request.user, search_id=search_id)
-        return Response(saved_search_data(search_rerun(user=request.user, saved_search=saved)), 201)
+        fresh = search_rerun(user=request.user, saved_search=saved)
+        return Response(SavedSearchSerializer(fresh).data, status=201)

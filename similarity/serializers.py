@@ -5,11 +5,14 @@ The input serializer parses JSON into a pattern spec and options and hands them 
 `similarity.results` builds it.
 """
 
+import typing
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from similarity import limits
 from similarity.models import SavedSearch
+from similarity.results import LimitApplied
 from similarity.validation import (
     OPTION_FIELDS,
     PATTERN_FIELDS,
@@ -140,14 +143,25 @@ class SearchInputSerializer(serializers.Serializer):
         return self.validated_data["spec"], self.validated_data["options"]
 
 
-# --- Output (documentation of SavedSearch.result) -----------------------------------------------
+# --- Output: the API answers through these; drf-spectacular documents them ------------------------
+
+
+class NumberListField(serializers.ListField):
+    """A list of numbers as stored: already plain floats (or ints), so passed through as they are.
+
+    A result holds thousands of them; converting each through a child field would cost more than
+    the search's own bookkeeping.
+    """
+
+    def to_representation(self, data):
+        return data
 
 
 class PatternSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=SavedSearch.Source.choices)
     length = serializers.IntegerField()
-    values = serializers.ListField(child=serializers.FloatField())
-    normalized = serializers.ListField(child=serializers.FloatField())
+    values = NumberListField(child=serializers.FloatField())
+    normalized = NumberListField(child=serializers.FloatField())
     code = serializers.CharField(allow_null=True)
     name = serializers.CharField(allow_null=True)
     start_date = serializers.DateField(allow_null=True)
@@ -169,11 +183,11 @@ class MatchSerializer(serializers.Serializer):
         child=serializers.FloatField(allow_null=True),
         help_text=_("Return after each horizon (key: days), null past the end of the data."),
     )
-    window = serializers.ListField(child=serializers.FloatField())
-    after = serializers.ListField(child=serializers.FloatField())
+    window = NumberListField(child=serializers.FloatField())
+    after = NumberListField(child=serializers.FloatField())
     last_close = serializers.FloatField()
-    latest_close = serializers.FloatField(required=False)
-    latest_date = serializers.DateField(required=False)
+    latest_close = serializers.FloatField(required=False, help_text=_("Latest mode only."))
+    latest_date = serializers.DateField(required=False, help_text=_("Latest mode only."))
 
 
 class HorizonStatsSerializer(serializers.Serializer):
@@ -188,22 +202,22 @@ class HorizonStatsSerializer(serializers.Serializer):
 
 class FanSerializer(serializers.Serializer):
     horizon = serializers.IntegerField()
-    days = serializers.ListField(child=serializers.IntegerField())
+    days = NumberListField(child=serializers.IntegerField())
     count = serializers.IntegerField()
-    bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()))
+    bands = serializers.DictField(child=NumberListField(child=serializers.FloatField()))
 
 
 class GroupSerializer(serializers.Serializer):
     label = serializers.CharField()
     share = serializers.FloatField()
     count = serializers.IntegerField()
-    median_path = serializers.ListField(child=serializers.FloatField())
+    median_path = NumberListField(child=serializers.FloatField())
     median_return = serializers.FloatField()
-    ranks = serializers.ListField(child=serializers.IntegerField())
+    ranks = NumberListField(child=serializers.IntegerField())
 
 
 class LimitSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=typing.get_args(LimitApplied.__annotations__["code"]))
     message = serializers.CharField()
 
 
@@ -230,7 +244,7 @@ class SavedSearchSummarySerializer(serializers.ModelSerializer):
 
 
 class SavedSearchSerializer(serializers.Serializer):
-    """A saved search with its whole result."""
+    """A saved search with its whole result (SavedSearch.result, see similarity.results)."""
 
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
@@ -241,7 +255,7 @@ class SavedSearchSerializer(serializers.Serializer):
     options = serializers.DictField()
     rerun_of = serializers.UUIDField(allow_null=True)
     pattern = PatternSerializer()
-    horizons = serializers.ListField(child=serializers.IntegerField())
+    horizons = NumberListField(child=serializers.IntegerField())
     matches = MatchSerializer(many=True)
     stats = HorizonStatsSerializer(many=True)
     fan = FanSerializer(allow_null=True)
@@ -251,17 +265,17 @@ class SavedSearchSerializer(serializers.Serializer):
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()
 
-
-def saved_search_data(saved: SavedSearch) -> dict:
-    """The SavedSearchSerializer shape, straight from the stored result."""
-    return {
-        "id": str(saved.pk),
-        "created_at": serializers.DateTimeField().to_representation(saved.created_at),
-        "label": saved.label,
-        "source": saved.source,
-        "mode": saved.mode,
-        "spec": saved.spec,
-        "options": saved.options,
-        "rerun_of": str(saved.rerun_of_id) if saved.rerun_of_id else None,
-        **saved.result,
-    }
+    def to_representation(self, instance: SavedSearch) -> dict:
+        return super().to_representation(
+            {
+                "id": instance.pk,
+                "created_at": instance.created_at,
+                "label": instance.label,
+                "source": instance.source,
+                "mode": instance.mode,
+                "spec": instance.spec,
+                "options": instance.options,
+                "rerun_of": instance.rerun_of_id,
+                **instance.result,
+            }
+        )

@@ -137,10 +137,10 @@ def celery_worker(redis_url, transactional_db):
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(
-        email="trader@example.com", password="s3cret-Pass!"
-    )
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="trader@example.com")
 
 
 @pytest.fixture

@@ -13,40 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import ducc0
 import numpy as np
 import scipy.fft
+from numpy.typing import ArrayLike
 
 from . import kernels
 from .market import Market
+from .screen import THREADS, screen, thread_pool
+
+DateLike = dt.date | np.datetime64 | str
 
 MIN_LENGTH = 5
 MAX_LENGTH = 500
 MODES = ("history", "latest")
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.25)
 
-# Series per screen task. Larger batches make the batched inverse FFT and the kernels' calls
-# cheaper per series; 64 measured best of 8 to 256 (about 15% faster than 32).
-_BLOCK = 64
-# Bound on the float32 rounding error of a dot product screened through the FFT, in units of
-# eps32 * (the series' largest deviation from its mean) * m. The largest error measured on the
-# 401 real series of jp_daily and on random walks (m from 5 to 500; patterns cut, noised and
-# random) was 1.07 units; 16 keeps a margin of 15.
-_ERR_COEF = 16.0
-# Up to this pattern length the screen computes dot products directly, which beats the FFT.
-_DIRECT_MAX_LENGTH = 40
-_THREADS = max(1, min(2, os.cpu_count() or 1))
-_NO_PATTERN = np.zeros(0, dtype=np.float32)
 # Latest mode splits its work over the threads from this many closes read (series x length).
 _LATEST_SPLIT = 200_000
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
 
 
 class PatternError(ValueError):
@@ -55,6 +41,8 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """One matched window: closes ``start..stop - 1`` of series ``series`` (id ``series_id``)."""
+
     series: int
     series_id: str
     start: int
@@ -67,8 +55,25 @@ class Match:
         return self.stop - self.start
 
 
-def normalize_pattern(pattern) -> np.ndarray:
-    """Validate a pattern and return it z-normalised (population standard deviation)."""
+def normalize_pattern(pattern: ArrayLike) -> np.ndarray:
+    """Validate a pattern and return it z-normalised (population standard deviation).
+
+    Parameters
+    ----------
+    pattern : array_like of float
+        ``MIN_LENGTH`` to ``MAX_LENGTH`` prices, oldest first, of any magnitude.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        The pattern minus its mean, over its standard deviation.
+
+    Raises
+    ------
+    PatternError
+        When the pattern is not a flat list of numbers, is too short or too long, holds NaN or
+        infinite values, or is flat.
+    """
     try:
         q = np.asarray(pattern, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -95,36 +100,47 @@ def normalize_pattern(pattern) -> np.ndarray:
 
 def search(
     market: Market,
-    pattern,
+    pattern: ArrayLike,
     k: int = 10,
     mode: str = "history",
     exclude: Iterable[tuple[str, int, int]] | None = None,
     *,
-    series=None,
-    date_from=None,
-    date_to=None,
+    series: ArrayLike | None = None,
+    date_from: DateLike | None = None,
+    date_to: DateLike | None = None,
     stretch: bool = False,
 ) -> list[Match]:
     """The ``k`` windows of ``market`` closest to ``pattern``, sorted by distance.
 
-    ``mode``: ``"history"`` (every window) or ``"latest"`` (each series' last window).
-    ``exclude``: ``(series_id, start, stop)`` index ranges; windows overlapping one are skipped.
-    ``series``: indices or a boolean mask of the series to search (default: all).
-    ``date_from`` / ``date_to``: only windows lying entirely inside (needs a market with dates).
-    ``stretch``: also search the pattern resampled to 0.8, 0.9, 1.1 and 1.25 times its length and
-    merge by correlation (see :func:`search_stretched`).
+    Parameters
+    ----------
+    market : Market
+        The series searched.
+    pattern : array_like of float
+        The prices to look for (see :func:`normalize_pattern`).
+    k : int
+        Matches wanted; the greedy exclusion zone keeps them apart within a series.
+    mode : {"history", "latest"}
+        Every window, or only each series' last window.
+    exclude : iterable of (str, int, int), optional
+        ``(series_id, start, stop)`` index ranges; windows overlapping one are skipped.
+    series : array_like of int or bool, optional
+        Indices or a boolean mask of the series to search (default: all).
+    date_from, date_to : datetime.date or numpy.datetime64 or str, optional
+        Only windows lying entirely inside (needs a market with dates).
+    stretch : bool
+        Also search the pattern resampled to ``STRETCH_FACTORS`` times its length and merge by
+        correlation (see :func:`search_stretched`).
+
+    Returns
+    -------
+    list of Match
+        At most ``k`` matches, closest first. PatternError when the pattern cannot be searched;
+        ValueError for a bad mode, ``k < 1``, a bad exclusion, or dates on a dateless market.
     """
+    filters = {"series": series, "date_from": date_from, "date_to": date_to}
     if stretch:
-        return search_stretched(
-            market,
-            pattern,
-            k=k,
-            mode=mode,
-            exclude=exclude,
-            series=series,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        return search_stretched(market, pattern, k=k, mode=mode, exclude=exclude, **filters)
     qn = normalize_pattern(pattern)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -132,15 +148,7 @@ def search(
     if k < 1:
         raise ValueError("k must be at least 1")
     m = qn.shape[0]
-    rows = _selected_series(market, series)
-    lo, hi = _window_ranges(market, rows, m, date_from, date_to)
-    if mode == "latest":
-        # Only the window ending at the series' last close, if the filters allow it.
-        last = market.lengths[rows] - m
-        allowed = (lo <= last) & (last <= hi)
-        lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
-    keep = lo <= hi
-    rows, lo, hi = rows[keep], lo[keep], hi[keep]
+    rows, lo, hi = _windows_allowed(market, m, mode, **filters)
     ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude)
     if rows.size == 0:
         return []
@@ -153,19 +161,34 @@ def search(
 
 def search_stretched(
     market: Market,
-    pattern,
+    pattern: ArrayLike,
     k: int = 10,
     mode: str = "history",
-    exclude=None,
+    exclude: Iterable[tuple[str, int, int]] | None = None,
     factors: Iterable[float] = STRETCH_FACTORS,
     **filters,
 ) -> list[Match]:
     """Search the pattern as given and resampled to ``factors`` times its length.
 
-    Each resampled pattern (linear interpolation, length rounded, kept within 5..500) is searched
-    exactly; the results are merged by correlation (highest first, ties by series then start),
-    and a match is dropped when it overlaps a better one of the same series by more than half the
-    shorter of the two. Each match keeps its own length (``stop - start``).
+    Each resampled pattern (linear interpolation, length rounded, kept within
+    ``MIN_LENGTH..MAX_LENGTH``) is searched exactly; the results are merged by correlation
+    (highest first, ties by series then start), and a match is dropped when it overlaps a better
+    one of the same series by more than half the shorter of the two.
+
+    Parameters
+    ----------
+    market, pattern, k, mode, exclude
+        As for :func:`search`.
+    factors : iterable of float
+        Lengths to try besides the pattern's own, as multiples of it.
+    **filters
+        ``series``, ``date_from`` and ``date_to``, as for :func:`search`.
+
+    Returns
+    -------
+    list of Match
+        At most ``k`` matches, best correlation first; each keeps its own length
+        (``stop - start``).
     """
     q = normalize_pattern(pattern)
     m = q.shape[0]
@@ -192,6 +215,19 @@ def search_stretched(
         if not clash:
             merged.append(cand)
     return merged
+
+
+def _windows_allowed(market: Market, m: int, mode: str, *, series, date_from, date_to):
+    """The series searched and, per series, the first and last window start allowed."""
+    rows = _selected_series(market, series)
+    lo, hi = _window_ranges(market, rows, m, date_from, date_to)
+    if mode == "latest":
+        # Only the window ending at the series' last close, if the filters allow it.
+        last = market.lengths[rows] - m
+        allowed = (lo <= last) & (last <= hi)
+        lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
+    keep = lo <= hi
+    return rows[keep], lo[keep], hi[keep]
 
 
 def _match(market: Market, s: int, i: int, m: int, d2: float) -> Match:
@@ -291,12 +327,12 @@ def _exclusions(market, rows, m, exclude):
 def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
     d2 = np.empty(rows.size)
-    if _THREADS > 1 and rows.size * m >= _LATEST_SPLIT:
+    if THREADS > 1 and rows.size * m >= _LATEST_SPLIT:
         # Long patterns over many series: both threads take half of the series.
         half = rows.size // 2
         parts = ((rows[:half], starts[:half], d2[:half]), (rows[half:], starts[half:], d2[half:]))
         list(
-            _get_pool().map(
+            thread_pool().map(
                 lambda part: kernels.latest_distances(
                     market.closes, market.offsets, part[0], part[1], qn, m, part[2]
                 ),
@@ -315,151 +351,9 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
     return [(d2[t], int(rows[t]), int(starts[t])) for t in order]
 
 
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool, _pool_pid
-    # A forked child (a pre-forking web server) inherits the pool object but not its threads.
-    if _pool is None or _pool_pid != os.getpid():
-        _pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="similarity")
-        _pool_pid = os.getpid()
-    return _pool
-
-
-def _row_stride(length: int) -> int:
-    """Floats between rows of the screen's dot products: ``length`` rounded up to 64 bytes, plus
-    64, so that rows never lie a power of two apart (batched FFTs whose rows do, as at lengths
-    4096 or 5120, run 2.5x slower on cache-set conflicts)."""
-    return -(-length // 16) * 16 + 16
-
-
-def _screen(market, rows, lo, hi, has_exclusion, qn):
-    """Bounds of each selected series' best correlation with the z-normalised pattern ``qn``.
-
-    ``upper[t]`` is at least the correlation of every window ``lo[t]..hi[t]`` of series
-    ``rows[t]`` (+inf when the series must be evaluated exactly); ``lower[t]`` is at most the best
-    correlation among them (-inf when unknown, as for series with exclusions).
-    """
-    m = qn.shape[0]
-    fft_len = market.fft_len[rows]
-    upper = np.empty(rows.size)
-    lower = np.empty(rows.size)
-    spec_offsets = market.spec_offsets[rows]
-    qspecs: dict[int, np.ndarray] = {}
-    tasks = []
-    direct = m <= _DIRECT_MAX_LENGTH
-    if direct:
-        q32 = qn.astype(np.float32)
-        # Strict bound of the direct float32 dot products: float32 rounding of the pattern and of
-        # the closes, and the m-term accumulation, each at most eps32/2 * sum|q| * max|x| a term.
-        direct_coef = kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
-        for b in range(0, rows.size, _BLOCK):
-            tasks.append((0, np.arange(b, min(b + _BLOCK, rows.size))))
-    else:
-        q32 = _NO_PATTERN  # the FFT gives the dot products
-        direct_coef = 0.0
-        for length in np.unique(fft_len):
-            length = int(length)
-            qspecs[length] = np.conj(scipy.fft.rfft(qn, n=length)).astype(np.complex64)
-            positions = np.flatnonzero(fft_len == length)
-            positions = positions[np.argsort(spec_offsets[positions], kind="stable")]
-            for b in range(0, positions.size, _BLOCK):
-                tasks.append((length, positions[b : b + _BLOCK]))
-    max_len = int(market.lengths[rows].max())
-    max_bins = int(fft_len.max()) // 2 + 1
-
-    width = int((hi - lo).max()) + 1
-
-    local = threading.local()
-
-    def run(task):
-        length, pos = task
-        if getattr(local, "p1", None) is None:
-            # Four rows: the screen scans four series side by side.
-            local.p1 = np.empty((4, max_len + 1))
-            local.p2 = np.empty((4, max_len + 1))
-            local.ubuf = np.empty((_BLOCK, width), dtype=np.float32)
-            local.flags = np.empty(_BLOCK, dtype=np.int64)
-            local.product = np.empty(_BLOCK * max_bins, dtype=np.complex64)
-            local.prof = np.empty(_BLOCK * _row_stride(max(max_len, 2 * max_bins)), np.float32)
-        p1, p2, flags = local.p1, local.p2, local.flags
-        block_rows = rows[pos]
-        count = pos.size
-        bounds = local.ubuf[:count]
-        common = (market.scale, market.max_dev, lo, hi)
-        stride = _row_stride(length or max_len)
-        prof = local.prof[: count * stride]
-        if length != 0:
-            qs = qspecs[length]
-            nf = qs.shape[0]
-            first = int(spec_offsets[pos[0]])
-            if int(spec_offsets[pos[-1]]) - first == (count - 1) * nf:
-                spec = market.spectra[first : first + count * nf].reshape(count, nf)
-            else:
-                starts = spec_offsets[pos]
-                spec = market.spectra[(starts[:, None] + np.arange(nf)).ravel()]
-                spec = spec.reshape(count, nf)
-            product = np.multiply(spec, qs, out=local.product[: count * nf].reshape(count, nf))
-            # ducc0 (pocketfft's successor) does this inverse transform about 1.5x faster.
-            ducc0.fft.c2r(
-                product,
-                axes=(1,),
-                lastsize=length,
-                forward=False,
-                inorm=2,
-                out=prof.reshape(count, stride)[:, :length],
-            )
-        kernels.screen_rows(
-            prof,
-            stride,
-            block_rows,
-            pos,
-            market.closes32,
-            market.offsets,
-            *common,
-            m,
-            _ERR_COEF,
-            q32,
-            direct_coef,
-            p1,
-            p2,
-            bounds,
-            flags,
-        )
-        best = np.argmax(bounds, axis=1)
-        kernels.screen_finish(
-            prof,
-            stride,
-            block_rows,
-            pos,
-            market.closes,
-            market.closes32,
-            market.offsets,
-            *common,
-            has_exclusion,
-            m,
-            _ERR_COEF,
-            direct_coef,
-            p1[0],
-            p2[0],
-            bounds,
-            best,
-            flags,
-            upper,
-            lower,
-        )
-
-    if _THREADS > 1 and len(tasks) > 1:
-        # Largest blocks first, handed out one at a time, keep both threads busy to the end.
-        tasks.sort(key=lambda task: -max(task[0], 1) * task[1].size)
-        list(_get_pool().map(run, tasks))
-    else:
-        for task in tasks:
-            run(task)
-    return upper, lower
-
-
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
-    upper, lower = _screen(market, rows, lo, hi, ex_ptr[1:] > ex_ptr[:-1], qn)
+    upper, lower = screen(market, rows, lo, hi, ex_ptr[1:] > ex_ptr[:-1], qn)
     max_len = int(market.lengths[rows].max())
     threshold = -np.inf
     if rows.size >= k:

@@ -8,6 +8,20 @@ Numerical conventions shared by the kernels:
   exactly flat (all closes equal, skipped) or evaluated exactly, never trusted from the sums;
 * exact values are computed the way the definition reads: mean, population standard deviation
   and the Euclidean distance of the explicitly z-normalised window (two passes).
+
+Names keep one meaning throughout (arrays are NumPy arrays, indices int64):
+
+* ``closes`` (float64) and ``closes32`` (float32, centred on each series' mean): every series'
+  closes end to end; series ``s`` is ``closes[offsets[s]:offsets[s + 1]]``, ``base`` its first
+  index and ``n`` its length;
+* ``rows``: the series indices of a block; ``b`` a row of the block; ``pos[b]`` (``position``)
+  the row's place in the caller's per-series arrays ``lo``, ``hi``, ``out_upper``...;
+* ``m``: the pattern length; ``qn``: the z-normalised pattern (float64), ``q32`` in float32;
+* ``i``: a window's start within its series; ``lo``/``hi``: the first and last start allowed;
+* ``p1``, ``p2``: prefix sums of the closes and of their squares (float64), ``p1[j]`` the sum
+  of the first ``j``; ``s1`` a window's sum, ``var`` its population variance;
+* ``prof``: sliding dot products of the pattern with a series (one per start);
+* ``var_err``, ``dot_err``, ``dev_rel``: error bounds (see ``_errors``); ``k``: matches asked for.
 """
 
 from __future__ import annotations
@@ -207,14 +221,13 @@ def _lower_bound(prof_i, closes32, start, m, dot_err, var_err, dev_rel):
     s1 = 0.0
     s2 = 0.0
     for j in range(start, start + m):
-        v = np.float64(closes32[j])
-        s1 += v
-        s2 += v * v
-    var = s2 / m - (s1 / m) * (s1 / m)
-    v = max(var, 2.0 * var_err)
-    inv_sd = 1.0 / math.sqrt(v)
+        value = np.float64(closes32[j])
+        s1 += value
+        s2 += value * value
+    var = max(s2 / m - (s1 / m) * (s1 / m), 2.0 * var_err)
+    inv_sd = 1.0 / math.sqrt(var)
     c = np.float64(prof_i) * inv_sd / m
-    return c - (dot_err * inv_sd / m + abs(c) * (var_err / v + dev_rel * inv_sd))
+    return c - (dot_err * inv_sd / m + abs(c) * (var_err / var + dev_rel * inv_sd))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -222,7 +235,7 @@ def _errors(n, sc, max_dev, m, err_coef):
     # Bound on the error of a window variance from float64 prefix sums over the series.
     var_err = 8.0 * EPS64 * math.sqrt(n) * n * sc * sc / m + 1e-300
     # Rounding error of the float32 dot products; it scales with the series' largest deviation
-    # and the pattern length (calibrated on random walks and real closes, see finder._ERR_COEF).
+    # and the pattern length (calibrated on random walks and real closes, see screen.ERR_COEF).
     dot_err = err_coef * EPS32 * max_dev * m
     # Rounding the centred closes to float32 moves a window's sd by at most eps32 * max_dev.
     dev_rel = EPS32 * max_dev
@@ -268,7 +281,7 @@ def screen_rows(
     Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
     calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
     float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with the strict
-    bound ``direct_coef * max_dev`` (see ``finder._screen``). ``p1`` and ``p2`` hold four rows
+    bound ``direct_coef * max_dev`` (see ``screen.screen``). ``p1`` and ``p2`` hold four rows
     (see ``_prefix_sums4``).
     """
     direct = q32.shape[0] > 0
@@ -277,7 +290,7 @@ def screen_rows(
         _prefix_sums4(closes32, offsets, rows, g, p1, p2)
         for b in range(g, min(g + 4, rows.shape[0])):
             s = rows[b]
-            k = pos[b]
+            position = pos[b]
             base = offsets[s]
             n = offsets[s + 1] - base
             var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
@@ -285,12 +298,12 @@ def screen_rows(
             if direct:
                 dot_err = direct_coef * max_dev[s]
                 _sliding_dot(closes32, base, n - m + 1, q32, row)
-            count = hi[k] - lo[k] + 1
+            count = hi[position] - lo[position] + 1
             flags[b] = _upper_row(
                 row,
                 p1[b - g],
                 p2[b - g],
-                lo[k],
+                lo[position],
                 count,
                 m,
                 scale[s],
@@ -301,6 +314,19 @@ def screen_rows(
             )
             for t in range(count, width):
                 ubuf[b, t] = NONE32
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
+    """Whether a start in lo..hi has a variance too close to zero to trust its bound, and yet
+    is not exactly flat (such a series must be evaluated exactly)."""
+    _prefix_sums_fast(closes32, base, n, p1, p2)
+    for i in range(lo, hi + 1):
+        s1 = p1[i + m] - p1[i]
+        var = (p2[i + m] - p2[i]) / m - (s1 / m) * (s1 / m)
+        if var <= 2.0 * var_err and not _is_flat(closes, base + i, m):
+            return True
+    return False
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -339,7 +365,7 @@ def screen_finish(
     """
     for b in range(rows.shape[0]):
         s = rows[b]
-        k = pos[b]
+        position = pos[b]
         base = offsets[s]
         n = offsets[s + 1] - base
         var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
@@ -351,21 +377,17 @@ def screen_finish(
         if top > NONE32:
             # float32 storage of the bound rounds it by up to 6e-8 relative.
             upper = top + 1e-6 * max(1.0, abs(top))
-            if not has_exclusion[k]:
-                i = lo[k] + best[b]
+            if not has_exclusion[position]:
+                i = lo[position] + best[b]
                 lower = _lower_bound(
                     prof[b * stride + i], closes32, base + i, m, dot_err, var_err, dev_rel
                 )
-        if flags[b] > 0:
-            _prefix_sums_fast(closes32, base, n, p1, p2)
-            for i in range(lo[k], hi[k] + 1):
-                s1 = p1[i + m] - p1[i]
-                var = (p2[i + m] - p2[i]) / m - (s1 / m) * (s1 / m)
-                if var <= 2.0 * var_err and not _is_flat(closes, base + i, m):
-                    upper = np.inf
-                    break
-        out_upper[k] = upper
-        out_lower[k] = lower
+        if flags[b] > 0 and _unsure_window(
+            closes, closes32, base, n, lo[position], hi[position], m, var_err, p1, p2
+        ):
+            upper = np.inf
+        out_upper[position] = upper
+        out_lower[position] = lower
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -395,8 +417,8 @@ def exact_series(
             top = prof[i] + dot_err
             sd_lo = math.sqrt(var - var_err)
             sd_hi = math.sqrt(var + var_err)
-            u = top / (m * sd_lo) if top > 0 else top / (m * sd_hi)
-            if u < threshold:
+            bound = top / (m * sd_lo) if top > 0 else top / (m * sd_hi)
+            if bound < threshold:
                 continue
         d2 = window_distance2(closes, base + i, m, qn)
         if d2 < 0.0:
@@ -415,12 +437,12 @@ def exact_series(
         if taken >= k:
             break
         i = cand_i[order[t]]
-        ok = True
-        for u in range(taken):
-            if abs(out_i[u] - i) <= half:
-                ok = False
+        clear = True
+        for earlier in range(taken):
+            if abs(out_i[earlier] - i) <= half:
+                clear = False
                 break
-        if ok:
+        if clear:
             out_d2[taken] = cand_d2[order[t]]
             out_i[taken] = i
             taken += 1

@@ -88,72 +88,41 @@ class Market:
         ids: Sequence[str],
         dates: Sequence[np.ndarray] | None = None,
     ) -> Market:
+        """Build a market from one array of closes per series.
+
+        Parameters
+        ----------
+        series : sequence of array_like of float
+            Each series' split-adjusted closes, oldest first; finite, within ±``MAX_CLOSE``.
+        ids : sequence of str
+            A unique id per series (a stock code).
+        dates : sequence of array_like of datetime64[D], optional
+            Each series' trading days, strictly increasing, one per close.
+
+        Returns
+        -------
+        Market
+            The closes end to end with their per-series statistics and cached spectra.
+
+        Raises
+        ------
+        ValueError
+            When the lengths disagree, an id repeats, a close is not finite or too large, or
+            dates do not increase.
+        """
         ids = tuple(str(i) for i in ids)
-        if len(ids) != len(series):
-            raise ValueError(f"{len(series)} series but {len(ids)} ids")
-        if len(set(ids)) != len(ids):
-            raise ValueError("series ids must be unique")
-        arrays = [np.asarray(s, dtype=np.float64).ravel() for s in series]
-        for sid, values in zip(ids, arrays, strict=True):
-            if not np.all(np.isfinite(values)):
-                raise ValueError(f"series {sid!r} has NaN or infinite closes")
-            if values.size and np.max(np.abs(values)) > MAX_CLOSE:
-                raise ValueError(f"series {sid!r} has closes beyond {MAX_CLOSE:g}")
+        arrays = _checked_series(series, ids)
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         closes = np.concatenate(arrays) if arrays else np.zeros(0)
-
-        all_dates = None
-        if dates is not None:
-            if len(dates) != len(arrays):
-                raise ValueError(f"{len(arrays)} series but {len(dates)} date arrays")
-            date_arrays = [np.asarray(d, dtype="datetime64[D]").ravel() for d in dates]
-            for sid, d, values in zip(ids, date_arrays, arrays, strict=True):
-                if len(d) != len(values):
-                    raise ValueError(f"series {sid!r}: {len(values)} closes but {len(d)} dates")
-                if len(d) > 1 and not np.all(d[1:] > d[:-1]):
-                    raise ValueError(f"series {sid!r}: dates must be strictly increasing")
-            all_dates = (
-                np.concatenate(date_arrays) if date_arrays else np.zeros(0, dtype="datetime64[D]")
-            )
-
-        center = np.zeros(len(arrays))
-        scale = np.zeros(len(arrays))
-        max_dev = np.zeros(len(arrays))
-        closes32 = np.empty(closes.shape[0], dtype=np.float32)
-        fft_len = fft_lengths(lengths)
-        # Spectra of series sharing an FFT length lie side by side, so that a block of them is
-        # one 2-D view (no gather at search time).
-        storage = np.lexsort((np.arange(len(arrays)), fft_len))
-        bins = fft_len[storage] // 2 + 1
-        spec_offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-        spec_offsets[storage] = np.cumsum(bins) - bins
-        spec_offsets[-1] = int(bins.sum())
-        spectra = np.empty(int(spec_offsets[-1]), dtype=np.complex64)
-        for s, values in enumerate(arrays):
-            if len(values):
-                center[s] = values.mean()
-                centred = values - center[s]
-                scale[s] = np.sqrt(np.mean(centred**2))
-                max_dev[s] = np.max(np.abs(centred))
-                closes32[offsets[s] : offsets[s + 1]] = centred
-            start = spec_offsets[s]
-            spectra[start : start + fft_len[s] // 2 + 1] = scipy.fft.rfft(
-                values - center[s], n=int(fft_len[s])
-            )
+        all_dates = None if dates is None else _checked_dates(dates, ids, arrays)
         return cls(
             ids=ids,
             closes=closes,
             offsets=offsets,
             dates=all_dates,
-            center=center,
-            scale=scale,
-            max_dev=max_dev,
-            closes32=closes32,
-            fft_len=fft_len,
-            spec_offsets=spec_offsets,
-            spectra=spectra,
+            **_series_statistics(arrays, closes.shape[0], offsets, fft_lengths(lengths)),
         )
 
     def __len__(self) -> int:
@@ -161,6 +130,7 @@ class Market:
 
     @property
     def lengths(self) -> np.ndarray:
+        """Closes per series (int64)."""
         return np.diff(self.offsets)
 
     @property
@@ -175,6 +145,7 @@ class Market:
         )
 
     def index_of(self, series_id: str) -> int:
+        """The index of the series with this id; KeyError when there is none."""
         try:
             return self._index[series_id]
         except KeyError:
@@ -189,15 +160,28 @@ class Market:
         return cached
 
     def series_closes(self, s: int) -> np.ndarray:
+        """The closes of series ``s`` (a view, float64)."""
         return self.closes[self.offsets[s] : self.offsets[s + 1]]
 
     def series_dates(self, s: int) -> np.ndarray | None:
+        """The trading days of series ``s`` (datetime64[D]), or None for a market without dates."""
         if self.dates is None:
             return None
         return self.dates[self.offsets[s] : self.offsets[s + 1]]
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write the market as ``.npy`` files plus ``meta.json`` into ``folder`` (created)."""
+        """Write the market as ``.npy`` files plus ``meta.json`` into ``folder``.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            Created if missing; ``meta.json`` is written last, so a folder holding it is whole.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name in _ARRAYS:
@@ -219,7 +203,23 @@ class Market:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Market:
-        """Open a saved market; arrays are memory-mapped read-only."""
+        """Open a market written by :meth:`save`.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            The folder written by :meth:`save`.
+
+        Returns
+        -------
+        Market
+            Its arrays memory-mapped read-only (shared by every process that opens them).
+
+        Raises
+        ------
+        ValueError
+            When the folder holds another snapshot format.
+        """
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
@@ -231,3 +231,70 @@ class Market:
                 continue
             arrays[name] = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
         return cls(ids=tuple(meta["ids"]), **arrays)
+
+
+def _checked_series(series: Sequence[np.ndarray], ids: tuple[str, ...]) -> list[np.ndarray]:
+    if len(ids) != len(series):
+        raise ValueError(f"{len(series)} series but {len(ids)} ids")
+    if len(set(ids)) != len(ids):
+        raise ValueError("series ids must be unique")
+    arrays = [np.asarray(s, dtype=np.float64).ravel() for s in series]
+    for sid, values in zip(ids, arrays, strict=True):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"series {sid!r} has NaN or infinite closes")
+        if values.size and np.max(np.abs(values)) > MAX_CLOSE:
+            raise ValueError(f"series {sid!r} has closes beyond {MAX_CLOSE:g}")
+    return arrays
+
+
+def _checked_dates(
+    dates: Sequence[np.ndarray], ids: tuple[str, ...], arrays: list[np.ndarray]
+) -> np.ndarray:
+    if len(dates) != len(arrays):
+        raise ValueError(f"{len(arrays)} series but {len(dates)} date arrays")
+    date_arrays = [np.asarray(d, dtype="datetime64[D]").ravel() for d in dates]
+    for sid, days, values in zip(ids, date_arrays, arrays, strict=True):
+        if len(days) != len(values):
+            raise ValueError(f"series {sid!r}: {len(values)} closes but {len(days)} dates")
+        if len(days) > 1 and not np.all(days[1:] > days[:-1]):
+            raise ValueError(f"series {sid!r}: dates must be strictly increasing")
+    return np.concatenate(date_arrays) if date_arrays else np.zeros(0, dtype="datetime64[D]")
+
+
+def _series_statistics(
+    arrays: list[np.ndarray], size: int, offsets: np.ndarray, fft_len: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each series' mean, spread, centred float32 closes and rFFT spectrum (Market's fields)."""
+    count = len(arrays)
+    center = np.zeros(count)
+    scale = np.zeros(count)
+    max_dev = np.zeros(count)
+    closes32 = np.empty(size, dtype=np.float32)
+    # Spectra of series sharing an FFT length lie side by side, so that a block of them is
+    # one 2-D view (no gather at search time).
+    storage = np.lexsort((np.arange(count), fft_len))
+    bins = fft_len[storage] // 2 + 1
+    spec_offsets = np.zeros(count + 1, dtype=np.int64)
+    spec_offsets[storage] = np.cumsum(bins) - bins
+    spec_offsets[-1] = int(bins.sum())
+    spectra = np.empty(int(spec_offsets[-1]), dtype=np.complex64)
+    for s, values in enumerate(arrays):
+        if len(values):
+            center[s] = values.mean()
+            centred = values - center[s]
+            scale[s] = np.sqrt(np.mean(centred**2))
+            max_dev[s] = np.max(np.abs(centred))
+            closes32[offsets[s] : offsets[s + 1]] = centred
+        start = spec_offsets[s]
+        spectra[start : start + fft_len[s] // 2 + 1] = scipy.fft.rfft(
+            values - center[s], n=int(fft_len[s])
+        )
+    return {
+        "center": center,
+        "scale": scale,
+        "max_dev": max_dev,
+        "closes32": closes32,
+        "fft_len": fft_len,
+        "spec_offsets": spec_offsets,
+        "spectra": spectra,
+    }

@@ -72,7 +72,22 @@ def _ends(market: Market, matches) -> tuple[np.ndarray, np.ndarray]:
 def forward_returns(
     market: Market, matches: Sequence, horizons: Sequence[int] = DEFAULT_HORIZONS
 ) -> np.ndarray:
-    """``(len(matches), len(horizons))`` array of returns after each match; NaN when absent."""
+    """The return after each match at each horizon.
+
+    Parameters
+    ----------
+    market : Market
+        The market the matches come from.
+    matches : sequence of Match
+        Matched windows (``series`` and ``stop`` are read).
+    horizons : sequence of int
+        Closes after the match's last close, each at least 1.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(matches), len(horizons))
+        ``close[end + h] / close[end] - 1``; NaN where the series ends before ``end + h``.
+    """
     horizons = _check_horizons(horizons)
     out = np.full((len(matches), len(horizons)), np.nan)
     if not len(matches):
@@ -86,8 +101,23 @@ def forward_returns(
 
 
 def forward_paths(market: Market, matches: Sequence, horizon: int) -> np.ndarray:
-    """``(len(matches), horizon + 1)`` paths ``close[e..e+horizon] / close[e]``; incomplete
-    paths are NaN from the series' end on."""
+    """The path of closes after each match, relative to its last close.
+
+    Parameters
+    ----------
+    market : Market
+        The market the matches come from.
+    matches : sequence of Match
+        Matched windows.
+    horizon : int
+        Closes after the match to follow, at least 1.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(matches), horizon + 1)
+        ``close[end .. end + horizon] / close[end]`` (1.0 at day 0); an incomplete path is NaN
+        from its series' end on.
+    """
     horizon = _check_horizons([horizon])[0]
     out = np.full((len(matches), horizon + 1), np.nan)
     if not len(matches):
@@ -101,7 +131,20 @@ def forward_paths(market: Market, matches: Sequence, horizon: int) -> np.ndarray
 
 
 def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonStats]:
-    """Count, mean, median, quartiles and share positive of each column of ``returns``."""
+    """Count, mean, median, quartiles and share positive of each column of ``returns``.
+
+    Parameters
+    ----------
+    returns : numpy.ndarray of float64, shape (matches, len(horizons))
+        As from :func:`forward_returns`; NaN values are left out.
+    horizons : sequence of int
+        The horizon of each column.
+
+    Returns
+    -------
+    list of HorizonStats
+        One per horizon; its figures are None when no match has a return there.
+    """
     stats = []
     for j, h in enumerate(horizons):
         values = returns[:, j] if len(returns) else np.zeros(0)
@@ -130,7 +173,20 @@ def fan_chart(
     horizon: int,
     percentiles: Sequence[float] = FAN_PERCENTILES,
 ) -> FanChart | None:
-    """Percentile bands of the complete paths after the matches; None without any."""
+    """Percentile bands of the complete paths after the matches.
+
+    Parameters
+    ----------
+    market, matches, horizon
+        As for :func:`forward_paths`.
+    percentiles : sequence of float
+        The bands drawn, in percent.
+
+    Returns
+    -------
+    FanChart or None
+        The bands over day 0..horizon, named ``p10``, ``p25``...; None when no path is complete.
+    """
     paths = forward_paths(market, matches, horizon)
     complete = paths[~np.isnan(paths).any(axis=1)] if len(paths) else paths
     if complete.shape[0] == 0:
@@ -156,8 +212,21 @@ def scenario_groups(
     """Cluster the complete paths after the matches into at most ``max_groups`` scenarios.
 
     KMeans on the log paths, with the number of groups (2..max_groups) chosen by the best mean
-    silhouette; one group when there are too few paths or no clear structure. Deterministic
-    for a given seed. Groups are sorted by median return, best first.
+    silhouette; one group when there are too few paths or no clear structure.
+
+    Parameters
+    ----------
+    market, matches, horizon
+        As for :func:`forward_paths`; only complete paths are grouped.
+    max_groups : int
+        The most groups returned.
+    seed : int
+        KMeans' seed: the same seed gives the same groups.
+
+    Returns
+    -------
+    list of ScenarioGroup
+        Sorted by median return, best first; empty when no path is complete.
     """
     paths = forward_paths(market, matches, horizon)
     if not len(paths):
@@ -212,7 +281,25 @@ def outcomes(
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
 ) -> Outcomes:
-    """Returns, statistics per horizon, fan bands and scenario groups at the longest horizon."""
+    """Everything the result page shows about what followed the matches.
+
+    Parameters
+    ----------
+    market : Market
+        The market the matches come from.
+    matches : sequence of Match
+        Matched windows, best first.
+    horizons : sequence of int
+        Closes after each match at which returns are measured.
+    seed : int
+        Seed of the scenario clustering.
+
+    Returns
+    -------
+    Outcomes
+        Returns per match and horizon (None where absent), statistics per horizon, and the fan
+        bands and scenario groups at the longest horizon.
+    """
     horizons = _check_horizons(horizons)
     returns = forward_returns(market, matches, horizons)
     longest = max(horizons)

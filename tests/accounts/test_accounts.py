@@ -2,13 +2,15 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Plenty-of-entropy-42"
 
 
 def test_user_logs_in_with_email_and_has_no_username(django_user_model):
-    user = django_user_model.objects.create_user(email="Someone@Example.COM", password=PASSWORD)
+    user = UserFactory(email="Someone@Example.COM", password=PASSWORD)
 
     assert user.email == "someone@example.com"
     assert not hasattr(user, "username")

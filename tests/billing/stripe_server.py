@@ -96,53 +96,11 @@ class StripeServer:
     # --- endpoints ---------------------------------------------------------------------------
 
     def route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
-        if method == "POST" and path == "/v1/customers":
-            customer = {
-                "id": new_id("cus"),
-                "object": "customer",
-                "email": params.get("email"),
-                "metadata": _nested(params, "metadata"),
-            }
-            self.customers[customer["id"]] = customer
-            return 200, customer
         if method == "GET" and (match := re.fullmatch(r"/v1/subscriptions/([^/]+)", path)):
             found = self.subscriptions.get(match[1])
             return (200, found) if found else _missing("subscription", match[1])
-        if method == "POST" and path == "/v1/checkout/sessions":
-            session_id = new_id("cs")
-            return 200, {
-                "id": session_id,
-                "object": "checkout.session",
-                "mode": params.get("mode"),
-                "customer": params.get("customer"),
-                "client_reference_id": params.get("client_reference_id"),
-                "status": "open",
-                "success_url": params.get("success_url"),
-                "cancel_url": params.get("cancel_url"),
-                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-            }
-        if method == "POST" and path == "/v1/billing_portal/sessions":
-            if params.get("customer") not in self.customers:
-                return _missing("customer", params.get("customer"))
-            session_id = new_id("bps")
-            return 200, {
-                "id": session_id,
-                "object": "billing_portal.session",
-                "customer": params["customer"],
-                "return_url": params.get("return_url"),
-                "url": f"https://billing.stripe.com/p/session/{session_id}",
-            }
         if method == "GET" and path == "/v1/products":
             return 200, stripe_list(list(self.products.values()), path)
-        if method == "POST" and path == "/v1/products":
-            product = {
-                "id": new_id("prod"),
-                "object": "product",
-                "name": params.get("name"),
-                "metadata": _nested(params, "metadata"),
-            }
-            self.products[product["id"]] = product
-            return 200, product
         if method == "GET" and path == "/v1/prices":
             keys = {value for key, value in params.items() if key.startswith("lookup_keys")}
             found = [
@@ -151,25 +109,81 @@ class StripeServer:
                 if price["active"] and (not keys or price["lookup_key"] in keys)
             ]
             return 200, stripe_list(found, path)
-        if method == "POST" and path == "/v1/prices":
-            if params.get("transfer_lookup_key") == "true":
-                for price in self.prices.values():
-                    if price["lookup_key"] == params.get("lookup_key"):
-                        price["lookup_key"] = None
-            price = {
-                "id": new_id("price"),
-                "object": "price",
-                "active": True,
-                "product": params["product"],
-                "currency": params["currency"],
-                "unit_amount": int(params["unit_amount"]),
-                "recurring": {"interval": params["recurring[interval]"], "interval_count": 1},
-                "lookup_key": params.get("lookup_key"),
-                "metadata": _nested(params, "metadata"),
-            }
-            self.prices[price["id"]] = price
-            return 200, price
+        create = {
+            "/v1/customers": self._customer_create,
+            "/v1/checkout/sessions": self._checkout_session_create,
+            "/v1/billing_portal/sessions": self._portal_session_create,
+            "/v1/products": self._product_create,
+            "/v1/prices": self._price_create,
+        }
+        if method == "POST" and path in create:
+            return create[path](params)
         return 404, {"error": {"type": "invalid_request_error", "message": f"No route {path}"}}
+
+    def _customer_create(self, params: dict) -> tuple[int, dict]:
+        customer = {
+            "id": new_id("cus"),
+            "object": "customer",
+            "email": params.get("email"),
+            "metadata": _nested(params, "metadata"),
+        }
+        self.customers[customer["id"]] = customer
+        return 200, customer
+
+    def _checkout_session_create(self, params: dict) -> tuple[int, dict]:
+        session_id = new_id("cs")
+        return 200, {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params.get("mode"),
+            "customer": params.get("customer"),
+            "client_reference_id": params.get("client_reference_id"),
+            "status": "open",
+            "success_url": params.get("success_url"),
+            "cancel_url": params.get("cancel_url"),
+            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        }
+
+    def _portal_session_create(self, params: dict) -> tuple[int, dict]:
+        if params.get("customer") not in self.customers:
+            return _missing("customer", params.get("customer"))
+        session_id = new_id("bps")
+        return 200, {
+            "id": session_id,
+            "object": "billing_portal.session",
+            "customer": params["customer"],
+            "return_url": params.get("return_url"),
+            "url": f"https://billing.stripe.com/p/session/{session_id}",
+        }
+
+    def _product_create(self, params: dict) -> tuple[int, dict]:
+        product = {
+            "id": new_id("prod"),
+            "object": "product",
+            "name": params.get("name"),
+            "metadata": _nested(params, "metadata"),
+        }
+        self.products[product["id"]] = product
+        return 200, product
+
+    def _price_create(self, params: dict) -> tuple[int, dict]:
+        if params.get("transfer_lookup_key") == "true":
+            for price in self.prices.values():
+                if price["lookup_key"] == params.get("lookup_key"):
+                    price["lookup_key"] = None
+        price = {
+            "id": new_id("price"),
+            "object": "price",
+            "active": True,
+            "product": params["product"],
+            "currency": params["currency"],
+            "unit_amount": int(params["unit_amount"]),
+            "recurring": {"interval": params["recurring[interval]"], "interval_count": 1},
+            "lookup_key": params.get("lookup_key"),
+            "metadata": _nested(params, "metadata"),
+        }
+        self.prices[price["id"]] = price
+        return 200, price
 
     def _handler(self):
         stripe_server = self

@@ -13,6 +13,7 @@ from billing.entitlements import (
     search_quota_consume,
 )
 from billing.models import ComplimentaryGrant
+from tests.factories import UserFactory
 
 
 def test_anonymous_visitor_has_the_free_plan(db):
@@ -162,8 +163,8 @@ def test_search_quota_follows_the_plan(user, make_subscription):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_last_searches_do_not_both_pass(redis_url, django_user_model):
-    user = django_user_model.objects.create_user(email="racer@example.com", password="x")
+def test_two_concurrent_last_searches_do_not_both_pass(redis_url):
+    user = UserFactory(email="racer@example.com", password="x")
     for _ in range(9):
         search_quota_consume(user=user)
     racers = 8

@@ -10,6 +10,7 @@ from billing.entitlements import entitlements_for
 from billing.models import BillingCustomer, Plan, StripeEvent, Subscription
 from tests.billing.conftest import stripe_event, stripe_signature
 from tests.billing.stripe_server import subscription_shape
+from tests.factories import UserFactory
 
 SUBSCRIPTION_PATH = r"/v1/subscriptions/.+"
 
@@ -332,14 +333,14 @@ class _Messages(list):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_event_are_processed_once(
-    postgres, stripe_server, seeded_plans, django_user_model
+    postgres, stripe_server, seeded_plans
 ):
     import threading
 
     from django.db import connection
     from django.test import Client
 
-    user = django_user_model.objects.create_user(email="twice@example.com", password="x")
+    user = UserFactory(email="twice@example.com", password="x")
     BillingCustomer.objects.create(user=user, stripe_customer_id="cus_twice")
     data = subscription_shape(
         subscription_id="sub_twice", customer_id="cus_twice", price_id="price_pro_monthly"

@@ -3,11 +3,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from market.models import DailyBar, Stock
+from market.models import DailyBar
+from tests.factories import StockFactory
 
 
 def _stock(code, name, *, segment="プライム", sector=("3650", "電気機器"), bars=0, split_at=None):
-    stock = Stock.objects.create(
+    stock = StockFactory(
         code=code, name=name, segment=segment, sector33_code=sector[0], sector33=sector[1]
     )
     day = date(2018, 1, 4)

@@ -6,13 +6,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from django.utils import timezone
 
-from billing.models import ComplimentaryGrant, Plan
 from market.bars import Bar
 from market.models import Stock
 from market.services import daily_bars_upsert
 from similarity.engine import Market
+from tests.factories import ComplimentaryGrantFactory
 
 # Real closes: a few TSE issues with splits and trading halts (see shared/data/README.md).
 JP_CODES = ("8306", "1605", "9984", "6758", "7203", "4689")
@@ -130,11 +129,5 @@ def search_market(db, settings, tmp_path, shared_data_dir):
 @pytest.fixture
 def pro_user(user):
     """`user` on the Pro plan, granted by staff for a month."""
-    now = timezone.now()
-    ComplimentaryGrant.objects.create(
-        user=user,
-        plan=Plan.objects.get(slug="pro"),
-        starts_at=now - dt.timedelta(days=1),
-        ends_at=now + dt.timedelta(days=30),
-    )
+    ComplimentaryGrantFactory(user=user)
     return user

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from similarity.models import SavedSearch
+from tests.factories import SavedSearchFactory, UserFactory
 
 NINTENDO_2015 = {"code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
 PRICES = [100, 102, 101, 105, 110, 108, 112, 115, 113, 118, 117, 121]
@@ -138,11 +139,8 @@ def test_a_free_user_needs_pro_for_the_api(search_market, client, user):
     assert not SavedSearch.objects.exists()
 
 
-def test_the_list_has_only_the_users_searches(search_market, api, pro_user, django_user_model):
-    other = django_user_model.objects.create_user(email="o@example.com", password="x-Pass-9!")
-    SavedSearch.objects.create(
-        user=other, source="prices", spec={"source": "prices", "prices": PRICES}, pattern=PRICES
-    )
+def test_the_list_has_only_the_users_searches(search_market, api, pro_user):
+    SavedSearchFactory(user=UserFactory(email="o@example.com"))
     mine = _post(api, {"prices": PRICES}).json()["id"]
 
     response = api.get("/api/v1/searches/")
@@ -161,11 +159,8 @@ def test_a_saved_search_reads_back_as_it_was_answered(search_market, api):
     assert response.json() == answered
 
 
-def test_someone_elses_search_is_404(search_market, api, django_user_model):
-    other = django_user_model.objects.create_user(email="o@example.com", password="x-Pass-9!")
-    theirs = SavedSearch.objects.create(
-        user=other, source="prices", spec={"source": "prices", "prices": PRICES}, pattern=PRICES
-    )
+def test_someone_elses_search_is_404(search_market, api):
+    theirs = SavedSearchFactory(user=UserFactory(email="o@example.com"))
 
     response = api.get(f"/api/v1/searches/{theirs.pk}/")
 

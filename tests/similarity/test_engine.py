@@ -451,7 +451,7 @@ def test_save_and_load_give_identical_results(tmp_path_factory, lengths, seed, m
 @pytest.mark.parametrize("m", [5, 60, 250])
 def test_latest_mode_split_over_both_threads_matches_reference(jp_market, m, monkeypatch):
     # Large markets split latest mode over the threads; force it on the real closes.
-    monkeypatch.setattr(finder, "_THREADS", 2)
+    monkeypatch.setattr(finder, "THREADS", 2)
     monkeypatch.setattr(finder, "_LATEST_SPLIT", 0)
     series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
     tail = series[4][-m:]

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from similarity.engine import Market
-from similarity.engine.finder import _screen, normalize_pattern
+from similarity.engine.finder import normalize_pattern
+from similarity.engine.screen import screen
 
 from .test_engine import reference_distances
 
@@ -51,7 +52,7 @@ def check_bounds(series, pattern):
     rows = np.flatnonzero(market.lengths >= m)
     lo = np.zeros(rows.size, dtype=np.int64)
     hi = market.lengths[rows] - m
-    upper, lower = _screen(market, rows, lo, hi, np.zeros(rows.size, dtype=bool), qn)
+    upper, lower = screen(market, rows, lo, hi, np.zeros(rows.size, dtype=bool), qn)
     truth = best_correlations([series[s] for s in rows], qn)
     assert np.all(upper >= truth - 1e-12), (upper - truth).min()
     assert np.all(lower <= truth + 1e-12), (truth - lower).min()

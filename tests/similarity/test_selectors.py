@@ -2,26 +2,20 @@ import uuid
 
 import pytest
 
-from similarity.models import SavedSearch
 from similarity.selectors import saved_search_get, saved_search_list
 from stocksite.errors import NotFoundError
+from tests.factories import SavedSearchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _saved(user, label="7974 2015"):
-    return SavedSearch.objects.create(
-        user=user,
-        source=SavedSearch.Source.PRICES,
-        label=label,
-        spec={"source": "prices", "prices": [1, 2, 3, 2, 1]},
-        pattern=[1, 2, 3, 2, 1],
-    )
+    return SavedSearchFactory(user=user, label=label)
 
 
 @pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user(email="other@example.com", password="x-Pass-9!")
+def other_user(db):
+    return UserFactory(email="other@example.com", password="x-Pass-9!")
 
 
 def test_list_has_only_the_users_searches_newest_first(user, other_user):

@@ -10,6 +10,7 @@ from similarity.models import SavedSearch
 from similarity.services import search_rerun, search_run
 from similarity.validation import SearchInputError
 from stocksite.errors import NotFoundError
+from tests.factories import SavedSearchFactory, UserFactory
 
 NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
 WAVE = [100 + 10 * math.sin(i / 4) + i * 0.3 for i in range(40)]
@@ -347,11 +348,8 @@ def test_rerun_reads_a_stock_range_again(search_market, pro_user):
     assert again.pattern[1:] == first.pattern[1:]
 
 
-def test_rerun_of_someone_elses_search_is_not_found(search_market, pro_user, django_user_model):
-    other = django_user_model.objects.create_user(email="o@example.com", password="x-Pass-9!")
-    theirs = SavedSearch.objects.create(
-        user=other, source="prices", spec={"source": "prices", "prices": WAVE}, pattern=WAVE
-    )
+def test_rerun_of_someone_elses_search_is_not_found(search_market, pro_user):
+    theirs = SavedSearchFactory(user=UserFactory(email="o@example.com"), prices=WAVE)
 
     with pytest.raises(NotFoundError):
         search_rerun(user=pro_user, saved_search=theirs)

@@ -6,6 +6,17 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from similarity.models import SavedSearch
+from similarity.templatetags.similarity_pages import percent
+from tests.factories import (
+    TINY_MARKET,
+    TINY_MARKET_DAYS,
+    ComplimentaryGrantFactory,
+    SavedSearchFactory,
+    UserFactory,
+    walk_closes,
+)
+
+TAIL_OF_7203 = walk_closes(seed=TINY_MARKET["7203"][3], days=TINY_MARKET_DAYS)[-30:]
 
 
 @pytest.fixture
@@ -15,143 +26,20 @@ def client(client):
     return client
 
 
-def _result(*, mode="history", horizons=(5,), count=3) -> dict:
-    pattern = [-1.2, -0.4, 0.1, 0.6, 0.9]
-    matches = []
-    for rank in range(1, count + 1):
-        match = {
-            "rank": rank,
-            "code": f"{7200 + rank}",
-            "name": f"Motor {rank}",
-            "segment": "プライム",
-            "sector": "輸送用機器",
-            "start_date": f"2016-0{rank}-04",
-            "end_date": f"2016-0{rank}-08",
-            "length": 5,
-            "correlation": 0.99 - rank / 100,
-            "distance": 0.1 * rank,
-            "returns": {str(h): (0.02 * (2 - rank) if rank != 3 else None) for h in horizons},
-            "window": [-1.1, -0.5, 0.2, 0.5, 1.0],
-            "after": [1.1, 1.3, 0.9] if mode == "history" else [],
-            "last_close": 1000.0 + rank,
-        }
-        if mode == "latest":
-            match |= {"latest_close": 2000.0 + rank, "latest_date": "2018-11-16"}
-        matches.append(match)
-    return {
-        "mode": mode,
-        "pattern": {
-            "source": "prices",
-            "length": 5,
-            "values": [100, 101, 103, 104, 106],
-            "normalized": pattern,
-            "code": None,
-            "name": None,
-            "start_date": None,
-            "end_date": None,
-        },
-        "horizons": list(horizons),
-        "matches": matches,
-        "stats": [
-            {
-                "horizon": h,
-                "count": 2,
-                "mean": 0.01,
-                "median": 0.01,
-                "q25": 0.0,
-                "q75": 0.02,
-                "share_positive": 0.5,
-            }
-            for h in horizons
-        ]
-        if mode == "history"
-        else [],
-        "fan": {
-            "horizon": 5,
-            "days": [0, 1, 2, 3, 4, 5],
-            "count": 2,
-            "bands": {
-                "p10": [1, 0.97, 0.96, 0.95, 0.94, 0.93],
-                "p25": [1, 0.99, 0.98, 0.98, 0.97, 0.97],
-                "p50": [1, 1.0, 1.01, 1.01, 1.02, 1.02],
-                "p75": [1, 1.01, 1.02, 1.03, 1.04, 1.05],
-                "p90": [1, 1.03, 1.05, 1.06, 1.07, 1.09],
-            },
-        }
-        if mode == "history"
-        else None,
-        "groups": [
-            {
-                "label": "Drift up",
-                "share": 0.5,
-                "count": 1,
-                "median_path": [1, 1.01, 1.04],
-                "median_return": 0.04,
-                "ranks": [1],
-            },
-            {
-                "label": "Decline",
-                "share": 0.5,
-                "count": 1,
-                "median_path": [1, 0.98, 0.95],
-                "median_return": -0.05,
-                "ranks": [2],
-            },
-        ]
-        if mode == "history"
-        else [],
-        "groups_horizon": 5 if mode == "history" else None,
-        "limits": [{"code": "k_capped", "message": "Matches capped at 10 on the Free plan."}],
-        "snapshot": {"id": "s1", "date": "2018-11-16"},
-        "elapsed_ms": 41.5,
-    }
+LIMIT_MESSAGE = "Matches capped at 10 on the Free plan."
 
 
 @pytest.fixture
 def saved_search(user):
-    return SavedSearch.objects.create(
-        user=user,
-        source="prices",
-        mode="history",
-        label="5 pasted prices",
-        spec={"source": "prices", "prices": [100, 101, 103, 104, 106]},
-        pattern=[100, 101, 103, 104, 106],
-        options={"mode": "history", "k": 10},
-        result=_result(),
-        match_count=3,
-        elapsed_ms=41.5,
+    """A history search whose best match is the tiny market's own last window (no returns yet)."""
+    return SavedSearchFactory(
+        user=user, prices=TAIL_OF_7203, limits=[("k_capped", LIMIT_MESSAGE)], k=4
     )
 
 
 @pytest.fixture
 def latest_search(user):
-    return SavedSearch.objects.create(
-        user=user,
-        source="prices",
-        mode="latest",
-        label="latest look-alikes",
-        spec={"source": "prices", "prices": [100, 101, 103, 104, 106]},
-        pattern=[100, 101, 103, 104, 106],
-        options={"mode": "latest", "k": 10},
-        result=_result(mode="latest"),
-        match_count=3,
-    )
-
-
-def _make_pro(user):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from billing.models import ComplimentaryGrant, Plan
-
-    now = timezone.now()
-    ComplimentaryGrant.objects.create(
-        user=user,
-        plan=Plan.objects.get(slug="pro"),
-        starts_at=now - timedelta(days=1),
-        ends_at=now + timedelta(days=30),
-    )
+    return SavedSearchFactory(user=user, mode="latest", prices=TAIL_OF_7203)
 
 
 # --- The search form -----------------------------------------------------------------------
@@ -359,30 +247,39 @@ def test_a_sketch_is_posted_as_points_with_its_days(user):
 @pytest.mark.django_db
 def test_result_page_shows_pattern_matches_statistics_fan_and_groups(client, user, saved_search):
     client.force_login(user)
+    result = saved_search.result
+    first, second = result["matches"][:2]
 
-    response = client.get(f"/search/results/{saved_search.pk}/")
+    response = client.get(f"/search/results/{saved_search.pk}/", HTTP_ACCEPT_LANGUAGE="en")
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('class="mini-chart"') == 3
+    assert html.count('class="mini-chart"') == len(result["matches"]) == 4
     assert 'class="mini-after"' in html
-    assert "7201" in html and "Motor 1" in html and "0.980" in html
-    assert 'data-testid="horizon-stat"' in html and "+1.0%" in html
+    assert f"{second['code']}</span> {second['name']}" in html
+    assert f"{second['correlation']:.3f}" in html
+    assert html.count('data-testid="horizon-stat"') == len(result["stats"])
+    assert percent(result["stats"][0]["median"]) in html
     assert 'data-testid="fan-chart"' in html and 'class="fan-outer"' in html
-    assert html.count('data-testid="scenario-group"') == 2
-    assert "Matches capped at 10 on the Free plan." in html
-    assert 'href="/stocks/7201/?date_from=2016-01-04&amp;date_to=2016-01-08"' in html
+    assert html.count('data-testid="scenario-group"') == len(result["groups"]) > 0
+    assert LIMIT_MESSAGE in html
+    assert (
+        f'href="/stocks/{first["code"]}/?date_from={first["start_date"]}'
+        f'&amp;date_to={first["end_date"]}"'
+    ) in html
 
 
 @pytest.mark.django_db
 def test_result_rows_carry_the_values_the_table_sorts_on(client, user, saved_search):
     client.force_login(user)
+    first, second = saved_search.result["matches"][:2]
 
     html = client.get(f"/search/results/{saved_search.pk}/").content.decode()
 
-    assert 'data-rank="1" data-code="7201"' in html
-    assert 'data-r="0.980000"' in html and 'data-h5="0.02"' in html
-    assert 'data-h5=""' in html  # the third match has no return yet
+    assert f'data-rank="1" data-code="{first["code"]}"' in html
+    assert f'data-r="{second["correlation"]:.6f}"' in html
+    assert f'data-h5="{second["returns"]["5"]}"' in html
+    assert first["returns"]["5"] is None and 'data-h5=""' in html  # the last window: no return yet
 
 
 @pytest.mark.django_db
@@ -390,17 +287,20 @@ def test_latest_mode_lists_stocks_that_look_like_this_now_with_their_price(
     client, user, latest_search
 ):
     client.force_login(user)
+    first = latest_search.result["matches"][0]
 
-    html = client.get(f"/search/results/{latest_search.pk}/").content.decode()
+    html = client.get(
+        f"/search/results/{latest_search.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
 
     assert "Stocks that look like this now" in html
-    assert "2,001" in html and "2018-11-16" in html
+    assert f'data-latest="{first["latest_close"]}"' in html and first["latest_date"] in html
     assert 'data-testid="fan-chart"' not in html
 
 
 @pytest.mark.django_db
-def test_someone_elses_result_is_a_404(client, django_user_model, saved_search):
-    other = django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12")
+def test_someone_elses_result_is_a_404(client, saved_search):
+    other = UserFactory(email="other@example.com", password="x-Pass-12")
     client.force_login(other)
 
     assert client.get(f"/search/results/{saved_search.pk}/").status_code == 404
@@ -429,8 +329,8 @@ def test_free_plan_csv_export_is_a_402_pointing_to_pricing(client, user, saved_s
 
 
 @pytest.mark.django_db
-def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_search, monkeypatch):
-    _make_pro(user)
+def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_search):
+    ComplimentaryGrantFactory(user=user)
     client.force_login(user)
 
     response = client.get(f"/search/results/{saved_search.pk}/export.csv")
@@ -453,16 +353,20 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         "correlation",
         "distance",
         "return_5d",
+        "return_20d",
     ]
-    assert rows[1][:3] == ["1", "7201", "Motor 1"]
-    assert rows[1][8:] == ["0.980000", "0.100000", "0.020000"]
-    assert rows[3][10] == ""
-    assert len(rows) == 4
+    matches = saved_search.result["matches"]
+    assert len(rows) == 1 + len(matches)
+    for row, match in zip(rows[1:], matches, strict=True):
+        assert row[:3] == [str(match["rank"]), match["code"], match["name"]]
+        assert row[8:10] == [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
+        returns = [match["returns"][horizon] for horizon in ("5", "20")]
+        assert row[10:] == ["" if value is None else f"{value:.6f}" for value in returns]
 
 
 @pytest.mark.django_db
-def test_csv_export_of_someone_elses_search_is_a_404(client, django_user_model, saved_search):
-    other = django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12")
+def test_csv_export_of_someone_elses_search_is_a_404(client, saved_search):
+    other = UserFactory(email="other@example.com", password="x-Pass-12")
     client.force_login(other)
 
     assert client.get(f"/search/results/{saved_search.pk}/export.csv").status_code == 404
@@ -478,20 +382,18 @@ def test_account_page_lists_the_users_searches_with_a_run_again_button(client, u
     html = client.get("/account/").content.decode()
 
     assert 'data-testid="search-history"' in html
-    assert "5 pasted prices" in html
+    assert "30 pasted prices" in html
     assert f'action="/search/results/{saved_search.pk}/rerun/"' in html
 
 
 @pytest.mark.django_db
-def test_history_page_lists_only_the_users_own_searches(
-    client, user, django_user_model, saved_search
-):
-    other = django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12")
+def test_history_page_lists_only_the_users_own_searches(client, user, saved_search):
+    other = UserFactory(email="other@example.com", password="x-Pass-12")
     client.force_login(other)
 
-    assert "5 pasted prices" not in client.get("/search/history/").content.decode()
+    assert "30 pasted prices" not in client.get("/search/history/").content.decode()
     client.force_login(user)
-    assert "5 pasted prices" in client.get("/search/history/").content.decode()
+    assert "30 pasted prices" in client.get("/search/history/").content.decode()
 
 
 @pytest.mark.django_db
@@ -502,8 +404,8 @@ def test_rerun_needs_a_post(client, user, saved_search):
 
 
 @pytest.mark.django_db
-def test_rerun_of_someone_elses_search_is_a_404(client, django_user_model, saved_search):
-    other = django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12")
+def test_rerun_of_someone_elses_search_is_a_404(client, saved_search):
+    other = UserFactory(email="other@example.com", password="x-Pass-12")
     client.force_login(other)
 
     assert client.post(f"/search/results/{saved_search.pk}/rerun/").status_code == 404

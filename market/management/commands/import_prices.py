@@ -3,7 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from market.services import UpsertResult, price_files_import
+from market.imports import price_files_import
+from market.services import UpsertResult
 
 PROGRESS_EVERY_SECONDS = 5.0
 
