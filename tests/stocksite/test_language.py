@@ -1,5 +1,6 @@
 """Japanese first, English on request: Accept-Language, the footer switch, a user's saved choice."""
 
+import json
 import re
 
 import pytest
@@ -104,3 +105,14 @@ def test_pages_read_mostly_japanese_and_english_pages_hardly_any(client, path):
 
     assert _japanese_share(japanese) > 0.5
     assert _japanese_share(english) < 0.2
+
+
+@pytest.mark.django_db
+def test_the_script_catalog_is_cached_per_language(client):
+    japanese = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    english = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese_again = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    trading_days = json.dumps("営業日")[1:-1]  # the catalog is JSON with escaped letters
+    assert trading_days in japanese and japanese_again == japanese
+    assert trading_days not in english
