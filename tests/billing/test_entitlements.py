@@ -146,9 +146,9 @@ def test_the_used_up_message_says_when_the_count_starts_again():
 
     now = datetime(2026, 12, 2, 21, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
     with translation.override("ja"):
-        japanese = str(SearchQuotaExceeded(limit=10, now=now).detail)
+        japanese = SearchQuotaExceeded(limit=10, now=now).message
     with translation.override("en"):
-        english = str(SearchQuotaExceeded(limit=10, now=now).detail)
+        english = SearchQuotaExceeded(limit=10, now=now).message
 
     assert "2026/12/03 00:00" in japanese and "2時間30分" in japanese and "/pricing/" in japanese
     assert "2026-12-03 00:00, in 2 h 30 min" in english and "/pricing/" in english
