@@ -5,7 +5,6 @@ or without the built static assets (`make assets`), the browser tests skip with 
 REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
-import datetime as dt
 import importlib
 import os
 import shutil
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.factories import ComplimentaryGrantFactory, UserFactory
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -145,31 +145,23 @@ def browser_market(transactional_db, settings, tmp_path, shared_data_dir):
 
 
 @pytest.fixture
-def trader(transactional_db, django_user_model):
+def trader(transactional_db):
     from allauth.account.models import EmailAddress
 
-    user = django_user_model.objects.create_user(email="trader@example.com", password=PASSWORD)
+    user = UserFactory(email="trader@example.com", password=PASSWORD)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
 
 
 @pytest.fixture
 def pro_trader(trader):
-    from django.utils import timezone
-
-    from billing.models import ComplimentaryGrant, Plan
+    from billing.models import Plan
 
     # The seeded plans may have been flushed by a transactional test that ran earlier.
     seeded = importlib.import_module("billing.migrations.0002_seed_plans").PLANS
     pro = next(plan for plan in seeded if plan["slug"] == "pro")
     plan, _created = Plan.objects.get_or_create(slug="pro", defaults=pro)
-    now = timezone.now()
-    ComplimentaryGrant.objects.create(
-        user=trader,
-        plan=plan,
-        starts_at=now - dt.timedelta(days=1),
-        ends_at=now + dt.timedelta(days=30),
-    )
+    ComplimentaryGrantFactory(user=trader, plan=plan)
     return trader
 
 
