@@ -8,6 +8,13 @@ RUN npm ci --no-audit --no-fund
 COPY scripts/vendor.mjs scripts/vendor.mjs
 RUN npm run --silent vendor
 
+FROM python:3.11-slim AS messages
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /build
+COPY locale locale
+RUN for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done
+
 FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /build
@@ -27,6 +34,7 @@ WORKDIR /app
 COPY --from=builder /venv /venv
 COPY --chown=app:app . .
 COPY --from=assets --chown=app:app /build/static/vendor static/vendor
+COPY --from=messages --chown=app:app /build/locale locale
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && chown -R app:app /app/staticfiles /app/var
 USER app

@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format bench bench-alerts bench-import install install-dev assets migrate demo migrations-check clean
+.PHONY: help run test lint format bench bench-alerts bench-import install install-dev assets messages migrate demo migrations-check clean
 
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -40,17 +40,26 @@ static/vendor/.built: node_modules/.package-lock.json scripts/vendor.mjs
 
 assets: static/vendor/.built
 
+# Translations: the .po files are the source, the compiled .mo files are built, never committed.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+locale/%.mo: locale/%.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
+	msgfmt --check -o $@ $<
+
+messages: $(CATALOGS)
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 # The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
 run: export DEBUG ?= 1
-run: install assets migrate
+run: install assets messages migrate
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-dev assets
+test: install-dev assets messages
 	$(BIN)/pytest
 
 lint: install-dev
@@ -75,4 +84,4 @@ bench-import: install-dev
 	$(BIN)/python benchmarks/import_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor staticfiles
+	rm -rf $(VENV) node_modules static/vendor staticfiles $(CATALOGS)

@@ -33,3 +33,10 @@ def account_delete(*, user: User) -> None:
     billing_customer_erase(user=user)
     with transaction.atomic():
         user.delete()
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Save the language the user chose with the switcher, for their next visits anywhere."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
@@ -39,9 +39,32 @@ PERIOD_END_GRACE = timedelta(days=1)
 
 
 class SearchQuotaExceeded(DomainError):
+    """Today's searches are used up; the message says when the count starts again."""
+
     code = "quota_exceeded"
     status = 429
     default_message = _("You have used all of today's searches. Upgrade on /pricing/ for more.")
+
+    def __init__(self, *, limit: int, now: datetime | None = None):
+        now = timezone.localtime(now)
+        resets_at = datetime.combine(
+            now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo
+        )
+        minutes = max(1, math.ceil((resets_at - now).total_seconds() / 60))
+        self.resets_at = resets_at
+        super().__init__(
+            _(
+                "You have used all %(limit)d of today's searches. The count starts again at "
+                "midnight Japan time (%(resets_at)s, in %(hours)d h %(minutes)d min). "
+                "For more searches a day, see the plans on /pricing/."
+            )
+            % {
+                "limit": limit,
+                "resets_at": formats.date_format(resets_at, "SHORT_DATETIME_FORMAT"),
+                "hours": minutes // 60,
+                "minutes": minutes % 60,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -199,7 +222,7 @@ def search_quota_consume(*, user) -> Entitlements:
     used = _increment(key)
     if used > limits.searches_per_day:
         cache.decr(key)
-        raise SearchQuotaExceeded()
+        raise SearchQuotaExceeded(limit=limits.searches_per_day)
     return Entitlements(**{**asdict(limits), "searches_today": used})
 
 

@@ -69,10 +69,15 @@ def webhook_event_construct(*, payload: bytes, signature: str | None) -> dict:
     return event
 
 
-def customer_create(*, email: str, user_id: int) -> dict:
+def customer_create(*, email: str, user_id: int, locale: str) -> dict:
+    """The customer; `locale` is the language of Stripe's receipts and invoice emails to them."""
     return _plain(
         _client().v1.customers.create(
-            params={"email": email, "metadata": {"user_id": str(user_id)}},
+            params={
+                "email": email,
+                "metadata": {"user_id": str(user_id)},
+                "preferred_locales": [locale],
+            },
             options={"idempotency_key": f"stocksite-customer-user-{user_id}"},
         )
     )
@@ -88,7 +93,13 @@ def customer_delete(*, customer_id: str) -> None:
 
 
 def checkout_session_create(
-    *, customer_id: str, price_id: str, user_id: int, success_url: str, cancel_url: str
+    *,
+    customer_id: str,
+    price_id: str,
+    user_id: int,
+    success_url: str,
+    cancel_url: str,
+    locale: str,
 ) -> dict:
     return _plain(
         _client().v1.checkout.sessions.create(
@@ -101,6 +112,7 @@ def checkout_session_create(
                 "subscription_data": {"metadata": {"user_id": str(user_id)}},
                 "success_url": success_url,
                 "cancel_url": cancel_url,
+                "locale": locale,
             }
         )
     )
@@ -133,10 +145,10 @@ def subscriptions_live(*, customer_id: str) -> list[dict]:
     ]
 
 
-def portal_session_create(*, customer_id: str, return_url: str) -> dict:
+def portal_session_create(*, customer_id: str, return_url: str, locale: str) -> dict:
     return _plain(
         _client().v1.billing_portal.sessions.create(
-            params={"customer": customer_id, "return_url": return_url}
+            params={"customer": customer_id, "return_url": return_url, "locale": locale}
         )
     )
 

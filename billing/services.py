@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from alerts.services import alerts_plan_limit_apply
@@ -76,7 +76,7 @@ def billing_customer_get_or_create(*, user: User) -> BillingCustomer:
     existing = BillingCustomer.objects.filter(user=user).first()
     if existing:
         return existing
-    customer = gateway.customer_create(email=user.email, user_id=user.pk)
+    customer = gateway.customer_create(email=user.email, user_id=user.pk, locale=_language())
     try:
         with transaction.atomic():
             return BillingCustomer.objects.create(user=user, stripe_customer_id=customer["id"])
@@ -97,6 +97,11 @@ def _checkout_claim(customer: BillingCustomer) -> bool:
         .filter(Q(checkout_started_at__isnull=True) | Q(checkout_started_at__lt=stale))
         .update(checkout_started_at=now)
     )
+
+
+def _language() -> str:
+    """The page's language, which Stripe's checkout, portal and receipts then speak."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
@@ -137,6 +142,7 @@ def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
             user_id=user.pk,
             success_url=_absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=_absolute(reverse("pricing")),
+            locale=_language(),
         )
     finally:
         BillingCustomer.objects.filter(pk=customer.pk).update(checkout_started_at=None)
@@ -150,7 +156,9 @@ def portal_session_start(*, user: User) -> str:
     if customer is None:
         raise BillingError(_("You have no billing history yet."))
     session = gateway.portal_session_create(
-        customer_id=customer.stripe_customer_id, return_url=_absolute(reverse("account"))
+        customer_id=customer.stripe_customer_id,
+        return_url=_absolute(reverse("account")),
+        locale=_language(),
     )
     return session["url"]
 

@@ -1,12 +1,13 @@
 """The bundled demo market: a real subset of jp_daily and the exchange's rows for it."""
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from market.files import read_listing_file
 from market.imports import price_files_import
 from market.models import Stock
-from market.services import UpsertResult, stock_listing_upsert
+from market.services import UpsertResult, stock_listing_upsert, stock_names_en_set
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
@@ -24,6 +25,8 @@ def demo_market_load(*, force: bool = False) -> DemoLoadResult | None:
         return None
     stock_listing_upsert(rows=read_listing_file(DEMO_DIR / "listing.csv"))
     report = price_files_import(paths=[DEMO_DIR / "prices.csv.gz"])
+    with (DEMO_DIR / "names_en.csv").open(encoding="utf-8", newline="") as names:
+        stock_names_en_set(names={row["code"]: row["name_en"] for row in csv.DictReader(names)})
     return DemoLoadResult(
         stocks=Stock.objects.count(),
         bars=report.totals,

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from market.jpx import sector_label, segment_label
+
 
 class StockFilterForm(forms.Form):
     """The stock directory's query string: free text plus segment and sector filters."""
@@ -19,5 +21,9 @@ class StockFilterForm(forms.Form):
     def __init__(self, *args, segments: list[str], sectors: list[tuple[str, str]], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [("", _("All segments"))] + [(s, s) for s in segments]
-        self.fields["sector"].choices = [("", _("All sectors"))] + sectors
+        self.fields["segment"].choices = [("", _("All segments"))] + [
+            (segment, segment_label(segment)) for segment in segments
+        ]
+        self.fields["sector"].choices = [("", _("All sectors"))] + [
+            (code, sector_label(code, name)) for code, name in sectors
+        ]

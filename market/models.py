@@ -1,7 +1,9 @@
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from market.jpx import sector_label, segment_label
 from market.text import normalize_search_text
 
 # TSE codes: four characters, digits with a letter allowed in the 2nd and 4th place since 2024
@@ -57,6 +59,22 @@ class Stock(models.Model):
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_normalized"}
         super().save(*args, **kwargs)
+
+    @property
+    def display_segment(self) -> str:
+        return segment_label(self.segment)
+
+    @property
+    def display_sector(self) -> str:
+        return sector_label(self.sector33_code, self.sector33)
+
+    @property
+    def display_name(self) -> str:
+        """The name for the page's language: English where we have one, else as the exchange
+        writes it."""
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
 
 
 class DailyBar(models.Model):

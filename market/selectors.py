@@ -23,12 +23,15 @@ def market_summary() -> dict:
 
 
 def stock_list(*, query: str = "", segment: str = "", sector: str = "") -> QuerySet[Stock]:
-    """Listed stocks matching a code prefix or a name fragment (full-width input folded)."""
+    """Listed stocks matching a code prefix or a fragment of the Japanese or English name
+    (full-width input folded: ７２０３, ｿﾆｰ, Ｎｉｎｔｅｎｄｏ)."""
     stocks = Stock.objects.filter(is_listed=True)
     text = normalize_search_text(query)
     if text:
         stocks = stocks.filter(
-            Q(code__istartswith=text.upper().replace(" ", "")) | Q(name_normalized__contains=text)
+            Q(code__istartswith=text.upper().replace(" ", ""))
+            | Q(name_normalized__contains=text)
+            | Q(name_en__icontains=text)
         )
     if segment:
         stocks = stocks.filter(segment=segment)
@@ -75,6 +78,21 @@ def stock_chart_bars(*, stock: Stock) -> list[list]:
             ]
         )
     return bars
+
+
+def stocks_by_codes(*, codes: list[str]) -> list[Stock]:
+    """The Tokyo stocks of these codes, in the order given; unknown codes are left out."""
+    found = {s.code: s for s in Stock.objects.filter(market=Stock.Market.TSE, code__in=codes)}
+    return [found[code] for code in codes if code in found]
+
+
+def stock_english_names(*, codes: list[str]) -> dict[str, str]:
+    """{code: English name} of the Tokyo stocks of these codes that have one."""
+    return dict(
+        Stock.objects.filter(market=Stock.Market.TSE, code__in=codes)
+        .exclude(name_en="")
+        .values_list("code", "name_en")
+    )
 
 
 def stock_by_code(*, code: str) -> Stock | None:

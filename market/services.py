@@ -162,6 +162,17 @@ def stocks_ensure(*, codes: Iterable[str]) -> dict[str, Stock]:
     return stocks
 
 
+@transaction.atomic
+def stock_names_en_set(*, names: dict[str, str]) -> int:
+    """Give Tokyo stocks their English names ({code: name_en}); returns how many changed."""
+    stocks = list(Stock.objects.filter(market=Stock.Market.TSE, code__in=names))
+    changed = [stock for stock in stocks if stock.name_en != names[stock.code]]
+    for stock in changed:
+        stock.name_en = names[stock.code]
+    Stock.objects.bulk_update(changed, ["name_en"])
+    return len(changed)
+
+
 # --- Daily bars -----------------------------------------------------------------------------
 
 

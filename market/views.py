@@ -56,6 +56,8 @@ def stock_detail(request, code: str):
             "bar_count": len(bars),
             "last_bar": bars[-1] if bars else None,
             "day_change": day_change,
+            # 売買代金 of the last day: close × volume (the last bar is as traded, factor 1).
+            "turnover": bars[-1][4] * bars[-1][5] if bars else None,
             "presets": [days for days in PRESET_DAYS if days <= len(bars)],
             # The pattern form on this page posts to the search: the chart checks its limits.
             "search_limits": script_limits(),

@@ -1,26 +1,21 @@
 """The search page's form: it parses what a person typed, drew or ticked, then hands the pattern
 and the options to `similarity.validation`, the one validator, whose messages land on the fields."""
 
-import math
-import re
-import unicodedata
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from market.jpx import sector_label, segment_label
 from similarity import limits
 from similarity.models import SavedSearch
 from similarity.validation import (
     SearchInputError,
     pattern_spec_clean,
+    prices_text_parse,
     search_options_clean,
     sketch_points_parse,
 )
 from stocksite.errors import DomainError
 from stocksite.text import interpolate_lazy
-
-# Commas (ASCII, full-width and ideographic), semicolons and any whitespace separate prices.
-PRICE_SEPARATORS = re.compile(r"[,;、，\s]+")
 
 # Where the search service names a field of the spec or options, the form field that holds it.
 SERVICE_FIELD_TO_FORM_FIELD = {
@@ -41,29 +36,6 @@ SERVICE_FIELD_TO_FORM_FIELD = {
     "date_to": "search_to",
     "stretch": "stretch",
 }
-
-
-def parse_prices(text: str) -> list[float]:
-    """Numbers separated by commas, spaces or new lines (full-width digits folded)."""
-    tokens = [t for t in PRICE_SEPARATORS.split(unicodedata.normalize("NFKC", text)) if t]
-    prices = []
-    for position, token in enumerate(tokens, start=1):
-        try:
-            value = float(token.replace("_", ""))
-        except ValueError:
-            raise forms.ValidationError(
-                _("Price %(position)s, “%(token)s”, is not a number."),
-                code="not_a_number",
-                params={"position": position, "token": token[:20]},
-            ) from None
-        if not math.isfinite(value):
-            raise forms.ValidationError(
-                _("Price %(position)s is not a finite number."),
-                code="not_finite",
-                params={"position": position},
-            )
-        prices.append(value)
-    return prices
 
 
 class SearchForm(forms.Form):
@@ -90,11 +62,15 @@ class SearchForm(forms.Form):
         required=False,
         max_length=limits.MAX_PRICES_TEXT,
         help_text=interpolate_lazy(
-            _("%(min)d to %(max)d numbers separated by commas, spaces or new lines."),
+            _(
+                "%(min)d to %(max)d prices, one a line or separated by spaces or commas "
+                "(1,520 ¥1,495 1510円 all work), or rows copied from Excel or a broker's table "
+                "(the close column is used)."
+            ),
             {"min": limits.MIN_LENGTH, "max": limits.MAX_LENGTH},
         ),
         widget=forms.Textarea(
-            attrs={"rows": 5, "placeholder": "1520, 1534, 1529, 1551, 1580, 1572, 1601 …"}
+            attrs={"rows": 5, "placeholder": "1,520\n1,534\n1,529\n1,551\n1,580 …"}
         ),
     )
     sketch = forms.CharField(
@@ -162,11 +138,18 @@ class SearchForm(forms.Form):
     def __init__(self, *args, segments: list[str], sectors: list[tuple[str, str]], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [("", _("All segments"))] + [(s, s) for s in segments]
-        self.fields["sector"].choices = [("", _("All sectors"))] + sectors
+        self.fields["segment"].choices = [("", _("All segments"))] + [
+            (segment, segment_label(segment)) for segment in segments
+        ]
+        self.fields["sector"].choices = [("", _("All sectors"))] + [
+            (code, sector_label(code, name)) for code, name in sectors
+        ]
 
     def clean_prices(self) -> list[float]:
-        return parse_prices(self.cleaned_data["prices"])
+        try:
+            return prices_text_parse(self.cleaned_data["prices"]).prices
+        except SearchInputError as error:
+            raise forms.ValidationError(error.fields["prices"][0], code="invalid") from None
 
     def clean_sketch(self) -> list[list[float]]:
         text = self.cleaned_data["sketch"].strip()

@@ -18,6 +18,9 @@ SearchOptions (SavedSearch.options): every key present after validation.
 import datetime as dt
 import json
 import math
+import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 import numpy as np
@@ -78,6 +81,128 @@ class SearchInputError(InvalidInputError):
 
     def __init__(self, field_name: str, message):
         super().__init__(fields={field_name: [message]})
+
+
+# --- Pasted prices ------------------------------------------------------------------------------
+# As Japanese users copy them: 1,520 / ¥1,495 / 1510円 / full-width digits, one a line or in a row,
+# or whole rows of a table copied from Excel or a broker's page (tab-separated columns).
+
+# Between prices in a row: whitespace, semicolons, the ideographic comma, and commas that are not
+# thousands separators.
+_PRICE_SEPARATORS = re.compile(r"[;、\s]+")
+# 1,520 or 12,345,678: commas grouping thousands, to be removed when the prices are not
+# comma-separated (a comma-separated list such as 100,101,103 keeps its commas as separators).
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+# Around a number: currency signs and units a copied price may carry.
+_PRICE_DECORATION = re.compile(r"^[¥\\$]|円$|JPY$", re.IGNORECASE)
+_DATE_CELL = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$")
+# Table headers of the close, best first: the split-adjusted close is what the search compares.
+CLOSE_HEADERS = ("調整後終値", "adj close", "adj. close", "adjusted close", "終値", "close")
+
+
+@dataclass(frozen=True)
+class PastedPrices:
+    """Prices read from pasted text, oldest first, and how they were read."""
+
+    prices: list[float]
+    column: str | None = None  # the table column used, by header or number; None for a list
+    reversed: bool = False  # the table was newest first (as brokers show it) and was turned
+
+
+def _price_number(token: str, position: int) -> float:
+    text = token.replace(",", "").replace("_", "")
+    while _PRICE_DECORATION.search(text):
+        text = _PRICE_DECORATION.sub("", text).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise SearchInputError(
+            "prices",
+            _("Price %(position)s, “%(token)s”, is not a number.")
+            % {"position": position, "token": token[:20]},
+        ) from None
+    if not math.isfinite(value):
+        raise SearchInputError(
+            "prices", _("Price %(position)s is not a finite number.") % {"position": position}
+        )
+    return value
+
+
+def _is_price_cell(cell: str) -> bool:
+    try:
+        _price_number(cell, 0)
+    except SearchInputError:
+        return False
+    return True
+
+
+def _table_parse(rows: list[list[str]]) -> PastedPrices:
+    """The close column of a table: found by its header, else the 4th price after a date
+    (date, open, high, low, close, volume as brokers and Excel downloads order them), else the
+    last column of numbers."""
+    header = None
+    if rows and not any(_is_price_cell(cell) for cell in rows[0][1:]):
+        header, rows = [cell.strip() for cell in rows[0]], rows[1:]
+    width = max((len(row) for row in rows), default=0)
+    index = None
+    if header:
+        names = [unicodedata.normalize("NFKC", name).casefold() for name in header]
+        for wanted in CLOSE_HEADERS:
+            matches = [i for i, name in enumerate(names) if name.split("(")[0].strip() == wanted]
+            if matches:
+                index = matches[0]
+                break
+    dated = bool(rows) and all(_DATE_CELL.match(row[0].strip()) for row in rows if row[0].strip())
+    if index is None:
+        numeric = [
+            i for i in range(width) if all(i < len(row) and _is_price_cell(row[i]) for row in rows)
+        ]
+        if dated and len(numeric) >= 4:
+            index = numeric[3]
+        elif numeric:
+            index = numeric[-1]
+        else:
+            raise SearchInputError("prices", _("No column of the pasted table holds only numbers."))
+    prices = [
+        _price_number(row[index] if index < len(row) else "", position)
+        for position, row in enumerate(rows, start=1)
+    ]
+    turned = False
+    if dated:
+        days = [unicodedata.normalize("NFKC", row[0]).strip() for row in rows]
+        keys = [tuple(int(part) for part in re.findall(r"\d+", day)) for day in days]
+        if len(keys) > 1 and keys[0] > keys[-1]:
+            prices.reverse()
+            turned = True
+    column = (
+        header[index]
+        if header and header[index]
+        else str(_("column %(number)d") % {"number": index + 1})
+    )
+    return PastedPrices(prices=prices, column=column, reversed=turned)
+
+
+def prices_text_parse(text: str) -> PastedPrices:
+    """Prices from pasted text, oldest first; SearchInputError("prices") says what is wrong.
+
+    A list (one price a line, or separated by spaces, commas or 、) reads 1,520 as one price
+    unless commas are all that separates them; rows with tab-separated columns are a table whose
+    close column is taken. The count and range are checked later by `pattern_spec_clean`.
+    """
+    text = unicodedata.normalize("NFKC", text or "").replace("\r", "")
+    lines = [line for line in text.split("\n") if line.strip()]
+    if any("\t" in line for line in lines):
+        return _table_parse([line.split("\t") for line in lines])
+    comma_list = not re.search(r"[;、\s]", text.strip()) and "," in text
+    if comma_list:
+        tokens = text.strip().split(",")
+    else:
+        text = _THOUSANDS.sub(lambda number: number.group().replace(",", ""), text)
+        tokens = _PRICE_SEPARATORS.split(text.replace(",", " "))
+    tokens = [token.strip() for token in tokens if token.strip()]
+    return PastedPrices(
+        prices=[_price_number(token, position) for position, token in enumerate(tokens, start=1)]
+    )
 
 
 def pattern_spec_clean(*, spec: dict) -> dict:

@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.entitlements import entitlements_for
-from market.selectors import stock_filter_choices
-from similarity import charts, limits, selectors, services
+from billing.entitlements import SearchQuotaExceeded, entitlements_for
+from market.selectors import stock_english_names, stock_filter_choices
+from similarity import charts, limits, selectors, services, validation
 from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
 from stocksite.errors import DomainError, NotFoundError
@@ -31,6 +33,7 @@ def _render_search(request, form: SearchForm, status: int = 200):
     user = request.user
     context = {
         "form": form,
+        "quota_exhausted": status == SearchQuotaExceeded.status,
         "entitlements": entitlements_for(user=user),
         "recent": selectors.saved_search_list(user=user)[:5] if user.is_authenticated else [],
         "search_limits": limits.script_limits(),
@@ -64,6 +67,32 @@ def search(request):
     return redirect("search_result", search_id=saved.pk)
 
 
+@require_POST
+def prices_preview(request):
+    """What pasted prices read as, before the search runs: the series, its count and, for a
+    table, the column used. The search page's script draws it as a sparkline."""
+    text = request.POST.get("prices", "")[: limits.MAX_PRICES_TEXT]
+    problem = None
+    try:
+        pasted = validation.prices_text_parse(text)
+    except validation.SearchInputError as error:
+        pasted, problem = validation.PastedPrices(prices=[]), error.field_messages()["prices"][0]
+    else:
+        try:
+            validation.pattern_spec_clean(spec={"source": "prices", "prices": pasted.prices})
+        except validation.SearchInputError as error:
+            problem = error.field_messages()["prices"][0]
+    count = len(pasted.prices)
+    summary = ngettext("%(count)d price", "%(count)d prices", count) % {"count": count}
+    if pasted.column:
+        summary += _(", from the column “%(column)s”") % {"column": pasted.column}
+    if pasted.reversed:
+        summary += _(", turned to oldest first")
+    return JsonResponse(
+        {"count": count, "prices": pasted.prices, "summary": summary, "problem": problem}
+    )
+
+
 def _own_search(request, search_id: uuid.UUID):
     try:
         return selectors.saved_search_get(user=request.user, search_id=search_id)
@@ -73,12 +102,19 @@ def _own_search(request, search_id: uuid.UUID):
 
 def _match_rows(result: dict) -> list[dict]:
     pattern = result.get("pattern", {}).get("normalized") or []
+    matches = result.get("matches", [])
+    names_en = (
+        stock_english_names(codes=[match["code"] for match in matches])
+        if (translation.get_language() or "").startswith("en")
+        else {}
+    )
     rows = []
-    for match in result.get("matches", []):
+    for match in matches:
         returns = match.get("returns") or {}
         rows.append(
             {
                 **match,
+                "display_name": names_en.get(match["code"], match.get("name", "")),
                 "mini": charts.mini_chart(
                     pattern=pattern,
                     window=match.get("window") or [],
@@ -171,6 +207,18 @@ def _headline(result: dict) -> str:
     }
 
 
+def _export_file_name(saved, result: dict) -> str:
+    """stocksite_7203_2015-01-05_2015-03-31_history.csv; searches without a stock are named by
+    their source and the day they ran (stocksite_prices_2026-12-01_latest.csv)."""
+    pattern = result.get("pattern") or {}
+    mode = result.get("mode") or saved.mode
+    if pattern.get("code"):
+        parts = [pattern["code"], pattern.get("start_date"), pattern.get("end_date")]
+    else:
+        parts = [saved.source, timezone.localdate(saved.created_at).isoformat()]
+    return "_".join(["stocksite", *(str(part) for part in parts if part), mode]) + ".csv"
+
+
 @login_required
 @require_GET
 def search_export(request, search_id: uuid.UUID):
@@ -178,8 +226,11 @@ def search_export(request, search_id: uuid.UUID):
     if not entitlements_for(user=request.user).csv_export:
         return render(request, "similarity/export_locked.html", {"saved": saved}, status=402)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="stocksite-{saved.pk}.csv"'
-    csv.writer(response).writerows(search_csv_rows(saved.result or {}))
+    result = saved.result or {}
+    response["Content-Disposition"] = f'attachment; filename="{_export_file_name(saved, result)}"'
+    # A byte order mark, so that Japanese Excel reads the names as UTF-8 rather than Shift_JIS.
+    response.write("\ufeff")
+    csv.writer(response).writerows(search_csv_rows(result))
     return response
 
 

@@ -2,4 +2,8 @@ from django.conf import settings
 
 
 def site(request):
-    return {"site_name": "stocksite", "site_debug": settings.DEBUG}
+    return {
+        "site_name": "stocksite",
+        "site_debug": settings.DEBUG,
+        "candle_colors": settings.CANDLE_COLORS,
+    }

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -67,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -197,9 +197,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -----------------------------------------------------------------------
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
+# Japanese first; English when the browser asks for it, the user saved it, or the footer switch
+# chose it. Each language is named in itself, as the switcher shows it.
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date and number formats per language (2015/01/05 in Japanese, 2015-01-05 in English).
+FORMAT_MODULE_PATH = ["stocksite.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -323,6 +327,23 @@ STRIPE_EVENT_RETENTION_DAYS = env.int("STRIPE_EVENT_RETENTION_DAYS", default=90)
 # (1 + retries) x (connect + read) plus the back-off, 16.5 s by default, is inside gunicorn's 30 s.
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=4.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+
+# The seller's facts for the page the Act on Specified Commercial Transactions requires
+# (特定商取引法に基づく表記, /legal/commerce/). Empty address and phone: the page says they are
+# disclosed without delay on request, which the Act allows; the other rows have plain defaults.
+LEGAL_SELLER = env.str("LEGAL_SELLER", default="stocksite")
+LEGAL_REPRESENTATIVE = env.str("LEGAL_REPRESENTATIVE", default="")
+LEGAL_ADDRESS = env.str("LEGAL_ADDRESS", default="")
+LEGAL_PHONE = env.str("LEGAL_PHONE", default="")
+LEGAL_EMAIL = env.str("LEGAL_EMAIL", default="support@localhost")
+LEGAL_PRICE = env.str("LEGAL_PRICE", default="")
+LEGAL_PAYMENT = env.str("LEGAL_PAYMENT", default="")
+LEGAL_DELIVERY = env.str("LEGAL_DELIVERY", default="")
+LEGAL_CANCELLATION = env.str("LEGAL_CANCELLATION", default="")
+
+# Candle colours of the charts: "red-up" (陽線 red, as many Japanese brokers draw them) or
+# "green-up".
+CANDLE_COLORS = env.str("CANDLE_COLORS", default="red-up")
 
 # --- Security -----------------------------------------------------------------------------------
 

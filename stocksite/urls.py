@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import (
@@ -9,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from accounts import auth_views
+from accounts import views as account_views
 from similarity import views as similarity_views
 from stocksite import views
 
@@ -29,12 +31,16 @@ admin.site.has_permission = auth_views.admin_has_permission
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("legal/terms/", views.legal_terms, name="legal_terms"),
+    path("legal/privacy/", views.legal_privacy, name="legal_privacy"),
+    path("legal/commerce/", views.legal_commerce, name="legal_commerce"),
     # The translations our scripts use (gettext, ngettext, interpolate), per active language.
     path(
         "jsi18n/",
         cache_page(3600)(JavaScriptCatalog.as_view()),
         name="javascript-catalog",
     ),
+    path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("accounts/signup/", auth_views.SignupView.as_view(), name="account_signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="account_login"),
     path(
@@ -59,9 +65,9 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
 ]
 
-admin.site.site_header = "stocksite admin"
-admin.site.site_title = "stocksite admin"
-admin.site.index_title = "Operations"
+admin.site.site_header = _("stocksite admin")
+admin.site.site_title = _("stocksite admin")
+admin.site.index_title = _("Operations")
 
 handler404 = "stocksite.views.page_not_found"
 handler500 = "stocksite.views.server_error"

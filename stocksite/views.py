@@ -1,17 +1,19 @@
 import logging
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import status
 
-from market.selectors import market_summary
+from billing.selectors import plans_for_pricing
+from market.selectors import market_summary, stocks_by_codes
 from stocksite.api import error_body
 from stocksite.health import run_checks
 
@@ -21,9 +23,58 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 DATABASE_RETRY_AFTER_SECONDS = 5
 
+# Charts the home page offers to try, with the days already chosen: (code, last days).
+HOME_EXAMPLES = (("7974", 60), ("7203", 120), ("6758", 20), ("9984", 250))
+
 
 def home(request):
-    return render(request, "home.html", {"market": market_summary()})
+    days = dict(HOME_EXAMPLES)
+    examples = [
+        {"stock": stock, "days": days[stock.code]}
+        for stock in stocks_by_codes(codes=[code for code, _ in HOME_EXAMPLES])
+    ]
+    return render(request, "home.html", {"market": market_summary(), "examples": examples})
+
+
+def _legal_page(request, name: str):
+    """Terms and privacy are written whole in each language (legal text reads better that way
+    than cut into messages): legal/<name>_<language>.html."""
+    language = "en" if (translation.get_language() or "").startswith("en") else "ja"
+    return render(
+        request,
+        f"legal/{name}_{language}.html",
+        {"operator": settings.LEGAL_SELLER, "contact": settings.LEGAL_EMAIL},
+    )
+
+
+@require_GET
+def legal_terms(request):
+    return _legal_page(request, "terms")
+
+
+@require_GET
+def legal_privacy(request):
+    return _legal_page(request, "privacy")
+
+
+@require_GET
+def legal_commerce(request):
+    """特定商取引法に基づく表記: the seller's facts from settings, the prices from the plans."""
+    seller = {
+        name: getattr(settings, f"LEGAL_{name.upper()}")
+        for name in (
+            "seller",
+            "representative",
+            "address",
+            "phone",
+            "email",
+            "price",
+            "payment",
+            "delivery",
+            "cancellation",
+        )
+    }
+    return render(request, "legal/commerce.html", {"seller": seller, "plans": plans_for_pricing()})
 
 
 @never_cache
@@ -46,7 +97,9 @@ def _wants_json(request) -> bool:
 def page_not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="not_found", message=f"No such address: {request.path}"),
+            error_body(
+                code="not_found", message=_("No such address: %(path)s") % {"path": request.path}
+            ),
             status=status.HTTP_404_NOT_FOUND,
         )
     return render(request, "404.html", status=404)
@@ -58,7 +111,7 @@ def server_error(request):
         return _database_unavailable(request)
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="server_error", message="An unexpected error occurred."),
+            error_body(code="server_error", message=_("An unexpected error occurred.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     # No request context: whatever broke the page may also break a context processor.
@@ -68,7 +121,9 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     if _wants_json(request):
         return JsonResponse(
-            error_body(code="csrf_failed", message=f"CSRF check failed: {reason}"),
+            error_body(
+                code="csrf_failed", message=_("CSRF check failed: %(reason)s") % {"reason": reason}
+            ),
             status=status.HTTP_403_FORBIDDEN,
         )
     return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -24,7 +24,26 @@ def _redis_ping(url: str) -> None:
     redis.Redis.from_url(url, socket_connect_timeout=3).ping()
 
 
+def _compile_messages() -> None:
+    """Build the .mo catalogs that are missing or older than their .po (`make test` does too)."""
+    stale = [
+        po
+        for po in REPO_ROOT.glob("locale/*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if not stale:
+        return
+    if shutil.which("msgfmt") is None:
+        raise pytest.UsageError(
+            "gettext's msgfmt is needed to build locale/ (apt-get install gettext)"
+        )
+    for po in stale:
+        subprocess.run(["msgfmt", "--check", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
+
+
 def pytest_configure(config):
+    _compile_messages()
     if not REQUIRE_SERVICES:
         return
     database_url = os.environ.get("DATABASE_URL", "")

@@ -5,7 +5,6 @@
   const form = document.getElementById("search-form");
   if (!form) return;
 
-  const PRICE_SEPARATORS = /[,;、，\s]+/;
   const limits = JSON.parse(document.getElementById("search-limits").textContent);
   // Colours live once, as CSS variables in site.css.
   const style = getComputedStyle(document.documentElement);
@@ -28,15 +27,47 @@
     });
   }
 
+  // Pasted prices: the server's parser (the one that runs on search) reads them as they are
+  // typed, and the page shows what it read: the count, the column of a table, and a sparkline.
   const prices = form.elements.prices;
   const pricesCount = document.getElementById("prices-count");
+  const pricesSpark = document.getElementById("prices-spark");
+  let previewTimer = null;
+  let previewRequest = 0;
+  function drawSpark(values) {
+    const line = pricesSpark.querySelector("polyline");
+    // An <svg> has no `hidden` property: toggle the attribute itself.
+    if (values.length < 2) { pricesSpark.setAttribute("hidden", ""); return; }
+    const low = Math.min.apply(null, values);
+    const high = Math.max.apply(null, values);
+    const span = high - low || 1;
+    line.setAttribute("points", values.map(function (value, i) {
+      const x = (i / (values.length - 1)) * 200;
+      const y = 38 - ((value - low) / span) * 36;
+      return x.toFixed(1) + "," + y.toFixed(1);
+    }).join(" "));
+    pricesSpark.removeAttribute("hidden");
+  }
+  function previewPrices() {
+    const text = prices.value;
+    if (!text.trim()) { pricesCount.textContent = ""; pricesSpark.setAttribute("hidden", ""); return; }
+    const request = ++previewRequest;
+    const body = new FormData();
+    body.append("prices", text);
+    body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    fetch(pricesCount.dataset.previewUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (preview) {
+        if (request !== previewRequest) return;
+        pricesCount.textContent = preview.summary + (preview.problem ? " — " + preview.problem : "");
+        pricesCount.classList.toggle("has-problem", Boolean(preview.problem));
+        drawSpark(preview.prices);
+      })
+      .catch(function () { pricesCount.textContent = ""; });
+  }
   function countPrices() {
-    const tokens = prices.value.normalize("NFKC").split(PRICE_SEPARATORS).filter(Boolean);
-    const bad = tokens.filter(function (token) { return !isFinite(Number(token)); });
-    if (!tokens.length) { pricesCount.textContent = ""; return; }
-    pricesCount.textContent = interpolate(
-      ngettext("%s number", "%s numbers", tokens.length), [tokens.length]) +
-      (bad.length ? " — " + interpolate(gettext("not a number: %s"), [bad.slice(0, 3).join(", ")]) : "");
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(previewPrices, 250);
   }
 
   const sketch = (function () {

@@ -29,8 +29,16 @@
   const up = colour("--up");
   const down = colour("--down");
 
+  // Axes and the crosshair's labels in the page's language: 2015/01/05 and 1,520 in Japanese.
+  const lang = document.documentElement.lang || "ja";
+  const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
   const chart = LC.createChart(container, {
     autoSize: true,
+    localization: {
+      locale: lang,
+      dateFormat: lang.indexOf("ja") === 0 ? "yyyy/MM/dd" : "yyyy-MM-dd",
+      priceFormatter: function (price) { return numberFormat.format(price); },
+    },
     layout: {
       background: { type: "solid", color: colour("--surface") },
       textColor: colour("--chart-text"),

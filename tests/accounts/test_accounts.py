@@ -37,6 +37,7 @@ def test_signup_with_a_taken_email_is_refused_with_a_message(client, user):
     response = client.post(
         "/accounts/signup/",
         {"email": user.email, "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 400
@@ -45,7 +46,9 @@ def test_signup_with_a_taken_email_is_refused_with_a_message(client, user):
 
 def test_signup_with_a_weak_password_is_refused_with_a_message(client):
     response = client.post(
-        "/accounts/signup/", {"email": "weak@example.com", "password1": "123", "password2": "123"}
+        "/accounts/signup/",
+        {"email": "weak@example.com", "password1": "123", "password2": "123"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 400
@@ -60,6 +63,7 @@ def test_forged_csrf_token_is_refused():
         "/accounts/signup/",
         {"email": "x@example.com", "password1": PASSWORD, "password2": PASSWORD},
         HTTP_COOKIE="csrftoken=forgedforgedforgedforgedforgedfo",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 403
@@ -94,7 +98,7 @@ def test_account_page_needs_login(client):
 def test_account_page_shows_email_plan_and_usage(client, user):
     client.force_login(user)
 
-    response = client.get("/account/")
+    response = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en")
 
     page = response.content.decode()
     assert user.email in page

@@ -58,7 +58,10 @@ def test_subscriber_is_not_sent_to_a_second_checkout(
     client.force_login(user)
 
     response = client.post(
-        "/billing/checkout/", {"plan": "pro", "interval": "monthly"}, follow=True
+        "/billing/checkout/",
+        {"plan": "pro", "interval": "monthly"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert stripe_server.calls("POST", "/v1/checkout/sessions") == []
@@ -69,7 +72,12 @@ def test_plan_without_a_stripe_price_cannot_be_bought(client, user, pro_plan, st
     Plan.objects.filter(pk=pro_plan.pk).update(stripe_price_yearly="")
     client.force_login(user)
 
-    response = client.post("/billing/checkout/", {"plan": "pro", "interval": "yearly"}, follow=True)
+    response = client.post(
+        "/billing/checkout/",
+        {"plan": "pro", "interval": "yearly"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     assert stripe_server.calls("POST", "/v1/checkout/sessions") == []
     assert "cannot be bought yet" in response.content.decode()
@@ -93,7 +101,7 @@ def test_portal_link_opens_a_portal_session_for_the_users_customer(
 def test_portal_without_billing_history_explains_it(client, user, stripe_server):
     client.force_login(user)
 
-    response = client.post("/billing/portal/", follow=True)
+    response = client.post("/billing/portal/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
 
     assert stripe_server.calls("POST", "/v1/billing_portal/sessions") == []
     assert "no billing history" in response.content.decode()

@@ -151,6 +151,22 @@ def test_eleventh_search_of_the_day_is_refused_on_free(user):
     assert entitlements_for(user=user).searches_today == 10
 
 
+def test_the_used_up_message_says_when_the_count_starts_again():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+
+    now = datetime(2026, 12, 2, 21, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    with translation.override("ja"):
+        japanese = SearchQuotaExceeded(limit=10, now=now).message
+    with translation.override("en"):
+        english = SearchQuotaExceeded(limit=10, now=now).message
+
+    assert "2026/12/03 00:00" in japanese and "2時間30分" in japanese and "/pricing/" in japanese
+    assert "2026-12-03 00:00, in 2 h 30 min" in english and "/pricing/" in english
+
+
 def test_search_quota_follows_the_plan(user, make_subscription):
     make_subscription(user, status="active")
     for _ in range(11):

@@ -12,13 +12,21 @@ def stripe_keys(settings):
 
 
 def test_pricing_page_compares_free_and_pro_monthly_and_yearly(client, pro_plan):
-    response = client.get("/pricing/")
+    response = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-testid="plan-free"' in body
     assert 'data-testid="plan-pro"' in body
-    assert "¥2,980 a month, or ¥29,800 a year" in body
+    assert "¥2,980 (tax incl.) a month, or ¥29,800 (tax incl.) a year" in body
+
+
+def test_pricing_page_shows_tax_inclusive_prices_in_japanese(client, pro_plan):
+    body = client.get("/pricing/").content.decode()
+
+    assert "¥2,980（税込）" in body and "¥29,800（税込）" in body
+    assert "投資助言ではありません" in body
+    assert 'href="/legal/commerce/"' in body
 
 
 def test_pricing_page_says_payments_are_not_configured_without_keys(client, user, settings):
@@ -69,7 +77,10 @@ def test_checkout_without_keys_says_payments_are_not_configured(client, user, pr
     client.force_login(user)
 
     response = client.post(
-        "/billing/checkout/", {"plan": "pro", "interval": "monthly"}, follow=True
+        "/billing/checkout/",
+        {"plan": "pro", "interval": "monthly"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert "Payments are not configured" in response.content.decode()
@@ -101,7 +112,7 @@ def test_account_page_shows_plan_status_and_renewal_date(
     subscription = make_subscription(user, status="active")
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'data-testid="plan-name">Pro<' in body
     assert 'data-testid="subscription-status">active<' in body
@@ -118,7 +129,7 @@ def test_account_page_shows_the_end_date_of_a_cancelling_subscription(
     make_subscription(user, status="active", cancel_at_period_end=True)
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Ends</dt>" in body
 
@@ -130,7 +141,7 @@ def test_account_page_shows_the_live_subscription_before_an_ended_one(
     make_subscription(user, status="canceled", stripe_subscription_id="sub_old")
     client.force_login(user)
 
-    body = client.get("/account/").content.decode()
+    body = client.get("/account/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'data-testid="subscription-status">active<' in body
 

@@ -80,8 +80,14 @@ def site(live_server, settings):
     return live_server.url
 
 
-def _page(browser, width: int, height: int, **options):
-    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+def _page(browser, width: int, height: int, *, locale: str = "ja-JP", **options):
+    """A page of a new browser context; Japanese, as the site's users browse, unless asked."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale=locale,
+        timezone_id="Asia/Tokyo",
+        **options,
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors = []
@@ -93,6 +99,14 @@ def _page(browser, width: int, height: int, **options):
 @pytest.fixture
 def page(browser):
     context, page = _page(browser, 1280, 900)
+    yield page
+    context.close()
+    assert page.js_errors == [], f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.fixture
+def english_page(browser):
+    context, page = _page(browser, 1280, 900, locale="en-US")
     yield page
     context.close()
     assert page.js_errors == [], f"JavaScript errors: {page.js_errors}"
@@ -153,7 +167,7 @@ def pro_trader(trader):
 
 def sign_in(page, site: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{site}/account/")

@@ -1,6 +1,7 @@
 """What a new user does, in headless Chromium: sign up, pick days on a chart, search, read the
-results, export them, paste prices, draw a sketch, run a search again. Each saves a screenshot
-under test-output/screenshots/."""
+results, export them, paste prices, draw a sketch, run a search again. The browser speaks
+Japanese (the site's default language); each test saves a screenshot under
+test-output/screenshots/, and the last ones take the main pages in English too."""
 
 import csv
 import io
@@ -50,8 +51,8 @@ def _touch_drag(page, selector: str, start: float, end: float) -> None:
 
 def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
     page.goto(f"{site}/")
-    page.get_by_role("link", name="Start free").click()
-    page.get_by_label("Email").fill("newcomer@example.com")
+    page.get_by_role("link", name="無料で始める").click()
+    page.get_by_label("メールアドレス").fill("newcomer@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     screenshot(page, "01-sign-up")
@@ -74,24 +75,24 @@ def test_drag_a_range_on_the_chart_search_and_read_the_results(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/stocks/")
-    page.get_by_label("Code or name").fill("任天堂")
-    page.get_by_role("button", name="Find").click()
+    page.get_by_label("銘柄コード・銘柄名").fill("任天堂")
+    page.get_by_role("button", name="検索", exact=True).click()
     page.get_by_role("link", name="任天堂").click()
     page.wait_for_url(f"{site}/stocks/7974/")
     page.locator("#price-chart canvas").first.wait_for()
 
     _drag(page, "#price-chart", 0.35, 0.6, shift=True)
 
-    date_from = page.get_by_label("From", exact=True).input_value()
-    date_to = page.get_by_label("To", exact=True).input_value()
+    date_from = page.get_by_label("開始日", exact=True).input_value()
+    date_to = page.get_by_label("終了日", exact=True).input_value()
     summary = page.get_by_test_id("selection-summary").inner_text()
-    days = int(re.search(r"(\d+) trading days", summary).group(1))
+    days = int(re.search(r"(\d+)営業日", summary).group(1))
     assert date_from < date_to
     assert 5 <= days <= 500
     assert page.locator("#range-overlay").is_visible()
     screenshot(page, "03-stock-chart-range-selected")
 
-    page.get_by_role("button", name="Find similar charts").click()
+    page.get_by_role("button", name="類似チャートを探す").click()
     page.wait_for_url(RESULT_URL)
 
     saved = SavedSearch.objects.get()
@@ -110,13 +111,13 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/stocks/6758/")
-    page.get_by_role("button", name="last 60").click()
-    assert "60 trading days" in page.get_by_test_id("selection-summary").inner_text()
-    page.get_by_role("button", name="Find similar charts").click()
+    page.get_by_role("button", name="直近60日").click()
+    assert "60営業日" in page.get_by_test_id("selection-summary").inner_text()
+    page.get_by_role("button", name="類似チャートを探す").click()
     page.wait_for_url(RESULT_URL)
 
-    page.get_by_role("button", name="Distance").click()
-    page.get_by_role("button", name="Distance").click()
+    page.get_by_role("button", name="距離").click()
+    page.get_by_role("button", name="距離").click()
     distances = [
         float(v)
         for v in page.locator("#matches tbody tr").evaluate_all(
@@ -124,11 +125,11 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
         )
     ]
     assert distances == sorted(distances, reverse=True)
-    header = page.locator("th", has=page.get_by_role("button", name="Distance"))
+    header = page.locator("th", has=page.get_by_role("button", name="距離"))
     assert header.get_attribute("aria-sort") == "descending"
 
     first_code = page.locator("#matches tbody tr").first.get_attribute("data-code")
-    page.get_by_label("Filter by code or name").fill(first_code)
+    page.get_by_label("銘柄コード・銘柄名で絞り込み").fill(first_code)
     visible = page.locator("#matches tbody tr:not([hidden])")
     assert visible.count() >= 1
     assert all(
@@ -141,16 +142,17 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
 def test_a_pro_user_exports_the_matches_as_csv(page, site, browser_market, pro_trader, screenshot):
     sign_in(page, site, pro_trader.email)
     page.goto(f"{site}/search/?source=prices")
-    page.get_by_text("Pasted prices", exact=True).click()
-    page.get_by_label("Prices, oldest first").fill(
+    page.get_by_text("株価の貼り付け", exact=True).click()
+    page.get_by_label("株価（古い順）").fill(
         "100 102 101 104 108 107 111 115 113 118 121 119 124 128 126"
     )
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_role("button", name="全銘柄を検索").click()
     page.wait_for_url(RESULT_URL)
 
     with page.expect_download() as download_info:
         page.get_by_test_id("csv-export").click()
-    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert download_info.value.suggested_filename.startswith("stocksite_prices_")
+    text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["rank", "code", "name", "segment"]
     assert len(rows) - 1 == SavedSearch.objects.get().match_count
@@ -162,30 +164,33 @@ def test_a_free_user_is_told_csv_export_is_a_pro_feature(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/stocks/7203/")
-    page.get_by_role("button", name="last 20").click()
-    page.get_by_role("button", name="Find similar charts").click()
+    page.get_by_role("button", name="直近20日").click()
+    page.get_by_role("button", name="類似チャートを探す").click()
     page.wait_for_url(RESULT_URL)
 
     page.get_by_test_id("csv-export").click()
 
-    assert page.get_by_role("heading", name="CSV export comes with the Pro plan").is_visible()
-    assert page.get_by_role("link", name="See plans").get_attribute("href") == "/pricing/"
+    assert page.get_by_role("heading", name="CSV出力はProプランでご利用いただけます").is_visible()
+    assert page.get_by_role("link", name="プランを見る").get_attribute("href") == "/pricing/"
     screenshot(page, "07-csv-is-pro")
 
 
 def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trader, screenshot):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/")
-    page.get_by_text("Pasted prices", exact=True).click()
-    assert page.get_by_label("Stock code").is_hidden()
-    page.get_by_label("Prices, oldest first").fill("1520, 1534, 1529\n1551 1580 1572 1601 1596")
-    assert page.locator("#prices-count").inner_text().startswith("8 numbers")
-    page.get_by_label("Stocks that look like this now").check()
+    page.get_by_text("株価の貼り付け", exact=True).click()
+    assert page.get_by_label("銘柄コード", exact=True).is_hidden()
+    page.get_by_label("株価（古い順）").fill(
+        "¥1,520\n1,534円\n１，５２９\n1,551 1,580 1,572、1,601 1,596"
+    )
+    page.get_by_test_id("prices-count").filter(has_text="株価8個").wait_for()
+    assert page.get_by_test_id("prices-spark").is_visible()
+    page.get_by_label("いまこの形に似ている銘柄").check()
     screenshot(page, "08-search-pasted-prices")
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_role("button", name="全銘柄を検索").click()
     page.wait_for_url(RESULT_URL)
 
-    assert page.get_by_role("heading", name="Stocks that look like this now").first.is_visible()
+    assert page.get_by_role("heading", name="いまこの形に似ている銘柄").first.is_visible()
     saved = SavedSearch.objects.get()
     assert saved.spec["prices"] == [1520, 1534, 1529, 1551, 1580, 1572, 1601, 1596]
     assert saved.mode == "latest"
@@ -195,22 +200,22 @@ def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trad
 def test_bad_prices_are_named_in_the_form(page, site, trader, screenshot):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/")
-    page.get_by_text("Pasted prices", exact=True).click()
-    page.get_by_label("Prices, oldest first").fill("1 2 three 4 5")
+    page.get_by_text("株価の貼り付け", exact=True).click()
+    page.get_by_label("株価（古い順）").fill("1 2 three 4 5")
 
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_role("button", name="全銘柄を検索").click()
 
     alert = page.get_by_role("alert")
-    assert "“three”, is not a number" in alert.inner_text()
-    assert page.get_by_label("Prices, oldest first").get_attribute("aria-invalid") == "true"
+    assert "3番目の株価「three」は数値ではありません" in alert.inner_text()
+    assert page.get_by_label("株価（古い順）").get_attribute("aria-invalid") == "true"
     screenshot(page, "10-search-error")
 
 
 def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/")
-    page.get_by_text("A sketch", exact=True).click()
-    page.get_by_label("Days the sketch stands for").fill("30")
+    page.get_by_text("手描き", exact=True).click()
+    page.get_by_label("手描きが表す営業日数").fill("30")
     box = page.get_by_test_id("sketch-canvas").bounding_box()
     shape = [(0.05, 0.8), (0.3, 0.5), (0.45, 0.65), (0.7, 0.2), (0.95, 0.35)]
     page.mouse.move(box["x"] + box["width"] * shape[0][0], box["y"] + box["height"] * shape[0][1])
@@ -219,7 +224,7 @@ def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot
         page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=8)
     page.mouse.up()
     screenshot(page, "11-search-sketch")
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_role("button", name="全銘柄を検索").click()
     page.wait_for_url(RESULT_URL)
 
     saved = SavedSearch.objects.get()
@@ -234,7 +239,7 @@ def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot
 def test_draw_a_sketch_with_the_keyboard(page, site, browser_market, trader, screenshot):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/?source=sketch")
-    page.get_by_label("Days the sketch stands for").fill("20")
+    page.get_by_label("手描きが表す営業日数").fill("20")
     page.get_by_test_id("sketch-canvas").focus()
 
     page.keyboard.press("PageDown")  # the first point low
@@ -248,9 +253,9 @@ def test_draw_a_sketch_with_the_keyboard(page, site, browser_market, trader, scr
     assert len(points) == 11
     # Stored y is up: 0.3 for the first point, 1.0 for the last, 0.55 for the one before it.
     assert [points[0][1], points[9][1], points[10][1]] == [0.3, 0.55, 1.0]
-    assert page.locator("#sketch-status").inner_text() == "Point 10 of 11, 55% up"
+    assert page.locator("#sketch-status").inner_text() == "11個中10番目の点、高さ55%"
     screenshot(page, "16-search-sketch-keyboard")
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_role("button", name="全銘柄を検索").click()
     page.wait_for_url(RESULT_URL)
 
     saved = SavedSearch.objects.get()
@@ -263,15 +268,15 @@ def test_run_a_saved_search_again_from_the_account_page(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/stocks/9984/")
-    page.get_by_role("button", name="last 120").click()
-    page.get_by_role("button", name="Find similar charts").click()
+    page.get_by_role("button", name="直近120日").click()
+    page.get_by_role("button", name="類似チャートを探す").click()
     page.wait_for_url(RESULT_URL)
     first = SavedSearch.objects.get()
 
     page.goto(f"{site}/account/")
     screenshot(page, "13-account-history")
     page.get_by_test_id("search-history").get_by_role(
-        "button", name=re.compile(r"^Run .+ again on today's data$")
+        "button", name=re.compile(r"^「.+」を最新のデータで再検索$")
     ).first.click()
     page.wait_for_url(RESULT_URL)
 
@@ -285,16 +290,16 @@ def test_on_a_phone_select_range_mode_picks_days_with_a_finger_drag(
 ):
     phone.goto(f"{site}/stocks/7974/")
     phone.locator("#price-chart canvas").first.wait_for()
-    phone.get_by_role("button", name="Select range").tap()
-    assert phone.get_by_role("button", name="Select range").get_attribute("aria-pressed") == "true"
+    phone.get_by_role("button", name="範囲を選択").tap()
+    assert phone.get_by_role("button", name="範囲を選択").get_attribute("aria-pressed") == "true"
 
     _touch_drag(phone, "#price-chart", 0.2, 0.7)
 
     summary = phone.get_by_test_id("selection-summary").inner_text()
-    assert re.search(r"\d+ trading days", summary)
+    assert re.search(r"\d+営業日", summary)
     assert (
-        phone.get_by_label("From", exact=True).input_value()
-        < phone.get_by_label("To", exact=True).input_value()
+        phone.get_by_label("開始日", exact=True).input_value()
+        < phone.get_by_label("終了日", exact=True).input_value()
     )
     screenshot(phone, "14-phone-stock-range")
 
@@ -309,3 +314,80 @@ def test_on_a_phone_a_finger_draws_the_sketch(phone, site, screenshot):
     assert points[0][0] < 0.2 and points[-1][0] > 0.8
     assert phone.locator("#sketch-placeholder").is_hidden()
     screenshot(phone, "15-phone-sketch")
+
+
+def _overflowing(page) -> dict:
+    """What is wider than the screen: the page itself, and buttons whose text does not fit."""
+    return page.evaluate(
+        """() => ({
+            page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+            buttons: [...document.querySelectorAll("button, .button, .chip, .tab")]
+                .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
+                .map(b => b.textContent.trim()),
+        })"""
+    )
+
+
+def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
+    phone, site, browser_market, trader, screenshot
+):
+    for path, name in [
+        ("/", "17-phone-home"),
+        ("/search/", "18-phone-search"),
+        ("/pricing/", "19-phone-pricing"),
+    ]:
+        phone.goto(f"{site}{path}")
+        assert _overflowing(phone) == {"page": 0, "buttons": []}, path
+        screenshot(phone, name)
+    sign_in(phone, site, trader.email)
+    phone.goto(f"{site}/stocks/7203/")
+    phone.get_by_role("button", name="直近20日").tap()
+    phone.get_by_role("button", name="類似チャートを探す").tap()
+    phone.wait_for_url(RESULT_URL)
+
+    first = phone.locator("#matches tbody tr[data-rank]").first
+    assert first.evaluate("row => getComputedStyle(row).display") == "grid"
+    assert first.locator("[data-label='期間']").is_visible()
+    assert first.locator("[data-label='相関係数']").is_visible()
+    assert _overflowing(phone) == {"page": 0, "buttons": []}
+    screenshot(phone, "20-phone-results-cards")
+
+
+def test_the_main_pages_in_english(english_page, site, browser_market, trader, screenshot):
+    from market.services import stock_names_en_set
+
+    stock_names_en_set(names={"7974": "Nintendo Co., Ltd."})
+    page = english_page
+    page.goto(f"{site}/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("link", name="Start free").is_visible()
+    screenshot(page, "21-en-home")
+    page.goto(f"{site}/stocks/7974/")
+    assert page.get_by_role("heading", name=re.compile("Nintendo")).is_visible()
+    screenshot(page, "22-en-stock")
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Email").fill(trader.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{site}/account/")
+    page.goto(f"{site}/stocks/7203/")
+    page.get_by_role("button", name="last 20").click()
+    page.get_by_role("button", name="Find similar charts").click()
+    page.wait_for_url(RESULT_URL)
+    assert page.get_by_role("heading", name="Returns after the matches").is_visible()
+    screenshot(page, "23-en-results")
+
+
+def test_the_footer_switches_the_language_without_javascript(browser, site, screenshot):
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site}/pricing/")
+    assert page.locator("html").get_attribute("lang") == "ja"
+
+    page.get_by_test_id("language-switch").get_by_role("button", name="English").click()
+
+    page.wait_for_url(f"{site}/pricing/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Plans").is_visible()
+    screenshot(page, "24-en-pricing")
+    context.close()

@@ -94,7 +94,7 @@ def test_stock_detail(api, market):
 
 @pytest.mark.parametrize("url", ["/api/v1/stocks/9999/", "/api/v1/stocks/9999/bars/"])
 def test_unknown_code_is_404_in_the_error_format(api, market, url):
-    response = api.get(url)
+    response = api.get(url, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 404
     assert response.json() == {

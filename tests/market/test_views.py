@@ -107,7 +107,7 @@ def test_stock_list_paginates(client, db):
 
 
 def test_stock_list_says_so_when_nothing_matches(client, market):
-    response = client.get("/stocks/", {"q": "zzzz"})
+    response = client.get("/stocks/", {"q": "zzzz"}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
     assert "No stock matches" in response.content.decode()
@@ -142,14 +142,14 @@ def test_stock_page_accepts_a_lower_case_or_full_width_code(client, market):
 
 
 def test_unknown_stock_is_a_404(client, market):
-    response = client.get("/stocks/9999/")
+    response = client.get("/stocks/9999/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()
 
 
 def test_stock_without_bars_says_it_has_no_prices(client, market):
-    response = client.get("/stocks/130A/")
+    response = client.get("/stocks/130A/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
     assert "No prices yet" in response.content.decode()

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from django.utils import translation
 
 from billing.entitlements import SearchQuotaExceeded
 from similarity.limits import MINI_CHART_POINTS
@@ -136,7 +137,7 @@ def test_from_after_to_names_from(search_market, pro_user):
     ids=["4-days", "over-500-days"],
 )
 def test_range_outside_5_to_500_trading_days_names_to(search_market, pro_user, start, end):
-    with pytest.raises(SearchInputError) as excinfo:
+    with translation.override("en"), pytest.raises(SearchInputError) as excinfo:
         search_run(user=pro_user, spec={**NINTENDO_2015, "from": start, "to": end}, options={})
 
     assert _field(excinfo) == {"to"}

@@ -19,6 +19,13 @@ from tests.factories import (
 TAIL_OF_7203 = walk_closes(seed=TINY_MARKET["7203"][3], days=TINY_MARKET_DAYS)[-30:]
 
 
+@pytest.fixture
+def client(client):
+    """These tests read the pages' English: every request asks for it."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 LIMIT_MESSAGE = "Matches capped at 10 on the Free plan."
 
 
@@ -331,7 +338,10 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Japanese Excel reads it as UTF-8
+    assert 'filename="stocksite_prices_' in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith('_history.csv"')
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == [
         "rank",
         "code",

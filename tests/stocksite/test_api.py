@@ -88,6 +88,7 @@ def test_token_with_a_wrong_password_is_refused(client, user):
         "/api/v1/auth/token/",
         data={"email": user.email, "password": "wrong"},
         content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 400

@@ -23,3 +23,7 @@ def test_bootstrap_demo_sets_up_accounts_and_market_once(django_user_model, caps
     assert (Stock.objects.count(), DailyBar.objects.count()) == (stocks, bars)
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8123" in out and "pro@stocksite.local" in out
+    staff = django_user_model.objects.get(email="staff@stocksite.local")
+    assert staff.is_staff and staff.is_superuser and staff.check_password("demo-trader-2026")
+    assert "staff@stocksite.local" in out and "http://127.0.0.1:8123/admin/" in out
+    assert Stock.objects.get(code="7974").name_en == "Nintendo Co., Ltd."

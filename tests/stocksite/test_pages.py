@@ -12,16 +12,16 @@ def test_public_pages_render(client, path):
 
 @pytest.mark.django_db
 def test_landing_page_says_what_the_product_does(client):
-    response = client.get("/")
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert "every chart that looked like this one" in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_navigation_changes_for_a_signed_in_user(client, user):
-    anonymous = client.get("/").content.decode()
+    anonymous = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     client.force_login(user)
-    signed_in = client.get("/").content.decode()
+    signed_in = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Sign in" in anonymous and "Account" not in anonymous
     assert "Sign out" in signed_in and "Sign in" not in signed_in
@@ -29,7 +29,7 @@ def test_navigation_changes_for_a_signed_in_user(client, user):
 
 @pytest.mark.django_db
 def test_unknown_page_is_a_friendly_404(client):
-    response = client.get("/no/such/page/")
+    response = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()

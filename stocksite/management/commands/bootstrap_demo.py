@@ -14,6 +14,8 @@ DEMO_EMAIL = "demo@stocksite.local"
 DEMO_PASSWORD = "demo-trader-2026"
 # A second account on a complimentary Pro plan, so the demo shows every paid feature too.
 DEMO_PRO_EMAIL = "pro@stocksite.local"
+# Staff, for Django admin (/admin/): plans, grants, stocks, scrape runs.
+DEMO_STAFF_EMAIL = "staff@stocksite.local"
 
 
 class Command(BaseCommand):
@@ -27,12 +29,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self._demo_user(DEMO_EMAIL)
         self._complimentary_pro(self._demo_user(DEMO_PRO_EMAIL))
+        self._demo_user(DEMO_STAFF_EMAIL, staff=True)
         self._demo_market()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  stocksite demo: {options['url']}\n"
                 f"  sign in as {DEMO_EMAIL} / {DEMO_PASSWORD} (Free plan)\n"
                 f"          or {DEMO_PRO_EMAIL} / {DEMO_PASSWORD} (complimentary Pro plan)\n"
+                f"  staff:     {DEMO_STAFF_EMAIL} / {DEMO_PASSWORD} "
+                f"(Django admin: {options['url']}/admin/)\n"
             )
         )
 
@@ -46,8 +51,10 @@ class Command(BaseCommand):
             )
 
     @transaction.atomic
-    def _demo_user(self, email: str):
-        user, created = get_user_model().objects.get_or_create(email=email)
+    def _demo_user(self, email: str, *, staff: bool = False):
+        user, created = get_user_model().objects.get_or_create(
+            email=email, defaults={"is_staff": staff, "is_superuser": staff}
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
