@@ -18,8 +18,8 @@ def _absolute(path: str) -> str:
 
 
 def user_language(user) -> str:
-    """The user's chosen language; until accounts have one, the site's default (Japanese)."""
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    """The language the user chose, else the site's default (Japanese)."""
+    return user.language or settings.LANGUAGE_CODE
 
 
 def hit_links(hit) -> dict[str, str]:

@@ -1,6 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_rotate
 from alerts.models import Alert
 from alerts.services import alert_create, alert_digests_send, alerts_check
 from billing.models import Plan
@@ -12,8 +12,7 @@ PRICES = [100, 102, 101, 105, 110, 108, 112, 115, 113, 118]
 
 @pytest.fixture
 def api(client, pro_user):
-    token = Token.objects.create(user=pro_user)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_rotate(user=pro_user)}"
     return client
 
 

@@ -9,8 +9,8 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_rotate
 from alerts.services import alert_create
 from billing.models import Plan
 from tests.similarity.test_schemathesis import CHECKS, NEGATIVE, POSITIVE
@@ -45,7 +45,7 @@ def alerts_api_schema(synthetic_market, pro_user):
 def test_alerts_api_conforms_to_its_schema(
     alerts_api_schema, pro_user, path, method, mode, real_id
 ):
-    token = Token.objects.create(user=pro_user).key
+    token = api_token_rotate(user=pro_user)
     operation = alerts_api_schema[path][method]
     path_parameters = None
     if real_id:

@@ -6,9 +6,9 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.services import api_token_rotate
 from market.models import Stock
 
 
@@ -22,7 +22,7 @@ def postgres(transactional_db):
         pytest.skip("needs PostgreSQL: set DATABASE_URL (CI sets REQUIRE_SERVICES=1)")
     Stock.objects.create(code="7203", name="トヨタ自動車")
     user = User.objects.create_user(email="reader@example.com", password="x-Pass-12345")
-    return Token.objects.create(user=user).key
+    return api_token_rotate(user=user)
 
 
 def _terminate(backend_pid: int) -> None:
