@@ -2,7 +2,7 @@ import pytest
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/accounts/signup/", "/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/", "/accounts/signup/", "/accounts/login/"])
 def test_public_pages_render(client, path):
     response = client.get(path)
 
@@ -46,37 +46,6 @@ def test_api_docs_and_schema_are_served_with_local_assets(client):
     assert "cdn." not in html and "unpkg" not in html
     assert schema.status_code == 200
     assert "/api/v1/me/" in schema.json()["paths"]
-
-
-def test_deploy_check_is_clean_with_production_values():
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO_ROOT
-
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "x9!k2#Lq7@vP3$zR8^wT1&nB6*mC4(hF5)jD0_sG-eY+uA=oI~",
-        "ALLOWED_HOSTS": "stocksite.example.com",
-        "SECURE_SSL_REDIRECT": "1",
-        "SECURE_HSTS_SECONDS": "31536000",
-        "SECURE_HSTS_PRELOAD": "1",
-        "USE_X_FORWARDED_PROTO": "1",
-        "STATIC_MANIFEST": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
 
 
 def test_deploy_check_rejects_the_development_secret_key():
