@@ -1,4 +1,5 @@
-"""Shape alerts in headless Chromium: save an alert from a result, see it on the alerts page."""
+"""Shape alerts in headless Chromium, in Japanese (the default): save an alert from a result,
+see it on the alerts page."""
 
 import re
 
@@ -14,10 +15,10 @@ def test_save_an_alert_from_a_result_and_see_it_on_the_alerts_page(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/")
-    page.get_by_text("Pasted prices", exact=True).click()
-    page.get_by_label("Prices, oldest first").fill("1520 1534 1529 1551 1580 1572 1601 1596")
-    page.get_by_label("Stocks that look like this now").check()
-    page.get_by_role("button", name="Search the market").click()
+    page.get_by_text("株価の貼り付け", exact=True).click()
+    page.get_by_label("株価（古い順）").fill("1520 1534 1529 1551 1580 1572 1601 1596")
+    page.get_by_label("いまこの形に似ている銘柄").check()
+    page.get_by_role("button", name="全銘柄を検索").click()
     page.wait_for_url(RESULT_URL)
 
     page.get_by_test_id("alert-me").click()
@@ -30,12 +31,12 @@ def test_save_an_alert_from_a_result_and_see_it_on_the_alerts_page(
     card = page.get_by_test_id("alert")
     assert card.count() == 1
     assert saved.label in card.inner_text()
-    assert card.get_by_test_id("alert-status").inner_text().startswith("active")
-    assert page.get_by_label("Minimum correlation").input_value() == "0.90"
+    assert card.get_by_test_id("alert-status").inner_text().startswith("有効")
+    assert page.get_by_label("相関係数の下限").input_value() == "0.90"
     screenshot(page, "20-alerts-page")
 
-    page.get_by_role("button", name="Pause").click()
+    card.get_by_role("button", name="停止", exact=True).click()
     page.wait_for_url(f"{site}/account/alerts/")
-    assert page.get_by_test_id("alert-status").inner_text().startswith("paused")
+    assert page.get_by_test_id("alert-status").inner_text().startswith("一時停止")
     alert.refresh_from_db()
     assert not alert.is_active
