@@ -63,8 +63,10 @@ class MatchResult(TypedDict):
     correlation: float  # Pearson r = 1 - distance^2 / (2 * length)
     distance: float  # z-normalised Euclidean distance
     returns: dict[str, float | None]  # {"5": 0.031, "20": -0.02, "60": null}: by horizon
-    excess_returns: dict[str, float | None]  # returns minus the market's over the same days
-    episode: int  # 1, 2, ...: matches of one market episode share it and count once
+    # The next two, like the base-rate fields of HorizonStats, are absent from searches saved
+    # before base rates existed.
+    excess_returns: NotRequired[dict[str, float | None]]  # minus the market over the same days
+    episode: NotRequired[int]  # 1, 2, ...: matches of one market episode share it, count once
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
@@ -91,16 +93,16 @@ class Interval(TypedDict):
 class HorizonStats(TypedDict):
     horizon: int
     count: int  # independent episodes with a return at this horizon (each counted once)
-    matches: int  # matches with a return at this horizon
+    matches: NotRequired[int]  # matches with a return at this horizon
     mean: float | None  # the statistics are over episodes: one value (the median) each
     median: float | None
     q25: float | None
     q75: float | None
     share_positive: float | None  # 0..1
-    baseline: Distribution  # every window that could have been a match (the base rate)
-    excess: Distribution  # the episodes' returns minus the market's over the same days
-    interval: Interval
-    verdict: Literal["above", "below", "indistinguishable"]  # base median vs median interval
+    baseline: NotRequired[Distribution]  # every window that could have been a match
+    excess: NotRequired[Distribution]  # the episodes' returns minus the market's, same days
+    interval: NotRequired[Interval]
+    verdict: NotRequired[Literal["above", "below", "indistinguishable"]]  # base vs interval
 
 
 class FanChart(TypedDict):
