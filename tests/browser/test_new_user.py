@@ -116,17 +116,17 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
     page.get_by_role("button", name="類似チャートを探す").click()
     page.wait_for_url(RESULT_URL)
 
-    page.get_by_role("button", name="距離").click()
-    page.get_by_role("button", name="距離").click()
-    distances = [
+    page.get_by_role("button", name="類似度").click()
+    similarities = [
         float(v)
         for v in page.locator("#matches tbody tr").evaluate_all(
-            "rows => rows.map(row => row.dataset.d)"
+            "rows => rows.map(row => row.dataset.r)"
         )
     ]
-    assert distances == sorted(distances, reverse=True)
-    header = page.locator("th", has=page.get_by_role("button", name="距離"))
-    assert header.get_attribute("aria-sort") == "descending"
+    header = page.locator("th", has=page.get_by_role("button", name="類似度"))
+    order = header.get_attribute("aria-sort")
+    assert order in ("ascending", "descending")
+    assert similarities == sorted(similarities, reverse=order == "descending")
 
     first_code = page.locator("#matches tbody tr").first.get_attribute("data-code")
     page.get_by_label("銘柄コード・銘柄名で絞り込み").fill(first_code)
@@ -348,7 +348,7 @@ def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
     first = phone.locator("#matches tbody tr[data-rank]").first
     assert first.evaluate("row => getComputedStyle(row).display") == "grid"
     assert first.locator("[data-label='期間']").is_visible()
-    assert first.locator("[data-label='相関係数']").is_visible()
+    assert first.locator("[data-label='類似度']").is_visible()
     assert _overflowing(phone) == {"page": 0, "buttons": []}
     screenshot(phone, "20-phone-results-cards")
 
