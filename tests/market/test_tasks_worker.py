@@ -99,6 +99,8 @@ def worker_processes(redis_url, transactional_db, tmp_path, settings):
             "JQUANTS_RATE_PER_MINUTE": str(settings.JQUANTS_RATE_PER_MINUTE),
             "SCRAPE_BACKOFF_SECONDS": "0.01",
             "SIMILARITY_SNAPSHOT_DIR": str(tmp_path / "snapshot"),
+            # A worker with DEBUG off refuses to start without a mail server; it sends none here.
+            "EMAIL_HOST": "127.0.0.1",
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "stocksite", "worker", "--pool=solo"]
