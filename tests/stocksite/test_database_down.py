@@ -10,10 +10,11 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import api_token_rotate
 from market.models import Stock
+from tests.factories import ComplimentaryGrantFactory
 
 
 @pytest.fixture
-def postgres(transactional_db):
+def postgres(transactional_db, seeded_plans):
     from tests.conftest import REQUIRE_SERVICES
 
     if connection.vendor != "postgresql":
@@ -22,6 +23,7 @@ def postgres(transactional_db):
         pytest.skip("needs PostgreSQL: set DATABASE_URL (CI sets REQUIRE_SERVICES=1)")
     Stock.objects.create(code="7203", name="トヨタ自動車")
     user = User.objects.create_user(email="reader@example.com", password="x-Pass-12345")
+    ComplimentaryGrantFactory(user=user)  # the API is a Pro feature
     return api_token_rotate(user=user)
 
 
