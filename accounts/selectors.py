@@ -10,6 +10,7 @@ def account_data_export(*, user: User) -> dict:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
+    from alerts.models import Alert
     from billing.models import ComplimentaryGrant, Subscription
     from similarity.models import SavedSearch
 
@@ -47,5 +48,12 @@ def account_data_export(*, user: User) -> dict:
             SavedSearch.objects.filter(user=user)
             .order_by("created_at")
             .values("id", "created_at", "source", "mode", "label", "spec", "options")
+        ),
+        "shape_alerts": list(
+            Alert.objects.filter(user=user)
+            .order_by("created_at")
+            .values(
+                "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
+            )
         ),
     }
