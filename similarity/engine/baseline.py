@@ -176,6 +176,11 @@ def base_rate(
     rows = _selected_series(market, series)
     lo, hi = _window_ranges(market, rows, m, date_from, date_to)
     ex_lo, ex_hi = period_starts(market, rows, m, exclude_period)
+    period = None
+    if exclude_period is not None:
+        period = tuple(
+            int(_as_day(d, "exclude_period").astype(np.int64)) for d in exclude_period[:2]
+        )
     before = _NO_DAY
     if outcome_before is not None:
         if market.dates is None:
@@ -193,14 +198,17 @@ def base_rate(
     else:
         flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
     indexed = index is not None and rows.size == len(market) and before == _NO_DAY
+    core = None
+    if indexed and (lo <= hi).any():
+        core = _core(index, days, offsets, rows, lo, hi, m, period)
     stats = []
     for h in (int(v) for v in horizons):
         if h < 1:
             raise ValueError("horizons must be positive numbers of closes")
         found = None
-        if indexed and h in index.horizons:
+        if core is not None and h in index.horizons:
             j = int(np.searchsorted(index.horizons, h))
-            found = _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h)
+            found = _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h)
         if found is None:
             found = _exact(
                 closes,
@@ -341,44 +349,31 @@ def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h,
 
 
 @njit(nogil=True, cache=True)
-def _span_order(spans):
-    """The three spans' order by start (a sorting network; no allocation)."""
-    i, j, k = 0, 1, 2
-    if spans[j, 0] < spans[i, 0]:
-        i, j = j, i
-    if spans[k, 0] < spans[j, 0]:
-        j, k = k, j
-    if spans[j, 0] < spans[i, 0]:
-        i, j = j, i
-    return (i, j, k)
+def _marks(days, offsets, rows, core_first, core_stop, hole_first, hole_stop, marks):
+    """Per series of ``rows``, the first index dated on or after each of the four days."""
+    for r in range(rows.shape[0]):
+        base = offsets[rows[r]]
+        stop = offsets[rows[r] + 1]
+        marks[r, 0] = _first_at_least(days, base, stop, core_first) - base
+        marks[r, 1] = _first_at_least(days, base, stop, core_stop) - base
+        marks[r, 2] = _first_at_least(days, base, stop, hole_first) - base
+        marks[r, 3] = _first_at_least(days, base, stop, hole_stop) - base
 
 
 @njit(nogil=True, cache=True)
 def _corrections(
-    closes,
-    offsets,
-    days,
-    rows,
-    lo,
-    hi,
-    ex_lo,
-    ex_hi,
-    m,
-    h,
-    core_first,
-    core_stop,
-    flat_ends,
-    flat_runs,
-    hist,
-    acc,
+    closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h, marks, flat_ends, flat_runs, hist, acc
 ):
     """Exact difference between the allowed window ends and the ends counted in the core.
 
-    The core counted every end dated from ``core_first`` to before ``core_stop`` that has ``h``
-    closes after it. An end counts +1 when allowed but outside the core, -1 when in the core but
-    not allowed; only three short spans per series can hold such ends.
+    The core counted every end (with ``h`` closes after it) dated in its blocks but not in the
+    hole's: per series, the indices ``[p, q)`` but not ``[hole_a, hole_b)`` (``marks``). An end
+    counts +1 when allowed but outside the core, -1 when in the core but not allowed. Only
+    short spans per series can hold such ends: between the allowed and the core's first and
+    last ends, and where the excluded ends and the hole differ (the hole is the excluded
+    period's calendar blocks, so for a series trading every day only its partial blocks).
     """
-    spans = np.empty((3, 2), dtype=np.int64)
+    spans = np.empty((6, 2), dtype=np.int64)
     for r in range(rows.shape[0]):
         s = rows[r]
         base = offsets[s]
@@ -387,17 +382,36 @@ def _corrections(
         b = min(hi[r] + m - 1, n - 1 - h)
         ex_a = ex_lo[r] + m - 1
         ex_b = ex_hi[r] + m - 1
-        p = _first_at_least(days, base, base + n, core_first) - base
-        q = min(_first_at_least(days, base, base + n, core_stop) - base, max(n - h, 0))
+        p = marks[r, 0]
+        q = min(marks[r, 1], max(n - h, 0))
+        hole_a = marks[r, 2]
+        hole_b = marks[r, 3]
         spans[0, 0], spans[0, 1] = min(a, p), max(a, p)
         spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
-        spans[2, 0], spans[2, 1] = max(ex_a, p), min(ex_b + 1, q)
+        # the excluded ends outside the hole, and the hole's ends that are not excluded
+        if ex_a <= ex_b:
+            spans[2, 0], spans[2, 1] = ex_a, min(ex_b + 1, hole_a)
+            spans[3, 0], spans[3, 1] = max(ex_a, hole_b), ex_b + 1
+            spans[4, 0], spans[4, 1] = hole_a, min(ex_a, hole_b)
+            spans[5, 0], spans[5, 1] = max(ex_b + 1, hole_a), hole_b
+        else:
+            spans[2, 0], spans[2, 1] = hole_a, hole_b
+            spans[3, 0], spans[3, 1] = 0, 0
+            spans[4, 0], spans[4, 1] = 0, 0
+            spans[5, 0], spans[5, 1] = 0, 0
+        for i in range(1, 6):  # insertion sort by start
+            k = i
+            while k > 0 and spans[k - 1, 0] > spans[k, 0]:
+                for c in range(2):
+                    spans[k - 1, c], spans[k, c] = spans[k, c], spans[k - 1, c]
+                k -= 1
         done = 0
-        for o in _span_order(spans):
+        for o in range(6):
             start = max(spans[o, 0], done, 0)
             stop = min(spans[o, 1], n - h)
             for t in range(start, stop):
-                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - (1 if p <= t < q else 0)
+                core = p <= t < q and not (hole_a <= t < hole_b)
+                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - (1 if core else 0)
                 if w != 0:
                     ret = closes[base + t + h] / closes[base + t] - 1.0
                     hist[_bin(ret)] += w
@@ -449,35 +463,78 @@ def _exact(closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat
     return summarize(out[:count], h)
 
 
-def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
+@dataclass(frozen=True)
+class _Core:
+    """The calendar blocks ``[b0, b1)`` a query reads from the index, less the hole
+    ``[k0, k1)`` (the blocks of the excluded period), and per series the first index dated in
+    each (``marks``: core start, core stop, hole start, hole stop)."""
+
+    b0: int
+    b1: int
+    k0: int
+    k1: int
+    marks: np.ndarray
+
+
+def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
     some = lo <= hi
-    if not some.any():
-        return summarize(np.zeros(0), h)
     bases = offsets[rows[some]]
-    # The core: the whole calendar blocks from the (m-1)-th trading day after the earliest
-    # allowed start to the latest allowed end.
+    # The whole calendar blocks from the (m-1)-th trading day after the earliest allowed start
+    # to the latest allowed end (through the last, partial block when that is the calendar's).
     first_pos = int(np.searchsorted(calendar, days[bases + lo[some]].min())) + m - 1
     last_pos = int(np.searchsorted(calendar, days[bases + hi[some] + m - 1].max()))
     b0 = -(-first_pos // BLOCK_DAYS)
-    b1 = min((last_pos + 1) // BLOCK_DAYS, blocks)
+    b1 = blocks if last_pos + 1 >= calendar.size else min((last_pos + 1) // BLOCK_DAYS, blocks)
     if b1 <= b0:
         return None
-    core_first = int(calendar[b0 * BLOCK_DAYS])
-    core_stop = int(calendar[b1 * BLOCK_DAYS]) if b1 * BLOCK_DAYS < calendar.size else _NO_DAY
-    hist = np.asarray(index.cum_hist[j, b1], dtype=np.int64) - np.asarray(index.cum_hist[j, b0])
+    k0 = k1 = b0
+    if period is not None:
+        # Window ends that touch the period lie from its first day to m - 1 trading days
+        # after its last (exactly so for a series that trades every day).
+        e0 = int(np.searchsorted(calendar, period[0]))
+        e1 = int(np.searchsorted(calendar, period[1], side="right")) + m - 1
+        k0, k1 = max(e0 // BLOCK_DAYS, b0), min(-(-e1 // BLOCK_DAYS), b1)
+        if k1 <= k0:
+            k0 = k1 = b0
+
+    def day(block: int) -> int:
+        return int(calendar[block * BLOCK_DAYS]) if block * BLOCK_DAYS < calendar.size else _NO_DAY
+
+    marks = np.empty((rows.size, 4), dtype=np.int64)
+    _marks(days, offsets, rows, day(b0), day(b1), day(k0), day(k1), marks)
+    return _Core(b0, b1, k0, k1, marks)
+
+
+def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
+    def total(name: str, block: int, dtype=None):
+        table = getattr(index, name)[j]
+        return np.asarray(table[block], dtype=dtype)
+
+    hist = (
+        total("cum_hist", core.b1, np.int64)
+        - total("cum_hist", core.b0)
+        - (total("cum_hist", core.k1, np.int64) - total("cum_hist", core.k0))
+    )
     acc = np.array(
         [
-            float(index.cum_sum[j, b1] - index.cum_sum[j, b0]),
+            float(
+                total("cum_sum", core.b1)
+                - total("cum_sum", core.b0)
+                - (total("cum_sum", core.k1) - total("cum_sum", core.k0))
+            ),
             float(hist.sum()),
-            float(index.cum_pos[j, b1] - index.cum_pos[j, b0]),
+            float(
+                total("cum_pos", core.b1)
+                - total("cum_pos", core.b0)
+                - (total("cum_pos", core.k1) - total("cum_pos", core.k0))
+            ),
         ]
     )
     _corrections(
         closes,
         offsets,
-        days,
         rows,
         lo,
         hi,
@@ -485,8 +542,7 @@ def _indexed(index, j, closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h):
         ex_hi,
         m,
         h,
-        core_first,
-        core_stop,
+        core.marks,
         index.flat_ends,
         index.flat_runs,
         hist,
