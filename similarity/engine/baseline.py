@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from .evidence import Benchmark, equal_weighted_benchmark
+from .finder import MAX_LENGTH
 from .market import Market
 from .outcomes import HorizonStats, summarize
 
@@ -36,6 +37,10 @@ BIN_WIDTH = 0.001
 BINS = 3000
 # Trading days per calendar block of the cumulative table.
 BLOCK_DAYS = 20
+# The lead table counts each series' first ends in steps of LEAD_STEP closes, up to the
+# longest pattern.
+LEAD_STEP = 5
+LEAD_ROWS = MAX_LENGTH // LEAD_STEP + 1
 # Runs of equal closes at least this long are listed, so that flat windows can be left out.
 MIN_FLAT_RUN = 5
 _NO_DAY = np.iinfo(np.int64).max
@@ -48,6 +53,11 @@ _FILES = (
     "flat_ends",
     "flat_runs",
     "equal_weighted",
+    "first_pos",
+    "gapless",
+    "lead_hist",
+    "lead_sum",
+    "lead_pos",
 )
 
 
@@ -63,7 +73,11 @@ class BaselineIndex:
     ``flat_ends`` are the absolute indices of closes that end a run of at least
     ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run. ``equal_weighted``
     is the level of the equal-weighted market on each calendar day (see
-    :func:`evidence.equal_weighted_benchmark`).
+    :func:`evidence.equal_weighted_benchmark`). ``first_pos`` is the calendar position of
+    each series' first close and ``gapless`` whether the series trades every calendar day from
+    there to its last close (so that a day's index in it is a subtraction).
+    ``lead_hist[j, k]`` (with ``lead_sum``, ``lead_pos``) counts the ends of every series
+    whose index in it is below ``k * LEAD_STEP``: the ends no window of length ``m`` has.
     """
 
     calendar: np.ndarray
@@ -74,6 +88,11 @@ class BaselineIndex:
     flat_ends: np.ndarray
     flat_runs: np.ndarray
     equal_weighted: np.ndarray
+    first_pos: np.ndarray
+    gapless: np.ndarray
+    lead_hist: np.ndarray
+    lead_sum: np.ndarray
+    lead_pos: np.ndarray
 
     @classmethod
     def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:
@@ -87,18 +106,36 @@ class BaselineIndex:
         cum_hist = np.zeros((hz.size, blocks + 1, BINS), dtype=np.int32)
         cum_sum = np.zeros((hz.size, blocks + 1))
         cum_pos = np.zeros((hz.size, blocks + 1), dtype=np.int64)
+        lead_hist = np.zeros((hz.size, LEAD_ROWS, BINS), dtype=np.int32)
+        lead_sum = np.zeros((hz.size, LEAD_ROWS))
+        lead_pos = np.zeros((hz.size, LEAD_ROWS), dtype=np.int64)
         closes = np.asarray(market.closes)
         offsets = np.asarray(market.offsets)
         for j, h in enumerate(hz):
             _block_histograms(
                 closes, offsets, position, int(h), cum_hist[j], cum_sum[j], cum_pos[j]
             )
-        np.cumsum(cum_hist, axis=1, out=cum_hist)
-        np.cumsum(cum_sum, axis=1, out=cum_sum)
-        np.cumsum(cum_pos, axis=1, out=cum_pos)
+            _lead_histograms(closes, offsets, int(h), lead_hist[j], lead_sum[j], lead_pos[j])
+        for table in (cum_hist, cum_sum, cum_pos, lead_hist, lead_sum, lead_pos):
+            np.cumsum(table, axis=1, out=table)
         flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
-        levels = equal_weighted_benchmark(market).levels
-        return cls(calendar, hz, cum_hist, cum_sum, cum_pos, flat_ends, flat_runs, levels)
+        first_pos = position[offsets[:-1]]
+        last_pos = position[offsets[1:] - 1]
+        return cls(
+            calendar=calendar,
+            horizons=hz,
+            cum_hist=cum_hist,
+            cum_sum=cum_sum,
+            cum_pos=cum_pos,
+            flat_ends=flat_ends,
+            flat_runs=flat_runs,
+            equal_weighted=equal_weighted_benchmark(market).levels,
+            first_pos=first_pos,
+            gapless=last_pos - first_pos + 1 == np.diff(offsets),
+            lead_hist=lead_hist,
+            lead_sum=lead_sum,
+            lead_pos=lead_pos,
+        )
 
     def benchmark(self) -> Benchmark:
         """The equal-weighted market of the snapshot."""
@@ -297,6 +334,22 @@ def _block_histograms(closes, offsets, position, h, hist, sums, pos):
 
 
 @njit(nogil=True, cache=True)
+def _lead_histograms(closes, offsets, h, hist, sums, pos):
+    """Per row ``k`` (shifted by one for the cumulative sum), the returns at ``h`` of the ends
+    whose index in their series is from ``(k - 1) * LEAD_STEP`` to ``k * LEAD_STEP - 1``."""
+    for s in range(offsets.shape[0] - 1):
+        base = offsets[s]
+        n = offsets[s + 1] - base
+        for t in range(min(n - h, (LEAD_ROWS - 1) * LEAD_STEP)):
+            r = closes[base + t + h] / closes[base + t] - 1.0
+            row = t // LEAD_STEP + 1
+            hist[row, _bin(r)] += 1
+            sums[row] += r
+            if r > 0.0:
+                pos[row] += 1
+
+
+@njit(nogil=True, cache=True)
 def _flat_runs(closes, offsets, min_run):
     ends = []
     runs = []
@@ -349,31 +402,50 @@ def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h,
 
 
 @njit(nogil=True, cache=True)
-def _marks(days, offsets, rows, core_first, core_stop, hole_first, hole_stop, marks):
-    """Per series of ``rows``, the first index dated on or after each of the four days."""
+def _first_indices(days, offsets, rows, first_pos, gapless, positions, values, out):
+    """Per series of ``rows`` and per day ``values[c]`` (at calendar position
+    ``positions[c]``), the first index of the series dated on or after it: a subtraction for a
+    series that trades every calendar day, a binary search otherwise."""
     for r in range(rows.shape[0]):
-        base = offsets[rows[r]]
-        stop = offsets[rows[r] + 1]
-        marks[r, 0] = _first_at_least(days, base, stop, core_first) - base
-        marks[r, 1] = _first_at_least(days, base, stop, core_stop) - base
-        marks[r, 2] = _first_at_least(days, base, stop, hole_first) - base
-        marks[r, 3] = _first_at_least(days, base, stop, hole_stop) - base
+        s = rows[r]
+        base = offsets[s]
+        stop = offsets[s + 1]
+        for c in range(values.shape[0]):
+            if gapless[s]:
+                out[r, c] = min(max(positions[c] - first_pos[s], 0), stop - base)
+            else:
+                out[r, c] = _first_at_least(days, base, stop, values[c]) - base
 
 
 @njit(nogil=True, cache=True)
 def _corrections(
-    closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h, marks, flat_ends, flat_runs, hist, acc
+    closes,
+    offsets,
+    rows,
+    lo,
+    hi,
+    ex_lo,
+    ex_hi,
+    m,
+    h,
+    marks,
+    lead,
+    flat_ends,
+    flat_runs,
+    hist,
+    acc,
 ):
     """Exact difference between the allowed window ends and the ends counted in the core.
 
     The core counted every end (with ``h`` closes after it) dated in its blocks but not in the
-    hole's: per series, the indices ``[p, q)`` but not ``[hole_a, hole_b)`` (``marks``). An end
+    hole's: per series, the indices ``[p, q)`` but not ``[hole_a, hole_b)`` (``marks``), less
+    (once more, even in the hole) the lead table's ends below index ``lead``. An end
     counts +1 when allowed but outside the core, -1 when in the core but not allowed. Only
     short spans per series can hold such ends: between the allowed and the core's first and
     last ends, and where the excluded ends and the hole differ (the hole is the excluded
     period's calendar blocks, so for a series trading every day only its partial blocks).
     """
-    spans = np.empty((6, 2), dtype=np.int64)
+    spans = np.empty((7, 2), dtype=np.int64)
     for r in range(rows.shape[0]):
         s = rows[r]
         base = offsets[s]
@@ -386,7 +458,7 @@ def _corrections(
         q = min(marks[r, 1], max(n - h, 0))
         hole_a = marks[r, 2]
         hole_b = marks[r, 3]
-        spans[0, 0], spans[0, 1] = min(a, p), max(a, p)
+        spans[0, 0], spans[0, 1] = min(a, max(p, lead)), max(a, max(p, lead))
         spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
         # the excluded ends outside the hole, and the hole's ends that are not excluded
         if ex_a <= ex_b:
@@ -399,19 +471,21 @@ def _corrections(
             spans[3, 0], spans[3, 1] = 0, 0
             spans[4, 0], spans[4, 1] = 0, 0
             spans[5, 0], spans[5, 1] = 0, 0
-        for i in range(1, 6):  # insertion sort by start
+        spans[6, 0], spans[6, 1] = hole_a, min(hole_b, lead)
+        for i in range(1, 7):  # insertion sort by start
             k = i
             while k > 0 and spans[k - 1, 0] > spans[k, 0]:
                 for c in range(2):
                     spans[k - 1, c], spans[k, c] = spans[k, c], spans[k - 1, c]
                 k -= 1
         done = 0
-        for o in range(6):
+        for o in range(7):
             start = max(spans[o, 0], done, 0)
             stop = min(spans[o, 1], n - h)
             for t in range(start, stop):
-                core = p <= t < q and not (hole_a <= t < hole_b)
-                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - (1 if core else 0)
+                core = (1 if p <= t < q else 0) - (1 if hole_a <= t < hole_b else 0)
+                core -= 1 if t < lead else 0
+                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - core
                 if w != 0:
                     ret = closes[base + t + h] / closes[base + t] - 1.0
                     hist[_bin(ret)] += w
@@ -466,26 +540,43 @@ def _exact(closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m, h, before, flat
 @dataclass(frozen=True)
 class _Core:
     """The calendar blocks ``[b0, b1)`` a query reads from the index, less the hole
-    ``[k0, k1)`` (the blocks of the excluded period), and per series the first index dated in
-    each (``marks``: core start, core stop, hole start, hole stop)."""
+    ``[k0, k1)`` (the blocks of the excluded period) and, when the core starts with the
+    calendar, less every series' ends below index ``lead`` (from the lead table); per series the
+    first index dated in each (``marks``: core start, core stop, hole start, hole stop)."""
 
     b0: int
     b1: int
     k0: int
     k1: int
+    lead: int
     marks: np.ndarray
+
+
+def _positions(index, days, offsets, rows, at) -> np.ndarray:
+    """The calendar positions of the closes at index ``at`` of each series of ``rows``."""
+    gapless = np.asarray(index.gapless)[rows]
+    out = np.asarray(index.first_pos)[rows] + at
+    if not gapless.all():
+        gappy = ~gapless
+        out[gappy] = np.searchsorted(index.calendar, days[offsets[rows[gappy]] + at[gappy]])
+    return out
 
 
 def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
     some = lo <= hi
-    bases = offsets[rows[some]]
     # The whole calendar blocks from the (m-1)-th trading day after the earliest allowed start
     # to the latest allowed end (through the last, partial block when that is the calendar's).
-    first_pos = int(np.searchsorted(calendar, days[bases + lo[some]].min())) + m - 1
-    last_pos = int(np.searchsorted(calendar, days[bases + hi[some] + m - 1].max()))
-    b0 = -(-first_pos // BLOCK_DAYS)
+    # When every series' windows may start at its first close, the core starts with the
+    # calendar and the lead table takes out the ends before each series' (m-1)-th close.
+    lead = 0
+    if (lo == 0).all():
+        b0, lead = 0, (m - 1) // LEAD_STEP * LEAD_STEP
+    else:
+        first_pos = int(_positions(index, days, offsets, rows[some], lo[some]).min()) + m - 1
+        b0 = -(-first_pos // BLOCK_DAYS)
+    last_pos = int(_positions(index, days, offsets, rows[some], hi[some] + m - 1).max())
     b1 = blocks if last_pos + 1 >= calendar.size else min((last_pos + 1) // BLOCK_DAYS, blocks)
     if b1 <= b0:
         return None
@@ -498,13 +589,21 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
         k0, k1 = max(e0 // BLOCK_DAYS, b0), min(-(-e1 // BLOCK_DAYS), b1)
         if k1 <= k0:
             k0 = k1 = b0
-
-    def day(block: int) -> int:
-        return int(calendar[block * BLOCK_DAYS]) if block * BLOCK_DAYS < calendar.size else _NO_DAY
-
+    positions = np.array([b0, b1, k0, k1], dtype=np.int64) * BLOCK_DAYS
+    positions = np.minimum(positions, calendar.size)
+    values = np.array([calendar[v] if v < calendar.size else _NO_DAY for v in positions])
     marks = np.empty((rows.size, 4), dtype=np.int64)
-    _marks(days, offsets, rows, day(b0), day(b1), day(k0), day(k1), marks)
-    return _Core(b0, b1, k0, k1, marks)
+    _first_indices(
+        days,
+        offsets,
+        rows,
+        index.first_pos,
+        index.gapless,
+        positions,
+        values.astype(np.int64),
+        marks,
+    )
+    return _Core(b0, b1, k0, k1, lead, marks)
 
 
 def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
@@ -532,6 +631,11 @@ def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
             ),
         ]
     )
+    if core.lead:
+        row = core.lead // LEAD_STEP
+        hist -= np.asarray(index.lead_hist[j, row])
+        acc -= (float(index.lead_sum[j, row]), float(index.lead_hist[j, row].sum()), 0.0)
+        acc[2] -= float(index.lead_pos[j, row])
     _corrections(
         closes,
         offsets,
@@ -543,6 +647,7 @@ def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
         m,
         h,
         core.marks,
+        core.lead,
         index.flat_ends,
         index.flat_runs,
         hist,
