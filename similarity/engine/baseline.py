@@ -212,7 +212,7 @@ def base_rate(
     m = int(m)
     rows = _selected_series(market, series)
     lo, hi = _window_ranges(market, rows, m, date_from, date_to)
-    ex_lo, ex_hi = period_starts(market, rows, m, exclude_period)
+    ex_lo, ex_hi = period_starts(market, rows, m, exclude_period, index)
     period = None
     if exclude_period is not None:
         period = tuple(
@@ -267,10 +267,11 @@ def base_rate(
 
 
 def period_starts(
-    market: Market, rows: np.ndarray, m: int, period
+    market: Market, rows: np.ndarray, m: int, period, index: BaselineIndex | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per series of ``rows``, the window starts ``[ex_lo, ex_hi]`` (inclusive; empty when
-    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``."""
+    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``; the
+    market's ``index``, when given, spares the binary searches in series that trade every day."""
     ex_lo = np.ones(rows.size, dtype=np.int64)
     ex_hi = np.zeros(rows.size, dtype=np.int64)
     if period is None:
@@ -281,16 +282,19 @@ def period_starts(
         raise ValueError("this market has no dates, so a period cannot be excluded")
     first = int(_as_day(period[0], "exclude_period").astype(np.int64))
     last = int(_as_day(period[1], "exclude_period").astype(np.int64))
-    _period_ranges(
-        np.asarray(market.dates).view(np.int64),
-        np.asarray(market.offsets),
-        rows,
-        first,
-        last,
-        m,
-        ex_lo,
-        ex_hi,
-    )
+    days = np.asarray(market.dates).view(np.int64)
+    offsets = np.asarray(market.offsets)
+    if index is None:
+        _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi)
+        return ex_lo, ex_hi
+    # the first close on or after `first`, and the first after `last`
+    values = np.array([first, last + 1], dtype=np.int64)
+    positions = np.searchsorted(index.calendar, values).astype(np.int64)
+    found = np.empty((rows.size, 2), dtype=np.int64)
+    _first_indices(days, offsets, rows, index.first_pos, index.gapless, positions, values, found)
+    a, b = found[:, 0], found[:, 1] - 1
+    some = a <= b
+    ex_lo[some], ex_hi[some] = a[some] - m + 1, b[some]
     return ex_lo, ex_hi
 
 
