@@ -235,17 +235,19 @@ def base_rate(
     else:
         flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
     indexed = index is not None and rows.size == len(market) and before == _NO_DAY
-    core = None
-    if indexed and (lo <= hi).any():
-        core = _core(index, days, offsets, rows, lo, hi, m, period)
+    horizons = [int(v) for v in horizons]
+    if any(h < 1 for h in horizons):
+        raise ValueError("horizons must be positive numbers of closes")
+    found_in_index = {}
+    core = _core(index, days, offsets, rows, lo, hi, m, period) if indexed else None
+    if core is not None:
+        ready = sorted({h for h in horizons if h in index.horizons})
+        if ready:
+            found = _indexed(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, ready)
+            found_in_index = dict(zip(ready, found, strict=True))
     stats = []
-    for h in (int(v) for v in horizons):
-        if h < 1:
-            raise ValueError("horizons must be positive numbers of closes")
-        found = None
-        if core is not None and h in index.horizons:
-            j = int(np.searchsorted(index.horizons, h))
-            found = _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h)
+    for h in horizons:
+        found = found_in_index.get(h)
         if found is None:
             found = _exact(
                 closes,
@@ -431,7 +433,7 @@ def _corrections(
     ex_lo,
     ex_hi,
     m,
-    h,
+    horizons,
     marks,
     lead,
     flat_ends,
@@ -439,7 +441,8 @@ def _corrections(
     hist,
     acc,
 ):
-    """Exact difference between the allowed window ends and the ends counted in the core.
+    """Exact difference between the allowed window ends and the ends counted in the core, per
+    horizon ``horizons[j]`` (into ``hist[j]`` and ``acc[j]``: sum, count, positives).
 
     The core counted every end (with ``h`` closes after it) dated in its blocks but not in the
     hole's: per series, the indices ``[p, q)`` but not ``[hole_a, hole_b)`` (``marks``), less
@@ -455,51 +458,55 @@ def _corrections(
         base = offsets[s]
         n = offsets[s + 1] - base
         a = lo[r] + m - 1
-        b = min(hi[r] + m - 1, n - 1 - h)
         ex_a = ex_lo[r] + m - 1
         ex_b = ex_hi[r] + m - 1
         p = marks[r, 0]
-        q = min(marks[r, 1], max(n - h, 0))
         hole_a = marks[r, 2]
         hole_b = marks[r, 3]
-        spans[0, 0], spans[0, 1] = min(a, max(p, lead)), max(a, max(p, lead))
-        spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
-        # the excluded ends outside the hole, and the hole's ends that are not excluded
-        if ex_a <= ex_b:
-            spans[2, 0], spans[2, 1] = ex_a, min(ex_b + 1, hole_a)
-            spans[3, 0], spans[3, 1] = max(ex_a, hole_b), ex_b + 1
-            spans[4, 0], spans[4, 1] = hole_a, min(ex_a, hole_b)
-            spans[5, 0], spans[5, 1] = max(ex_b + 1, hole_a), hole_b
-        else:
-            spans[2, 0], spans[2, 1] = hole_a, hole_b
-            spans[3, 0], spans[3, 1] = 0, 0
-            spans[4, 0], spans[4, 1] = 0, 0
-            spans[5, 0], spans[5, 1] = 0, 0
-        spans[6, 0], spans[6, 1] = hole_a, min(hole_b, lead)
-        for i in range(1, 7):  # insertion sort by start
-            k = i
-            while k > 0 and spans[k - 1, 0] > spans[k, 0]:
-                for c in range(2):
-                    spans[k - 1, c], spans[k, c] = spans[k, c], spans[k - 1, c]
-                k -= 1
-        done = 0
-        for o in range(7):
-            start = max(spans[o, 0], done, 0)
-            stop = min(spans[o, 1], n - h)
-            for t in range(start, stop):
-                core = (1 if p <= t < q else 0) - (1 if hole_a <= t < hole_b else 0)
-                core -= 1 if t < lead else 0
-                w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - core
-                if w != 0:
-                    ret = closes[base + t + h] / closes[base + t] - 1.0
-                    hist[_bin(ret)] += w
-                    acc[0] += w * ret
-                    acc[1] += w
-                    if ret > 0.0:
-                        acc[2] += w
-            done = max(done, stop)
-        if a <= b:
-            _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist, acc)
+        for j in range(horizons.shape[0]):
+            h = horizons[j]
+            b = min(hi[r] + m - 1, n - 1 - h)
+            q = min(marks[r, 1], max(n - h, 0))
+            spans[0, 0], spans[0, 1] = min(a, max(p, lead)), max(a, max(p, lead))
+            spans[1, 0], spans[1, 1] = min(b + 1, q), max(b + 1, q)
+            # the excluded ends outside the hole, and the hole's ends that are not excluded
+            if ex_a <= ex_b:
+                spans[2, 0], spans[2, 1] = ex_a, min(ex_b + 1, hole_a)
+                spans[3, 0], spans[3, 1] = max(ex_a, hole_b), ex_b + 1
+                spans[4, 0], spans[4, 1] = hole_a, min(ex_a, hole_b)
+                spans[5, 0], spans[5, 1] = max(ex_b + 1, hole_a), hole_b
+            else:
+                spans[2, 0], spans[2, 1] = hole_a, hole_b
+                spans[3, 0], spans[3, 1] = 0, 0
+                spans[4, 0], spans[4, 1] = 0, 0
+                spans[5, 0], spans[5, 1] = 0, 0
+            spans[6, 0], spans[6, 1] = hole_a, min(hole_b, lead)
+            for i in range(1, 7):  # insertion sort by start
+                k = i
+                while k > 0 and spans[k - 1, 0] > spans[k, 0]:
+                    for c in range(2):
+                        spans[k - 1, c], spans[k, c] = spans[k, c], spans[k - 1, c]
+                    k -= 1
+            done = 0
+            for o in range(7):
+                start = max(spans[o, 0], done, 0)
+                stop = min(spans[o, 1], n - h)
+                for t in range(start, stop):
+                    core = (1 if p <= t < q else 0) - (1 if hole_a <= t < hole_b else 0)
+                    core -= 1 if t < lead else 0
+                    w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - core
+                    if w != 0:
+                        ret = closes[base + t + h] / closes[base + t] - 1.0
+                        hist[j, _bin(ret)] += w
+                        acc[j, 0] += w * ret
+                        acc[j, 1] += w
+                        if ret > 0.0:
+                            acc[j, 2] += w
+                done = max(done, stop)
+            if a <= b:
+                _flat_correction(
+                    closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist[j], acc[j]
+                )
 
 
 @njit(nogil=True, cache=True)
@@ -570,6 +577,8 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
     some = lo <= hi
+    if not some.any():
+        return None
     # The whole calendar blocks from the (m-1)-th trading day after the earliest allowed start
     # to the latest allowed end (through the last, partial block when that is the calendar's).
     # When every series' windows may start at its first close, the core starts with the
@@ -610,36 +619,23 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     return _Core(b0, b1, k0, k1, lead, marks)
 
 
-def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
-    def total(name: str, block: int, dtype=None):
-        table = getattr(index, name)[j]
-        return np.asarray(table[block], dtype=dtype)
-
-    hist = (
-        total("cum_hist", core.b1, np.int64)
-        - total("cum_hist", core.b0)
-        - (total("cum_hist", core.k1, np.int64) - total("cum_hist", core.k0))
-    )
-    acc = np.array(
-        [
-            float(
-                total("cum_sum", core.b1)
-                - total("cum_sum", core.b0)
-                - (total("cum_sum", core.k1) - total("cum_sum", core.k0))
-            ),
-            float(hist.sum()),
-            float(
-                total("cum_pos", core.b1)
-                - total("cum_pos", core.b0)
-                - (total("cum_pos", core.k1) - total("cum_pos", core.k0))
-            ),
-        ]
-    )
-    if core.lead:
-        row = core.lead // LEAD_STEP
-        hist -= np.asarray(index.lead_hist[j, row])
-        acc -= (float(index.lead_sum[j, row]), float(index.lead_hist[j, row].sum()), 0.0)
-        acc[2] -= float(index.lead_pos[j, row])
+def _indexed(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons):
+    """Per horizon of ``horizons`` (all in the index), its statistics, or None where a
+    quantile falls in an open-ended bin."""
+    js = np.searchsorted(index.horizons, horizons)
+    hist = np.empty((js.size, BINS), dtype=np.int64)
+    acc = np.empty((js.size, 3))
+    for i, j in enumerate(js):
+        blocks = ((core.b1, 1), (core.b0, -1), (core.k1, -1), (core.k0, 1))
+        hist[i] = sum(sign * np.asarray(index.cum_hist[j, b], dtype=np.int64) for b, sign in blocks)
+        acc[i, 0] = sum(sign * float(index.cum_sum[j, b]) for b, sign in blocks)
+        acc[i, 2] = sum(sign * float(index.cum_pos[j, b]) for b, sign in blocks)
+        if core.lead:
+            row = core.lead // LEAD_STEP
+            hist[i] -= np.asarray(index.lead_hist[j, row])
+            acc[i, 0] -= float(index.lead_sum[j, row])
+            acc[i, 2] -= float(index.lead_pos[j, row])
+        acc[i, 1] = float(hist[i].sum())
     _corrections(
         closes,
         offsets,
@@ -649,7 +645,7 @@ def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
         ex_lo,
         ex_hi,
         m,
-        h,
+        np.asarray(horizons, dtype=np.int64),
         core.marks,
         core.lead,
         index.flat_ends,
@@ -657,6 +653,10 @@ def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
         hist,
         acc,
     )
+    return [_from_histogram(hist[i], acc[i], int(h)) for i, h in enumerate(horizons)]
+
+
+def _from_histogram(hist: np.ndarray, acc: np.ndarray, h: int) -> HorizonStats | None:
     count = int(round(acc[1]))
     if count == 0:
         return summarize(np.zeros(0), h)
@@ -665,7 +665,7 @@ def _indexed(index, j, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, h):
         return None
     p10, q25, median, q75, p90 = quartiles
     return HorizonStats(
-        horizon=int(h),
+        horizon=h,
         count=count,
         mean=float(acc[0] / count),
         median=median,
