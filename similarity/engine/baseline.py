@@ -488,6 +488,8 @@ def _corrections(
                         spans[k - 1, c], spans[k, c] = spans[k, c], spans[k - 1, c]
                     k -= 1
             done = 0
+            row = hist[j]
+            total, count, positive = 0.0, 0, 0
             for o in range(7):
                 start = max(spans[o, 0], done, 0)
                 stop = min(spans[o, 1], n - h)
@@ -497,12 +499,14 @@ def _corrections(
                     w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - core
                     if w != 0:
                         ret = closes[base + t + h] / closes[base + t] - 1.0
-                        hist[j, _bin(ret)] += w
-                        acc[j, 0] += w * ret
-                        acc[j, 1] += w
-                        if ret > 0.0:
-                            acc[j, 2] += w
+                        row[_bin(ret)] += w
+                        total += w * ret
+                        count += w
+                        positive += w if ret > 0.0 else 0
                 done = max(done, stop)
+            acc[j, 0] += total
+            acc[j, 1] += count
+            acc[j, 2] += positive
             if a <= b:
                 _flat_correction(
                     closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist[j], acc[j]
@@ -573,6 +577,11 @@ def _positions(index, days, offsets, rows, at) -> np.ndarray:
     return out
 
 
+def _nearest(value: int, step: int) -> int:
+    """The multiple of ``step`` nearest to ``value``."""
+    return (value + step // 2) // step * step
+
+
 def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
@@ -585,7 +594,7 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     # calendar and the lead table takes out the ends before each series' (m-1)-th close.
     lead = 0
     if (lo == 0).all():
-        b0, lead = 0, (m - 1) // LEAD_STEP * LEAD_STEP
+        b0, lead = 0, _nearest(m - 1, LEAD_STEP)
     else:
         first_pos = int(_positions(index, days, offsets, rows[some], lo[some]).min()) + m - 1
         b0 = -(-first_pos // BLOCK_DAYS)
@@ -596,10 +605,12 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
     k0 = k1 = b0
     if period is not None:
         # Window ends that touch the period lie from its first day to m - 1 trading days
-        # after its last (exactly so for a series that trades every day).
+        # after its last (exactly so for a series that trades every day); the hole is the
+        # nearest run of whole blocks, the ends between the two are corrected one by one.
         e0 = int(np.searchsorted(calendar, period[0]))
         e1 = int(np.searchsorted(calendar, period[1], side="right")) + m - 1
-        k0, k1 = max(e0 // BLOCK_DAYS, b0), min(-(-e1 // BLOCK_DAYS), b1)
+        k0 = max(_nearest(e0, BLOCK_DAYS) // BLOCK_DAYS, b0)
+        k1 = min(_nearest(e1, BLOCK_DAYS) // BLOCK_DAYS, b1)
         if k1 <= k0:
             k0 = k1 = b0
     positions = np.array([b0, b1, k0, k1], dtype=np.int64) * BLOCK_DAYS
