@@ -452,7 +452,7 @@ def _corrections(
     last ends, and where the excluded ends and the hole differ (the hole is the excluded
     period's calendar blocks, so for a series trading every day only its partial blocks).
     """
-    spans = np.empty((7, 2), dtype=np.int64)
+    spans = np.empty((8, 2), dtype=np.int64)
     for r in range(rows.shape[0]):
         s = rows[r]
         base = offsets[s]
@@ -480,8 +480,10 @@ def _corrections(
                 spans[3, 0], spans[3, 1] = 0, 0
                 spans[4, 0], spans[4, 1] = 0, 0
                 spans[5, 0], spans[5, 1] = 0, 0
+            # the lead's ends in the hole or after the core (taken out twice, or never counted)
             spans[6, 0], spans[6, 1] = hole_a, min(hole_b, lead)
-            for i in range(1, 7):  # insertion sort by start
+            spans[7, 0], spans[7, 1] = q, lead
+            for i in range(1, 8):  # insertion sort by start
                 k = i
                 while k > 0 and spans[k - 1, 0] > spans[k, 0]:
                     for c in range(2):
@@ -490,7 +492,7 @@ def _corrections(
             done = 0
             row = hist[j]
             total, count, positive = 0.0, 0, 0
-            for o in range(7):
+            for o in range(8):
                 start = max(spans[o, 0], done, 0)
                 stop = min(spans[o, 1], n - h)
                 for t in range(start, stop):
