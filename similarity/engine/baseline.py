@@ -8,10 +8,13 @@ not flat, with ``h`` closes after it. A pattern's matches mean something only ne
 Counting those windows on the fly reads the whole market (18 million closes take tens of ms). A
 :class:`BaselineIndex`, built once per snapshot, holds cumulative histograms of the returns at a
 few horizons over blocks of the market's trading calendar (plus sums and counts of positives,
-which make the mean and the share positive exact). A query takes the histogram of the blocks that
-lie inside the search's range from two rows of the cumulative table and corrects it exactly, one
-series at a time, only where a series' allowed ends differ from the blocks: its first ``m - 1``
-closes, the edge blocks, the excluded period, flat windows. Quantiles read from the histogram are
+which make the mean and the share positive exact), and the same over every series' first ends
+(the lead table). A query takes the histogram of the blocks inside the search's range, less the
+blocks nearest the excluded period (the hole) and less the ends before each series' ``m - 1``-th
+close, from a few rows of the cumulative tables, and corrects it exactly, one series at a time
+but for all horizons in one pass, only where a series' allowed ends differ from that: the few
+ends between a block edge and the range's or the excluded period's own first or last day, and
+flat windows. Quantiles read from the histogram are
 within half a bin (0.0005) of the exact ones; a quantile that falls in the open-ended first or
 last bin, a horizon that was not precomputed, or a subset of the series is computed exactly.
 """
