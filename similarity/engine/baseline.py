@@ -41,8 +41,9 @@ BINS = 3000
 # Trading days per calendar block of the cumulative table.
 BLOCK_DAYS = 20
 # The lead table counts each series' first ends in steps of LEAD_STEP closes, up to the
-# longest pattern.
-LEAD_STEP = 5
+# longest pattern (one close: a query then touches no series at its start; 5 would make the
+# table five times smaller and the base rate about 1.5 ms slower on the benchmark market).
+LEAD_STEP = 1
 LEAD_ROWS = MAX_LENGTH // LEAD_STEP + 1
 # Runs of equal closes at least this long are listed, so that flat windows can be left out.
 MIN_FLAT_RUN = 5
