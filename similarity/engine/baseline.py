@@ -396,9 +396,9 @@ def _allowed(t, a, b, ex_a, ex_b):
 
 
 @njit(nogil=True, cache=True)
-def _flat_correction(closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist, acc):
-    """Take the allowed flat windows (a run of at least ``m`` equal closes) back out."""
-    k = _first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
+def _flat_correction(closes, base, flat_ends, flat_runs, k, a, b, ex_a, ex_b, m, h, hist, acc):
+    """Take the allowed flat windows (a run of at least ``m`` equal closes) back out;
+    ``flat_ends[k]`` is the first listed close at or after ``base + a``."""
     while k < flat_ends.shape[0] and flat_ends[k] <= base + b:
         t = flat_ends[k] - base
         if flat_runs[k] >= m and _allowed(t, a, b, ex_a, ex_b):
@@ -467,6 +467,7 @@ def _corrections(
         p = marks[r, 0]
         hole_a = marks[r, 2]
         hole_b = marks[r, 3]
+        flat = _first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
         for j in range(horizons.shape[0]):
             h = horizons[j]
             b = min(hi[r] + m - 1, n - 1 - h)
@@ -515,7 +516,19 @@ def _corrections(
             acc[j, 2] += positive
             if a <= b:
                 _flat_correction(
-                    closes, base, flat_ends, flat_runs, a, b, ex_a, ex_b, m, h, hist[j], acc[j]
+                    closes,
+                    base,
+                    flat_ends,
+                    flat_runs,
+                    flat,
+                    a,
+                    b,
+                    ex_a,
+                    ex_b,
+                    m,
+                    h,
+                    hist[j],
+                    acc[j],
                 )
 
 
