@@ -154,3 +154,52 @@ def test_the_index_is_used_for_the_whole_market(jp_market, monkeypatch):
         jp_market, 20, (20,), index=index, exclude_period=(dt.date(2002, 1, 4), dt.date(2002, 2, 1))
     )
     assert stat.count > 1000
+
+
+# Lengths whose first ends fall either side of the lead table's steps, and excluded periods
+# whose ends fall either side of the index's calendar blocks, next to a series' first day, and
+# after the date range's end (every path of the corrections).
+EDGE_CASES = [
+    {"m": 6, "date_to": "2004-06-30"},
+    {"m": 9, "date_to": "2004-06-30", "period": ("2004-06-01", "2004-07-20")},
+    {"m": 13, "period": ("1998-01-05", "1998-02-10")},
+    {"m": 23, "period": ("2003-01-06", "2003-01-07")},
+    {"m": 33, "period": ("2001-03-01", "2001-09-28")},
+    {"m": 57, "date_to": "2005-06-30", "period": ("2002-10-01", "2002-11-15")},
+]
+
+
+@pytest.mark.parametrize("case", EDGE_CASES)
+@pytest.mark.parametrize("fixture", ["jp_market", "gappy_market"])
+def test_index_paths_match_every_window_enumerated(request, fixture, case):
+    market = request.getfixturevalue(fixture)
+    index = BaselineIndex.build(market)
+    case = dict(case)
+    m = case.pop("m")
+    period = case.pop("period", None)
+    stats = base_rate(market, m, (5, 20), index=index, exclude_period=period, **case)
+    for stat, h in zip(stats, (5, 20), strict=True):
+        assert_close(stat, brute_force(market, m, h, period=period, **case), exact=False)
+
+
+@pytest.mark.parametrize("fixture", ["jp_market", "gappy_market"])
+def test_index_agrees_with_the_exact_count_over_many_periods(request, fixture):
+    market = request.getfixturevalue(fixture)
+    index = BaselineIndex.build(market)
+    days = np.unique(np.asarray(market.dates))
+    rng = np.random.default_rng(14)
+    for _ in range(25):
+        m = int(rng.integers(5, 130))
+        first = int(rng.integers(0, days.size - 1))
+        last = min(first + int(rng.integers(0, 90)), days.size - 1)
+        period = (days[first], days[last])
+        date_to = days[int(rng.integers(days.size // 2, days.size))] if rng.random() < 0.3 else None
+        indexed = base_rate(
+            market, m, (5, 20, 60), index=index, exclude_period=period, date_to=date_to
+        )
+        exact = base_rate(market, m, (5, 20, 60), exclude_period=period, date_to=date_to)
+        for a, b in zip(indexed, exact, strict=True):
+            assert (a.count, a.share_positive) == (b.count, b.share_positive)
+            assert a.mean == pytest.approx(b.mean, abs=1e-9)
+            for name in ("p10", "q25", "median", "q75", "p90"):
+                assert abs(getattr(a, name) - getattr(b, name)) <= 0.001
