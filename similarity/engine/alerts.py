@@ -87,6 +87,13 @@ def latest_hits(
     if count == 0 or len(market) == 0:
         return _no_hits()
 
+    found = _scan(market, patterns, lengths, thresholds, allowed, mask_of, excluded)
+    return _collect(*found)
+
+
+def _scan(market: Market, patterns, lengths, thresholds, allowed, mask_of, excluded):
+    """The hits of every pattern, as lists of arrays: pattern, series, window start and
+    correlation (arguments prepared by :func:`latest_hits`)."""
     found_p, found_s, found_i, found_r = [], [], [], []
     tails = _Tails(market, int(lengths.max()))
     for m in np.unique(lengths):
@@ -117,7 +124,11 @@ def latest_hits(
             found_s.append(rows[t])
             found_i.append(starts[t])
             found_r.append(r[t, j])
+    return found_p, found_s, found_i, found_r
 
+
+def _collect(found_p, found_s, found_i, found_r) -> LatestHits:
+    """The hits found by :func:`_scan`, sorted by pattern then series."""
     if not found_p:
         return _no_hits()
     pattern = np.concatenate(found_p)

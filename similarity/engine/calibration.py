@@ -92,13 +92,7 @@ def sample_outcomes(
         found = search(market, pattern, k=k, date_to=calendar[position])
     returns = _returns_before(market, found, horizons, cutoff)
     bases = base_rate(market, length, horizons, date_to=before, outcome_before=cutoff)
-    if found:
-        spans = [market.series_dates(m.series) for m in found]
-        labels = episodes(
-            [m.series for m in found],
-            [d[m.start] for d, m in zip(spans, found, strict=True)],
-            [d[m.stop - 1] for d, m in zip(spans, found, strict=True)],
-        )
+    labels = _episode_labels(market, found) if found else None
     out = []
     for j, h in enumerate(horizons):
         values = returns[:, j][~np.isnan(returns[:, j])] if found else np.zeros(0)
@@ -122,6 +116,16 @@ def sample_outcomes(
             )
         )
     return out
+
+
+def _episode_labels(market: Market, found) -> np.ndarray:
+    """The episode of each match, so overlapping matches of one stretch count once."""
+    spans = [market.series_dates(m.series) for m in found]
+    return episodes(
+        [m.series for m in found],
+        [d[m.start] for d, m in zip(spans, found, strict=True)],
+        [d[m.stop - 1] for d, m in zip(spans, found, strict=True)],
+    )
 
 
 def _float(value) -> float | None:
