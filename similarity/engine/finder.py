@@ -168,6 +168,11 @@ def search(
             exclude_period=exclude_period,
             **filters,
         )
+    return _search_exact(market, pattern, k, mode, exclude, exclude_period, filters)
+
+
+def _search_exact(market: Market, pattern, k, mode, exclude, exclude_period, filters):
+    """:func:`search` of the pattern at its own length only (arguments as there)."""
     qn = normalize_pattern(pattern)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -330,6 +330,16 @@ def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _row_errors(n, scale, max_dev, m, err_coef, direct_coef):
+    """``_errors`` of one series, with the dot-product error of direct products
+    (``direct_coef * max_dev``) when ``direct_coef > 0``."""
+    var_err, dot_err, dev_rel = _errors(n, scale, max_dev, m, err_coef)
+    if direct_coef > 0.0:
+        dot_err = direct_coef * max_dev
+    return var_err, dot_err, dev_rel
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def screen_finish(
     prof,
     stride,
@@ -372,9 +382,7 @@ def screen_finish(
         position = pos[b]
         base = offsets[s]
         n = offsets[s + 1] - base
-        var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
-        if direct_coef > 0.0:
-            dot_err = direct_coef * max_dev[s]
+        var_err, dot_err, dev_rel = _row_errors(n, scale[s], max_dev[s], m, err_coef, direct_coef)
         top = np.float64(ubuf[b, best[b]])
         upper = -np.inf
         lower = -np.inf
