@@ -99,22 +99,8 @@ def fan_chart(
     p10, p25, p50, p75, p90 = (bands.get(key) or [] for key in ("p10", "p25", "p50", "p75", "p90"))
     if not p50:
         return {}
-    base_low: list[float] = []
-    base_high: list[float] = []
-    days = [d for d in sorted(base_band or {}) if 0 < d < len(p50)]
-    if days:
-        known = [0, *days]
-        base_low = list(
-            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][0] for d in days)])
-        )
-        base_high = list(
-            np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][1] for d in days)])
-        )
-    values = [v for series in (p10, p25, p50, p75, p90) for v in series if v is not None] + [1.0]
-    values += base_low + base_high
-    low, high = min(values), max(values)
-    margin = (high - low) * 0.06 or 0.01
-    low, high = low - margin, high + margin
+    base_low, base_high = _base_band_lines(base_band or {}, len(p50))
+    low, high = _padded_range((p10, p25, p50, p75, p90, base_low, base_high))
     plot_w, plot_h = width - left - right, height - top - bottom
     count = len(p50)
 
@@ -150,6 +136,32 @@ def fan_chart(
         "x_ticks": [{"x": round(x(d), 1), "label": str(d)} for d in day_ticks],
         "end_median": p50[-1],
     }
+
+
+def _base_band_lines(
+    base_band: dict[int, tuple[float, float]], count: int
+) -> tuple[list[float], list[float]]:
+    """The base rate's low and high lines as ratios per day: 1.0 on day 0, straight between the
+    horizons shorter than ``count`` days, up to the longest of them."""
+    days = [d for d in sorted(base_band) if 0 < d < count]
+    if not days:
+        return [], []
+    known = [0, *days]
+    base_low = list(
+        np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][0] for d in days)])
+    )
+    base_high = list(
+        np.interp(range(days[-1] + 1), known, [1.0, *(1 + base_band[d][1] for d in days)])
+    )
+    return base_low, base_high
+
+
+def _padded_range(lines: Sequence[Sequence[float | None]]) -> tuple[float, float]:
+    """The lowest and highest value of the lines and of 1.0, widened by 6% of the span."""
+    values = [v for line in lines for v in line if v is not None] + [1.0]
+    low, high = min(values), max(values)
+    margin = (high - low) * 0.06 or 0.01
+    return low - margin, high + margin
 
 
 def _nice_ticks(low: float, high: float, target: int = 5) -> list[float]:

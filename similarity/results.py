@@ -13,7 +13,6 @@ The API answers with this shape through the output serializers in `similarity/se
 """
 
 import datetime as dt
-import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,21 +20,12 @@ from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 from django.utils.translation import gettext_lazy as _
-from threadpoolctl import ThreadpoolController
 
 from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, normalize_pattern, outcomes
-from similarity.engine.evidence import (
-    Benchmark,
-    bootstrap_intervals,
-    collapse,
-    episodes,
-    excess_returns,
-    independent_stats,
-    verdict,
-)
-from similarity.engine.outcomes import summarize
+from similarity.engine import Market, Match, Outcomes, normalize_pattern
+from similarity.engine.evidence import Benchmark
 from similarity.limits import MINI_CHART_POINTS
+from similarity.result_stats import history_statistics, result_warnings, round_value
 from similarity.selectors import Universe
 from similarity.validation import Mode
 
@@ -142,7 +132,7 @@ class SearchResult(TypedDict):
     groups_horizon: int | None
     limits: list[LimitApplied]  # the plan limits that changed this search
     market_benchmark: Literal["TOPIX", "equal_weighted"] | None  # None in latest mode
-    warnings: list[Literal["few_matches", "weak_matches"]]  # fewer than MIN_EPISODES episodes;
+    warnings: list[Literal["few_matches", "weak_matches"]]  # fewer than result_stats.MIN_EPISODES;
     # median correlation below WEAK_CORRELATION
     snapshot: SnapshotInfo
     elapsed_ms: float  # from the request's start to the result built
@@ -158,19 +148,6 @@ class ResolvedPattern:
     name: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
-
-
-@functools.cache
-def _threadpools() -> ThreadpoolController:
-    import sklearn.cluster  # noqa: F401  (loads the OpenMP runtime, so that limits reach it)
-
-    return ThreadpoolController()
-
-
-# Fewer independent episodes than this, or a median correlation below WEAK_CORRELATION, and the
-# result says that its statistics are weak.
-MIN_EPISODES = 10
-WEAK_CORRELATION = 0.8
 
 
 def limit_applied(code: str, message) -> LimitApplied:
@@ -198,37 +175,20 @@ def search_result_build(
     In history mode, `baselines` are the base rates per horizon and `benchmark` the market that
     excess returns are measured against.
     """
-    summary = None
-    stats: list[HorizonStats] = []
-    labels = np.zeros(len(found), dtype=np.int64)
-    excess = np.full((len(found), len(horizons)), np.nan)
-    if mode == "history" and found:
-        # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
-        # core, a thread team per request spins and waits; one thread is 10x faster under load.
-        with _threadpools().limit(limits=1):
-            summary = outcomes(market, found, horizons)
-        returns = np.array(
-            [[np.nan if v is None else v for v in row] for row in summary.returns], dtype=float
+    evidence = None
+    if mode == "history":
+        evidence = history_statistics(
+            market, found, horizons, baselines=baselines, benchmark=benchmark
         )
-        labels = _episodes(market, found)
-        if benchmark is not None:
-            excess = excess_returns(market, found, horizons, returns, benchmark)
-        stats = _evidence(returns, excess, labels, horizons, baselines)
-    elif mode == "history" and baselines is not None:
-        empty = np.zeros((0, len(horizons)))
-        stats = _evidence(empty, empty, labels, horizons, baselines)
+    summary = evidence.summary if evidence is not None else None
+    stats: list[HorizonStats] = evidence.stats if evidence is not None else []
     after = 0 if mode == "latest" else horizons[-1]
     matches = [
         _match_result(market, universe, match, rank, pattern.values.size, after, horizons, summary)
         for rank, match in enumerate(found, start=1)
     ]
     if summary is not None:
-        for t, item in enumerate(matches):
-            item["episode"] = int(labels[t]) + 1
-            item["excess_returns"] = {
-                str(h): None if np.isnan(excess[t, j]) else _round(excess[t, j])
-                for j, h in enumerate(horizons)
-            }
+        _matches_annotate(matches, evidence.labels, evidence.excess, horizons)
     groups = _groups(summary)
     return {
         "mode": mode,
@@ -241,13 +201,25 @@ def search_result_build(
         "groups_horizon": horizons[-1] if groups else None,
         "limits": limits,
         "market_benchmark": benchmark.name if mode == "history" and benchmark else None,
-        "warnings": _warnings(found, stats) if mode == "history" else [],
+        "warnings": result_warnings(found, stats) if mode == "history" else [],
         "snapshot": {
             "id": snapshot_id,
             "date": snapshot_date.isoformat() if snapshot_date else None,
         },
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
+
+
+def _matches_annotate(
+    matches: list[MatchResult], labels: np.ndarray, excess: np.ndarray, horizons: list[int]
+) -> None:
+    """Give each match of a history search its episode (1-based) and market-relative returns."""
+    for t, item in enumerate(matches):
+        item["episode"] = int(labels[t]) + 1
+        item["excess_returns"] = {
+            str(h): None if np.isnan(excess[t, j]) else round_value(excess[t, j])
+            for j, h in enumerate(horizons)
+        }
 
 
 def _pattern_info(pattern: ResolvedPattern, source: str) -> PatternInfo:
@@ -286,8 +258,8 @@ def _match_result(
         "start_date": str(dates[match.start]),
         "end_date": str(dates[end]),
         "length": match.stop - match.start,
-        "correlation": _round(match.correlation),
-        "distance": _round(match.distance),
+        "correlation": round_value(match.correlation),
+        "distance": round_value(match.distance),
         "returns": {},
         "window": window,
         "after": following,
@@ -295,78 +267,13 @@ def _match_result(
     }
     if summary is not None:
         item["returns"] = {
-            str(h): None if value is None else _round(value)
+            str(h): None if value is None else round_value(value)
             for h, value in zip(horizons, summary.returns[rank - 1], strict=True)
         }
     else:
         item["latest_close"] = float(closes[-1])
         item["latest_date"] = str(dates[-1])
     return item
-
-
-def _episodes(market: Market, found: Sequence[Match]) -> np.ndarray:
-    spans = [market.series_dates(match.series) for match in found]
-    return episodes(
-        [match.series for match in found],
-        [dates[match.start] for dates, match in zip(spans, found, strict=True)],
-        [dates[match.stop - 1] for dates, match in zip(spans, found, strict=True)],
-    )
-
-
-def _distribution(stat: EngineStats) -> Distribution:
-    return {
-        "count": stat.count,
-        **{
-            name: None if getattr(stat, name) is None else _round(getattr(stat, name))
-            for name in ("mean", "median", "q25", "q75", "share_positive")
-        },
-    }
-
-
-def _evidence(
-    returns: np.ndarray,
-    excess: np.ndarray,
-    labels: np.ndarray,
-    horizons: list[int],
-    baselines: list[EngineStats] | None,
-) -> list[HorizonStats]:
-    """Per horizon: the episodes' statistics, the base rate, the market-relative statistics,
-    the bootstrap intervals (fixed seed) and the verdict."""
-    own = independent_stats(returns, labels, horizons)
-    relative = independent_stats(excess, labels, horizons)
-    out: list[HorizonStats] = []
-    for j, h in enumerate(horizons):
-        values = collapse(returns[:, j], labels) if len(returns) else np.zeros(0)
-        interval = bootstrap_intervals(values)
-        base = baselines[j] if baselines is not None else None
-        out.append(
-            {
-                "horizon": h,
-                **_distribution(own[j]),
-                "matches": int(np.count_nonzero(~np.isnan(returns[:, j]))) if len(returns) else 0,
-                "baseline": {
-                    **_distribution(base or summarize(np.zeros(0), h)),
-                    "p10": None if base is None or base.p10 is None else _round(base.p10),
-                    "p90": None if base is None or base.p90 is None else _round(base.p90),
-                },
-                "excess": _distribution(relative[j]),
-                "interval": {
-                    name: None if bounds is None else [_round(bounds[0]), _round(bounds[1])]
-                    for name, bounds in interval.items()
-                },
-                "verdict": verdict(base.median if base else None, interval["median"]),
-            }
-        )
-    return out
-
-
-def _warnings(found: Sequence[Match], stats: list[HorizonStats]) -> list[str]:
-    warnings = []
-    if not stats or stats[0]["count"] < MIN_EPISODES:
-        warnings.append("few_matches")
-    if found and float(np.median([match.correlation for match in found])) < WEAK_CORRELATION:
-        warnings.append("weak_matches")
-    return warnings
 
 
 def _fan(summary: Outcomes | None) -> FanChart | None:
@@ -387,10 +294,10 @@ def _groups(summary: Outcomes | None) -> list[ScenarioGroup]:
     return [
         {
             "label": label,
-            "share": _round(group.share),
+            "share": round_value(group.share),
             "count": group.count,
             "median_path": _rounded(group.median_path),
-            "median_return": _round(group.median_return),
+            "median_return": round_value(group.median_return),
             "ranks": [member + 1 for member in group.members],
         }
         for group, label in zip(summary.groups, labels, strict=True)
@@ -445,10 +352,6 @@ def _group_label(median_return: float):
     if median_return > -0.05:
         return _("Drift down")
     return _("Decline")
-
-
-def _round(value: float) -> float:
-    return round(float(value), 6)
 
 
 def _rounded(values) -> list[float]:

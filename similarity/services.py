@@ -180,46 +180,19 @@ def _search_execute(
     k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
     history = options["mode"] == "history"
     date_to = _iso_date(options["date_to"])
-    mask = universe.mask(
-        segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
+    mask = _search_mask(
+        user=user, snapshot=snapshot, universe=universe, options=options, k=k, pattern=pattern
     )
-    _search_cost_consume(
-        user=user, market=market, mask=mask, k=k, options=options, length=pattern.values.size
-    )
-    if not history and snapshot.listed is not None:
-        # Delisted stocks have no "now": latest mode searches the listed ones only.
-        mask = snapshot.listed if mask is None else mask & snapshot.listed
     # In history mode, windows of any stock that overlap the pattern's own days are the market
     # moving together, not analogs (and have no outcome yet for a recent pattern).
     period = (pattern.start_date, pattern.end_date) if history and pattern.code else None
-    try:
-        found = search(
-            market,
-            pattern.values,
-            k=k,
-            mode=options["mode"],
-            exclude=_own_window(market, pattern),
-            series=mask,
-            date_from=date_from,
-            date_to=date_to,
-            exclude_period=period,
-            stretch=options["stretch"],
-        )
-    except PatternError as exc:
-        raise SearchInputError(PATTERN_FIELD[spec["source"]], str(exc)) from exc
-    baselines = benchmark = None
-    if history:
-        baselines = base_rate(
-            market,
-            pattern.values.size,
-            horizons,
-            index=snapshot.baseline,
-            series=mask,
-            date_from=date_from,
-            date_to=date_to,
-            exclude_period=period,
-        )
-        benchmark = market_benchmark(snapshot=snapshot)
+    scope = {"series": mask, "date_from": date_from, "date_to": date_to, "exclude_period": period}
+    found = _search_find(
+        market=market, pattern=pattern, k=k, options=options, source=spec["source"], scope=scope
+    )
+    baselines, benchmark = _search_evidence(
+        snapshot=snapshot, history=history, length=pattern.values.size, horizons=horizons, **scope
+    )
     result = search_result_build(
         market=market,
         universe=universe,
@@ -235,7 +208,80 @@ def _search_execute(
         baselines=baselines,
         benchmark=benchmark,
     )
-    saved = SavedSearch.objects.create(
+    saved = _saved_search_create(
+        user=user,
+        spec=spec,
+        options=options,
+        pattern=pattern,
+        snapshot=snapshot,
+        result=result,
+        match_count=len(found),
+        rerun_of=rerun_of,
+    )
+    _saved_searches_prune(user=user)
+    return saved
+
+
+def _search_find(
+    *, market, pattern: ResolvedPattern, k: int, options: dict, source: str, scope: dict
+) -> list:
+    """Run the engine's search; a pattern it rejects is the user's input error on its field."""
+    try:
+        return search(
+            market,
+            pattern.values,
+            k=k,
+            mode=options["mode"],
+            exclude=_own_window(market, pattern),
+            stretch=options["stretch"],
+            **scope,
+        )
+    except PatternError as exc:
+        raise SearchInputError(PATTERN_FIELD[source], str(exc)) from exc
+
+
+def _search_mask(*, user, snapshot, universe, options: dict, k: int, pattern: ResolvedPattern):
+    """The series a search may scan (its filters), after charging the search's cost to the user."""
+    mask = universe.mask(
+        segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
+    )
+    _search_cost_consume(
+        user=user,
+        market=snapshot.market,
+        mask=mask,
+        k=k,
+        options=options,
+        length=pattern.values.size,
+    )
+    if options["mode"] != "history" and snapshot.listed is not None:
+        # Delisted stocks have no "now": latest mode searches the listed ones only.
+        mask = snapshot.listed if mask is None else mask & snapshot.listed
+    return mask
+
+
+def _search_evidence(*, snapshot, history: bool, length: int, horizons, **scope):
+    """A history search's comparison evidence over the same scope (filters, dates, excluded
+    period): the base rate and the market benchmark. Latest-mode searches have neither."""
+    if not history:
+        return None, None
+    baselines = base_rate(snapshot.market, length, horizons, index=snapshot.baseline, **scope)
+    return baselines, market_benchmark(snapshot=snapshot)
+
+
+def _saved_search_create(
+    *,
+    user,
+    spec: dict,
+    options: dict,
+    pattern: ResolvedPattern,
+    snapshot,
+    result: dict,
+    match_count: int,
+    rerun_of: SavedSearch | None,
+) -> SavedSearch:
+    """Store a finished search with its result for the user's history."""
+    history = options["mode"] == "history"
+    return SavedSearch.objects.create(
         user=user,
         source=spec["source"],
         mode=options["mode"],
@@ -244,7 +290,7 @@ def _search_execute(
         pattern=pattern.values.tolist(),
         options=options,
         result=result,
-        match_count=len(found),
+        match_count=match_count,
         elapsed_ms=result["elapsed_ms"],
         snapshot_id=snapshot.id,
         snapshot_date=snapshot.date,
@@ -253,8 +299,6 @@ def _search_execute(
         ),
         rerun_of=rerun_of,
     )
-    _saved_searches_prune(user=user)
-    return saved
 
 
 def _saved_searches_prune(*, user) -> None:
