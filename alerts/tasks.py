@@ -5,7 +5,7 @@ import logging
 from celery import group, shared_task
 from django.conf import settings
 
-from alerts.services import alert_batches, alert_digests_send, alerts_check
+from alerts.runs import alert_batches, alert_digests_send, alerts_check
 from similarity.snapshot import snapshot_current
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from billing.models import (
     StripeEventState,
     Subscription,
 )
-from billing.services import stripe_event_process
+from billing.subscriptions import stripe_event_process
 
 
 @admin.register(Plan)

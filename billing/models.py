@@ -97,7 +97,7 @@ class BillingCustomer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Stripe is read outside any row lock: each read of one of the customer's subscriptions
     # first takes the next ticket, and a stored read is only ever replaced by a later ticket's
-    # (see billing.services.subscription_sync).
+    # (see billing.subscriptions.subscription_sync).
     sync_ticket = models.PositiveBigIntegerField(default=0, editable=False)
     # Set while one request opens a Checkout session for this customer, so that a second,
     # concurrent attempt does not open another one (see billing.services.checkout_session_start).

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from billing.services import stripe_events_purge, subscriptions_reconcile
+from billing.subscriptions import stripe_events_purge, subscriptions_reconcile
 
 
 @shared_task(name="billing.stripe_events_purge")

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing import gateway, selectors, services
+from billing import gateway, selectors, services, subscriptions
 from billing.entitlements import PAST_DUE_GRACE, entitlements_for
 from billing.models import Plan, StripeEventState
 from stocksite.api import error_body
@@ -84,12 +84,12 @@ def webhook(request):
             ),
             status=400,
         )
-    stored, created = services.stripe_event_record(event=event)
+    stored, created = subscriptions.stripe_event_record(event=event)
     if not created and stored.state in (StripeEventState.PROCESSED, StripeEventState.IGNORED):
         return JsonResponse({"received": True, "duplicate": True})
     # A new event, or a redelivery of one that failed or whose processing never finished; the
     # row lock in stripe_event_process makes a concurrent copy wait and then find it done.
-    stored = services.stripe_event_process(stripe_event=stored)
+    stored = subscriptions.stripe_event_process(stripe_event=stored)
     if stored.state == StripeEventState.FAILED:
         # Stripe retries on 5xx; the redelivery finds the failed row and processes it again.
         return HttpResponse(status=500)

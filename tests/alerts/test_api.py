@@ -2,7 +2,8 @@ import pytest
 
 from accounts.services import api_token_rotate
 from alerts.models import Alert
-from alerts.services import alert_create, alert_digests_send, alerts_check
+from alerts.runs import alert_digests_send, alerts_check
+from alerts.services import alert_create
 from billing.models import Plan
 
 from .conftest import DAYS, spike_pattern

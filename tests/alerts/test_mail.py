@@ -5,7 +5,8 @@ from django.core import mail
 
 from alerts.mail import digest_message
 from alerts.models import AlertDigest, AlertHit, AlertMailPreference
-from alerts.services import alert_create, alert_digests_send, alerts_check
+from alerts.runs import alert_digests_send, alerts_check
+from alerts.services import alert_create
 
 from .conftest import DAYS, spike_pattern
 from .smtp_server import SMTPServer

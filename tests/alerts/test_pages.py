@@ -2,7 +2,8 @@ import pytest
 from django.core import mail
 
 from alerts.models import Alert, AlertMailPreference
-from alerts.services import alert_create, alert_digests_send, alerts_check
+from alerts.runs import alert_digests_send, alerts_check
+from alerts.services import alert_create
 from billing.models import Plan
 from similarity.services import search_run
 

@@ -5,7 +5,8 @@ from django.core import mail
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDigest, AlertHit
-from alerts.services import alert_create, alert_digests_send, alerts_check
+from alerts.runs import alert_digests_send, alerts_check
+from alerts.services import alert_create
 from billing.models import ComplimentaryGrant, Plan
 
 from .conftest import DAYS, spike_pattern

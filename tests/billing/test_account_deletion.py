@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import BillingCustomer, StripeEvent, Subscription
-from billing.services import stripe_events_purge
+from billing.subscriptions import stripe_events_purge
 from billing.tasks import stripe_events_purge_task
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test import Client
 
 from billing.entitlements import entitlements_for
 from billing.models import BillingCustomer, Plan, PlanPrice, Subscription
-from billing.services import billing_customer_get_or_create, subscription_sync
+from billing.services import billing_customer_get_or_create
+from billing.subscriptions import subscription_sync
 from tests.billing.stripe_server import subscription_shape
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from billing import gateway
 from billing.models import BillingCustomer, Plan, Subscription
-from billing.services import subscription_sync
+from billing.subscriptions import subscription_sync
 from tests.billing.conftest import stripe_event, stripe_signature
 from tests.billing.stripe_server import subscription_shape
 

@@ -17,7 +17,8 @@ from django.core.management import call_command
 
 from billing.entitlements import entitlements_for
 from billing.models import Plan, StripeEvent, Subscription
-from billing.services import billing_customer_get_or_create, subscription_sync
+from billing.services import billing_customer_get_or_create
+from billing.subscriptions import subscription_sync
 from tests.billing.conftest import WEBHOOK_SECRET
 
 API_KEY = "sk_test_localstripe"

@@ -22,6 +22,7 @@ from market.models import (
     Stock,
     TradingDay,
 )
+from market.provider_bars import provider_bars_save
 from market.services import daily_bars_upsert, stocks_ensure
 from market.sources import SourceRefusedError
 from market.sources.jquants import (
@@ -31,7 +32,6 @@ from market.sources.jquants import (
     plan_for_rate,
     stock_code,
 )
-from market.sync import provider_bars_save
 from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from alerts.services import alert_digests_send, alerts_check
+from alerts.runs import alert_digests_send, alerts_check
 
 
 class Command(BaseCommand):
