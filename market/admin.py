@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from market.listing import stock_underlyings_infer
 from market.models import (
     DailyBar,
     IndexBar,
@@ -28,12 +29,13 @@ class StockAdmin(admin.ModelAdmin):
         "segment",
         "sector33",
         "size_class",
+        "underlying",
         "is_listed",
         "first_bar_date",
         "last_bar_date",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["is_listed", "segment", "sector33", "market"]
+    list_filter = ["is_listed", "segment", "sector33", "underlying", "market"]
     search_fields = ["code", "name_normalized"]
     readonly_fields = [
         "name_normalized",
@@ -42,13 +44,26 @@ class StockAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["sync_now"]
+    actions = ["sync_now", "underlying_from_name"]
     list_per_page = 100
 
     def get_search_results(self, request, queryset, search_term):
         # Names are stored NFKC-folded in name_normalized: fold the term the same way, so that
         # full-width input (ｉＦｒｅｅ, ７２０３) finds them.
         return super().get_search_results(request, queryset, normalize_search_text(search_term))
+
+    @admin.action(description=_("Set the underlying from the fund's name"))
+    def underlying_from_name(self, request, queryset):
+        changed = stock_underlyings_infer(stocks=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d stock's underlying changed; searches use it from the next snapshot.",
+                "%(count)d stocks' underlyings changed; searches use them from the next snapshot.",
+                changed,
+            )
+            % {"count": changed},
+        )
 
     @admin.action(description=_("Sync the selected stocks now (from the configured source)"))
     def sync_now(self, request, queryset):

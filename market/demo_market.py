@@ -6,8 +6,9 @@ from pathlib import Path
 
 from market.files import read_listing_file
 from market.imports import price_files_import
+from market.listing import stock_listing_upsert, stock_names_en_set
 from market.models import Stock
-from market.services import UpsertResult, stock_listing_upsert, stock_names_en_set
+from market.services import UpsertResult
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 

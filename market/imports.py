@@ -10,8 +10,9 @@ from django.db import connection, transaction
 
 from market.bars import Bar
 from market.files import FileFormatError, price_files, read_price_file
+from market.listing import stocks_ensure
 from market.models import DailyBar
-from market.services import BarsRejectedError, UpsertResult, daily_bars_upsert, stocks_ensure
+from market.services import BarsRejectedError, UpsertResult, daily_bars_upsert
 
 ANALYZE_AFTER_INSERTS = 100_000
 

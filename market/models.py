@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from market.jpx import sector_label, segment_label
 from market.text import normalize_search_text
+from market.underlying import Underlying
 
 # TSE codes: four characters, digits with a letter allowed in the 2nd and 4th place since 2024
 # (130A); a fifth digit marks a preferred share (25935).
@@ -30,6 +31,18 @@ class Stock(models.Model):
     sector17 = models.CharField(_("17-sector"), max_length=100, blank=True)
     size_code = models.CharField(_("size code"), max_length=8, blank=True)
     size_class = models.CharField(_("size class"), max_length=100, blank=True)
+    underlying = models.CharField(
+        _("underlying"),
+        max_length=20,
+        choices=Underlying,
+        blank=True,
+        help_text=_(
+            "What this ETF or ETN follows. Funds of one underlying (an ETF and its leveraged or "
+            "inverse twin) count as one market episode in a search's statistics. Set from the "
+            "fund's name when the listing first names it; a choice made here is kept. Searches use "
+            "it from the next snapshot."
+        ),
+    )
     is_listed = models.BooleanField(_("listed"), default=True)
     first_bar_date = models.DateField(_("first bar"), null=True, blank=True)
     last_bar_date = models.DateField(_("last bar"), null=True, blank=True)

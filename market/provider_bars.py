@@ -11,18 +11,14 @@ from django.db import connection, transaction
 from django.db.models import F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
+from market.listing import stocks_ensure
 from market.models import (
     DailyBar,
     ScrapeRun,
     SplitAdjustment,
     Stock,
 )
-from market.services import (
-    BAR_VALUE_FIELDS,
-    daily_bar_rows_insert,
-    market_summary_invalidate,
-    stocks_ensure,
-)
+from market.services import BAR_VALUE_FIELDS, daily_bar_rows_insert, market_summary_invalidate
 from market.sources.jquants import DayBar
 
 logger = logging.getLogger(__name__)

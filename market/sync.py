@@ -10,16 +10,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from market.listing import LISTING_FIELDS, ListingResult, stock_listing_upsert
 from market.models import IndexBar, MarketIndex, ScrapeRun, Stock, TradingDay
 from market.provider_bars import BarsSaved, _agrees, provider_bars_save
-from market.services import (
-    LISTING_FIELDS,
-    ListingResult,
-    scrape_run_finish,
-    scrape_run_item_recorded,
-    scrape_run_stock_record,
-    stock_listing_upsert,
-)
+from market.services import scrape_run_finish, scrape_run_item_recorded, scrape_run_stock_record
 from market.sources.base import SourceError, SourceRefusedError
 from market.sources.jquants import DayBar, JQuantsSource
 from market.sources.parsing import ParseError

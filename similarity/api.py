@@ -16,12 +16,11 @@ from similarity.selectors import (
     track_record_summary,
 )
 from similarity.serializers import (
-    CalibrationRunSerializer,
     SavedSearchSerializer,
     SavedSearchSummarySerializer,
     SearchInputSerializer,
-    TrackRecordSerializer,
 )
+from similarity.serializers_evidence import CalibrationRunSerializer, TrackRecordSerializer
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
 from stocksite.errors import NotFoundError
@@ -98,6 +97,7 @@ RESULT_EXAMPLE = {
             "distance": 2.1213,
             "returns": {"5": 0.0213, "20": 0.0488, "60": -0.0311},
             "excess_returns": {"5": 0.0102, "20": 0.0177, "60": -0.0402},
+            "excess_benchmark": "TOPIX",
             "episode": 1,
             "window": [-1.1902, -1.4127],
             "after": [1.6021, 1.7233],

@@ -20,6 +20,7 @@ from similarity.engine.calibration import (
     sample_outcomes,
 )
 from similarity.models import CalibrationRun
+from similarity.selectors import search_universe
 from similarity.snapshot import snapshot_current
 
 DEFAULT_SAMPLES = 500
@@ -42,10 +43,11 @@ def calibration_compute(
     horizons = sorted({int(h) for h in horizons})
     seed = int(time.time()) if seed is None else int(seed)
     calendar = market_calendar(market)
+    twins = search_universe(snapshot_id=snapshot.id, series_ids=market.ids).twins
     outcomes = []
     for series, end, length in draw_samples(market, samples, lengths, max(horizons), seed=seed):
         outcomes += sample_outcomes(
-            market, series, end, length, horizons=horizons, k=k, calendar=calendar
+            market, series, end, length, horizons=horizons, k=k, calendar=calendar, twins=twins
         )
     table = [dataclasses.asdict(row) for row in calibration_table(outcomes)]
     with transaction.atomic():

@@ -24,7 +24,7 @@ def search_csv_rows(result: dict) -> list[list]:
     if latest:
         header += ["latest_close", "latest_date"]
     else:
-        header += [*(f"excess_{h}d" for h in horizons), "episode"]
+        header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
     rows = [header]
     for match in result.get("matches", []):
         returns = match.get("returns") or {}
@@ -38,6 +38,6 @@ def search_csv_rows(result: dict) -> list[list]:
         else:
             excess = match.get("excess_returns") or {}
             row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
-            row += [match.get("episode", "")]
+            row += [csv_text(match.get("excess_benchmark")), match.get("episode", "")]
         rows.append(row)
     return rows

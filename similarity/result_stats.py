@@ -16,6 +16,7 @@ from similarity.engine import HorizonStats as EngineStats
 from similarity.engine import Market, Match, Outcomes, outcomes
 from similarity.engine.evidence import (
     Benchmark,
+    Excess,
     bootstrap_intervals,
     collapse,
     episodes,
@@ -46,7 +47,7 @@ class HistoryStatistics(NamedTuple):
     summary: Outcomes | None  # None when nothing was found
     stats: list[HorizonStats]
     labels: np.ndarray  # episode of each match (0-based)
-    excess: np.ndarray  # market-relative return per match and horizon (NaN when none)
+    excess: Excess  # market-relative return per match and horizon, and the benchmark of each
 
 
 def history_statistics(
@@ -56,15 +57,18 @@ def history_statistics(
     *,
     baselines: list[EngineStats] | None,
     benchmark: Benchmark | None,
+    twins: np.ndarray | None = None,
 ) -> HistoryStatistics:
     """Outcomes, episodes, market-relative returns and per-horizon evidence of a history search.
 
-    With no match, the statistics still carry the base rates when there are any.
+    ``twins`` gives each series of the market the id of its underlying (-1: none), so that an
+    ETF and its leveraged or inverse twin are one episode. With no match, the statistics still
+    carry the base rates when there are any.
     """
     summary = None
     stats: list[HorizonStats] = []
     labels = np.zeros(len(found), dtype=np.int64)
-    excess = np.full((len(found), len(horizons)), np.nan)
+    excess = Excess(np.full((len(found), len(horizons)), np.nan), [None] * len(found))
     if found:
         # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
         # core, a thread team per request spins and waits; one thread is 10x faster under load.
@@ -73,22 +77,23 @@ def history_statistics(
         returns = np.array(
             [[np.nan if v is None else v for v in row] for row in summary.returns], dtype=float
         )
-        labels = _episodes(market, found)
+        labels = _episodes(market, found, twins)
         if benchmark is not None:
             excess = excess_returns(market, found, horizons, returns, benchmark)
-        stats = _evidence(returns, excess, labels, horizons, baselines)
+        stats = _evidence(returns, excess.values, labels, horizons, baselines)
     elif baselines is not None:
         empty = np.zeros((0, len(horizons)))
         stats = _evidence(empty, empty, labels, horizons, baselines)
     return HistoryStatistics(summary, stats, labels, excess)
 
 
-def _episodes(market: Market, found: Sequence[Match]) -> np.ndarray:
+def _episodes(market: Market, found: Sequence[Match], twins: np.ndarray | None) -> np.ndarray:
     spans = [market.series_dates(match.series) for match in found]
     return episodes(
         [match.series for match in found],
         [dates[match.start] for dates, match in zip(spans, found, strict=True)],
         [dates[match.stop - 1] for dates, match in zip(spans, found, strict=True)],
+        twins=twins,
     )
 
 

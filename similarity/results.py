@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from similarity.engine import HorizonStats as EngineStats
 from similarity.engine import Market, Match, Outcomes, normalize_pattern
-from similarity.engine.evidence import Benchmark
+from similarity.engine.evidence import Benchmark, Excess
 from similarity.limits import MINI_CHART_POINTS
 from similarity.result_stats import history_statistics, result_warnings, round_value
 from similarity.selectors import Universe
@@ -56,6 +56,9 @@ class MatchResult(TypedDict):
     # The next two, like the base-rate fields of HorizonStats, are absent from searches saved
     # before base rates existed.
     excess_returns: NotRequired[dict[str, float | None]]  # minus the market over the same days
+    # The market those were measured against (null when none could be): TOPIX where its levels
+    # cover the days, else the equal-weighted market. Absent from searches saved before it.
+    excess_benchmark: NotRequired[Literal["TOPIX", "equal_weighted"] | None]
     episode: NotRequired[int]  # 1, 2, ...: matches of one market episode share it, count once
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
@@ -131,7 +134,9 @@ class SearchResult(TypedDict):
     groups: list[ScenarioGroup]  # scenario groups for the longest applied horizon; may be []
     groups_horizon: int | None
     limits: list[LimitApplied]  # the plan limits that changed this search
-    market_benchmark: Literal["TOPIX", "equal_weighted"] | None  # None in latest mode
+    # What excess_returns are measured against: "mixed" when some matches predate the stored
+    # TOPIX and were measured against the equal-weighted market. None in latest mode.
+    market_benchmark: Literal["TOPIX", "equal_weighted", "mixed"] | None
     warnings: list[Literal["few_matches", "weak_matches"]]  # fewer than result_stats.MIN_EPISODES;
     # median correlation below WEAK_CORRELATION
     snapshot: SnapshotInfo
@@ -178,7 +183,12 @@ def search_result_build(
     evidence = None
     if mode == "history":
         evidence = history_statistics(
-            market, found, horizons, baselines=baselines, benchmark=benchmark
+            market,
+            found,
+            horizons,
+            baselines=baselines,
+            benchmark=benchmark,
+            twins=universe.twins,
         )
     summary = evidence.summary if evidence is not None else None
     stats: list[HorizonStats] = evidence.stats if evidence is not None else []
@@ -200,7 +210,7 @@ def search_result_build(
         "groups": groups,
         "groups_horizon": horizons[-1] if groups else None,
         "limits": limits,
-        "market_benchmark": benchmark.name if mode == "history" and benchmark else None,
+        "market_benchmark": _benchmark_name(evidence, benchmark),
         "warnings": result_warnings(found, stats) if mode == "history" else [],
         "snapshot": {
             "id": snapshot_id,
@@ -210,16 +220,23 @@ def search_result_build(
     }
 
 
+def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
+    if evidence is None or benchmark is None:
+        return None
+    return evidence.excess.benchmark_name(default=benchmark.name)
+
+
 def _matches_annotate(
-    matches: list[MatchResult], labels: np.ndarray, excess: np.ndarray, horizons: list[int]
+    matches: list[MatchResult], labels: np.ndarray, excess: Excess, horizons: list[int]
 ) -> None:
     """Give each match of a history search its episode (1-based) and market-relative returns."""
     for t, item in enumerate(matches):
         item["episode"] = int(labels[t]) + 1
         item["excess_returns"] = {
-            str(h): None if np.isnan(excess[t, j]) else round_value(excess[t, j])
+            str(h): None if np.isnan(excess.values[t, j]) else round_value(excess.values[t, j])
             for j, h in enumerate(horizons)
         }
+        item["excess_benchmark"] = excess.sources[t]
 
 
 def _pattern_info(pattern: ResolvedPattern, source: str) -> PatternInfo:

@@ -61,6 +61,9 @@ class Universe:
     segments: np.ndarray
     sector_codes: np.ndarray
     sector_names: np.ndarray
+    # Per series, an id shared by the funds of one underlying (an ETF and its leveraged or
+    # inverse twin), -1 for the rest: their overlapping matches are one market episode.
+    twins: np.ndarray
     _masks: dict = field(default_factory=dict)
     _turnover: np.ndarray | None = None
 
@@ -107,13 +110,14 @@ def search_universe(*, snapshot_id: str, series_ids: tuple[str, ...]) -> Univers
 
 def _universe_build(*, snapshot_id: str, codes: tuple[str, ...]) -> Universe:
     rows = {
-        code: (name, segment, sector_code, sector)
-        for code, name, segment, sector_code, sector in Stock.objects.filter(
+        code: (name, segment, sector_code, sector, underlying)
+        for code, name, segment, sector_code, sector, underlying in Stock.objects.filter(
             code__in=codes
-        ).values_list("code", "name", "segment", "sector33_code", "sector33")
+        ).values_list("code", "name", "segment", "sector33_code", "sector33", "underlying")
     }
-    blank = ("", "", "", "")
+    blank = ("", "", "", "", "")
     meta = [rows.get(code, blank) for code in codes]
+    underlyings = sorted({row[4] for row in meta} - {""})
     return Universe(
         snapshot_id=snapshot_id,
         codes=codes,
@@ -121,6 +125,9 @@ def _universe_build(*, snapshot_id: str, codes: tuple[str, ...]) -> Universe:
         segments=np.array([row[1] for row in meta], dtype=object),
         sector_codes=np.array([row[2] for row in meta], dtype=object),
         sector_names=np.array([row[3] for row in meta], dtype=object),
+        twins=np.array(
+            [underlyings.index(row[4]) if row[4] else -1 for row in meta], dtype=np.int64
+        ),
     )
 
 
@@ -195,8 +202,8 @@ _benchmark: tuple[str, Benchmark] | None = None
 
 
 def market_benchmark(*, snapshot) -> Benchmark:
-    """TOPIX when its bars cover the snapshot's days, else the equal-weighted market of the
-    snapshot; cached per snapshot and process."""
+    """TOPIX where its bars are stored, with the equal-weighted market of the snapshot for the
+    days they do not cover (before the first, after the last); cached per snapshot and process."""
     global _benchmark
     cached = _benchmark
     if cached is not None and cached[0] == snapshot.id:
@@ -207,15 +214,16 @@ def market_benchmark(*, snapshot) -> Benchmark:
             .order_by("date")
             .values_list("date", "close")
         )
+        if snapshot.baseline is not None:
+            benchmark = snapshot.baseline.benchmark()
+        else:
+            benchmark = equal_weighted_benchmark(snapshot.market)
         if rows:
             benchmark = Benchmark(
                 BENCHMARK_INDEX,
                 np.array([day for day, _close in rows], dtype="datetime64[D]"),
                 np.array([close for _day, close in rows], dtype=np.float64),
+                fallback=benchmark,
             )
-        elif snapshot.baseline is not None:
-            benchmark = snapshot.baseline.benchmark()
-        else:
-            benchmark = equal_weighted_benchmark(snapshot.market)
         _benchmark = (snapshot.id, benchmark)
         return benchmark

@@ -1,5 +1,6 @@
 import csv
 import uuid
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -108,6 +109,7 @@ def _match_rows(result: dict) -> list[dict]:
         if (translation.get_language() or "").startswith("en")
         else {}
     )
+    episode_sizes = Counter(match.get("episode") for match in matches)
     rows = []
     for match in matches:
         returns = match.get("returns") or {}
@@ -115,6 +117,8 @@ def _match_rows(result: dict) -> list[dict]:
             {
                 **match,
                 "display_name": names_en.get(match["code"], match.get("name", "")),
+                # Matches of one market episode count once; the page says how many share it.
+                "episode_size": episode_sizes[match["episode"]] if match.get("episode") else 0,
                 "mini": charts.mini_chart(
                     pattern=pattern,
                     window=match.get("window") or [],

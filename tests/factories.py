@@ -145,6 +145,7 @@ def tiny_market() -> tuple[Market, Universe]:
         segments=np.array([TINY_MARKET[code][1] for code in codes], dtype=object),
         sector_codes=np.array(["" for _code in codes], dtype=object),
         sector_names=np.array([TINY_MARKET[code][2] for code in codes], dtype=object),
+        twins=np.full(len(codes), -1, dtype=np.int64),
     )
     return market, universe
 

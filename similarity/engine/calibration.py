@@ -67,9 +67,11 @@ def sample_outcomes(
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     k: int = DEFAULT_K,
     calendar: np.ndarray | None = None,
+    twins: np.ndarray | None = None,
 ) -> list[SampleOutcome]:
     """The prediction for the pattern ``closes[end - length + 1 : end + 1]`` of ``series`` made
-    from the data before its first day, next to the outcome at each horizon.
+    from the data before its first day, next to the outcome at each horizon. ``twins`` pairs
+    funds of one underlying into one episode, as a search does (see `evidence.episodes`).
 
     Matches are searched among windows ending at least the longest horizon's number of trading
     days (on the market's ``calendar``, all its days sorted) before the pattern's first day, and
@@ -92,7 +94,7 @@ def sample_outcomes(
         found = search(market, pattern, k=k, date_to=calendar[position])
     returns = _returns_before(market, found, horizons, cutoff)
     bases = base_rate(market, length, horizons, date_to=before, outcome_before=cutoff)
-    labels = _episode_labels(market, found) if found else None
+    labels = _episode_labels(market, found, twins) if found else None
     out = []
     for j, h in enumerate(horizons):
         values = returns[:, j][~np.isnan(returns[:, j])] if found else np.zeros(0)
@@ -118,13 +120,14 @@ def sample_outcomes(
     return out
 
 
-def _episode_labels(market: Market, found) -> np.ndarray:
+def _episode_labels(market: Market, found, twins: np.ndarray | None) -> np.ndarray:
     """The episode of each match, so overlapping matches of one stretch count once."""
     spans = [market.series_dates(m.series) for m in found]
     return episodes(
         [m.series for m in found],
         [d[m.start] for d, m in zip(spans, found, strict=True)],
         [d[m.stop - 1] for d, m in zip(spans, found, strict=True)],
+        twins=twins,
     )
 
 

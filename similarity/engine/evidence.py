@@ -10,6 +10,7 @@ takes arrays and returns arrays or plain values; nothing reads a database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,21 +28,34 @@ class Benchmark:
     """A market level per trading day (``dates`` increasing), to compare a match's return with.
 
     ``name`` is ``"TOPIX"`` for the index, ``"equal_weighted"`` for the mean daily return of
-    every series of the market, compounded.
+    every series of the market, compounded. ``fallback`` measures the matches whose days this
+    benchmark does not cover (TOPIX stored from some year on, the equal-weighted market before).
     """
 
     name: str
     dates: np.ndarray  # datetime64[D]
     levels: np.ndarray
+    fallback: Benchmark | None = None
+
+    def covers(self, start, end) -> bool:
+        """Whether a level is stored on or before ``start`` and on or after ``end``: a stale
+        index (its sync stopped) does not stand in for the days after its last level."""
+        if self.dates.size == 0:
+            return False
+        start = np.datetime64(start, "D")
+        end = np.datetime64(end, "D")
+        return bool(self.dates[0] <= start and end <= self.dates[-1])
 
     def returns(self, start, end) -> np.ndarray:
         """Return from the level on (or last before) each ``start`` day to that of ``end``;
-        NaN where a day lies before the first level."""
+        NaN where a day lies outside the stored levels."""
         start = np.asarray(start, dtype="datetime64[D]")
         end = np.asarray(end, dtype="datetime64[D]")
         i = np.searchsorted(self.dates, start, side="right") - 1
         j = np.searchsorted(self.dates, end, side="right") - 1
         ok = (i >= 0) & (j >= 0)
+        if self.dates.size:
+            ok &= end <= self.dates[-1]
         out = np.full(np.broadcast(i, j).shape, np.nan)
         out[ok] = self.levels[j[ok]] / self.levels[i[ok]] - 1.0
         return out
@@ -65,20 +79,53 @@ def equal_weighted_benchmark(market: Market) -> Benchmark:
     return Benchmark("equal_weighted", calendar, np.cumprod(1.0 + mean))
 
 
+class Excess(NamedTuple):
+    values: np.ndarray  # per match and horizon; NaN where there is no return or no level
+    sources: list[str | None]  # per match: the benchmark's name, None when nothing was measured
+
+    def benchmark_name(self, default: str) -> str:
+        """One name for the result: the one benchmark every measured match used, ``"mixed"``
+        when some used the fallback, ``default`` when nothing was measured."""
+        used = {source for source in self.sources if source is not None}
+        if not used:
+            return default
+        return used.pop() if len(used) == 1 else "mixed"
+
+
 def excess_returns(
     market: Market, matches, horizons, returns: np.ndarray, benchmark: Benchmark
-) -> np.ndarray:
+) -> Excess:
     """``returns`` (per match, per horizon) minus the benchmark's return over the same days:
-    from the match's last close to the close ``h`` bars later in that stock. NaN where the
-    match has no return or the benchmark no level."""
+    from the match's last close to the close ``h`` bars later in that stock.
+
+    Each match is measured against one benchmark at every horizon: ``benchmark`` when it covers
+    the match's last day to its furthest horizon with a return, else its fallback (when that
+    covers them), else none (NaN).
+    """
     out = np.full(returns.shape, np.nan)
+    sources: list[str | None] = []
     for t, match in enumerate(matches):
         dates = market.series_dates(match.series)
         end = match.stop - 1
-        for j, h in enumerate(horizons):
-            if end + h < dates.shape[0] and not np.isnan(returns[t, j]):
-                out[t, j] = returns[t, j] - benchmark.returns(dates[end], dates[end + h])
-    return out
+        measured = [
+            j
+            for j, h in enumerate(horizons)
+            if end + h < dates.shape[0] and not np.isnan(returns[t, j])
+        ]
+        chosen = None
+        if measured:
+            furthest = dates[end + max(horizons[j] for j in measured)]
+            chosen = _covering(benchmark, dates[end], furthest)
+        sources.append(chosen.name if chosen is not None else None)
+        for j in measured if chosen is not None else ():
+            out[t, j] = returns[t, j] - chosen.returns(dates[end], dates[end + horizons[j]])
+    return Excess(out, sources)
+
+
+def _covering(benchmark: Benchmark | None, start, end) -> Benchmark | None:
+    while benchmark is not None and not benchmark.covers(start, end):
+        benchmark = benchmark.fallback
+    return benchmark
 
 
 def episodes(series, first_days, last_days, twins=None) -> np.ndarray:

@@ -20,8 +20,10 @@
     const key = button.dataset.sort;
     const type = button.dataset.type;
     const current = header.getAttribute("aria-sort");
-    // Numbers other than rank and distance read best from the top down.
-    const firstDirection = type === "number" && key !== "rank" && key !== "d" ? "descending" : "ascending";
+    // Numbers other than rank, distance and episode read best from the top down; the sort is
+    // stable, so an episode's matches stay in rank order.
+    const ascendingFirst = key === "rank" || key === "d" || key === "episode";
+    const firstDirection = type === "number" && !ascendingFirst ? "descending" : "ascending";
     const direction = current === firstDirection
       ? (firstDirection === "ascending" ? "descending" : "ascending")
       : firstDirection;

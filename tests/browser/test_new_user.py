@@ -354,7 +354,7 @@ def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
 
 
 def test_the_main_pages_in_english(english_page, site, browser_market, trader, screenshot):
-    from market.services import stock_names_en_set
+    from market.listing import stock_names_en_set
 
     stock_names_en_set(names={"7974": "Nintendo Co., Ltd."})
     page = english_page

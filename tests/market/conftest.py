@@ -4,7 +4,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from market.bars import Bar
-from market.services import daily_bars_upsert, stocks_ensure
+from market.listing import stocks_ensure
+from market.services import daily_bars_upsert
 from tests.market.kabutan_pages import jp_daily_rows
 
 

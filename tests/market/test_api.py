@@ -5,7 +5,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from market.files import ListingRow
-from market.services import stock_listing_upsert
+from market.listing import stock_listing_upsert
 
 pytestmark = pytest.mark.django_db
 

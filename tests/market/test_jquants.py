@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from market.bars import Bar
 from market.calendar import is_trading_day
+from market.listing import stocks_ensure
 from market.models import (
     DailyBar,
     IndexBar,
@@ -23,7 +24,7 @@ from market.models import (
     TradingDay,
 )
 from market.provider_bars import provider_bars_save
-from market.services import daily_bars_upsert, stocks_ensure
+from market.services import daily_bars_upsert
 from market.sources import SourceRefusedError
 from market.sources.jquants import (
     DayBar,

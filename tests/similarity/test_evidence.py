@@ -34,19 +34,62 @@ def test_equal_weighted_benchmark_by_hand(tiny):
 
 
 def test_excess_returns_by_hand(tiny):
-    topix = Benchmark("TOPIX", DAYS[::2], np.array([1000, 1010, 1030, 1060.0]))
+    days = DAYS[[0, 2, 4, 6, 7]]
+    topix = Benchmark("TOPIX", days, np.array([1000, 1010, 1030, 1060, 1070.0]))
     matches = [Match(0, "A", 0, 3, 0.0, 1.0), Match(1, "B", 0, 2, 0.0, 1.0)]
     horizons = [2, 4, 5]
     returns = forward_returns(tiny, matches, horizons)
     excess = excess_returns(tiny, matches, horizons, returns, topix)
-    # A ends on day 2 (121): +2 -> day 4 (100), +4 -> day 6 (130); TOPIX 1010 -> 1030 -> 1060.
-    assert excess[0, 0] == pytest.approx((100 / 121 - 1) - (1030 / 1010 - 1))
-    assert excess[0, 1] == pytest.approx((130 / 121 - 1) - (1060 / 1010 - 1))
-    assert excess[0, 2] == pytest.approx((140 / 121 - 1) - (1060 / 1010 - 1))
+    values = excess.values
+    # A ends on day 2 (121): +2 -> day 4 (100), +4 -> day 6 (130), +5 -> day 7 (140).
+    assert values[0, 0] == pytest.approx((100 / 121 - 1) - (1030 / 1010 - 1))
+    assert values[0, 1] == pytest.approx((130 / 121 - 1) - (1060 / 1010 - 1))
+    assert values[0, 2] == pytest.approx((140 / 121 - 1) - (1070 / 1010 - 1))
     # B ends on its close 1 (calendar day 3, TOPIX as of day 2: 1010); +2 is day 5 (as of 4).
-    assert excess[1, 0] == pytest.approx((60 / 50 - 1) - (1030 / 1010 - 1))
-    assert excess[1, 1] == pytest.approx((60 / 50 - 1) - (1060 / 1010 - 1))
-    assert np.isnan(excess[1, 2])  # B has no close 5 bars later
+    assert values[1, 0] == pytest.approx((60 / 50 - 1) - (1030 / 1010 - 1))
+    assert values[1, 1] == pytest.approx((60 / 50 - 1) - (1070 / 1010 - 1))
+    assert np.isnan(values[1, 2])  # B has no close 5 bars later
+    assert excess.sources == ["TOPIX", "TOPIX"]
+    assert excess.benchmark_name(default="TOPIX") == "TOPIX"
+
+
+def test_excess_returns_fall_back_where_topix_is_not_stored(tiny):
+    equal = equal_weighted_benchmark(tiny)
+    matches = [Match(0, "A", 0, 3, 0.0, 1.0), Match(1, "B", 0, 2, 0.0, 1.0)]
+    horizons = [2, 4]
+    returns = forward_returns(tiny, matches, horizons)
+    # TOPIX stored from day 3 only: A's last day (2) predates it, B's (3) does not.
+    late = Benchmark("TOPIX", DAYS[3:], 1000.0 + np.arange(5), fallback=equal)
+
+    excess = excess_returns(tiny, matches, horizons, returns, late)
+
+    assert excess.sources == ["equal_weighted", "TOPIX"]
+    assert excess.benchmark_name(default="TOPIX") == "mixed"
+    a_market = equal.levels[6] / equal.levels[2] - 1  # day 2 -> day 6, one benchmark throughout
+    assert excess.values[0, 1] == pytest.approx((130 / 121 - 1) - a_market)
+    assert excess.values[1, 1] == pytest.approx((60 / 50 - 1) - (1004 / 1000 - 1))
+    # Without a fallback, A is not measured at all.
+    alone = excess_returns(
+        tiny, matches, horizons, returns, Benchmark("TOPIX", late.dates, late.levels)
+    )
+    assert alone.sources == [None, "TOPIX"] and np.isnan(alone.values[0]).all()
+
+
+def test_a_stale_index_does_not_stand_in_for_later_days(tiny):
+    equal = equal_weighted_benchmark(tiny)
+    matches = [Match(0, "A", 0, 3, 0.0, 1.0)]
+    returns = forward_returns(tiny, matches, [2, 4])
+    # TOPIX's sync stopped on day 5: A's 4-day horizon ends on day 6, past its last level.
+    stale = Benchmark("TOPIX", DAYS[:6], 1000.0 + np.arange(6), fallback=equal)
+
+    excess = excess_returns(tiny, matches, [2, 4], returns, stale)
+
+    assert excess.sources == ["equal_weighted"]
+    assert excess.values[0, 0] == pytest.approx(
+        (100 / 121 - 1) - (equal.levels[4] / equal.levels[2] - 1)
+    )
+    assert np.isnan(stale.returns(DAYS[2], DAYS[6]))
+    assert stale.covers(DAYS[0], DAYS[5]) and not stale.covers(DAYS[0], DAYS[6])
 
 
 def test_episodes_group_overlapping_windows():

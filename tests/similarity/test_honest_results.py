@@ -89,6 +89,7 @@ def test_excess_returns_against_topix_when_stored(search_market, pro_user):
     saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 5})
 
     assert saved.result["market_benchmark"] == "TOPIX"
+    assert {m["excess_benchmark"] for m in saved.result["matches"]} == {"TOPIX"}
     match = saved.result["matches"][0]
     dates = market.series_dates(market.index_of(match["code"]))
     end = int(np.searchsorted(dates, np.datetime64(match["end_date"])))
@@ -97,6 +98,30 @@ def test_excess_returns_against_topix_when_stored(search_market, pro_user):
     expected = match["returns"]["5"] - ((1000 + last) / (1000 + first) - 1)
     assert match["excess_returns"]["5"] == pytest.approx(expected, abs=1e-6)
     assert saved.result["stats"][0]["excess"]["count"] == saved.result["stats"][0]["count"]
+
+
+def test_matches_before_the_stored_topix_are_measured_against_the_equal_weighted_market(
+    search_market, pro_user
+):
+    # TOPIX stored from 2016 only (a J-Quants plan serves a few years): earlier matches are
+    # measured against the equal-weighted market, never left without a market.
+    topix = MarketIndex.objects.create(code="TOPIX", name="TOPIX")
+    market = snapshot_current().market
+    days = [day for day in np.unique(market.dates) if day >= np.datetime64("2016-01-04")]
+    IndexBar.objects.bulk_create(
+        IndexBar(index=topix, date=day.item(), open=1, high=1, low=1, close=1000 + i)
+        for i, day in enumerate(days)
+    )
+    saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 30})
+
+    matches = saved.result["matches"]
+    sources = {match["excess_benchmark"] for match in matches}
+    assert sources == {"TOPIX", "equal_weighted"}
+    assert saved.result["market_benchmark"] == "mixed"
+    for match in matches:
+        early = match["end_date"] < "2016-01-04"
+        assert match["excess_benchmark"] == ("equal_weighted" if early else "TOPIX")
+        assert match["excess_returns"]["5"] is not None or match["returns"]["5"] is None
 
 
 def test_delisted_stocks_are_searched_in_history_mode_only(search_market, pro_user):
@@ -238,7 +263,8 @@ def test_csv_carries_excess_returns_and_episodes(search_market, pro_user, client
         )
     )
 
-    assert rows[0][-4:] == ["excess_5d", "excess_20d", "excess_60d", "episode"]
+    assert rows[0][-5:] == ["excess_5d", "excess_20d", "excess_60d", "excess_benchmark", "episode"]
     first = saved.result["matches"][0]
-    assert float(rows[1][-3]) == pytest.approx(first["excess_returns"]["20"], abs=1e-6)
+    assert float(rows[1][-4]) == pytest.approx(first["excess_returns"]["20"], abs=1e-6)
+    assert rows[1][-2] == "equal_weighted" == first["excess_benchmark"]
     assert rows[1][-1] == str(first["episode"])

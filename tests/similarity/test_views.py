@@ -357,6 +357,7 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         "return_20d",
         "excess_5d",
         "excess_20d",
+        "excess_benchmark",
         "episode",
     ]
     matches = saved_search.result["matches"]

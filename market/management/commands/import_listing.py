@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from market.files import FileFormatError, read_listing_file
-from market.services import stock_listing_upsert
+from market.listing import stock_listing_upsert
 
 
 class Command(BaseCommand):
