@@ -1,19 +1,13 @@
 """Fuzz the alerts API from its own OpenAPI schema: no 500, every answer as documented.
 
-As tests/similarity/test_schemathesis.py does for the search API: Hypothesis drives Schemathesis
-against the WSGI app in process, as a Pro user.
+Each operation under /api/v1/alerts/, as a Pro user (the harness is tests/api_fuzz.py).
 """
 
 import pytest
-import schemathesis
-from django.core import signals
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
 
 from accounts.services import api_token_rotate
 from alerts.services import alert_create
-from billing.models import Plan
-from tests.similarity.test_schemathesis import CHECKS, NEGATIVE, POSITIVE
+from tests.api_fuzz import NEGATIVE, POSITIVE, api_schema, fuzz
 
 # (path, method, generation mode, whether {alert_id} is the id of the user's real alert).
 CASES = [
@@ -31,14 +25,8 @@ EXAMPLES = 40
 
 @pytest.fixture
 def alerts_api_schema(synthetic_market, pro_user):
-    from stocksite.wsgi import application
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    Plan.objects.filter(slug="pro").update(api_requests_per_minute=1_000_000)
-    yield schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    with api_schema() as schema:
+        yield schema
 
 
 @pytest.mark.parametrize(("path", "method", "mode", "real_id"), CASES)
@@ -46,20 +34,15 @@ def test_alerts_api_conforms_to_its_schema(
     alerts_api_schema, pro_user, path, method, mode, real_id
 ):
     token = api_token_rotate(user=pro_user)
-    operation = alerts_api_schema[path][method]
     path_parameters = None
     if real_id:
         alert = alert_create(user=pro_user, spec={"source": "prices", "prices": [1, 3, 2, 5, 4]})
         path_parameters = {"alert_id": alert.pk}
 
-    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
+    fuzz(
+        alerts_api_schema[path][method],
+        mode=mode,
+        token=token,
+        examples=EXAMPLES,
+        path_parameters=path_parameters,
     )
-    def fuzz(case):
-        case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
-
-    fuzz()
