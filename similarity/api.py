@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from billing.permissions import HasApiAccess
 from billing.throttling import PlanRateThrottle
+from similarity.calibration_serializers import CalibrationRunSerializer, TrackRecordSerializer
 from similarity.selectors import (
     calibration_latest,
     saved_search_get,
@@ -20,7 +21,6 @@ from similarity.serializers import (
     SavedSearchSummarySerializer,
     SearchInputSerializer,
 )
-from similarity.serializers_evidence import CalibrationRunSerializer, TrackRecordSerializer
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
 from stocksite.errors import NotFoundError

@@ -1,5 +1,5 @@
-"""API shapes of the evidence anyone can check: the walk-forward calibration (public) and a
-user's track record of graded searches."""
+"""API shapes of the calibration table and of a user's track record (the search's own shapes
+are in `similarity.serializers`)."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
