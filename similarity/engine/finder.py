@@ -20,7 +20,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from . import kernels
+from . import kernels, period
 from .market import Market
 from .screen import THREADS, screen, thread_pool
 from .windows import exclusions, windows_allowed
@@ -125,6 +125,7 @@ def search(
     date_from: DateLike | None = None,
     date_to: DateLike | None = None,
     exclude_period: tuple[DateLike, DateLike] | None = None,
+    only_period: tuple[DateLike, DateLike] | None = None,
     stretch: bool = False,
 ) -> list[Match]:
     """The ``k`` windows of ``market`` closest to ``pattern``, sorted by distance.
@@ -148,6 +149,10 @@ def search(
     exclude_period : (date, date), optional
         Windows of any series with a close on one of these days are skipped (the market moving
         together with the pattern is no analog of it).
+    only_period : (date, date), optional
+        The opposite: only those windows are searched (the market over the pattern's own days,
+        for context): ``p + m - 1`` starts a series for ``p`` closes in the period, searched
+        span by span when that is a small part of the market (see :mod:`.period`).
     stretch : bool
         Also search the pattern resampled to ``STRETCH_FACTORS`` times its length and merge by
         correlation (see :func:`search_stretched`).
@@ -156,9 +161,13 @@ def search(
     -------
     list of Match
         At most ``k`` matches, closest first. PatternError when the pattern cannot be searched;
-        ValueError for a bad mode, ``k < 1``, a bad exclusion, or dates on a dateless market.
+        ValueError for a bad mode, ``k < 1``, a bad exclusion, dates on a dateless market, or
+        both periods.
     """
+    if exclude_period is not None and only_period is not None:
+        raise ValueError("give exclude_period or only_period, not both")
     filters = {"series": series, "date_from": date_from, "date_to": date_to}
+    filters["only_period"] = only_period
     if stretch:
         return search_stretched(
             market,
@@ -187,6 +196,8 @@ def _search_exact(market: Market, pattern, k, mode, exclude, exclude_period, fil
         return []
     if mode == "latest":
         found = _latest(market, rows, lo, ex_ptr, ex_lo, ex_hi, qn, k)
+    elif filters["only_period"] is not None and period.is_narrow(market, rows, lo, hi, m):
+        found = period.narrow_history(market, rows, lo, hi, (ex_ptr, ex_lo, ex_hi), qn, k)
     else:
         found = _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k)
     return [_match(market, s, i, m, d2) for d2, s, i in found]
@@ -215,7 +226,8 @@ def search_stretched(
     factors : iterable of float
         Lengths to try besides the pattern's own, as multiples of it.
     **filters
-        ``series``, ``date_from`` and ``date_to``, as for :func:`search`.
+        ``series``, ``date_from``, ``date_to``, ``exclude_period`` and ``only_period``, as for
+        :func:`search`.
 
     Returns
     -------

@@ -2,7 +2,8 @@
 
 Per selected series (``rows``), the first and last window start allowed (``lo``, ``hi``;
 ``lo > hi``: none) and the forbidden starts as CSR arrays of inclusive ranges (``ex_ptr``,
-``ex_lo``, ``ex_hi``), which the screen and the exact kernels read.
+``ex_lo``, ``ex_hi``), which the screen and the exact kernels read. A window overlaps a period
+when one of its closes falls on a day of it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def window_ranges(market, rows, m, date_from, date_to):
     return lo, hi
 
 
-def windows_allowed(market: Market, m: int, mode: str, *, series, date_from, date_to):
+def windows_allowed(
+    market: Market, m: int, mode: str, *, series, date_from, date_to, only_period=None
+):
     """The series searched and, per series, the first and last window start allowed."""
     rows = selected_series(market, series)
     lo, hi = window_ranges(market, rows, m, date_from, date_to)
@@ -75,6 +78,26 @@ def windows_allowed(market: Market, m: int, mode: str, *, series, date_from, dat
         last = market.lengths[rows] - m
         allowed = (lo <= last) & (last <= hi)
         lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
+    keep = lo <= hi
+    rows, lo, hi = rows[keep], lo[keep], hi[keep]
+    if only_period is not None:
+        rows, lo, hi = period_windows(market, rows, lo, hi, m, only_period)
+    return rows, lo, hi
+
+
+def period_windows(market: Market, rows, lo, hi, m: int, period):
+    """Narrow ``lo..hi`` to the windows with a close on a day of ``period = (first, last)``:
+    exactly those that ``exclude_period`` leaves out (a series that did not trade then has none).
+    Returns the series that keep some, with their narrowed ranges."""
+    from .baseline import period_starts
+
+    if period is None or len(period) != 2:
+        raise ValueError("only_period must be a pair of dates (first, last)")
+    if market.dates is None:
+        raise ValueError("this market has no dates, so it cannot be searched by period")
+    days = (as_day(period[0], "only_period"), as_day(period[1], "only_period"))
+    in_lo, in_hi = period_starts(market, rows, m, days)
+    lo, hi = np.maximum(lo, in_lo), np.minimum(hi, in_hi)
     keep = lo <= hi
     return rows[keep], lo[keep], hi[keep]
 
