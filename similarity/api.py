@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from billing.permissions import HasApiAccess
 from billing.throttling import PlanRateThrottle
+from similarity.calibration_serializers import CalibrationRunSerializer, TrackRecordSerializer
 from similarity.selectors import (
     calibration_latest,
     saved_search_get,
@@ -16,11 +17,9 @@ from similarity.selectors import (
     track_record_summary,
 )
 from similarity.serializers import (
-    CalibrationRunSerializer,
     SavedSearchSerializer,
     SavedSearchSummarySerializer,
     SearchInputSerializer,
-    TrackRecordSerializer,
 )
 from similarity.services import search_rerun, search_run
 from stocksite.api import ERROR_RESPONSE
