@@ -151,8 +151,7 @@ def search(
         together with the pattern is no analog of it).
     only_period : (date, date), optional
         The opposite: only those windows are searched (the market over the pattern's own days,
-        for context): ``p + m - 1`` starts a series for ``p`` closes in the period, searched
-        span by span when that is a small part of the market (see :mod:`.period`).
+        for context); short spans of each series, searched span by span (see :mod:`.period`).
     stretch : bool
         Also search the pattern resampled to ``STRETCH_FACTORS`` times its length and merge by
         correlation (see :func:`search_stretched`).
@@ -161,28 +160,22 @@ def search(
     -------
     list of Match
         At most ``k`` matches, closest first. PatternError when the pattern cannot be searched;
-        ValueError for a bad mode, ``k < 1``, a bad exclusion, dates on a dateless market, or
-        both periods.
+        ValueError for a bad mode, ``k < 1``, a bad exclusion or period (both kinds at once), or
+        dates on a dateless market.
     """
-    if exclude_period is not None and only_period is not None:
-        raise ValueError("give exclude_period or only_period, not both")
     filters = {"series": series, "date_from": date_from, "date_to": date_to}
-    filters["only_period"] = only_period
+    filters.update(exclude_period=exclude_period, only_period=only_period)
     if stretch:
-        return search_stretched(
-            market,
-            pattern,
-            k=k,
-            mode=mode,
-            exclude=exclude,
-            exclude_period=exclude_period,
-            **filters,
-        )
-    return _search_exact(market, pattern, k, mode, exclude, exclude_period, filters)
+        return search_stretched(market, pattern, k=k, mode=mode, exclude=exclude, **filters)
+    return _search_exact(market, pattern, k, mode, exclude, filters)
 
 
-def _search_exact(market: Market, pattern, k, mode, exclude, exclude_period, filters):
+def _search_exact(market: Market, pattern, k, mode, exclude, filters):
     """:func:`search` of the pattern at its own length only (arguments as there)."""
+    filters = dict(filters)
+    exclude_period = filters.pop("exclude_period")
+    if exclude_period is not None and filters["only_period"] is not None:
+        raise ValueError("give exclude_period or only_period, not both")
     qn = normalize_pattern(pattern)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

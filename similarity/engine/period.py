@@ -65,8 +65,7 @@ def narrow_history(
     Returns
     -------
     list of (float, int, int)
-        Squared distance, series and start of each match, sorted; the greedy exclusion zone
-        applies within each series, as in the whole-series search.
+        Squared distance, series and start of each match, sorted (greedy within a series).
     """
     m = qn.shape[0]
     best_d2 = np.full(k, np.inf)
