@@ -194,6 +194,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
             "min_turnover": "150",
             "search_from": "2010-01-01",
             "stretch": "on",
+            "same_period": "on",
         },
         segments=["プライム"],
         sectors=[("3650", "電気機器")],
@@ -216,6 +217,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
         "date_from": "2010-01-01",
         "date_to": None,
         "stretch": True,
+        "same_period": True,
     }
 
 
@@ -465,6 +467,7 @@ def test_the_stock_pages_short_form_takes_default_options(user):
     assert form.is_valid(), form.errors
     options = form.options()
     assert (options["mode"], options["k"], options["horizons"]) == ("history", 10, [5, 20, 60])
+    assert options["same_period"] is False
 
 
 # --- Searching through the page, on a real small market --------------------------------------
@@ -564,3 +567,38 @@ def test_the_search_page_states_the_free_plans_limits(client, user):
 
     assert "Free shows 10 matches, searches the last 3 years" in html
     assert "10 of 10 searches left today" in html
+
+
+# --- Same period (context) -----------------------------------------------------------------
+
+NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("en", "Also show other stocks over the same period (context, not counted)"),
+        ("ja", "同じ期間の他銘柄の動きも参考表示（統計には含めません）"),
+    ],
+)
+def test_the_search_page_offers_the_same_period_option_in_history_mode(client, language, label):
+    html = client.get("/search/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert label in html
+    assert 'name="same_period"' in html and 'aria-describedby="id_same_period_helptext"' in html
+    assert 'class="field inline-check history-only' in html
+
+
+def test_the_form_asks_for_the_same_period_and_the_result_remembers_it(
+    client, pro_user, search_market
+):
+    client.force_login(pro_user)
+    form = {"source": "stock", "code": "7974", "date_from": "2015-01-05", "date_to": "2015-04-30"}
+
+    response = client.post("/search/", {**form, "k": "5", "same_period": "on"})
+
+    saved = SavedSearch.objects.get(user=pro_user)
+    assert response.status_code == 302
+    assert saved.options["same_period"] is True
+    assert len(saved.result["same_period"]) == 5
