@@ -91,7 +91,7 @@ def period_windows(market: Market, rows, lo, hi, m: int, period):
     Returns the series that keep some, with their narrowed ranges."""
     from .baseline import period_starts
 
-    if period is None or len(period) != 2:
+    if len(period) != 2:
         raise ValueError("only_period must be a pair of dates (first, last)")
     if market.dates is None:
         raise ValueError("this market has no dates, so it cannot be searched by period")
