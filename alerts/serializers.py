@@ -19,6 +19,7 @@ class AlertInputSerializer(SearchInputSerializer):
     date_from = None
     date_to = None
     stretch = None
+    same_period = None
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text=_("Default: the pattern.")
     )

@@ -4,10 +4,15 @@ Text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is a formul
 LibreOffice and Google Sheets (OWASP "CSV injection"): such a cell gets a leading `'`, which the
 spreadsheet shows as text and does not display. Only text columns are touched; numbers we format
 ourselves (a negative return is `-0.012000`) stay numbers.
+
+A search run with the same_period option starts every row with a `list` column: `match` for the
+matches, `same_period` for the windows over the pattern's own days that follow them (context,
+ranked within their own list, counted in no statistic: no excess return, no episode).
 """
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("code", "name", "segment", "sector", "start_date", "end_date")
+LISTS = (("match", "matches"), ("same_period", "same_period"))  # (list column, result key)
 
 
 def csv_text(value) -> str:
@@ -16,7 +21,8 @@ def csv_text(value) -> str:
 
 
 def search_csv_rows(result: dict) -> list[list]:
-    """The header and one row per match of a stored search result."""
+    """The header and one row per match of a stored search result (then per same-period
+    window, marked in a first `list` column, when the search asked for them)."""
     horizons = result.get("horizons") or []
     latest = result.get("mode") == "latest"
     header = ["rank", *TEXT_COLUMNS, "length", "correlation", "distance"]
@@ -25,19 +31,26 @@ def search_csv_rows(result: dict) -> list[list]:
         header += ["latest_close", "latest_date"]
     else:
         header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
-    rows = [header]
-    for match in result.get("matches", []):
-        returns = match.get("returns") or {}
-        row = [match.get("rank", "")]
-        row += [csv_text(match.get(key, "")) for key in TEXT_COLUMNS]
-        row += [match.get("length", "")]
-        row += [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
-        row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
-        if latest:
-            row += [match.get("latest_close", ""), csv_text(match.get("latest_date", ""))]
-        else:
-            excess = match.get("excess_returns") or {}
-            row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
-            row += [csv_text(match.get("excess_benchmark")), match.get("episode", "")]
-        rows.append(row)
+    marked = "same_period" in result
+    rows = [["list", *header] if marked else header]
+    for name, key in LISTS:
+        for match in result.get(key) or []:
+            row = _match_row(match, horizons, latest)
+            rows.append([name, *row] if marked else row)
     return rows
+
+
+def _match_row(match: dict, horizons: list[int], latest: bool) -> list:
+    returns = match.get("returns") or {}
+    row = [match.get("rank", "")]
+    row += [csv_text(match.get(key, "")) for key in TEXT_COLUMNS]
+    row += [match.get("length", "")]
+    row += [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
+    row += ["" if returns.get(str(h)) is None else f"{returns[str(h)]:.6f}" for h in horizons]
+    if latest:
+        row += [match.get("latest_close", ""), csv_text(match.get("latest_date", ""))]
+    else:
+        excess = match.get("excess_returns") or {}
+        row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
+        row += [csv_text(match.get("excess_benchmark")), match.get("episode", "")]
+    return row

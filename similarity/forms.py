@@ -35,6 +35,7 @@ SERVICE_FIELD_TO_FORM_FIELD = {
     "date_from": "search_from",
     "date_to": "search_to",
     "stretch": "stretch",
+    "same_period": "same_period",
 }
 
 
@@ -134,6 +135,11 @@ class SearchForm(forms.Form):
         ),
         required=False,
     )
+    same_period = forms.BooleanField(
+        label=_("Also show other stocks over the same period (context, not counted)"),
+        help_text=_("History mode with a stock's date range: its days in every other stock."),
+        required=False,
+    )
 
     def __init__(self, *args, segments: list[str], sectors: list[tuple[str, str]], **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -209,6 +215,7 @@ class SearchForm(forms.Form):
             "date_from": search_from.isoformat() if search_from else None,
             "date_to": search_to.isoformat() if search_to else None,
             "stretch": bool(data.get("stretch")),
+            "same_period": bool(data.get("same_period")),
         }
         return {key: value for key, value in given.items() if value is not None}
 

@@ -22,7 +22,7 @@ import numpy as np
 from django.utils.translation import gettext_lazy as _
 
 from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, normalize_pattern
+from similarity.engine import Market, Match, Outcomes, forward_returns, normalize_pattern
 from similarity.engine.evidence import Benchmark, Excess
 from similarity.limits import MINI_CHART_POINTS
 from similarity.result_stats import history_statistics, result_warnings, round_value
@@ -141,6 +141,11 @@ class SearchResult(TypedDict):
     # median correlation below WEAK_CORRELATION
     snapshot: SnapshotInfo
     elapsed_ms: float  # from the request's start to the result built
+    # With the same_period option only: windows overlapping the pattern's own days (the market at
+    # that time, for context), ranked on their own, with returns but no episode or excess return,
+    # counted nowhere (stats, fan, groups, warnings, base rate). Empty without a stock's range in
+    # history mode. See similarity.same_period.
+    same_period: NotRequired[list[MatchResult]]
 
 
 @dataclass(frozen=True)
@@ -174,33 +179,29 @@ def search_result_build(
     started: float,
     baselines: list[EngineStats] | None = None,
     benchmark: Benchmark | None = None,
+    same_period: Sequence[Match] | None = None,
 ) -> SearchResult:
     """The result of a search from the engine's matches; `started` is a perf_counter() value.
 
     In history mode, `baselines` are the base rates per horizon and `benchmark` the market that
-    excess returns are measured against.
+    excess returns are measured against. `same_period`, when given, are the windows over the
+    pattern's own days, listed apart and counted nowhere.
     """
-    evidence = None
-    if mode == "history":
-        evidence = history_statistics(
-            market,
-            found,
-            horizons,
-            baselines=baselines,
-            benchmark=benchmark,
-            twins=universe.twins,
-        )
+    evidence = (
+        _history_statistics(market, universe, found, horizons, baselines, benchmark)
+        if mode == "history"
+        else None
+    )
     summary = evidence.summary if evidence is not None else None
     stats: list[HorizonStats] = evidence.stats if evidence is not None else []
     after = 0 if mode == "latest" else horizons[-1]
-    matches = [
-        _match_result(market, universe, match, rank, pattern.values.size, after, horizons, summary)
-        for rank, match in enumerate(found, start=1)
-    ]
+    shape = (pattern.values.size, after, horizons)
+    matches = _match_results(market, universe, found, *shape, _returns(summary, found))
     if summary is not None:
         _matches_annotate(matches, evidence.labels, evidence.excess, horizons)
     groups = _groups(summary)
-    return {
+    context = _same_period_results(market, universe, same_period, shape)
+    result: SearchResult = {
         "mode": mode,
         "pattern": _pattern_info(pattern, source),
         "horizons": horizons,
@@ -218,6 +219,48 @@ def search_result_build(
         },
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
+    if context is not None:
+        result["same_period"] = context
+    return result
+
+
+def _returns(summary: Outcomes | None, found: Sequence[Match]) -> list:
+    """Each match's returns by horizon (None past the data); None for each in latest mode."""
+    return summary.returns if summary is not None else [None] * len(found)
+
+
+def _match_results(
+    market: Market,
+    universe: Universe,
+    found: Sequence[Match],
+    m: int,
+    after: int,
+    horizons,
+    returns,
+) -> list[MatchResult]:
+    """The matches ranked 1, 2, ... with `returns[i]` the returns of the i-th."""
+    return [
+        _match_result(market, universe, match, rank, m, after, horizons, row)
+        for rank, (match, row) in enumerate(zip(found, returns, strict=True), start=1)
+    ]
+
+
+def _same_period_results(
+    market: Market, universe: Universe, found: Sequence[Match] | None, shape: tuple
+) -> list[MatchResult] | None:
+    """The same-period windows (None: the option is off) ranked on their own, with their returns
+    (None past the data) and nothing that would count them: no episode, no excess return."""
+    if found is None:
+        return None
+    returns = forward_returns(market, found, shape[2])
+    rows = [[None if np.isnan(value) else float(value) for value in row] for row in returns]
+    return _match_results(market, universe, found, *shape, rows)
+
+
+def _history_statistics(market, universe, found, horizons, baselines, benchmark):
+    return history_statistics(
+        market, found, horizons, baselines=baselines, benchmark=benchmark, twins=universe.twins
+    )
 
 
 def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
@@ -260,8 +303,9 @@ def _match_result(
     m: int,
     after: int,
     horizons: list[int],
-    summary: Outcomes | None,
+    returns: list[float | None] | None,
 ) -> MatchResult:
+    """One match of the result; `returns` by horizon, None in latest mode (no past to measure)."""
     closes = market.series_closes(match.series)
     dates = market.series_dates(match.series)
     end = match.stop - 1
@@ -282,10 +326,10 @@ def _match_result(
         "after": following,
         "last_close": float(closes[end]),
     }
-    if summary is not None:
+    if returns is not None:
         item["returns"] = {
             str(h): None if value is None else round_value(value)
-            for h, value in zip(horizons, summary.returns[rank - 1], strict=True)
+            for h, value in zip(horizons, returns, strict=True)
         }
     else:
         item["latest_close"] = float(closes[-1])

@@ -103,6 +103,13 @@ class SearchInputSerializer(serializers.Serializer):
             {"min": limits.STRETCH_MIN, "max": limits.STRETCH_MAX},
         ),
     )
+    same_period = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "History mode with a stock's range: also list, apart from the matches, the closest "
+            "windows of other stocks over the pattern's own days (same_period in the result)."
+        ),
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -353,6 +360,15 @@ class SavedSearchSerializer(serializers.Serializer):
         help_text=_(
             "few_matches: fewer than 10 independent episodes; weak_matches: median correlation "
             "below 0.8."
+        ),
+    )
+    same_period = MatchSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "Present when the same_period option was given: windows overlapping the pattern's own "
+            "days, for context, ranked apart and never counted in stats, fan, groups or warnings "
+            "(no episode or excess_returns); empty unless history mode with a stock's range."
         ),
     )
     snapshot = SnapshotSerializer()

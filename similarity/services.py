@@ -37,6 +37,7 @@ from similarity.results import (
     limit_applied,
     search_result_build,
 )
+from similarity.same_period import same_period_applies, same_period_find
 from similarity.selectors import market_benchmark, search_universe
 from similarity.snapshot import Snapshot, snapshot_current
 from similarity.validation import (
@@ -187,7 +188,7 @@ def _search_execute(
     # moving together, not analogs (and have no outcome yet for a recent pattern).
     period = (pattern.start_date, pattern.end_date) if history and pattern.code else None
     scope = {"series": mask, "date_from": date_from, "date_to": date_to, "exclude_period": period}
-    found = _search_find(
+    found, same_period = _search_find(
         market=market, pattern=pattern, k=k, options=options, source=spec["source"], scope=scope
     )
     baselines, benchmark = _search_evidence(
@@ -207,6 +208,7 @@ def _search_execute(
         started=started,
         baselines=baselines,
         benchmark=benchmark,
+        same_period=same_period,
     )
     saved = _saved_search_create(
         user=user,
@@ -224,20 +226,25 @@ def _search_execute(
 
 def _search_find(
     *, market, pattern: ResolvedPattern, k: int, options: dict, source: str, scope: dict
-) -> list:
-    """Run the engine's search; a pattern it rejects is the user's input error on its field."""
+) -> tuple[list, list | None]:
+    """Run the engine's search, and the same-period one when the option asks for it (None when
+    it is off); a pattern the engine rejects is the user's input error on its field."""
+    own = _own_window(market, pattern)
     try:
-        return search(
+        found = search(
             market,
             pattern.values,
             k=k,
             mode=options["mode"],
-            exclude=_own_window(market, pattern),
+            exclude=own,
             stretch=options["stretch"],
             **scope,
         )
     except PatternError as exc:
         raise SearchInputError(PATTERN_FIELD[source], str(exc)) from exc
+    return found, same_period_find(
+        market=market, pattern=pattern, k=k, options=options, scope=scope, exclude=own
+    )
 
 
 def _search_mask(*, user, snapshot, universe, options: dict, k: int, pattern: ResolvedPattern):
@@ -252,6 +259,7 @@ def _search_mask(*, user, snapshot, universe, options: dict, k: int, pattern: Re
         k=k,
         options=options,
         length=pattern.values.size,
+        same_period=same_period_applies(options=options, pattern=pattern),
     )
     if options["mode"] != "history" and snapshot.listed is not None:
         # Delisted stocks have no "now": latest mode searches the listed ones only.
@@ -311,7 +319,9 @@ def _saved_searches_prune(*, user) -> None:
     SavedSearch.objects.filter(pk__in=list(older)).delete()
 
 
-def _search_cost_consume(*, user, market, mask, k: int, options: dict, length: int) -> None:
+def _search_cost_consume(
+    *, user, market, mask, k: int, options: dict, length: int, same_period: bool
+) -> None:
     """Charge the search's estimated CPU to the user's budget for this minute; a search refused
     for its weight gives back the day's search it took."""
     lengths = np.diff(market.offsets)
@@ -325,6 +335,12 @@ def _search_cost_consume(*, user, market, mask, k: int, options: dict, length: i
         stretch=options["stretch"],
         mode=options["mode"],
     )
+    if same_period:
+        # The same-period search is charged as a second search of the same scope: it never reads
+        # more (its windows are a subset; long spans go through the same screen) and took a
+        # fifth to all of the main search's time on the benchmark market (short spans, see
+        # similarity.engine.period). An upper bound, rather than a second cost model to keep.
+        cost *= 2
     try:
         search_cost_consume(user=user, cost_ms=cost, budget_ms=limits.SEARCH_COST_MS_PER_MINUTE)
     except SearchCostExceeded:

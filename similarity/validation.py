@@ -63,6 +63,7 @@ class SearchOptions(TypedDict):
     date_from: str | None  # windows starting on or after this date (ISO)
     date_to: str | None  # windows ending on or before this date (ISO)
     stretch: bool  # also search the pattern STRETCH_FACTORS times as long
+    same_period: bool  # also list other stocks over the pattern's own days (history, stock range)
 
 
 # The keys of each kind of pattern, after "source".
@@ -312,6 +313,9 @@ def search_options_clean(*, options: dict | None) -> dict:
     stretch = options.get("stretch") or False
     if not isinstance(stretch, bool):
         raise SearchInputError("stretch", _("Stretch is true or false."))
+    same_period = options.get("same_period", False)
+    if not isinstance(same_period, bool):
+        raise SearchInputError("same_period", _("Same period is true or false."))
     date_from = _date_clean(options.get("date_from"), "date_from")
     date_to = _date_clean(options.get("date_to"), "date_to")
     if date_from and date_to and date_from > date_to:
@@ -330,6 +334,7 @@ def search_options_clean(*, options: dict | None) -> dict:
         "date_from": date_from.isoformat() if date_from else None,
         "date_to": date_to.isoformat() if date_to else None,
         "stretch": stretch,
+        "same_period": same_period,
     }
 
 

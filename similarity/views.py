@@ -101,9 +101,10 @@ def _own_search(request, search_id: uuid.UUID):
         raise Http404(_("No saved search with this id.")) from None
 
 
-def _match_rows(result: dict) -> list[dict]:
+def _match_rows(result: dict, key: str = "matches") -> list[dict]:
+    """The rows of the result's list `key` ("matches" or "same_period") as the page shows them."""
     pattern = result.get("pattern", {}).get("normalized") or []
-    matches = result.get("matches", [])
+    matches = result.get(key) or []
     names_en = (
         stock_english_names(codes=[match["code"] for match in matches])
         if (translation.get_language() or "").startswith("en")
@@ -151,6 +152,8 @@ def search_result(request, search_id: uuid.UUID):
             values=pattern.get("values") or [], width=480, height=200
         ),
         "matches": _match_rows(result),
+        # None: the search did not ask for the same period (searches before the option, too).
+        "same_period": _match_rows(result, "same_period") if "same_period" in result else None,
         "stats": result.get("stats") or [],
         "fan": fan,
         "fan_svg": charts.fan_chart(bands=fan["bands"], base_band=_base_band(result))

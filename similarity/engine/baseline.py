@@ -38,9 +38,9 @@ from .baseline_index import (
     _flat_runs,
 )
 from .baseline_query import _core, _indexed
-from .finder import _as_day, _selected_series, _window_ranges
 from .market import Market
 from .outcomes import HorizonStats, summarize
+from .windows import as_day, selected_series, window_ranges
 
 __all__ = [
     "BIN_WIDTH",
@@ -101,8 +101,8 @@ def base_rate(
     """
 
     m = int(m)
-    rows = _selected_series(market, series)
-    lo, hi = _window_ranges(market, rows, m, date_from, date_to)
+    rows = selected_series(market, series)
+    lo, hi = window_ranges(market, rows, m, date_from, date_to)
     ex_lo, ex_hi = period_starts(market, rows, m, exclude_period, index)
     period, before = _query_days(market, exclude_period, outcome_before)
     days, closes, offsets, flats = _market_arrays(market, index)
@@ -132,13 +132,13 @@ def _query_days(market: Market, exclude_period, outcome_before) -> tuple[tuple |
     period = None
     if exclude_period is not None:
         period = tuple(
-            int(_as_day(d, "exclude_period").astype(np.int64)) for d in exclude_period[:2]
+            int(as_day(d, "exclude_period").astype(np.int64)) for d in exclude_period[:2]
         )
     before = _NO_DAY
     if outcome_before is not None:
         if market.dates is None:
             raise ValueError("this market has no dates, so outcomes cannot be cut by date")
-        before = int(_as_day(outcome_before, "outcome_before").astype(np.int64))
+        before = int(as_day(outcome_before, "outcome_before").astype(np.int64))
     return period, before
 
 
@@ -183,8 +183,8 @@ def period_starts(
 
     if market.dates is None:
         raise ValueError("this market has no dates, so a period cannot be excluded")
-    first = int(_as_day(period[0], "exclude_period").astype(np.int64))
-    last = int(_as_day(period[1], "exclude_period").astype(np.int64))
+    first = int(as_day(period[0], "exclude_period").astype(np.int64))
+    last = int(as_day(period[1], "exclude_period").astype(np.int64))
     days = np.asarray(market.dates).view(np.int64)
     offsets = np.asarray(market.offsets)
     if index is None:

@@ -20,9 +20,10 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from . import kernels
+from . import kernels, period
 from .market import Market
 from .screen import THREADS, screen, thread_pool
+from .windows import exclusions, windows_allowed
 
 DateLike = dt.date | np.datetime64 | str
 
@@ -124,6 +125,7 @@ def search(
     date_from: DateLike | None = None,
     date_to: DateLike | None = None,
     exclude_period: tuple[DateLike, DateLike] | None = None,
+    only_period: tuple[DateLike, DateLike] | None = None,
     stretch: bool = False,
 ) -> list[Match]:
     """The ``k`` windows of ``market`` closest to ``pattern``, sorted by distance.
@@ -147,6 +149,9 @@ def search(
     exclude_period : (date, date), optional
         Windows of any series with a close on one of these days are skipped (the market moving
         together with the pattern is no analog of it).
+    only_period : (date, date), optional
+        The opposite: only those windows are searched (the market over the pattern's own days,
+        for context); short spans of each series, searched span by span (see :mod:`.period`).
     stretch : bool
         Also search the pattern resampled to ``STRETCH_FACTORS`` times its length and merge by
         correlation (see :func:`search_stretched`).
@@ -155,24 +160,22 @@ def search(
     -------
     list of Match
         At most ``k`` matches, closest first. PatternError when the pattern cannot be searched;
-        ValueError for a bad mode, ``k < 1``, a bad exclusion, or dates on a dateless market.
+        ValueError for a bad mode, ``k < 1``, a bad exclusion or period (both kinds at once), or
+        dates on a dateless market.
     """
     filters = {"series": series, "date_from": date_from, "date_to": date_to}
+    filters.update(exclude_period=exclude_period, only_period=only_period)
     if stretch:
-        return search_stretched(
-            market,
-            pattern,
-            k=k,
-            mode=mode,
-            exclude=exclude,
-            exclude_period=exclude_period,
-            **filters,
-        )
-    return _search_exact(market, pattern, k, mode, exclude, exclude_period, filters)
+        return search_stretched(market, pattern, k=k, mode=mode, exclude=exclude, **filters)
+    return _search_exact(market, pattern, k, mode, exclude, filters)
 
 
-def _search_exact(market: Market, pattern, k, mode, exclude, exclude_period, filters):
+def _search_exact(market: Market, pattern, k, mode, exclude, filters):
     """:func:`search` of the pattern at its own length only (arguments as there)."""
+    filters = dict(filters)
+    exclude_period = filters.pop("exclude_period")
+    if exclude_period is not None and filters["only_period"] is not None:
+        raise ValueError("give exclude_period or only_period, not both")
     qn = normalize_pattern(pattern)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -180,12 +183,14 @@ def _search_exact(market: Market, pattern, k, mode, exclude, exclude_period, fil
     if k < 1:
         raise ValueError("k must be at least 1")
     m = qn.shape[0]
-    rows, lo, hi = _windows_allowed(market, m, mode, **filters)
-    ex_ptr, ex_lo, ex_hi = _exclusions(market, rows, m, exclude, exclude_period)
+    rows, lo, hi = windows_allowed(market, m, mode, **filters)
+    ex_ptr, ex_lo, ex_hi = exclusions(market, rows, m, exclude, exclude_period)
     if rows.size == 0:
         return []
     if mode == "latest":
         found = _latest(market, rows, lo, ex_ptr, ex_lo, ex_hi, qn, k)
+    elif filters["only_period"] is not None and period.is_narrow(market, rows, lo, hi, m):
+        found = period.narrow_history(market, rows, lo, hi, (ex_ptr, ex_lo, ex_hi), qn, k)
     else:
         found = _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k)
     return [_match(market, s, i, m, d2) for d2, s, i in found]
@@ -214,7 +219,8 @@ def search_stretched(
     factors : iterable of float
         Lengths to try besides the pattern's own, as multiples of it.
     **filters
-        ``series``, ``date_from`` and ``date_to``, as for :func:`search`.
+        ``series``, ``date_from``, ``date_to``, ``exclude_period`` and ``only_period``, as for
+        :func:`search`.
 
     Returns
     -------
@@ -249,19 +255,6 @@ def search_stretched(
     return merged
 
 
-def _windows_allowed(market: Market, m: int, mode: str, *, series, date_from, date_to):
-    """The series searched and, per series, the first and last window start allowed."""
-    rows = _selected_series(market, series)
-    lo, hi = _window_ranges(market, rows, m, date_from, date_to)
-    if mode == "latest":
-        # Only the window ending at the series' last close, if the filters allow it.
-        last = market.lengths[rows] - m
-        allowed = (lo <= last) & (last <= hi)
-        lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
-    keep = lo <= hi
-    return rows[keep], lo[keep], hi[keep]
-
-
 def _match(market: Market, s: int, i: int, m: int, d2: float) -> Match:
     d2 = max(float(d2), 0.0)
     return Match(
@@ -272,94 +265,6 @@ def _match(market: Market, s: int, i: int, m: int, d2: float) -> Match:
         distance=math.sqrt(d2),
         correlation=1.0 - d2 / (2.0 * m),
     )
-
-
-def _selected_series(market: Market, series) -> np.ndarray:
-    count = len(market)
-    if series is None:
-        return np.arange(count, dtype=np.int64)
-    arr = np.asarray(series if not isinstance(series, (set, frozenset)) else sorted(series))
-    if arr.dtype == bool:
-        if arr.shape != (count,):
-            raise ValueError(f"a series mask must have {count} entries, not {arr.shape}")
-        return np.flatnonzero(arr).astype(np.int64)
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError("series must be series indices or a boolean mask")
-    arr = np.unique(arr.astype(np.int64))
-    if arr[0] < 0 or arr[-1] >= count:
-        raise ValueError(f"series indices must be in 0..{count - 1}")
-    return arr
-
-
-def _as_day(value, name: str) -> np.datetime64:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    try:
-        day = np.datetime64(value, "D")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a date") from exc
-    if np.isnat(day):
-        raise ValueError(f"{name} must be a date")
-    return day
-
-
-def _window_ranges(market, rows, m, date_from, date_to):
-    """Per selected series, the first and last allowed window start (lo > hi: none)."""
-    lengths = market.lengths[rows]
-    lo = np.zeros(rows.size, dtype=np.int64)
-    hi = lengths - m
-    if date_from is None and date_to is None:
-        return lo, hi
-    if market.dates is None:
-        raise ValueError("this market has no dates, so it cannot be filtered by date")
-    first = _as_day(date_from, "date_from") if date_from is not None else None
-    last = _as_day(date_to, "date_to") if date_to is not None else None
-    for t, s in enumerate(rows):
-        d = market.series_dates(int(s))
-        if first is not None:
-            lo[t] = np.searchsorted(d, first, side="left")
-        if last is not None:
-            # The window's last close must be on or before date_to.
-            hi[t] = min(hi[t], np.searchsorted(d, last, side="right") - m)
-    return lo, hi
-
-
-def _exclusions(market, rows, m, exclude, period=None):
-    """Forbidden window starts per selected series, as CSR arrays of inclusive ranges."""
-    ex_ptr = np.zeros(rows.size + 1, dtype=np.int64)
-    if not exclude and period is None:
-        return ex_ptr, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    position = {int(s): t for t, s in enumerate(rows)}
-    ranges: dict[int, list[tuple[int, int]]] = {}
-    if period is not None:
-        from .baseline import period_starts
-
-        period_lo, period_hi = period_starts(market, rows, m, period)
-        for t in np.flatnonzero(period_lo <= period_hi):
-            ranges[int(t)] = [(int(period_lo[t]), int(period_hi[t]))]
-    for item in exclude or ():
-        try:
-            sid, start, stop = item
-        except (TypeError, ValueError) as exc:
-            raise ValueError("exclude entries must be (series_id, start, stop)") from exc
-        t = position.get(market.index_of(str(sid)))
-        if t is None or int(stop) <= int(start):
-            continue
-        # Window [i, i + m) overlaps [start, stop) when start - m < i < stop.
-        ranges.setdefault(t, []).append((int(start) - m + 1, int(stop) - 1))
-    counts = np.zeros(rows.size, dtype=np.int64)
-    for t, spans in ranges.items():
-        counts[t] = len(spans)
-    np.cumsum(counts, out=ex_ptr[1:])
-    ex_lo = np.zeros(int(ex_ptr[-1]), dtype=np.int64)
-    ex_hi = np.zeros(int(ex_ptr[-1]), dtype=np.int64)
-    for t, spans in ranges.items():
-        for j, (a, b) in enumerate(spans):
-            ex_lo[ex_ptr[t] + j] = a
-            ex_hi[ex_ptr[t] + j] = b
-    return ex_ptr, ex_lo, ex_hi
 
 
 def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):

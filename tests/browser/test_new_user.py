@@ -353,6 +353,27 @@ def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
     screenshot(phone, "20-phone-results-cards")
 
 
+def test_on_a_phone_the_same_period_is_listed_apart_as_cards(
+    phone, site, browser_market, pro_trader, screenshot
+):
+    sign_in(phone, site, pro_trader.email)
+    phone.goto(f"{site}/search/?code=7974&date_from=2015-01-05&date_to=2015-04-30")
+    phone.get_by_label("同じ期間の他銘柄の動きも参考表示（統計には含めません）").check()
+    phone.get_by_role("button", name="全銘柄を検索").tap()
+    phone.wait_for_url(RESULT_URL)
+
+    saved = SavedSearch.objects.get()
+    section = phone.get_by_test_id("same-period")
+    assert section.get_by_role("heading", name="同じ期間の動き（参考）").is_visible()
+    rows = section.get_by_test_id("same-period-row")
+    assert rows.count() == len(saved.result["same_period"]) > 0
+    assert rows.first.evaluate("row => getComputedStyle(row).display") == "grid"
+    assert rows.first.locator("[data-label='類似度']").is_visible()
+    assert _overflowing(phone) == {"page": 0, "buttons": []}
+    rows.first.scroll_into_view_if_needed()
+    screenshot(phone, "21-phone-same-period")
+
+
 def test_the_main_pages_in_english(english_page, site, browser_market, trader, screenshot):
     from market.listing import stock_names_en_set
 

@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,9 @@ JP_SLICE = 1200
 
 
 def jp_daily_dir() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "jp_daily"
+    # SHARED_DATA_DIR as for tests/conftest.py's shared_data_dir (a worktree has no sibling).
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return Path(os.environ.get("SHARED_DATA_DIR", default)) / "jp_daily"
 
 
 def random_walks(seed: int, lengths) -> list[np.ndarray]:

@@ -35,6 +35,32 @@ def test_search_by_stock_range_answers_matches_and_the_saved_id(search_market, a
     assert body["elapsed_ms"] > 0
 
 
+def test_same_period_is_a_list_apart_from_the_matches(search_market, api):
+    response = _post(api, {**NINTENDO_2015, "k": 5, "same_period": True})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["options"]["same_period"] is True
+    assert len(body["matches"]) == 5
+    assert len(body["same_period"]) == 5
+    for item in body["same_period"]:
+        assert item["start_date"] <= "2015-04-30" and item["end_date"] >= "2015-01-05"
+        assert {"rank", "code", "correlation", "returns"} <= set(item)
+        assert "episode" not in item
+
+
+def test_the_schema_documents_the_same_period_option_and_list(search_market, api):
+    schemas = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "components"
+    ]["schemas"]
+
+    option = schemas["SearchInputRequest"]["properties"]["same_period"]
+    listed = schemas["SavedSearch"]["properties"]["same_period"]
+    assert option["type"] == "boolean" and option["description"]
+    assert listed["items"] == {"$ref": "#/components/schemas/Match"}
+    assert "same_period" not in schemas["SavedSearch"]["required"]
+
+
 def test_search_by_prices_with_options(search_market, api):
     response = _post(
         api, {"prices": PRICES, "mode": "latest", "k": 3, "sector": "3650", "stretch": False}
@@ -100,6 +126,7 @@ def test_unknown_code_is_404(search_market, api):
         ({"prices": PRICES, "k": 101}, "k"),
         ({"prices": PRICES, "horizons": [0]}, "horizons"),
         ({"prices": PRICES, "min_turnover": -5}, "min_turnover"),
+        ({**NINTENDO_2015, "same_period": "maybe"}, "same_period"),
         ({"prices": PRICES, "date_from": "2017-01-01", "date_to": "2016-01-01"}, "date_from"),
         ({"points": [], "days": 20}, "points"),
         ({"points": [[0, 1], [1, 2]], "days": 3}, "days"),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from similarity.engine import Market, PatternError, finder, search, search_stretched
+from similarity.engine import Market, PatternError, finder, period, search, search_stretched
 
 from .conftest import random_walks
 
@@ -28,7 +28,9 @@ def reference_distances(x: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     return d
 
 
-def reference_search(series, ids, pattern, k, mode="history", exclude=None):
+def reference_search(series, ids, pattern, k, mode="history", exclude=None, starts=None):
+    """The greedy top-k by brute force; ``starts(s, count)``, when given, is a boolean mask of
+    the window starts of series ``s`` that may be taken."""
     m = len(pattern)
     spans = {}
     for sid, start, stop in exclude or []:
@@ -43,6 +45,8 @@ def reference_search(series, ids, pattern, k, mode="history", exclude=None):
                 allowed[lo : hi + 1] = False
         if mode == "latest":
             allowed[: len(d) - 1] = False
+        if starts is not None:
+            allowed &= starts(s, len(d))
         candidates = sorted((d[i], i) for i in np.flatnonzero(allowed))
         taken = []
         for dist, i in candidates:
@@ -217,6 +221,139 @@ def test_exclude_period_skips_every_series_window_touching_it(jp_market, m, k):
     for match in got:
         match_days = jp_market.series_dates(match.series)[match.start : match.stop]
         assert match_days[-1] < period[0] or match_days[0] > period[1]
+
+
+# --- only_period: the windows overlapping the pattern's own days, for context --------------------
+
+
+def overlapping_starts(market: Market, m: int, period):
+    """``starts`` for reference_search: windows [first, last] with first <= period's last day
+    and last >= its first, holding a close on one of its days (the same unless the series did
+    not trade at all in the period)."""
+
+    def starts(s, count):
+        days = np.asarray(market.series_dates(s))
+        first, last = days[:count], days[m - 1 : m - 1 + count]
+        inside = (days >= period[0]) & (days <= period[1])
+        holds = np.convolve(inside, np.ones(m, dtype=int), mode="valid")[:count] > 0
+        return (first <= period[1]) & (last >= period[0]) & holds
+
+    return starts
+
+
+@pytest.fixture(scope="module")
+def dated_walks() -> tuple[list[np.ndarray], Market]:
+    """Random walks on business days ending on one day, as a snapshot's stocks do."""
+    series = random_walks(777, [900, 40, 700, 880, 300, 900, 650, 120, 900, 510])
+    days = np.busday_offset("2024-12-30", -np.arange(900)[::-1], "backward")
+    dates = [days[days.size - len(x) :] for x in series]
+    return series, Market.from_series(series, [f"D{i}" for i in range(len(series))], dates=dates)
+
+
+@pytest.mark.parametrize("path", ["narrow", "screen"])
+@pytest.mark.parametrize("k", [1, 10, 100])
+@pytest.mark.parametrize("m", [5, 20, 60, 250])
+def test_only_period_finds_the_best_windows_overlapping_the_period(
+    dated_walks, m, k, path, monkeypatch
+):
+    # Both ways of searching the period's windows: short spans on their own, or the screen.
+    monkeypatch.setattr(period, "NARROW_SHARE", 1.0 if path == "narrow" else -1.0)
+    series, market = dated_walks
+    start = 880 - m - 100
+    pattern = series[0][start : start + m]
+    days = market.series_dates(0)
+    span = (days[start], days[start + m - 1])
+    exclude = [("D0", start, start + m)]
+
+    got = search(market, pattern, k=k, exclude=exclude, only_period=span)
+
+    starts = overlapping_starts(market, m, span)
+    expected = reference_search(series, market.ids, pattern, k, exclude=exclude, starts=starts)
+    assert_same_matches(got, expected, series, pattern)
+    assert len(got) == min(k, len(expected)) > 0
+    for match in got:
+        window = market.series_dates(match.series)[match.start : match.stop]
+        assert window[0] <= span[1] and window[-1] >= span[0]
+        assert not (match.series == 0 and match.start < start + m and match.stop > start)
+
+
+@pytest.mark.parametrize("k", [10, 100])
+@pytest.mark.parametrize("m", [20, 60])
+def test_only_period_on_real_closes_is_the_complement_of_exclude_period(jp_market, m, k):
+    series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
+    pattern = series[2][500 : 500 + m]
+    days = jp_market.series_dates(2)
+    span = (days[500], days[500 + m - 1])
+    own = [(jp_market.ids[2], 500, 500 + m)]
+
+    inside = search(jp_market, pattern, k=k, exclude=own, only_period=span)
+    outside = search(jp_market, pattern, k=k, exclude=own, exclude_period=span)
+
+    starts = overlapping_starts(jp_market, m, span)
+    expected = reference_search(series, jp_market.ids, pattern, k, exclude=own, starts=starts)
+    assert_same_matches(inside, expected, series, pattern, allow_ties=True)
+    assert {(x.series, x.start) for x in inside}.isdisjoint((x.series, x.start) for x in outside)
+
+
+@pytest.mark.parametrize("path", ["narrow", "screen"])
+def test_only_period_breaks_exact_ties_by_series_then_start(path, monkeypatch):
+    monkeypatch.setattr(period, "NARROW_SHARE", 1.0 if path == "narrow" else -1.0)
+    x = np.concatenate([np.linspace(1, 2, 10), np.linspace(2, 1, 10)] * 3)
+    days = np.datetime64("2024-01-01") + np.arange(x.size)
+    market = Market.from_series([x, x.copy(), x.copy()], ["A", "B", "C"], dates=[days] * 3)
+
+    matches = search(market, np.linspace(5, 9, 10), k=6, only_period=(days[0], days[-1]))
+
+    assert [(mt.series, mt.start) for mt in matches] == [
+        (0, 0),
+        (0, 20),
+        (0, 40),
+        (1, 0),
+        (1, 20),
+        (1, 40),
+    ]
+
+
+def test_only_period_with_stretch_keeps_every_length_in_the_period(dated_walks):
+    series, market = dated_walks
+    pattern = series[3][600:640]
+    days = market.series_dates(3)
+    span = (days[600], days[639])
+
+    got = search(market, pattern, k=20, only_period=span, exclude=[("D3", 600, 640)], stretch=True)
+
+    assert {match.length for match in got} != {40}
+    for match in got:
+        window = market.series_dates(match.series)[match.start : match.stop]
+        assert window[0] <= span[1] and window[-1] >= span[0]
+
+
+def test_only_period_in_latest_mode_keeps_the_last_windows_that_overlap(dated_walks):
+    series, market = dated_walks
+    last_day = market.series_dates(0)[-1]
+
+    got = search(market, series[0][-30:], k=20, mode="latest", only_period=(last_day, last_day))
+
+    assert len(got) == sum(len(x) >= 30 for x in series)
+    assert all(match.stop == len(series[match.series]) for match in got)
+
+
+def test_only_period_refuses_exclude_period_too_and_dateless_markets(dated_walks, walk_market):
+    _series, market = dated_walks
+    span = ("2024-01-04", "2024-02-01")
+    with pytest.raises(ValueError, match="not both"):
+        search(market, np.arange(10.0), only_period=span, exclude_period=span)
+    with pytest.raises(ValueError, match="no dates"):
+        search(walk_market, np.arange(10.0), only_period=span)
+    with pytest.raises(ValueError, match="only_period must be a date"):
+        search(market, np.arange(10.0), only_period=("soon", "later"))
+
+
+def test_only_period_with_no_trading_day_in_it_finds_nothing(dated_walks):
+    _series, market = dated_walks
+    saturday = ("2024-06-01", "2024-06-02")
+
+    assert search(market, np.arange(10.0), only_period=saturday) == []
 
 
 def test_exclude_with_unknown_series_is_rejected(walk_market):

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from similarity import services
 from similarity.models import SavedSearch
 from similarity.templatetags.similarity_pages import percent
 from tests.factories import (
@@ -194,6 +195,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
             "min_turnover": "150",
             "search_from": "2010-01-01",
             "stretch": "on",
+            "same_period": "on",
         },
         segments=["プライム"],
         sectors=[("3650", "電気機器")],
@@ -216,6 +218,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
         "date_from": "2010-01-01",
         "date_to": None,
         "stretch": True,
+        "same_period": True,
     }
 
 
@@ -466,6 +469,7 @@ def test_the_stock_pages_short_form_takes_default_options(user):
     assert form.is_valid(), form.errors
     options = form.options()
     assert (options["mode"], options["k"], options["horizons"]) == ("history", 10, [5, 20, 60])
+    assert options["same_period"] is False
 
 
 # --- Searching through the page, on a real small market --------------------------------------
@@ -565,3 +569,140 @@ def test_the_search_page_states_the_free_plans_limits(client, user):
 
     assert "Free shows 10 matches, searches the last 3 years" in html
     assert "10 of 10 searches left today" in html
+
+
+# --- Same period (context) -----------------------------------------------------------------
+
+NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("en", "Also show other stocks over the same period (context, not counted)"),
+        ("ja", "同じ期間の他銘柄の動きも参考表示（統計には含めません）"),
+    ],
+)
+def test_the_search_page_offers_the_same_period_option_in_history_mode(client, language, label):
+    html = client.get("/search/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert label in html
+    assert 'name="same_period"' in html and 'aria-describedby="id_same_period_helptext"' in html
+    assert 'class="field inline-check history-only' in html
+
+
+def test_the_form_asks_for_the_same_period_and_the_result_remembers_it(
+    client, pro_user, search_market
+):
+    client.force_login(pro_user)
+    form = {"source": "stock", "code": "7974", "date_from": "2015-01-05", "date_to": "2015-04-30"}
+
+    response = client.post("/search/", {**form, "k": "5", "same_period": "on"})
+
+    saved = SavedSearch.objects.get(user=pro_user)
+    assert response.status_code == 302
+    assert saved.options["same_period"] is True
+    assert len(saved.result["same_period"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            "en",
+            (
+                "Same period (context)",
+                "they show how other stocks moved with the market at that time",
+                "not counted in the statistics above",
+                "They are listed apart below, for context.",
+            ),
+        ),
+        (
+            "ja",
+            (
+                "同じ期間の動き（参考）",
+                "その時期の相場全体と連動した他銘柄の動き",
+                "上の統計には含めていません",
+                "それらの区間は下に参考として別に表示しています。",
+            ),
+        ),
+    ],
+)
+def test_the_result_page_lists_the_same_period_apart_from_the_matches(
+    client, pro_user, search_market, language, texts
+):
+    saved = services.search_run(
+        user=pro_user, spec=NINTENDO_2015, options={"k": 5, "same_period": True}
+    )
+    client.force_login(pro_user)
+
+    html = client.get(
+        f"/search/results/{saved.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    for text in texts:
+        assert text in html
+    section = html[html.index('data-testid="same-period"') :]
+    context = saved.result["same_period"]
+    assert section.count('data-testid="same-period-row"') == len(context) == 5
+    assert html.count("data-rank=") == len(saved.result["matches"])  # the sortable matches only
+    for item in context:
+        assert f'<span class="mono">{item["code"]}</span>' in section
+        assert f"{item['correlation'] * 100:.0f}%" in section
+        assert percent(item["returns"]["20"]) in section
+
+
+def test_a_recent_patterns_same_period_shows_a_dash_for_returns_not_known_yet(
+    client, pro_user, search_market
+):
+    days = search_market["7974"].bars.order_by("-date").values_list("date", flat=True)[:30]
+    spec = {**NINTENDO_2015, "from": days[29].isoformat(), "to": days[0].isoformat()}
+    saved = services.search_run(user=pro_user, spec=spec, options={"same_period": True})
+    client.force_login(pro_user)
+
+    html = client.get(f"/search/results/{saved.pk}/").content.decode()
+
+    section = html[html.index('data-testid="same-period"') :]
+    assert section.count('data-testid="same-period-row"') == len(saved.result["same_period"]) > 0
+    assert "—</td>" in section
+
+
+def test_the_same_period_section_is_there_only_when_asked_for(client, pro_user, search_market):
+    plain = services.search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 5})
+    prices = services.search_run(
+        user=pro_user,
+        spec={"source": "prices", "prices": [float(p) for p in PRICES.split()]},
+        options={"same_period": True},
+    )
+    client.force_login(pro_user)
+
+    plain_html = client.get(f"/search/results/{plain.pk}/").content.decode()
+    prices_html = client.get(f"/search/results/{prices.pk}/").content.decode()
+
+    assert 'data-testid="same-period"' not in plain_html
+    assert 'data-testid="same-period"' in prices_html
+    assert "Only a search of a stock's date range in history mode" in prices_html
+    assert 'data-testid="same-period-row"' not in prices_html
+
+
+def test_the_csv_marks_the_same_period_rows_apart_from_the_matches(client, pro_user, search_market):
+    saved = services.search_run(
+        user=pro_user, spec=NINTENDO_2015, options={"k": 4, "same_period": True}
+    )
+    saved.result["same_period"][0]["name"] = '=HYPERLINK("http://evil.example")'
+    saved.save(update_fields=["result"])
+    client.force_login(pro_user)
+
+    response = client.get(f"/search/results/{saved.pk}/export.csv")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["list", "rank", "code"] and header[-1] == "episode"
+    lists = [row[0] for row in body]
+    assert lists == ["match"] * 4 + ["same_period"] * len(saved.result["same_period"])
+    context = [row for row in body if row[0] == "same_period"]
+    assert [row[1] for row in context] == [str(rank) for rank in range(1, len(context) + 1)]
+    assert all(row[-1] == "" for row in context)  # no episode: not counted
+    assert all(row[-1] != "" for row in body if row[0] == "match")
+    assert context[0][header.index("name")] == '\'=HYPERLINK("http://evil.example")'

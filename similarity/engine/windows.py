@@ -1,0 +1,138 @@
+"""Which windows a search looks at: the series chosen, the dates allowed, the ranges excluded.
+
+Per selected series (``rows``), the first and last window start allowed (``lo``, ``hi``;
+``lo > hi``: none) and the forbidden starts as CSR arrays of inclusive ranges (``ex_ptr``,
+``ex_lo``, ``ex_hi``), which the screen and the exact kernels read. A window overlaps a period
+when one of its closes falls on a day of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .market import Market
+
+
+def selected_series(market: Market, series) -> np.ndarray:
+    count = len(market)
+    if series is None:
+        return np.arange(count, dtype=np.int64)
+    arr = np.asarray(series if not isinstance(series, (set, frozenset)) else sorted(series))
+    if arr.dtype == bool:
+        if arr.shape != (count,):
+            raise ValueError(f"a series mask must have {count} entries, not {arr.shape}")
+        return np.flatnonzero(arr).astype(np.int64)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError("series must be series indices or a boolean mask")
+    arr = np.unique(arr.astype(np.int64))
+    if arr[0] < 0 or arr[-1] >= count:
+        raise ValueError(f"series indices must be in 0..{count - 1}")
+    return arr
+
+
+def as_day(value, name: str) -> np.datetime64:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    try:
+        day = np.datetime64(value, "D")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a date") from exc
+    if np.isnat(day):
+        raise ValueError(f"{name} must be a date")
+    return day
+
+
+def window_ranges(market, rows, m, date_from, date_to):
+    """Per selected series, the first and last allowed window start (lo > hi: none)."""
+    lengths = market.lengths[rows]
+    lo = np.zeros(rows.size, dtype=np.int64)
+    hi = lengths - m
+    if date_from is None and date_to is None:
+        return lo, hi
+    if market.dates is None:
+        raise ValueError("this market has no dates, so it cannot be filtered by date")
+    first = as_day(date_from, "date_from") if date_from is not None else None
+    last = as_day(date_to, "date_to") if date_to is not None else None
+    for t, s in enumerate(rows):
+        d = market.series_dates(int(s))
+        if first is not None:
+            lo[t] = np.searchsorted(d, first, side="left")
+        if last is not None:
+            # The window's last close must be on or before date_to.
+            hi[t] = min(hi[t], np.searchsorted(d, last, side="right") - m)
+    return lo, hi
+
+
+def windows_allowed(
+    market: Market, m: int, mode: str, *, series, date_from, date_to, only_period=None
+):
+    """The series searched and, per series, the first and last window start allowed."""
+    rows = selected_series(market, series)
+    lo, hi = window_ranges(market, rows, m, date_from, date_to)
+    if mode == "latest":
+        # Only the window ending at the series' last close, if the filters allow it.
+        last = market.lengths[rows] - m
+        allowed = (lo <= last) & (last <= hi)
+        lo, hi = np.where(allowed, last, 1), np.where(allowed, last, 0)
+    keep = lo <= hi
+    rows, lo, hi = rows[keep], lo[keep], hi[keep]
+    if only_period is not None:
+        rows, lo, hi = period_windows(market, rows, lo, hi, m, only_period)
+    return rows, lo, hi
+
+
+def period_windows(market: Market, rows, lo, hi, m: int, period):
+    """Narrow ``lo..hi`` to the windows with a close on a day of ``period = (first, last)``:
+    exactly those that ``exclude_period`` leaves out (a series that did not trade then has none).
+    Returns the series that keep some, with their narrowed ranges."""
+    from .baseline import period_starts
+
+    if len(period) != 2:
+        raise ValueError("only_period must be a pair of dates (first, last)")
+    if market.dates is None:
+        raise ValueError("this market has no dates, so it cannot be searched by period")
+    days = (as_day(period[0], "only_period"), as_day(period[1], "only_period"))
+    in_lo, in_hi = period_starts(market, rows, m, days)
+    lo, hi = np.maximum(lo, in_lo), np.minimum(hi, in_hi)
+    keep = lo <= hi
+    return rows[keep], lo[keep], hi[keep]
+
+
+def exclusions(market, rows, m, exclude, period=None):
+    """Forbidden window starts per selected series, as CSR arrays of inclusive ranges."""
+    ex_ptr = np.zeros(rows.size + 1, dtype=np.int64)
+    if not exclude and period is None:
+        return ex_ptr, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    position = {int(s): t for t, s in enumerate(rows)}
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    if period is not None:
+        from .baseline import period_starts
+
+        period_lo, period_hi = period_starts(market, rows, m, period)
+        for t in np.flatnonzero(period_lo <= period_hi):
+            ranges[int(t)] = [(int(period_lo[t]), int(period_hi[t]))]
+    for item in exclude or ():
+        try:
+            sid, start, stop = item
+        except (TypeError, ValueError) as exc:
+            raise ValueError("exclude entries must be (series_id, start, stop)") from exc
+        t = position.get(market.index_of(str(sid)))
+        if t is None or int(stop) <= int(start):
+            continue
+        # Window [i, i + m) overlaps [start, stop) when start - m < i < stop.
+        ranges.setdefault(t, []).append((int(start) - m + 1, int(stop) - 1))
+    counts = np.zeros(rows.size, dtype=np.int64)
+    for t, spans in ranges.items():
+        counts[t] = len(spans)
+    np.cumsum(counts, out=ex_ptr[1:])
+    ex_lo = np.zeros(int(ex_ptr[-1]), dtype=np.int64)
+    ex_hi = np.zeros(int(ex_ptr[-1]), dtype=np.int64)
+    for t, spans in ranges.items():
+        for j, (a, b) in enumerate(spans):
+            ex_lo[ex_ptr[t] + j] = a
+            ex_hi[ex_ptr[t] + j] = b
+    return ex_ptr, ex_lo, ex_hi
