@@ -240,12 +240,14 @@ def measure_peers(args, series, market, q, ref, samples, rounds) -> dict:
 
 
 def measure_base_rate(args, series, market, index, m: int) -> dict:
-    """What a stock pattern's search adds: its own days left out of every series, and the base
-    rate at the default horizons from the snapshot's index (with its largest error)."""
+    """What a stock pattern's search adds: its own days left out of every series, the search of
+    only those days (the same-period context option), and the base rate at the default horizons
+    from the snapshot's index (with its largest error)."""
     q = make_query(series, m)
     period = query_period(market, m)
     row = {}
     row["period"], _ = timed(lambda: search(market, q, k=K, exclude_period=period), args.repeat)
+    row["same"], _ = timed(lambda: search(market, q, k=K, only_period=period), args.repeat)
     row["base"], indexed = timed(
         lambda: base_rate(market, m, DEFAULT_HORIZONS, index=index, exclude_period=period),
         args.repeat,
@@ -262,12 +264,15 @@ def measure_base_rate(args, series, market, index, m: int) -> dict:
 def print_base_rate(rows: list[dict]) -> None:
     print()
     print(
-        "| m | search, own days left out of every series | base rate (5, 20, 60 days) "
-        "| largest percentile error vs exact |"
+        "| m | search, own days left out of every series | same-period search (only those "
+        "days) | base rate (5, 20, 60 days) | largest percentile error vs exact |"
     )
-    print("|---" * 4 + "|")
+    print("|---" * 5 + "|")
     for r in rows:
-        print(f"| {r['m']} | {r['period']:.1f} ms | {r['base']:.2f} ms | {r['base_error']:.5f} |")
+        print(
+            f"| {r['m']} | {r['period']:.1f} ms | {r['same']:.1f} ms | {r['base']:.2f} ms "
+            f"| {r['base_error']:.5f} |"
+        )
 
 
 def print_table(rows: list[dict], quick: bool) -> None:
