@@ -201,7 +201,7 @@ def _headline(result: dict) -> str:
     difference = {
         "above": _("the matches' median is above the base rate"),
         "below": _("the matches' median is below the base rate"),
-    }.get(stat.get("verdict"), _("no clear difference from the market's base rate"))
+    }.get(stat.get("verdict"), _("the difference is not significant"))
     return _(
         "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "
         "years: %(base)s; %(difference)s)."

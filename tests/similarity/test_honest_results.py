@@ -252,6 +252,22 @@ def test_result_page_opens_with_a_plain_sentence_and_shows_the_evidence(
     for word in ("buy", "sell", "Buy", "Sell"):
         assert f" {word} " not in advice_free
 
+    # In Japanese, the sentence the issue asks for, and the verdict in words.
+    ja = client.get(f"/search/results/{saved.pk}/").content.decode()
+    base = f"{last['baseline']['share_positive'] * 100:.0f}%"
+    headline = f"{last['count']}件中{rose}件が60日後に上昇（同期間の市場全体 {base}、"
+    assert headline in ja
+    difference, verdict = {
+        "above": ("中央値は市場全体を上回っています", "似た形の後は、市場全体を上回りました"),
+        "below": ("中央値は市場全体を下回っています", "似た形の後は、市場全体を下回りました"),
+        "indistinguishable": (
+            "差は有意ではありません",
+            "似た形の後は、市場全体と比べて有意な差はありませんでした",
+        ),
+    }[last["verdict"]]
+    assert f"{headline}{difference}）。" in ja
+    assert verdict in ja
+
 
 def test_csv_carries_excess_returns_and_episodes(search_market, pro_user, client):
     saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 10})
