@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
-from django.utils.translation import gettext_lazy as _
 
 from similarity.engine import HorizonStats as EngineStats
 from similarity.engine import Market, Match, Outcomes, forward_returns, normalize_pattern
 from similarity.engine.evidence import Benchmark, Excess
 from similarity.limits import MINI_CHART_POINTS
 from similarity.result_stats import history_statistics, result_warnings, round_value
+from similarity.result_texts import SCENARIO_LETTERS, limit_message, scenario_name
 from similarity.selectors import Universe
 from similarity.validation import Mode
 
@@ -116,7 +116,10 @@ class ScenarioGroup(TypedDict):
 
 class LimitApplied(TypedDict):
     code: Literal["k_capped", "history_limited", "first_horizon_only"]
-    message: str  # for display, e.g. "Matches capped at 10 on the Free plan."
+    message: str  # for display, e.g. "Matches capped at 10 on the Free plan." (search's language)
+    # The message's numbers, so that a page in either language can say it (result_texts.py);
+    # absent from searches saved before them.
+    params: NotRequired[dict[str, str | int]]
 
 
 class SnapshotInfo(TypedDict):
@@ -160,8 +163,9 @@ class ResolvedPattern:
     end_date: dt.date | None = None
 
 
-def limit_applied(code: str, message) -> LimitApplied:
-    return {"code": code, "message": str(message)}
+def limit_applied(code: str, **params) -> LimitApplied:
+    """A plan limit that changed the search, with its message and the numbers in it."""
+    return {"code": code, "message": limit_message(code, params), "params": params}
 
 
 def search_result_build(
@@ -395,24 +399,15 @@ def _mini_chart(closes, start: int, stop: int, m: int, after: int) -> tuple[list
 
 
 def _distinct_labels(median_returns: list[float]) -> list[str]:
-    """A name per scenario; two that would share one are told apart ("Rally A", "Rally B")."""
-    names = [str(_group_label(value)) for value in median_returns]
+    """A name per scenario, in English (shown translated); two that would share one are told
+    apart ("Rally A", "Rally B")."""
+    names = [scenario_name(value) for value in median_returns]
     out = []
     for i, name in enumerate(names):
         if names.count(name) > 1:
-            name = f"{name} {'ABCDEFGH'[names[:i].count(name)]}"
+            name = f"{name} {SCENARIO_LETTERS[names[:i].count(name)]}"
         out.append(name)
     return out
-
-
-def _group_label(median_return: float):
-    if median_return >= 0.05:
-        return _("Rally")
-    if median_return >= 0:
-        return _("Drift up")
-    if median_return > -0.05:
-        return _("Drift down")
-    return _("Decline")
 
 
 def _rounded(values) -> list[float]:

@@ -300,7 +300,11 @@ class GroupSerializer(serializers.Serializer):
 
 class LimitSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=typing.get_args(LimitApplied.__annotations__["code"]))
-    message = serializers.CharField()
+    message = serializers.CharField(help_text=_("In the language the search was run in."))
+    params = serializers.DictField(
+        required=False,
+        help_text=_("The numbers in the message (max, days, years, date, plan), by name."),
+    )
 
 
 class SnapshotSerializer(serializers.Serializer):

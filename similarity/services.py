@@ -31,6 +31,7 @@ from similarity import limits
 from similarity.engine import Market, PatternError, normalize_pattern, search
 from similarity.engine.baseline import base_rate
 from similarity.models import SavedSearch
+from similarity.result_texts import pattern_text
 from similarity.results import (
     LimitApplied,
     ResolvedPattern,
@@ -102,14 +103,14 @@ def pattern_resolve(*, spec: dict) -> ResolvedPattern:
     if source == "stock":
         pattern = _stock_pattern(spec)
     elif source == "prices":
-        values = np.asarray(spec["prices"], dtype=np.float64)
         pattern = ResolvedPattern(
-            values=values, label=str(_("%(count)d pasted prices") % {"count": values.size})
+            values=np.asarray(spec["prices"], dtype=np.float64),
+            label=pattern_text(source=source, spec=spec),
         )
     else:
         pattern = ResolvedPattern(
             values=_sketch_values(spec["points"], spec["days"]),
-            label=str(_("Sketch over %(days)d days") % {"days": spec["days"]}),
+            label=pattern_text(source=source, spec=spec),
         )
     try:
         normalize_pattern(pattern.values)
@@ -356,26 +357,21 @@ def _plan_apply(
     k = options["k"]
     if k > plan.max_matches:
         k = plan.max_matches
-        message = _("Matches capped at %(max)d on the %(plan)s plan.")
-        applied.append(limit_applied("k_capped", message % {"max": k, "plan": plan.plan_name}))
+        applied.append(limit_applied("k_capped", max=k, plan=plan.plan_name))
     horizons = options["horizons"]
     if not plan.all_horizons and len(horizons) > 1:
         horizons = horizons[:1]
-        message = _("Outcomes for the first horizon (%(days)d days) only on the %(plan)s plan.")
-        applied.append(
-            limit_applied(
-                "first_horizon_only", message % {"days": horizons[0], "plan": plan.plan_name}
-            )
-        )
+        applied.append(limit_applied("first_horizon_only", days=horizons[0], plan=plan.plan_name))
     date_from = _iso_date(options["date_from"])
     earliest = plan.history_start(today=snapshot.date) if snapshot.date else None
     if options["mode"] == "history" and earliest and (date_from is None or date_from < earliest):
         date_from = earliest
-        message = _("History limited to the last %(years)d years (since %(date)s) on %(plan)s.")
         applied.append(
             limit_applied(
                 "history_limited",
-                message % {"years": plan.history_years, "date": earliest, "plan": plan.plan_name},
+                years=plan.history_years,
+                date=earliest.isoformat(),
+                plan=plan.plan_name,
             )
         )
     return k, horizons, date_from, applied

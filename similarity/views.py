@@ -19,6 +19,7 @@ from market.selectors import stock_english_names, stock_filter_choices
 from similarity import charts, limits, selectors, services, validation
 from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
+from similarity.result_texts import limit_text, scenario_text
 from stocksite.errors import DomainError, NotFoundError
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
@@ -141,7 +142,11 @@ def search_result(request, search_id: uuid.UUID):
     pattern = result.get("pattern") or {}
     fan = result.get("fan")
     groups = [
-        {**group, "spark": charts.line_chart(values=group["median_path"], width=200, height=56)}
+        {
+            **group,
+            "label": scenario_text(group["label"]),
+            "spark": charts.line_chart(values=group["median_path"], width=200, height=56),
+        }
         for group in result.get("groups") or []
     ]
     context = {
@@ -160,7 +165,7 @@ def search_result(request, search_id: uuid.UUID):
         if fan
         else {},
         "groups": groups,
-        "limits": result.get("limits") or [],
+        "limits": [limit_text(limit) for limit in result.get("limits") or []],
         "entitlements": entitlements_for(user=request.user),
         "is_latest": result.get("mode") == "latest",
         "headline": _headline(result),

@@ -23,7 +23,7 @@ from market.models import Stock
 from market.services import daily_bars_upsert
 from similarity.engine import Market, search
 from similarity.models import SavedSearch
-from similarity.results import ResolvedPattern, limit_applied, search_result_build
+from similarity.results import ResolvedPattern, search_result_build
 from similarity.selectors import Universe
 from similarity.validation import search_options_clean
 
@@ -188,7 +188,8 @@ class SavedSearchFactory(DjangoModelFactory):
             mode=mode,
             found=found,
             horizons=options["horizons"],
-            limits=[limit_applied(code, message) for code, message in limits],
+            # As searches saved before limits kept their numbers: the message as stored.
+            limits=[{"code": code, "message": message} for code, message in limits],
             started=started,
         )
         return model_class.objects.create(

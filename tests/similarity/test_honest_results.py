@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from market.models import IndexBar, MarketIndex, Stock
 from similarity import selectors
@@ -284,3 +285,30 @@ def test_csv_carries_excess_returns_and_episodes(search_market, pro_user, client
     assert float(rows[1][-4]) == pytest.approx(first["excess_returns"]["20"], abs=1e-6)
     assert rows[1][-2] == "equal_weighted" == first["excess_benchmark"]
     assert rows[1][-1] == str(first["episode"])
+
+
+def test_a_result_reads_in_the_language_of_the_page_not_of_the_search(search_market, user, client):
+    # A Free search run on a Japanese page: its plan limits, scenarios and label are stored as
+    # keys and numbers, and an English page later says them in English (and back).
+    prices = [float(v) for v in 1000 + 10 * np.sin(np.arange(40) / 4)]
+    with translation.override("ja"):
+        saved = search_run(
+            user=user, spec={"source": "prices", "prices": prices}, options={"k": 30}
+        )
+    assert {limit["code"] for limit in saved.result["limits"]} >= {"k_capped"}
+    assert saved.result["groups"]
+    client.force_login(user)
+
+    english = client.get(f"/search/results/{saved.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese = client.get(f"/search/results/{saved.pk}/").content.decode()
+
+    assert "Matches capped at 10 on the Free plan." in english
+    assert "40 pasted prices" in english
+    names = ("Rally", "Drift up", "Drift down", "Decline")
+    for group in saved.result["groups"]:
+        assert group["label"].rsplit(" ", 1)[0] in names or group["label"] in names
+        assert f"<span>{group['label']}</span>" in english
+        assert f"<span>{group['label']}</span>" not in japanese
+    assert "プランでは類似チャートは10件までです。" in japanese
+    assert "貼り付けた株価40個" in japanese
+    assert "Matches capped" not in japanese and "40 pasted prices" not in japanese

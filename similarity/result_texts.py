@@ -1,0 +1,65 @@
+"""The words of a stored result, in the language of the page that shows it.
+
+A SavedSearch keeps its result for years and is read in either language: what it says in words is
+stored as a key and its numbers (a plan limit's code and params, a scenario's English name) and
+put into words when shown. Results saved before that carry only their text, shown as stored.
+"""
+
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
+LIMIT_MESSAGES = {
+    "k_capped": gettext_lazy("Matches capped at %(max)d on the %(plan)s plan."),
+    "first_horizon_only": gettext_lazy(
+        "Outcomes for the first horizon (%(days)d days) only on the %(plan)s plan."
+    ),
+    "history_limited": gettext_lazy(
+        "History limited to the last %(years)d years (since %(date)s) on %(plan)s."
+    ),
+}
+
+# Scenario names by the median return at the horizon (lowest bound first), stored in English.
+SCENARIO_NAMES = (
+    (0.05, gettext_noop("Rally")),
+    (0.0, gettext_noop("Drift up")),
+    (-0.05, gettext_noop("Drift down")),
+    (float("-inf"), gettext_noop("Decline")),
+)
+# A second scenario of one name is told apart by a letter ("Rally B").
+SCENARIO_LETTERS = "ABCDEFGH"
+
+
+def limit_message(code: str, params: dict) -> str:
+    """A plan limit in words, e.g. "Matches capped at 10 on the Free plan."."""
+    return str(LIMIT_MESSAGES[code] % params)
+
+
+def limit_text(limit: dict) -> str:
+    """A stored limit in the page's language (as stored when it has no params)."""
+    params = limit.get("params")
+    if params is None or limit.get("code") not in LIMIT_MESSAGES:
+        return limit.get("message", "")
+    return limit_message(limit["code"], params)
+
+
+def scenario_name(median_return: float) -> str:
+    """The English name of a scenario, as a result stores it."""
+    return next(name for bound, name in SCENARIO_NAMES if median_return >= bound)
+
+
+def scenario_text(label: str) -> str:
+    """A stored scenario name in the page's language ("Rally B" -> "上昇 B")."""
+    names = {name for _bound, name in SCENARIO_NAMES}
+    base, _space, letter = label.rpartition(" ")
+    if base in names and len(letter) == 1 and letter in SCENARIO_LETTERS:
+        return f"{gettext(base)} {letter}"
+    return gettext(label) if label in names else label
+
+
+def pattern_text(*, source: str, spec: dict) -> str | None:
+    """What pasted prices or a sketch are, in words ("20 pasted prices"); None for a stock range,
+    whose label (code, name, dates) reads the same in both languages."""
+    if source == "prices" and spec.get("prices"):
+        return gettext("%(count)d pasted prices") % {"count": len(spec["prices"])}
+    if source == "sketch" and spec.get("days"):
+        return gettext("Sketch over %(days)d days") % {"days": spec["days"]}
+    return None
