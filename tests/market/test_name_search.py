@@ -12,6 +12,7 @@ def stocks(db):
         ("7974", "任天堂", "Nintendo Co., Ltd."),
         ("7203", "トヨタ自動車", "TOYOTA MOTOR CORPORATION"),
         ("6758", "ソニーグループ", "Sony Group Corporation"),
+        ("8354", "ふくおかフィナンシャルグループ", "Fukuoka Financial Group,Inc."),
     ]:
         Stock.objects.create(
             code=code,
@@ -33,6 +34,11 @@ def stocks(db):
         ("ＳＯＮＹ", "6758"),  # full-width letters
         ("任天堂", "7974"),
         ("７２０３", "7203"),
+        ("そにー", "6758"),  # hiragana for a katakana name
+        ("とよた", "7203"),
+        ("フクオカ", "8354"),  # katakana for a hiragana name
+        ("ふくおか", "8354"),
+        ("ﾌｸｵｶ", "8354"),
     ],
 )
 def test_a_stock_is_found_by_any_of_its_names(stocks, query, code):
