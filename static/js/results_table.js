@@ -41,12 +41,19 @@
     rows.forEach(function (row) { body.appendChild(row); });
   }
 
+  // As the server's name search: full- and half-width folded, hiragana read as katakana.
+  function fold(value) {
+    return value.normalize("NFKC").replace(/[\u3041-\u3096\u309d\u309e]/g, function (ch) {
+      return String.fromCharCode(ch.charCodeAt(0) + 0x60);
+    }).toLowerCase();
+  }
+
   function applyFilters() {
-    const text = (textFilter.value || "").normalize("NFKC").toLowerCase().trim();
+    const text = fold(textFilter.value || "").trim();
     const threshold = minR.value === "" ? null : parseFloat(minR.value);
     let visible = 0;
     rows.forEach(function (row) {
-      const haystack = (row.dataset.code + " " + row.dataset.name).normalize("NFKC").toLowerCase();
+      const haystack = fold(row.dataset.code + " " + row.dataset.name);
       const ok = (!text || haystack.indexOf(text) !== -1) &&
         (threshold === null || isNaN(threshold) || parseFloat(row.dataset.r) >= threshold);
       row.hidden = !ok;

@@ -136,6 +136,11 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
         code == first_code
         for code in visible.evaluate_all("rows => rows.map(row => row.dataset.code)")
     )
+    # Typed in hiragana, the filter finds the katakana names (グループ), as the name search does.
+    names = page.locator("#matches tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    page.get_by_label("銘柄コード・銘柄名で絞り込み").fill("ぐるーぷ")
+    shown = visible.evaluate_all("rows => rows.map(row => row.dataset.name)")
+    assert shown == [name for name in names if "グループ" in name] != []
     screenshot(page, "05-results-sorted-and-filtered")
 
 
