@@ -15,7 +15,9 @@ folder, renames it to ``<id>`` and only then swaps the pointer (fsyncing the par
 step), so a reader sees the old snapshot or the new one, never half of one, even after a crash or
 a power cut. A build killed half way leaves the current snapshot in place.
 
-Attaching checks the folder (every array present, readable and of the sizes the others imply).
+Attaching checks the folder: every array present, readable and of the sizes the others imply,
+and every file matching the SHA-256 the build wrote in ``checksums.json`` (a flipped byte in a
+file of the right size is caught too; folders built before checksums are checked by size only).
 A current folder that fails the check is logged and skipped: the newest older folder that passes
 serves instead, and with none, searches answer 503 (SnapshotUnavailable) while pages go on.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -108,6 +111,7 @@ def snapshot_build() -> Snapshot:
         np.save(partial / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
         if len(market):
             BaselineIndex.build(market).save(partial)
+        _checksums_write(partial)
         _check(partial)
         _fsync_folder(partial)
         os.rename(partial, root / name)
@@ -308,9 +312,44 @@ def _check(folder: Path) -> Market:
     wrong = [
         f"{key} has {got}, expected {want}" for key, (got, want) in sizes.items() if got != want
     ]
+    wrong += _checksums_wrong(folder)
     if wrong:
         raise SnapshotCorrupt(f"{folder}: " + "; ".join(wrong))
     return market
+
+
+CHECKSUMS = "checksums.json"
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _checksums_write(folder: Path) -> None:
+    """Record the SHA-256 of every file of a built folder (before it is checked and renamed)."""
+    sums = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    (folder / CHECKSUMS).write_text(json.dumps(sums, indent=1), encoding="utf-8")
+
+
+def _checksums_wrong(folder: Path) -> list[str]:
+    """The files that do not match the checksums the build recorded ([] without a record)."""
+    record = folder / CHECKSUMS
+    if not record.exists():
+        return []
+    try:
+        sums = json.loads(record.read_text(encoding="utf-8"))
+        return [
+            f"{name} does not match its checksum"
+            for name, digest in sums.items()
+            if _sha256(folder / name) != digest
+        ]
+    except FileNotFoundError:
+        if not folder.is_dir():
+            raise  # pruned meanwhile, not corrupt
+        return ["a file listed in checksums.json is missing"]
+    except (OSError, ValueError, AttributeError) as exc:
+        return [f"{CHECKSUMS}: {type(exc).__name__}: {exc}"]
 
 
 def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:

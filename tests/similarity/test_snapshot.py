@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import os
 import runpy
 import signal
@@ -293,6 +294,41 @@ def test_with_no_intact_snapshot_searches_are_unavailable(monkeypatch, damage):
     with pytest.raises(SnapshotUnavailable):
         snapshot_current()
     assert snapshot_health()["ok"] is False
+
+
+def flip_byte(folder: Path, name: str, offset: int = -8) -> None:
+    """Change one byte in place: the file keeps its size and still loads."""
+    path = folder / name
+    with path.open("r+b") as handle:
+        handle.seek(offset, 2)
+        byte = handle.read(1)
+        handle.seek(offset, 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize("name", ["closes.npy", "dates.npy", "listed.npy", "baseline_cum_sum.npy"])
+def test_a_flipped_byte_of_the_right_size_is_caught_by_its_checksum(monkeypatch, name):
+    add_stock("7203", walk(1, 300))
+    previous = snapshot_build()
+    add_stock("6758", walk(2, 300))
+    current = snapshot_build()
+    assert set(json.loads((current.folder / "checksums.json").read_text())) >= {name, "meta.json"}
+    flip_byte(current.folder, name)
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    serving = snapshot_current()
+
+    assert serving.id == previous.id
+    assert snapshot_health()["corrupt"] == [current.id]
+
+
+def test_a_folder_built_before_checksums_is_checked_by_size(monkeypatch):
+    add_stock("7203", walk(1, 300))
+    only = snapshot_build()
+    (only.folder / "checksums.json").unlink()
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    assert snapshot_current().id == only.id
 
 
 def test_a_missing_array_file_counts_as_corrupt(monkeypatch):
