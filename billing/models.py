@@ -102,6 +102,12 @@ class BillingCustomer(models.Model):
     # Set while one request opens a Checkout session for this customer, so that a second,
     # concurrent attempt does not open another one (see billing.services.checkout_session_start).
     checkout_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a Checkout session was last opened for this customer: a subscription it created whose
+    # webhooks were all lost is looked for by the reconcile for a while after
+    # (billing.subscriptions.subscriptions_reconcile).
+    checkout_opened_at = models.DateTimeField(
+        _("checkout last opened"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("billing customer")

@@ -129,6 +129,7 @@ def checkout_session_start(*, user: User, plan: Plan, interval: str) -> str:
             cancel_url=_absolute(reverse("pricing")),
             locale=_language(),
         )
+        BillingCustomer.objects.filter(pk=customer.pk).update(checkout_opened_at=timezone.now())
     finally:
         BillingCustomer.objects.filter(pk=customer.pk).update(checkout_started_at=None)
     return session["url"]

@@ -171,29 +171,61 @@ def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -
 
 # Subscriptions in these statuses never change again: reconciling them is a wasted call.
 FINAL_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+# Stripe's Checkout sessions expire within 24 hours: a subscription one created exists by then.
+# The reconcile asks about customers who opened one within this window.
+CHECKOUT_DISCOVERY = timedelta(days=2)
 
 
 def subscriptions_reconcile() -> dict:
-    """Re-read from Stripe every subscription that is not final, whatever webhooks said.
+    """Re-read from Stripe every subscription that is not final, whatever webhooks said, and
+    look for the ones we never heard of.
 
-    A lost `customer.subscription.deleted` (or any lost event) is corrected here. One failure is
-    logged and the rest go on.
+    A lost `customer.subscription.deleted` (or any lost event) is corrected here. A subscription
+    whose events were all lost is not stored at all: each customer who opened a Checkout session
+    in the last CHECKOUT_DISCOVERY and has no running subscription stored is asked about (one
+    Stripe call each), and what Stripe holds is stored. One failure is logged and the rest go on.
     """
-    synced = failed = 0
+    counts = {"synced": 0, "discovered": 0, "failed": 0}
     pending = Subscription.objects.exclude(status__in=FINAL_STATUSES).values_list(
         "stripe_subscription_id", "stripe_customer_id"
     )
     for subscription_id, customer_id in pending.iterator():
-        try:
-            subscription_sync(
-                stripe_subscription_id=subscription_id, stripe_customer_id=customer_id
-            )
-        except (gateway.StripeError, ValueError):
-            logger.exception("Reconciling subscription %s failed", subscription_id)
-            failed += 1
+        if _reconciled(subscription_id, customer_id):
+            counts["synced"] += 1
         else:
-            synced += 1
-    return {"synced": synced, "failed": failed}
+            counts["failed"] += 1
+    for customer_id in _customers_to_ask():
+        try:
+            live = gateway.subscriptions_live(customer_id=customer_id)
+        except gateway.StripeError:
+            logger.exception("Listing the subscriptions of customer %s failed", customer_id)
+            counts["failed"] += 1
+            continue
+        for data in live:
+            if _reconciled(data["id"], customer_id):
+                counts["discovered"] += 1
+            else:
+                counts["failed"] += 1
+    return counts
+
+
+def _reconciled(subscription_id: str, customer_id: str) -> bool:
+    try:
+        subscription_sync(stripe_subscription_id=subscription_id, stripe_customer_id=customer_id)
+    except (gateway.StripeError, ValueError):
+        logger.exception("Reconciling subscription %s failed", subscription_id)
+        return False
+    return True
+
+
+def _customers_to_ask() -> list[str]:
+    """Customers who opened a Checkout session lately and have no running subscription stored."""
+    running = Subscription.objects.exclude(status__in=FINAL_STATUSES).values("stripe_customer_id")
+    return list(
+        BillingCustomer.objects.filter(checkout_opened_at__gte=timezone.now() - CHECKOUT_DISCOVERY)
+        .exclude(stripe_customer_id__in=running)
+        .values_list("stripe_customer_id", flat=True)
+    )
 
 
 # --- Webhook events -----------------------------------------------------------------------------

@@ -35,6 +35,8 @@ def test_upgrade_creates_a_subscription_checkout_session_and_redirects_to_it(
     assert session["line_items[0][price]"] == price_id
     assert session["client_reference_id"] == str(user.pk)
     assert session["success_url"].endswith("/billing/success/?session_id={CHECKOUT_SESSION_ID}")
+    # The reconcile looks for what this checkout creates, in case its webhooks are lost.
+    assert customer.checkout_opened_at is not None
 
 
 def test_stripe_customer_is_created_once_and_linked_to_the_user(

@@ -1,6 +1,9 @@
 """The hourly reconcile: subscriptions are re-read from Stripe whatever webhooks were lost."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from billing.entitlements import entitlements_for
@@ -29,7 +32,7 @@ def test_reconcile_takes_away_a_plan_whose_cancellation_was_lost(user, lost_canc
 
     result = subscriptions_reconcile_task.delay().get()
 
-    assert result == {"synced": 1, "failed": 0}
+    assert result == {"synced": 1, "discovered": 0, "failed": 0}
     assert Subscription.objects.get().status == "canceled"
     assert not entitlements_for(user=user).is_paid
 
@@ -44,7 +47,7 @@ def test_reconcile_skips_final_subscriptions_and_goes_on_after_a_failure(
 
     result = subscriptions_reconcile_task.delay().get()
 
-    assert result == {"synced": 1, "failed": 1}
+    assert result == {"synced": 1, "discovered": 0, "failed": 1}
     assert [path for _, path, _ in stripe_server.requests if "sub_long_over" in path] == []
     assert Subscription.objects.get(user=user).status == "canceled"
 
@@ -60,5 +63,56 @@ def test_reconcile_runs_every_hour_in_celery_beat(db):
 def test_reconcile_without_subscriptions_calls_nothing(db, stripe_server):
     assert BillingCustomer.objects.count() == 0
 
-    assert subscriptions_reconcile_task.delay().get() == {"synced": 0, "failed": 0}
+    assert subscriptions_reconcile_task.delay().get() == {
+        "synced": 0,
+        "discovered": 0,
+        "failed": 0,
+    }
     assert stripe_server.requests == []
+
+
+@pytest.fixture
+def lost_subscription(user, stripe_server, pro_plan):
+    """The user paid at Checkout an hour ago; every webhook about it was lost."""
+    customer = BillingCustomer.objects.create(
+        user=user,
+        stripe_customer_id="cus_lost",
+        checkout_opened_at=timezone.now() - timedelta(hours=1),
+    )
+    stripe_server.subscriptions["sub_lost"] = subscription_shape(
+        subscription_id="sub_lost",
+        customer_id=customer.stripe_customer_id,
+        price_id="price_pro_monthly",
+        status="active",
+    )
+    return customer
+
+
+def test_reconcile_finds_a_subscription_whose_every_event_was_lost(user, lost_subscription):
+    assert not entitlements_for(user=user).is_paid
+
+    result = subscriptions_reconcile_task.delay().get()
+
+    assert result == {"synced": 0, "discovered": 1, "failed": 0}
+    assert Subscription.objects.get(user=user).stripe_subscription_id == "sub_lost"
+    assert entitlements_for(user=user).is_paid
+    # Once stored, it is re-read like any other, not looked for again.
+    assert subscriptions_reconcile_task.delay().get() == {
+        "synced": 1,
+        "discovered": 0,
+        "failed": 0,
+    }
+
+
+def test_reconcile_asks_only_about_customers_who_opened_a_checkout_lately(
+    user, stripe_server, lost_subscription
+):
+    BillingCustomer.objects.filter(pk=lost_subscription.pk).update(
+        checkout_opened_at=timezone.now() - timedelta(days=3)
+    )
+
+    result = subscriptions_reconcile_task.delay().get()
+
+    assert result == {"synced": 0, "discovered": 0, "failed": 0}
+    assert stripe_server.requests == []
+    assert not Subscription.objects.exists()
