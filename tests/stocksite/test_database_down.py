@@ -73,3 +73,16 @@ def test_a_connection_dropped_mid_request_is_a_503_and_the_next_request_recovers
         assert dropped.json()["error"]["code"] == "database_unavailable"
     else:
         assert "cannot reach its database" in dropped.content.decode()
+        assert '<html lang="en">' in dropped.content.decode()
+
+
+def test_the_database_down_page_speaks_the_language_of_the_request(postgres):
+    client = Client(raise_request_exception=False)  # Japanese, the site's default
+
+    with connection.execute_wrapper(DropConnectionAtQuery(1)):
+        dropped = client.get("/stocks/")
+
+    html = dropped.content.decode()
+    assert dropped.status_code == 503
+    assert '<html lang="ja">' in html
+    assert "cannot reach its database" not in html
