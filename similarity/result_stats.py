@@ -19,9 +19,9 @@ from similarity.engine.evidence import (
     Excess,
     bootstrap_intervals,
     collapse,
-    episodes,
     excess_returns,
     independent_stats,
+    match_episodes,
     verdict,
 )
 from similarity.engine.outcomes import summarize
@@ -77,7 +77,7 @@ def history_statistics(
         returns = np.array(
             [[np.nan if v is None else v for v in row] for row in summary.returns], dtype=float
         )
-        labels = _episodes(market, found, twins)
+        labels = match_episodes(market, found, twins)
         if benchmark is not None:
             excess = excess_returns(market, found, horizons, returns, benchmark)
         stats = _evidence(returns, excess.values, labels, horizons, baselines)
@@ -85,16 +85,6 @@ def history_statistics(
         empty = np.zeros((0, len(horizons)))
         stats = _evidence(empty, empty, labels, horizons, baselines)
     return HistoryStatistics(summary, stats, labels, excess)
-
-
-def _episodes(market: Market, found: Sequence[Match], twins: np.ndarray | None) -> np.ndarray:
-    spans = [market.series_dates(match.series) for match in found]
-    return episodes(
-        [match.series for match in found],
-        [dates[match.start] for dates, match in zip(spans, found, strict=True)],
-        [dates[match.stop - 1] for dates, match in zip(spans, found, strict=True)],
-        twins=twins,
-    )
 
 
 def _distribution(stat: EngineStats) -> Distribution:

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from similarity import limits
 from similarity.models import SavedSearch
+from similarity.result_stats import MIN_EPISODES, WEAK_CORRELATION
 from similarity.results import LimitApplied
 from similarity.validation import (
     OPTION_FIELDS,
@@ -361,9 +362,12 @@ class SavedSearchSerializer(serializers.Serializer):
     warnings = serializers.ListField(
         child=serializers.ChoiceField(choices=["few_matches", "weak_matches"]),
         required=False,
-        help_text=_(
-            "few_matches: fewer than 10 independent episodes; weak_matches: median correlation "
-            "below 0.8."
+        help_text=interpolate_lazy(
+            _(
+                "few_matches: fewer than %(episodes)d independent episodes; weak_matches: median "
+                "correlation below %(r)s."
+            ),
+            {"episodes": MIN_EPISODES, "r": WEAK_CORRELATION},
         ),
     )
     same_period = MatchSerializer(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from market.selectors import stock_english_names, stock_filter_choices
-from similarity import charts, limits, selectors, services, validation
+from similarity import charts, limits, result_stats, selectors, services, validation
 from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
 from similarity.result_texts import limit_text, scenario_text
@@ -173,6 +173,8 @@ def search_result(request, search_id: uuid.UUID):
             {**stat, "bar": charts.interval_bar(stat=stat)} for stat in result.get("stats") or []
         ],
         "warnings": result.get("warnings") or [],
+        "min_episodes": result_stats.MIN_EPISODES,
+        "weak_correlation": result_stats.WEAK_CORRELATION,
         "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)

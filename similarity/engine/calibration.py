@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .baseline import base_rate
-from .evidence import bootstrap_intervals, collapse, episodes, verdict
+from .evidence import bootstrap_intervals, collapse, match_episodes, verdict
 from .finder import normalize_pattern, search
 from .market import Market
 
@@ -94,7 +94,7 @@ def sample_outcomes(
         found = search(market, pattern, k=k, date_to=calendar[position])
     returns = _returns_before(market, found, horizons, cutoff)
     bases = base_rate(market, length, horizons, date_to=before, outcome_before=cutoff)
-    labels = _episode_labels(market, found, twins) if found else None
+    labels = match_episodes(market, found, twins) if found else None
     out = []
     for j, h in enumerate(horizons):
         values = returns[:, j][~np.isnan(returns[:, j])] if found else np.zeros(0)
@@ -118,17 +118,6 @@ def sample_outcomes(
             )
         )
     return out
-
-
-def _episode_labels(market: Market, found, twins: np.ndarray | None) -> np.ndarray:
-    """The episode of each match, so overlapping matches of one stretch count once."""
-    spans = [market.series_dates(m.series) for m in found]
-    return episodes(
-        [m.series for m in found],
-        [d[m.start] for d, m in zip(spans, found, strict=True)],
-        [d[m.stop - 1] for d, m in zip(spans, found, strict=True)],
-        twins=twins,
-    )
 
 
 def _float(value) -> float | None:

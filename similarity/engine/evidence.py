@@ -174,6 +174,17 @@ def episodes(series, first_days, last_days, twins=None) -> np.ndarray:
     return np.array([order.setdefault(label, len(order)) for label in labels], dtype=np.int64)
 
 
+def match_episodes(market: Market, matches, twins=None) -> np.ndarray:
+    """:func:`episodes` of a search's matches, from their windows' first and last days."""
+    spans = [market.series_dates(match.series) for match in matches]
+    return episodes(
+        [match.series for match in matches],
+        [dates[match.start] for dates, match in zip(spans, matches, strict=True)],
+        [dates[match.stop - 1] for dates, match in zip(spans, matches, strict=True)],
+        twins=twins,
+    )
+
+
 def collapse(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """One value per episode (the median of its members' values), NaN members ignored; episodes
     without any value are dropped."""

@@ -138,12 +138,18 @@ def test_delisted_stocks_are_searched_in_history_mode_only(search_market, pro_us
     assert len(latest.result["matches"]) == len(STOCKS) - 1
 
 
-def test_few_matches_are_flagged_and_scenarios_are_named_apart(search_market, pro_user):
+def test_few_matches_are_flagged_and_scenarios_are_named_apart(search_market, pro_user, client):
     saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 5})
 
     assert "few_matches" in saved.result["warnings"]
     labels = [group["label"] for group in saved.result["groups"]]
     assert len(labels) == len(set(labels))
+    # The page says the threshold the warning uses (result_stats.MIN_EPISODES), in both languages.
+    client.force_login(pro_user)
+    url = f"/search/results/{saved.pk}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "fewer than 10 market episodes" in english
+    assert "10未満の相場局面" in client.get(url).content.decode()
 
 
 # --- Track record ---------------------------------------------------------------------------
