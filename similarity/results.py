@@ -79,7 +79,7 @@ class Distribution(TypedDict):
 
 
 class Interval(TypedDict):
-    median: list[float] | None  # [lo, hi]: 90% bootstrap interval of the matches' median
+    median: list[float] | None  # [lo, hi]: evidence.INTERVAL_LEVEL bootstrap interval
     share_positive: list[float] | None  # [lo, hi]: the same for the share positive
 
 

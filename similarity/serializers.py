@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from similarity import limits
+from similarity.engine.evidence import INTERVAL_LEVEL
 from similarity.models import SavedSearch
 from similarity.result_stats import MIN_EPISODES, WEAK_CORRELATION
 from similarity.results import LimitApplied
@@ -242,14 +243,20 @@ class IntervalSerializer(serializers.Serializer):
         allow_null=True,
         min_length=2,
         max_length=2,
-        help_text=_("90% bootstrap interval [lo, hi] of the median (episodes counted once)."),
+        help_text=interpolate_lazy(
+            _("%(level)d%% bootstrap interval [lo, hi] of the median (episodes counted once)."),
+            {"level": round(INTERVAL_LEVEL * 100)},
+        ),
     )
     share_positive = serializers.ListField(
         child=serializers.FloatField(),
         allow_null=True,
         min_length=2,
         max_length=2,
-        help_text=_("90% bootstrap interval [lo, hi] of the share positive."),
+        help_text=interpolate_lazy(
+            _("%(level)d%% bootstrap interval [lo, hi] of the share positive."),
+            {"level": round(INTERVAL_LEVEL * 100)},
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import charts, limits, result_stats, selectors, services, validation
+from similarity.engine.evidence import INTERVAL_LEVEL
 from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
 from similarity.result_texts import limit_text, scenario_text
@@ -175,6 +176,7 @@ def search_result(request, search_id: uuid.UUID):
         "warnings": result.get("warnings") or [],
         "min_episodes": result_stats.MIN_EPISODES,
         "weak_correlation": result_stats.WEAK_CORRELATION,
+        "interval_level": f"{INTERVAL_LEVEL:.0%}",
         "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)

@@ -1,6 +1,7 @@
 from django import template
 
 from similarity import selectors
+from stocksite.templatetags.site_formats import signed_percent
 
 register = template.Library()
 
@@ -20,7 +21,7 @@ def percent(value, digits: int = 1) -> str:
     """A fraction as a signed percentage (0.031 -> +3.1%); em dash for a missing value."""
     if value is None or value == "":
         return "—"
-    return f"{float(value) * 100:+.{int(digits)}f}%"
+    return signed_percent(float(value) * 100, digits)
 
 
 @register.filter

@@ -248,6 +248,7 @@ def test_result_page_opens_with_a_plain_sentence_and_shows_the_evidence(
     assert f"{rose} of {last['count']} rose 60 days later (the whole market" in html
     assert 'data-testid="evidence-table"' in html
     assert html.count('class="interval-bar"') == 3
+    assert "90% interval of the median" in html  # evidence.INTERVAL_LEVEL, as the page says it
     assert 'data-testid="fan-base-rate"' in html
     assert f'data-verdict="{last["verdict"]}"' in html
     assert ">Distance<" not in html
@@ -273,6 +274,7 @@ def test_result_page_opens_with_a_plain_sentence_and_shows_the_evidence(
         ),
     }[last["verdict"]]
     assert f"{headline}{difference}）。" in ja
+    assert "中央値の90%区間" in ja
     assert verdict in ja
 
 
