@@ -174,6 +174,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
         "series": 1,
         "closes": 50,
         "alerts_dispatched": True,  # a first data date is a new one
+        "publishing": False,  # no store configured
     }
 
 
