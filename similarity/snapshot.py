@@ -123,18 +123,23 @@ def snapshot_build() -> Snapshot:
         series, ids, dates, listed = _market_closes()
         name = timezone.now().astimezone(dt.UTC).strftime(ID_FORMAT)
         partial = root / f".{name}.partial"
-        market = Market.from_series(series, ids, dates)
-        market.save(partial)
-        np.save(partial / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
-        if len(market):
-            BaselineIndex.build(market).save(partial)
-        _checksums_write(partial)
+        snapshot_write(partial, market=Market.from_series(series, ids, dates), listed=listed)
         _check(partial, checksums=False)  # just written from these bytes: sizes are the check
         _fsync_folder(partial)
         _make_current(root, partial, name)
     snapshot = snapshot_current()
     _warm_up(snapshot.market)
     return snapshot
+
+
+def snapshot_write(folder: Path, *, market: Market, listed) -> None:
+    """Write a snapshot folder: the market, which of its series are listed, the base-rate index
+    and the checksums of them all (a build; the store benchmark on a market of its own)."""
+    market.save(folder)
+    np.save(folder / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
+    if len(market):
+        BaselineIndex.build(market).save(folder)
+    _checksums_write(folder)
 
 
 def _make_current(root: Path, partial: Path, name: str) -> None:
