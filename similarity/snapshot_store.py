@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -316,4 +317,10 @@ def store_from_settings() -> SnapshotStore | None:
     """The configured store, or None when SNAPSHOT_STORE_URL is unset (one host, local only)."""
     if not settings.SNAPSHOT_STORE_URL:
         return None
-    return SnapshotStore(settings.SNAPSHOT_STORE_URL, endpoint=settings.SNAPSHOT_STORE_ENDPOINT)
+    return _store(settings.SNAPSHOT_STORE_URL, settings.SNAPSHOT_STORE_ENDPOINT)
+
+
+@functools.lru_cache(maxsize=4)
+def _store(url: str, endpoint: str) -> SnapshotStore:
+    # One client per process: a puller asks every few minutes (boto3 clients are thread-safe).
+    return SnapshotStore(url, endpoint=endpoint)
