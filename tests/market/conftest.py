@@ -4,8 +4,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from market.bars import Bar
-from market.listing import stocks_ensure
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
+from market.services.listing import stocks_ensure
 from tests.market.kabutan_pages import jp_daily_rows
 
 

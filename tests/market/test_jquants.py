@@ -12,8 +12,13 @@ from django.utils import translation
 from werkzeug import Response
 
 from market.bars import Bar
-from market.calendar import is_trading_day
-from market.listing import stocks_ensure
+from market.exchanges.tse.jquants import (
+    DayBar,
+    JQuantsSource,
+    parse_daily_bars,
+    plan_for_rate,
+    stock_code,
+)
 from market.models import (
     DailyBar,
     IndexBar,
@@ -23,16 +28,11 @@ from market.models import (
     Stock,
     TradingDay,
 )
-from market.provider_bars import provider_bars_save
-from market.services import daily_bars_upsert
+from market.selectors import is_trading_day
+from market.services.daily_bars import daily_bars_upsert
+from market.services.listing import stocks_ensure
+from market.services.provider_bars import provider_bars_save
 from market.sources import SourceRefusedError
-from market.sources.jquants import (
-    DayBar,
-    JQuantsSource,
-    parse_daily_bars,
-    plan_for_rate,
-    stock_code,
-)
 from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db
