@@ -248,20 +248,19 @@ def test_beat_schedule_migration_syncs_weekdays_after_the_tokyo_close():
     ).exists()
 
 
-def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
-    toyota_site, store_history, django_capture_on_commit_callbacks
+def test_a_scrape_that_wrote_bars_announces_new_prices_once(
+    toyota_site, store_history, django_capture_on_commit_callbacks, prices_announced
 ):
-    from similarity.tasks import snapshot_rebuild
-
     store_history("7203", until=LAST_STORED)
 
-    with django_capture_on_commit_callbacks() as first:
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
-    with django_capture_on_commit_callbacks() as repeat:
+    first = len(prices_announced)
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
 
-    assert snapshot_rebuild.delay in first
-    assert snapshot_rebuild.delay not in repeat
+    assert first == 1
+    assert len(prices_announced) == 1  # the repeat wrote nothing new
 
 
 def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, store_history):
