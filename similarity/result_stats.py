@@ -12,19 +12,22 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, outcomes
-from similarity.engine.evidence import (
+from similarity.engine import (
     Benchmark,
     Excess,
+    Market,
+    Match,
+    Outcomes,
+    OutcomeStats,
     bootstrap_intervals,
     collapse,
     excess_returns,
     independent_stats,
     match_episodes,
+    outcomes,
+    summarize,
     verdict,
 )
-from similarity.engine.outcomes import summarize
 
 if TYPE_CHECKING:
     from similarity.results import Distribution, HorizonStats
@@ -55,7 +58,7 @@ def history_statistics(
     found: Sequence[Match],
     horizons: list[int],
     *,
-    baselines: list[EngineStats] | None,
+    baselines: list[OutcomeStats] | None,
     benchmark: Benchmark | None,
     twins: np.ndarray | None = None,
 ) -> HistoryStatistics:
@@ -87,7 +90,7 @@ def history_statistics(
     return HistoryStatistics(summary, stats, labels, excess)
 
 
-def _distribution(stat: EngineStats) -> Distribution:
+def _distribution(stat: OutcomeStats) -> Distribution:
     return {
         "count": stat.count,
         **{
@@ -102,7 +105,7 @@ def _evidence(
     excess: np.ndarray,
     labels: np.ndarray,
     horizons: list[int],
-    baselines: list[EngineStats] | None,
+    baselines: list[OutcomeStats] | None,
 ) -> list[HorizonStats]:
     """Per horizon: the episodes' statistics, the base rate, the market-relative statistics,
     the bootstrap intervals (fixed seed) and the verdict."""

@@ -20,9 +20,16 @@ from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 
-from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, forward_returns, normalize_pattern
-from similarity.engine.evidence import Benchmark, Excess
+from similarity.engine import (
+    Benchmark,
+    Excess,
+    Market,
+    Match,
+    Outcomes,
+    OutcomeStats,
+    forward_returns,
+    normalize_pattern,
+)
 from similarity.limits import MINI_CHART_POINTS
 from similarity.result_stats import history_statistics, result_warnings, round_value
 from similarity.result_texts import SCENARIO_LETTERS, limit_message, scenario_name
@@ -181,7 +188,7 @@ def search_result_build(
     horizons: list[int],
     limits: list[LimitApplied],
     started: float,
-    baselines: list[EngineStats] | None = None,
+    baselines: list[OutcomeStats] | None = None,
     benchmark: Benchmark | None = None,
     same_period: Sequence[Match] | None = None,
 ) -> SearchResult:

@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QueryS
 from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar, IndexBar, Stock
-from similarity.engine.evidence import Benchmark, equal_weighted_benchmark
+from similarity.engine import Benchmark, equal_weighted_benchmark
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from stocksite.errors import NotFoundError
 

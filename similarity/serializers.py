@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from similarity import limits
-from similarity.engine.evidence import INTERVAL_LEVEL
+from similarity.engine import INTERVAL_LEVEL
 from similarity.models import SavedSearch
 from similarity.result_stats import MIN_EPISODES, WEAK_CORRELATION
 from similarity.results import LimitApplied

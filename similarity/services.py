@@ -28,8 +28,7 @@ from billing.entitlements import (
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
-from similarity.engine import Market, PatternError, normalize_pattern, search
-from similarity.engine.baseline import base_rate
+from similarity.engine import Market, PatternError, base_rate, normalize_pattern, search
 from similarity.models import SavedSearch
 from similarity.result_texts import pattern_text
 from similarity.results import (

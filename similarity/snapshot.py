@@ -48,8 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, Market, PatternError, search
-from similarity.engine.baseline import BaselineIndex
+from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, search
 from stocksite.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)

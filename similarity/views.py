@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import charts, limits, result_stats, selectors, services, validation
-from similarity.engine.evidence import INTERVAL_LEVEL
+from similarity.engine import INTERVAL_LEVEL
 from similarity.export import search_csv_rows
 from similarity.forms import SearchForm
 from similarity.result_texts import limit_text, scenario_text
