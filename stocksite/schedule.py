@@ -38,8 +38,7 @@ class Crontab:
     day_of_week: str = "*"
 
     def __str__(self) -> str:
-        fields = (self.minute, self.hour, self.day_of_month, self.month_of_year, self.day_of_week)
-        return f"{' '.join(fields)} {TIMEZONE}"
+        return _cron_line(self, TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -179,10 +178,8 @@ def _entry_create(entry: ScheduleEntry) -> None:
     )
 
 
-def _crontab_text(stored) -> str:
-    crontab = stored.crontab
-    if crontab is None:
-        return str(stored.schedule)
+def _cron_line(crontab, timezone) -> str:
+    """Cron's order (minute hour day-of-month month day-of-week), then the time zone."""
     fields = (
         crontab.minute,
         crontab.hour,
@@ -190,7 +187,13 @@ def _crontab_text(stored) -> str:
         crontab.month_of_year,
         crontab.day_of_week,
     )
-    return f"{' '.join(fields)} {crontab.timezone}"
+    return f"{' '.join(fields)} {timezone}"
+
+
+def _crontab_text(stored) -> str:
+    if stored.crontab is None:
+        return str(stored.schedule)
+    return _cron_line(stored.crontab, stored.crontab.timezone)
 
 
 def _changed(stored, entry: ScheduleEntry) -> tuple[str, ...]:
