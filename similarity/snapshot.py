@@ -56,9 +56,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceUnavailableError
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, Market, PatternError, search
-from similarity.engine.baseline import BaselineIndex
+from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, search
 from similarity.snapshot_store import (
     Manifest,
     SnapshotDamaged,
@@ -66,7 +66,6 @@ from similarity.snapshot_store import (
     StoredFile,
     store_from_settings,
 )
-from stocksite.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
