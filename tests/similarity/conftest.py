@@ -2,20 +2,15 @@ import csv
 import datetime as dt
 import functools
 import os
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from django.db import transaction
-from django.test import override_settings
-from django.utils import timezone
 
 from market.bars import Bar
-from market.models import DailyBar, Stock
-from market.services import BAR_VALUE_FIELDS, daily_bar_rows_insert, daily_bars_upsert
+from market.models import Stock
+from market.services import daily_bars_upsert
 from similarity.engine import Market
 from tests.factories import ComplimentaryGrantFactory
 
@@ -123,79 +118,12 @@ def market_load(shared_data_dir: Path, codes=tuple(STOCKS)) -> dict[str, Stock]:
     return stocks
 
 
-# What a test may not set: the database gives the id and the timestamps.
-STOCK_FIELDS = tuple(
-    field.name
-    for field in Stock._meta.concrete_fields
-    if field.name not in {"id", "created_at", "updated_at"}
-)
-
-
-@dataclass(frozen=True)
-class MarketTemplate:
-    """What market_load and snapshot_build made of STOCKS once, to put back for each test."""
-
-    stocks: dict[str, dict]  # code -> the Stock's stored field values, id and timestamps aside
-    bars: dict[str, list[tuple]]  # code -> (date, open, high, low, close, volume, adj_close)
-    snapshot: Path  # a built snapshot folder; copied for each test, never written to
-
-    def restore(self, snapshot_root: Path) -> dict[str, Stock]:
-        """The stocks and bars in the test's database, and a snapshot of its own under
-        ``snapshot_root``, with an id of its own: the process caches keyed by snapshot id
-        (universe, benchmark) never see another test's rows."""
-        stocks = {}
-        for code, fields in self.stocks.items():
-            stock = Stock.objects.create(**fields)
-            daily_bar_rows_insert(rows=[(stock.pk, *row) for row in self.bars[code]])
-            stocks[code] = stock
-        name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
-        snapshot_root.mkdir(parents=True)
-        shutil.copytree(self.snapshot, snapshot_root / name)
-        os.symlink(name, snapshot_root / "current")
-        return stocks
-
-
-@pytest.fixture(scope="session")
-def search_market_template(
-    django_db_setup, django_db_blocker, tmp_path_factory, shared_data_dir
-) -> MarketTemplate:
-    """market_load and snapshot_build, run once per session through the real services in a
-    transaction that is rolled back: the database stays empty, the rows and the folder stay."""
-    from similarity.snapshot import snapshot_build
-
-    root = tmp_path_factory.mktemp("search_market") / "snapshot"
-    with (
-        django_db_blocker.unblock(),
-        override_settings(SIMILARITY_SNAPSHOT_DIR=root),
-        transaction.atomic(),
-    ):
-        stocks = market_load(shared_data_dir)
-        snapshot = snapshot_build()
-        template = MarketTemplate(
-            stocks={
-                code: Stock.objects.filter(pk=stock.pk).values(*STOCK_FIELDS).get()
-                for code, stock in stocks.items()
-            },
-            bars={
-                code: list(
-                    DailyBar.objects.filter(stock=stock)
-                    .order_by("date")
-                    .values_list("date", *BAR_VALUE_FIELDS)
-                )
-                for code, stock in stocks.items()
-            },
-            snapshot=snapshot.folder,
-        )
-        transaction.set_rollback(True)
-    return template
-
-
 @pytest.fixture
 def search_market(db, settings, tmp_path, search_market_template):
     """The stocks of STOCKS with their bars since FIRST_DAY, and a snapshot built from them.
 
-    Built once per session (search_market_template); each test has the rows in its own
-    transaction and its own copy of the snapshot, so it may change either.
+    Built once per session (search_market_template in tests/conftest.py); each test has the
+    rows in its own transaction and its own copy of the snapshot, so it may change either.
     """
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
     return search_market_template.restore(settings.SIMILARITY_SNAPSHOT_DIR)
