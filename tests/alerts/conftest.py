@@ -42,9 +42,9 @@ def closes_of(code: str, count: int) -> np.ndarray:
 class SyntheticMarket:
     """Four stocks in the database and a snapshot of them; `new_day()` adds the next close."""
 
-    def __init__(self):
+    def __init__(self, stocks: dict[str, Stock] | None = None):
         self.days = trading_days(DAYS)
-        self.stocks = {
+        self.stocks = stocks or {
             code: Stock.objects.create(code=code, name=f"銘柄{code}", segment=SEGMENT)
             for code in CODES
         }
@@ -76,13 +76,29 @@ class SyntheticMarket:
         return self.days[DAYS - 1]
 
 
+@pytest.fixture(scope="session")
+def synthetic_market_template(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The market up to the day before the new one and its snapshot, built once per session."""
+    from tests.conftest import market_template_build
+
+    def load():
+        market = SyntheticMarket()
+        market.load_bars(DAYS - 1)
+        return market.stocks
+
+    return market_template_build(
+        load,
+        django_db_blocker=django_db_blocker,
+        root=tmp_path_factory.mktemp("synthetic_market") / "snapshot",
+    )
+
+
 @pytest.fixture
-def synthetic_market(db, settings, tmp_path):
-    """The market up to the day before the new one, with its snapshot built."""
+def synthetic_market(db, settings, tmp_path, synthetic_market_template):
+    """The market up to the day before the new one, with its snapshot built: each test has the
+    rows in its own transaction and its own copy of the snapshot (synthetic_market_template)."""
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
-    market = SyntheticMarket()
-    market.load(DAYS - 1)
-    return market
+    return SyntheticMarket(synthetic_market_template.restore(settings.SIMILARITY_SNAPSHOT_DIR))
 
 
 @pytest.fixture
