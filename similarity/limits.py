@@ -9,7 +9,6 @@ what float64 squares hold) is defined by the engine and only named here.
 import math
 
 from similarity import engine
-from similarity.engine.market import MAX_CLOSE
 
 # A pattern: prices, closes of a stock range, or a sketch's resampled days.
 MIN_LENGTH = engine.MIN_LENGTH
@@ -17,7 +16,7 @@ MAX_LENGTH = engine.MAX_LENGTH
 DEFAULT_SKETCH_DAYS = 60
 # Every price and sketch coordinate lies within ±MAX_ABS_VALUE (beyond it squares of deviations
 # overflow float64 and a pattern cannot be normalised).
-MAX_ABS_VALUE = MAX_CLOSE
+MAX_ABS_VALUE = engine.MAX_CLOSE
 MAX_ABS_VALUE_TEXT = f"1e{round(math.log10(MAX_ABS_VALUE))}"  # "1e12", for messages
 MAX_SKETCH_POINTS = 10_000
 # Characters a page may post: the sketch's JSON and the pasted prices.
@@ -42,7 +41,7 @@ SAVED_SEARCHES_KEPT = 500
 MINI_CHART_POINTS = 120
 
 # A search's cost: an estimate of its CPU time from what it reads, calibrated on the 2-core
-# machine (README figures): the whole market (18.5 M closes) in history mode with k=10 takes
+# machine (docs/benchmarks.md): the whole market (18.5 M closes) in history mode with k=10 takes
 # about 40 ms, with k=100 and stretch about 0.5 s. Latest mode reads one window a stock.
 SEARCH_COST_MS_PER_MILLION_CLOSES = 1.8
 SEARCH_COST_K_SCALE = 50  # k adds k / SCALE of the base cost: more series need full profiles
