@@ -118,7 +118,7 @@ class MarketTemplate:
         from django.utils import timezone
 
         from market.models import Stock
-        from market.services import daily_bar_rows_insert
+        from market.services.daily_bars import daily_bar_rows_insert
 
         stocks = {}
         for code, fields in self.stocks.items():
@@ -140,7 +140,7 @@ def market_template_build(load, *, django_db_blocker, root: Path) -> MarketTempl
     from django.test import override_settings
 
     from market.models import DailyBar, Stock
-    from market.services import BAR_VALUE_FIELDS
+    from market.services.daily_bars import BAR_VALUE_FIELDS
     from similarity.snapshot import snapshot_build
 
     # What the database gives: the id and the timestamps.
