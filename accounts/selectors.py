@@ -10,7 +10,7 @@ def account_data_export(*, user: User) -> dict:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
-    from alerts.models import Alert
+    from alerts.models import Alert, LineLink
     from billing.models import ComplimentaryGrant, Subscription
     from similarity.models import SavedSearch
 
@@ -56,4 +56,5 @@ def account_data_export(*, user: User) -> dict:
                 "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
             )
         ),
+        "line_link": LineLink.objects.filter(user=user).values("line_user_id", "linked_at").first(),
     }

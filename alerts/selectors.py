@@ -6,7 +6,7 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from alerts.models import Alert, AlertHit
+from alerts.models import Alert, AlertChannelPreference, AlertHit
 from stocksite.errors import NotFoundError
 
 RECENT_HITS = 10
@@ -52,6 +52,13 @@ def alert_latest_hits(
         if hit.data_date == latest[hit.alert_id] and len(found[hit.alert_id]) < limit:
             found[hit.alert_id].append(hit)
     return found
+
+
+def alert_channels_get(*, user) -> AlertChannelPreference:
+    """The user's channel choice; the defaults (mail on, LINE off) if they never chose."""
+    return AlertChannelPreference.objects.filter(user=user).first() or AlertChannelPreference(
+        user=user
+    )
 
 
 def alert_unsubscribe_user(*, token: str) -> User:

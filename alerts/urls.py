@@ -1,11 +1,12 @@
 from django.urls import path
 
 from alerts import views
+from alerts.line import views as line_views
 
 urlpatterns = [
     path("account/alerts/", views.alert_list, name="alerts"),
     path("account/alerts/new/", views.alert_create, name="alert_create"),
-    path("account/alerts/mails/", views.alert_mails, name="alert_mails"),
+    path("account/alerts/channels/", views.alert_channels, name="alert_channels"),
     *(
         path(
             f"account/alerts/<int:alert_id>/{action}/",
@@ -16,4 +17,7 @@ urlpatterns = [
         for action in views.ALERT_ACTIONS
     ),
     path("alerts/unsubscribe/<str:token>/", views.alerts_unsubscribe, name="alerts_unsubscribe"),
+    path("line/webhook/", line_views.line_webhook, name="line_webhook"),
+    path("line/link/", line_views.line_link, name="line_link"),
+    path("line/unlink/", line_views.line_unlink, name="line_unlink"),
 ]

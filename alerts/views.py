@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts import selectors, services
+from alerts.line.selectors import line_status
 from alerts.mail import hit_links
 from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN
 from billing.entitlements import entitlements_for
@@ -39,7 +40,8 @@ def alert_list(request):
         "rows": rows,
         "entitlements": entitlements_for(user=request.user),
         "active_count": sum(alert.is_active for alert in alerts),
-        "mails_enabled": services.alert_mails_enabled(user=request.user),
+        "channels": selectors.alert_channels_get(user=request.user),
+        "line": line_status(user=request.user),
         "threshold": {"min": THRESHOLD_MIN, "max": THRESHOLD_MAX, "default": THRESHOLD_DEFAULT},
     }
     return render(request, "alerts/alerts.html", context)
@@ -129,10 +131,18 @@ def alert_change(request, alert_id: int, action: str):
 
 @login_required
 @require_POST
-def alert_mails(request):
-    enabled = request.POST.get("enabled") == "1"
-    services.alert_mails_set(user=request.user, enabled=enabled)
-    messages.success(request, _("Alert mails on.") if enabled else _("Alert mails off."))
+def alert_channels(request):
+    """The channels of the user's digests: mail, LINE, both or neither."""
+    try:
+        services.alert_channels_set(
+            user=request.user,
+            mail=request.POST.get("mail") == "1",
+            line=request.POST.get("line") == "1",
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Alert channels saved."))
     return redirect("alerts")
 
 

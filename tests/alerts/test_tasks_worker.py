@@ -3,20 +3,24 @@ import time
 import pytest
 from django.core import mail
 
-from alerts.models import Alert, AlertDigest, AlertHit
+from alerts.models import Alert, AlertDelivery, AlertHit
 from alerts.services import alert_create
 from similarity.tasks import snapshot_rebuild
 
 from .conftest import DAYS, spike_pattern
 
 
-def wait_for_digest(deadline_seconds: float = 60) -> AlertDigest | None:
+def wait_for_delivery(channel: str = "mail", deadline_seconds: float = 60) -> AlertDelivery | None:
     """The batches run after the rebuild task returns: wait for the digest to be sent."""
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        digest = AlertDigest.objects.filter(state=AlertDigest.State.SENT).first()
-        if digest is not None:
-            return digest
+        delivery = (
+            AlertDelivery.objects.filter(state=AlertDelivery.State.SENT, channel=channel)
+            .select_related("digest")
+            .first()
+        )
+        if delivery is not None:
+            return delivery
         time.sleep(0.2)
     return None
 
@@ -33,9 +37,9 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
 
     assert result["date"] == synthetic_market.new_day.isoformat()
     assert result["alerts_dispatched"] is True
-    digest = wait_for_digest()
-    assert digest is not None
-    assert digest.data_date == synthetic_market.new_day
+    delivery = wait_for_delivery()
+    assert delivery is not None
+    assert delivery.digest.data_date == synthetic_market.new_day
     assert list(AlertHit.objects.values_list("code", flat=True)) == ["1001"]
     alert.refresh_from_db()
     assert alert.last_checked_date == synthetic_market.new_day
@@ -65,9 +69,9 @@ def test_the_worker_retries_a_digest_the_smtp_server_refused(
         settings.EMAIL_USE_TLS = False
 
         snapshot_rebuild.delay().get(timeout=120)
-        digest = wait_for_digest()
+        delivery = wait_for_delivery()
 
-        assert digest is not None
-        assert digest.attempts == 2
+        assert delivery is not None
+        assert delivery.attempts == 2
         assert smtp.inbox.refused == 1
         assert [item["to"] for item in smtp.messages] == [[user.email]]
