@@ -1,7 +1,6 @@
 from django.urls import path
 
 from alerts import views
-from alerts.line import views as line_views
 
 urlpatterns = [
     path("account/alerts/", views.alert_list, name="alerts"),
@@ -17,7 +16,7 @@ urlpatterns = [
         for action in views.ALERT_ACTIONS
     ),
     path("alerts/unsubscribe/<str:token>/", views.alerts_unsubscribe, name="alerts_unsubscribe"),
-    path("line/webhook/", line_views.line_webhook, name="line_webhook"),
-    path("line/link/", line_views.line_link, name="line_link"),
-    path("line/unlink/", line_views.line_unlink, name="line_unlink"),
+    path("line/webhook/", views.line_webhook, name="line_webhook"),
+    path("line/link/", views.line_link, name="line_link"),
+    path("line/unlink/", views.line_unlink, name="line_unlink"),
 ]

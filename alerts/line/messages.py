@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from alerts.line.gateway import TEXT_MAX_LENGTH
 from alerts.mail import user_language
-from stocksite.templatetags.site_formats import day, yen
+from core.templatetags.site_formats import day, yen
 
 
 def _absolute(path: str) -> str:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.line import gateway, messages
 from alerts.models import AlertChannelPreference, LineLink, LineLinkNonce, LineWebhookEvent
-from stocksite.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
