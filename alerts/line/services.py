@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -191,12 +192,18 @@ def _retry_key(event: LineWebhookEvent) -> str:
 
 
 def _link_offer(*, line_user_id: str, event: LineWebhookEvent) -> None:
+    """Push a link message, at most once per LINE user while its link token lasts: every push
+    costs the operator, and someone not linked may write many messages."""
+    offered = f"line:link-offered:{line_user_id}"
+    if cache.get(offered):
+        return
     link_token = gateway.link_token_issue(line_user_id=line_user_id)
     gateway.text_push(
         line_user_id=line_user_id,
         text=messages.link_text(link_token=link_token),
         retry_key=_retry_key(event),
     )
+    cache.set(offered, True, timeout=NONCE_LIFETIME.total_seconds())
 
 
 def _account_link(*, line_user_id: str, link: dict, event: LineWebhookEvent) -> None:

@@ -27,6 +27,14 @@ def test_a_text_message_from_someone_not_linked_gets_the_link_message(line, post
     assert len(line.link_tokens) == 1
 
 
+def test_many_messages_get_one_link_message_while_its_token_lasts(line, post_webhook, db):
+    post_webhook(event("follow", LINE_USER))
+    for _ in range(3):
+        post_webhook(text_message(LINE_USER))
+    assert len(line.texts_to(LINE_USER)) == 1
+    assert LineWebhookEvent.objects.filter(state="processed").count() == 4
+
+
 def test_a_linked_user_writing_gets_no_link_message(line, post_webhook, line_linked):
     post_webhook(text_message(line_linked.line_link.line_user_id))
     assert line.pushes == []
