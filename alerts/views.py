@@ -203,18 +203,14 @@ def line_link(request):
     context = {"status": status, "link_token": link_token}
     if not status.entitled:
         return render(request, "alerts/line_link.html", context, status=403)
-    if request.method == "POST":
-        try:
+    try:
+        if request.method == "POST":
             return redirect(
                 line_services.line_account_link_url(user=request.user, link_token=link_token)
             )
-        except InvalidInputError as error:
-            context["error"] = error.message
-            return render(request, "alerts/line_link.html", context, status=400)
-    if not line_services.LINK_TOKEN_PATTERN.fullmatch(link_token):
-        context["error"] = _(
-            "This LINE link is not valid. Send a message to our LINE account for a new one."
-        )
+        line_services.link_token_clean(link_token)
+    except InvalidInputError as error:
+        context["error"] = error.message
         return render(request, "alerts/line_link.html", context, status=400)
     return render(request, "alerts/line_link.html", context)
 
@@ -223,5 +219,5 @@ def line_link(request):
 @require_POST
 def line_unlink(request):
     if line_services.line_unlink(user=request.user):
-        messages.success(request, _("Your LINE account was unlinked: alerts go by mail only."))
+        messages.success(request, _("Your LINE account was unlinked: alerts no longer go to LINE."))
     return redirect("alerts")

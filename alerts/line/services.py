@@ -51,13 +51,19 @@ LINE_ID_MAX_LENGTH = 64
 LINK_OFFER_EVENTS = ("follow", "message")
 
 
-def line_account_link_url(*, user, link_token: str) -> str:
-    """LINE's account-link dialog for `link_token`, with a new single-use nonce bound to `user`."""
+def link_token_clean(link_token: str) -> str:
+    """The link token of a link page's address, or InvalidInputError (400)."""
     if not LINK_TOKEN_PATTERN.fullmatch(link_token or ""):
         raise InvalidInputError(
             _("This LINE link is not valid. Send a message to our LINE account for a new one."),
             fields={"linkToken": [_("not a LINE link token")]},
         )
+    return link_token
+
+
+def line_account_link_url(*, user, link_token: str) -> str:
+    """LINE's account-link dialog for `link_token`, with a new single-use nonce bound to `user`."""
+    link_token = link_token_clean(link_token)
     nonce = secrets.token_urlsafe(NONCE_BYTES)
     now = timezone.now()
     with transaction.atomic():
