@@ -3,17 +3,18 @@
 import numpy as np
 import pytest
 
-from similarity.engine import Market, Match
-from similarity.engine.evidence import (
+from similarity.engine import (
     Benchmark,
+    Market,
+    Match,
     bootstrap_intervals,
     collapse,
     episodes,
     equal_weighted_benchmark,
     excess_returns,
+    forward_returns,
     verdict,
 )
-from similarity.engine.outcomes import forward_returns
 
 DAYS = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-01-09"))  # 8 days
 

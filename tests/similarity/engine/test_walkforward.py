@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from similarity.engine import Market, search
-from similarity.engine.calibration import (
+from similarity.engine import (
+    Market,
     calibration_table,
     draw_samples,
     market_calendar,
     sample_outcomes,
+    search,
 )
 
 from .conftest import random_walks

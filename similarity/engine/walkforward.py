@@ -17,12 +17,14 @@ import numpy as np
 
 from .baseline import base_rate
 from .evidence import bootstrap_intervals, collapse, match_episodes, verdict
-from .finder import normalize_pattern, search
-from .market import Market
+from .finder import search
+from .outcomes import DEFAULT_HORIZONS
+from .pattern import normalize_pattern
+from .series import Market
 
-DEFAULT_LENGTHS = (20, 60, 120)
-DEFAULT_HORIZONS = (5, 20, 60)
-DEFAULT_K = 30
+# What a calibration run measures unless told otherwise: pattern lengths and matches per search.
+CALIBRATION_LENGTHS = (20, 60, 120)
+CALIBRATION_K = 30
 # A pattern needs this many trading days of market history before it, or it is not drawn.
 MIN_HISTORY_DAYS = 500
 
@@ -65,7 +67,7 @@ def sample_outcomes(
     end: int,
     length: int,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
-    k: int = DEFAULT_K,
+    k: int = CALIBRATION_K,
     calendar: np.ndarray | None = None,
     twins: np.ndarray | None = None,
 ) -> list[SampleOutcome]:
