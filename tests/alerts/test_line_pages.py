@@ -92,3 +92,13 @@ def test_staff_see_the_deliveries_of_a_digest_in_admin(line, client, staff_user,
     ):
         response = client.get(path)
         assert response.status_code == 200, path
+
+
+def test_the_line_pages_read_in_english_too(line, client, line_linked):
+    client.force_login(line_linked)
+    alerts = client.get("/account/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Where alerts are sent" in alerts
+    assert "Your LINE account is linked" in alerts
+    link = client.get("/line/link/?linkToken=abc", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "to the LINE account that asked for this link?" in link
+    assert "Another LINE account is linked now" in link
