@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from alerts.line.gateway import line_configured
-from alerts.models import LineLink
+from alerts.models import LineLink, LineWebhookEvent
 from billing.entitlements import entitlements_for
 
 # The settings without which the LINE option is hidden; staff are told which are missing.
@@ -52,3 +54,16 @@ def line_deliverable(*, user) -> bool:
     """Whether a digest of the user can be pushed to LINE now (the site can push, and a LINE
     account is linked); the plan and the user's choice are asked separately."""
     return line_configured() and LineLink.objects.filter(user=user).exists()
+
+
+def line_events_unhandled(*, older_than: dt.timedelta) -> list[int]:
+    """Events stored more than `older_than` ago and not handled: their task was lost (a broker
+    flushed) or gave up its retries."""
+    return list(
+        LineWebhookEvent.objects.filter(
+            state__in=[LineWebhookEvent.State.RECEIVED, LineWebhookEvent.State.FAILED],
+            received_at__lt=timezone.now() - older_than,
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )

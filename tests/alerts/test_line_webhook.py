@@ -137,3 +137,25 @@ def test_without_the_line_settings_the_webhook_is_not_there(client, db, settings
 
 def test_the_webhook_takes_only_post(line, client, db):
     assert client.get("/line/webhook/").status_code == 405
+
+
+def test_alerts_run_handles_an_event_whose_task_was_lost(line, synthetic_market):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    follow = event("follow", LINE_USER)
+    stored = LineWebhookEvent.objects.create(
+        webhook_event_id=follow["webhookEventId"], type="follow", payload=follow
+    )
+    call_command("alerts_run")
+    assert line.pushes == []  # it may still be in its task's hands
+
+    LineWebhookEvent.objects.filter(pk=stored.pk).update(
+        received_at=timezone.now() - dt.timedelta(minutes=6)
+    )
+    call_command("alerts_run")
+    stored.refresh_from_db()
+    assert stored.state == LineWebhookEvent.State.PROCESSED
+    assert len(line.texts_to(LINE_USER)) == 1
