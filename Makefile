@@ -55,6 +55,7 @@ migrate: install
 # The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
 run: export DEBUG ?= 1
 run: install assets messages migrate
+	$(BIN)/python manage.py install_schedule
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

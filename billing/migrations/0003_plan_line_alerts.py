@@ -12,7 +12,7 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0007_customer_checkout_opened_at")]
+    dependencies = [("billing", "0002_seed_plans")]
 
     operations = [
         migrations.AddField(
