@@ -321,4 +321,5 @@ def seeded_plans(transactional_db):
 
     from django.apps import apps as django_apps
 
-    importlib.import_module("billing.migrations.0002_seed_plans").seed(django_apps, None)
+    for name in ("0002_seed_plans", "0003_plan_line_alerts"):
+        importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)
