@@ -326,6 +326,13 @@ if MARKET_SOURCE not in ("jquants", "kabutan"):
 ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=2000)
 ALERTS_MAIL_RETRIES = env.int("ALERTS_MAIL_RETRIES", default=4)
 ALERTS_MAIL_RETRY_SECONDS = env.float("ALERTS_MAIL_RETRY_SECONDS", default=300.0)
+# Alerts on LINE (the Messaging API of the site's LINE official account). Without the secret,
+# the token and the add-friend link, the LINE option is hidden (staff are told why).
+LINE_CHANNEL_SECRET = env.str("LINE_CHANNEL_SECRET", default="")
+LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="")
+LINE_API_BASE = env.str("LINE_API_BASE", default="https://api.line.me")
+LINE_ADD_FRIEND_URL = env.str("LINE_ADD_FRIEND_URL", default="")
+LINE_TIMEOUT_SECONDS = env.float("LINE_TIMEOUT_SECONDS", default=10.0)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
