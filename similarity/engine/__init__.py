@@ -37,8 +37,8 @@ from .outcomes import (
     fan_chart,
     forward_paths,
     forward_returns,
+    match_outcomes,
     outcome_stats,
-    outcomes,
     scenario_groups,
     summarize,
 )
@@ -81,7 +81,7 @@ __all__ = [
     "forward_paths",
     "forward_returns",
     "outcome_stats",
-    "outcomes",
+    "match_outcomes",
     "scenario_groups",
     "summarize",
     # evidence and base rates

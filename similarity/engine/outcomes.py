@@ -283,7 +283,7 @@ def _cluster(features: np.ndarray, max_groups: int, seed: int) -> np.ndarray:
     return best
 
 
-def outcomes(
+def match_outcomes(
     market: Market,
     matches: Sequence,
     horizons: Sequence[int] = DEFAULT_HORIZONS,

@@ -7,7 +7,7 @@ import pytest
 
 from market.bars import Bar
 from market.models import Stock
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
 from tests.factories import ComplimentaryGrantFactory
 
 # --- A small real market in the database, for the search service and API tests -------------

@@ -10,8 +10,8 @@ from similarity.engine import (
     fan_chart,
     forward_paths,
     forward_returns,
+    match_outcomes,
     outcome_stats,
-    outcomes,
     scenario_groups,
     search,
 )
@@ -125,7 +125,7 @@ def test_few_paths_form_a_single_group():
 def test_outcomes_serialise_to_json(walk_market, walk_series):
     matches = search(walk_market, walk_series[0][100:140], k=20)
 
-    result = outcomes(walk_market, matches)
+    result = match_outcomes(walk_market, matches)
 
     data = json.loads(json.dumps(dataclasses.asdict(result)))
     assert data["horizons"] == [5, 20, 60]
