@@ -60,8 +60,12 @@ run: install assets messages migrate
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
-	$(BIN)/pytest
+	@started=$$(date +%s); $(BIN)/pytest --durations=10; status=$$?; \
+	elapsed=$$(( $$(date +%s) - started )); \
+	echo "make test: the suite took $$((elapsed / 60)) min $$((elapsed % 60)) s (wall clock)"; \
+	exit $$status
 
 lint: install-dev
 	$(BIN)/ruff check .
