@@ -437,12 +437,15 @@ def _check(folder: Path, *, checksums: bool = True) -> Market:
             "max_dev": (market.max_dev.size, series),
             "fft_len": (market.fft_len.size, series),
             "spec_offsets": (market.spec_offsets.size, series + 1),
+            "prefix_offsets": (market.prefix_offsets.size, series + 1),
         }
         if market.dates is not None:
             sizes["dates"] = (market.dates.size, closes)
         if series:
             sizes["offsets[-1]"] = (int(market.offsets[-1]), closes)
             sizes["spectra"] = (market.spectra.size, int(market.spec_offsets[-1]))
+            sizes["prefix1"] = (market.prefix1.size, int(market.prefix_offsets[-1]))
+            sizes["prefix2"] = (market.prefix2.size, int(market.prefix_offsets[-1]))
     except FileNotFoundError:
         if not folder.is_dir():
             raise  # pruned meanwhile, not corrupt
