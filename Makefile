@@ -57,6 +57,7 @@ run: export DEBUG ?= 1
 run: install assets messages migrate
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
+	$(BIN)/python manage.py calibrate --demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev assets messages

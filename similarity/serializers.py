@@ -113,6 +113,15 @@ class SearchInputSerializer(serializers.Serializer):
         ),
     )
 
+    as_of = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "History mode with a stock's range: only windows whose furthest horizon closed "
+            "before the pattern's first day, and the base rate over the same windows (a "
+            "replay of what was known then). Without it, later history is included."
+        ),
+    )
+
     def get_fields(self):
         fields = super().get_fields()
         # "from" is a Python keyword, so these two cannot be class attributes.
