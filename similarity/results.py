@@ -24,7 +24,13 @@ from similarity.engine import HorizonStats as EngineStats
 from similarity.engine import Market, Match, Outcomes, forward_returns, normalize_pattern
 from similarity.engine.evidence import Benchmark, Excess
 from similarity.limits import MINI_CHART_POINTS
-from similarity.result_stats import history_statistics, result_warnings, round_value
+from similarity.result_stats import (
+    ForecastInput,
+    HistoryStatistics,
+    history_statistics,
+    result_warnings,
+    round_value,
+)
 from similarity.result_texts import SCENARIO_LETTERS, limit_message, scenario_name
 from similarity.selectors import Universe
 from similarity.validation import Mode
@@ -60,6 +66,9 @@ class MatchResult(TypedDict):
     # cover the days, else the equal-weighted market. Absent from searches saved before it.
     excess_benchmark: NotRequired[Literal["TOPIX", "equal_weighted"] | None]
     episode: NotRequired[int]  # 1, 2, ...: matches of one market episode share it, count once
+    # History mode: the stock's last trading day when it stopped trading before a horizon and
+    # a return was booked at that last close; absent otherwise.
+    stopped_trading: NotRequired[str]
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
@@ -76,11 +85,30 @@ class Distribution(TypedDict):
     share_positive: float | None  # 0..1
     p10: NotRequired[float | None]  # baseline only: its 10-90 band, drawn behind the fan
     p90: NotRequired[float | None]
+    # baseline only: the median excess return (minus the market's over the same days) of every
+    # window that could have been a match, what the verdict compares the episodes' with
+    excess_median: NotRequired[float | None]
 
 
 class Interval(TypedDict):
-    median: list[float] | None  # [lo, hi]: evidence.INTERVAL_LEVEL bootstrap interval
+    # [lo, hi]: evidence.INTERVAL_LEVEL bootstrap interval, with result_stats.MIN_EPISODES
+    # episodes or more (null below)
+    median: list[float] | None
     share_positive: list[float] | None  # [lo, hi]: the same for the share positive
+    range: NotRequired[list[float] | None]  # [min, max] of the episodes when too few to bootstrap
+
+
+class Forecast(TypedDict):
+    """The calibrated predictive range at a horizon (returns as fractions): the base rate scaled
+    to the pattern's volatility, moved toward the episodes by matches_weight (learned), widened
+    by split-conformal factors (engine.forecast). A forecast, unlike the matches' figures."""
+
+    p10: float
+    p25: float
+    p50: float
+    p75: float
+    p90: float
+    matches_weight: float  # 0..1: how far the forecast moved toward the episodes' quantiles
 
 
 class HorizonStats(TypedDict):
@@ -95,7 +123,11 @@ class HorizonStats(TypedDict):
     baseline: NotRequired[Distribution]  # every window that could have been a match
     excess: NotRequired[Distribution]  # the episodes' returns minus the market's, same days
     interval: NotRequired[Interval]
-    verdict: NotRequired[Literal["above", "below", "indistinguishable"]]  # base vs interval
+    # The episodes' excess returns against the base rate's median excess (sign test, Holm over
+    # the horizons); "insufficient" below verdicts.MIN_VERDICT_EPISODES episodes.
+    verdict: NotRequired[Literal["above", "below", "indistinguishable", "insufficient"]]
+    booked: NotRequired[int]  # matches whose stock stopped trading, booked at its last close
+    forecast: NotRequired[Forecast | None]  # null before the first calibration
 
 
 class FanChart(TypedDict):
@@ -120,6 +152,12 @@ class LimitApplied(TypedDict):
     # The message's numbers, so that a page in either language can say it (result_texts.py);
     # absent from searches saved before them.
     params: NotRequired[dict[str, str | int]]
+
+
+class ForecastModelInfo(TypedDict):
+    version: int  # the ForecastModel applied
+    data_date: str | None  # the last trading day of the data it was learned on
+    demo: bool  # learned from the demo market's smaller sample
 
 
 class SnapshotInfo(TypedDict):
@@ -149,6 +187,8 @@ class SearchResult(TypedDict):
     # counted nowhere (stats, fan, groups, warnings, base rate). Empty without a stock's range in
     # history mode. See similarity.same_period.
     same_period: NotRequired[list[MatchResult]]
+    # History mode: the forecast model applied to stats[i].forecast (null: none learned yet).
+    forecast_model: NotRequired[ForecastModelInfo | None]
 
 
 @dataclass(frozen=True)
@@ -184,15 +224,30 @@ def search_result_build(
     baselines: list[EngineStats] | None = None,
     benchmark: Benchmark | None = None,
     same_period: Sequence[Match] | None = None,
+    base_excess: list[float | None] | None = None,
+    forecast: ForecastInput | None = None,
+    calendar: np.ndarray | None = None,
 ) -> SearchResult:
     """The result of a search from the engine's matches; `started` is a perf_counter() value.
 
-    In history mode, `baselines` are the base rates per horizon and `benchmark` the market that
-    excess returns are measured against. `same_period`, when given, are the windows over the
+    In history mode, `baselines` are the base rates per horizon, `base_excess` their median
+    excess returns, `benchmark` the market that excess returns are measured against, `forecast`
+    what the forecast needs (None: no model learned yet) and
+    `calendar` the market's trading days. `same_period`, when given, are the windows over the
     pattern's own days, listed apart and counted nowhere.
     """
     evidence = (
-        _history_statistics(market, universe, found, horizons, baselines, benchmark)
+        history_statistics(
+            market,
+            found,
+            horizons,
+            baselines=baselines,
+            benchmark=benchmark,
+            twins=universe.twins,
+            base_excess=base_excess,
+            forecast=forecast,
+            calendar=calendar,
+        )
         if mode == "history"
         else None
     )
@@ -200,9 +255,9 @@ def search_result_build(
     stats: list[HorizonStats] = evidence.stats if evidence is not None else []
     after = 0 if mode == "latest" else horizons[-1]
     shape = (pattern.values.size, after, horizons)
-    matches = _match_results(market, universe, found, *shape, _returns(summary, found))
+    matches = _match_results(market, universe, found, *shape, _returns(evidence, found))
     if summary is not None:
-        _matches_annotate(matches, evidence.labels, evidence.excess, horizons)
+        _matches_annotate(matches, evidence, horizons, market, found)
     groups = _groups(summary)
     context = _same_period_results(market, universe, same_period, shape)
     result: SearchResult = {
@@ -225,12 +280,17 @@ def search_result_build(
     }
     if context is not None:
         result["same_period"] = context
+    if mode == "history":
+        result["forecast_model"] = forecast.model if forecast is not None else None
     return result
 
 
-def _returns(summary: Outcomes | None, found: Sequence[Match]) -> list:
-    """Each match's returns by horizon (None past the data); None for each in latest mode."""
-    return summary.returns if summary is not None else [None] * len(found)
+def _returns(evidence: HistoryStatistics | None, found: Sequence[Match]) -> list:
+    """Each match's returns by horizon (None past the data; a delisted stock's booked at its
+    last close); None for each in latest mode."""
+    if evidence is None:
+        return [None] * len(found)
+    return [[None if np.isnan(v) else float(v) for v in row] for row in evidence.returns]
 
 
 def _match_results(
@@ -261,12 +321,6 @@ def _same_period_results(
     return _match_results(market, universe, found, *shape, rows)
 
 
-def _history_statistics(market, universe, found, horizons, baselines, benchmark):
-    return history_statistics(
-        market, found, horizons, baselines=baselines, benchmark=benchmark, twins=universe.twins
-    )
-
-
 def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
     if evidence is None or benchmark is None:
         return None
@@ -274,16 +328,24 @@ def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
 
 
 def _matches_annotate(
-    matches: list[MatchResult], labels: np.ndarray, excess: Excess, horizons: list[int]
+    matches: list[MatchResult],
+    evidence: HistoryStatistics,
+    horizons: list[int],
+    market: Market,
+    found: Sequence[Match],
 ) -> None:
-    """Give each match of a history search its episode (1-based) and market-relative returns."""
+    """Give each match of a history search its episode (1-based), market-relative returns, and
+    the day its stock stopped trading when a return was booked at that last close."""
+    excess: Excess = evidence.excess
     for t, item in enumerate(matches):
-        item["episode"] = int(labels[t]) + 1
+        item["episode"] = int(evidence.labels[t]) + 1
         item["excess_returns"] = {
             str(h): None if np.isnan(excess.values[t, j]) else round_value(excess.values[t, j])
             for j, h in enumerate(horizons)
         }
         item["excess_benchmark"] = excess.sources[t]
+        if evidence.booked[t].any():
+            item["stopped_trading"] = str(market.series_dates(found[t].series)[-1])
 
 
 def _pattern_info(pattern: ResolvedPattern, source: str) -> PatternInfo:

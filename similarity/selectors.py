@@ -192,7 +192,9 @@ def forecast_latest() -> tuple[ForecastModel, ForecastParams] | None:
     """The latest learned forecast model and its parameters (parsed once per version and
     process); None before the first calibration."""
     global _forecast
-    model = ForecastModel.objects.order_by("-created_at", "-pk").first()
+    model = (
+        ForecastModel.objects.select_related("calibration").order_by("-created_at", "-pk").first()
+    )
     if model is None:
         return None
     cached = _forecast
