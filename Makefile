@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev requirements and run the whole suite"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check and format check, the import contracts of the layers"
 	@echo "make bench  print the similarity benchmark"
 	@echo "make bench-alerts  print the shape alerts benchmark (10,000 alerts)"
 
@@ -66,6 +66,7 @@ test: install-dev assets messages
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from alerts.models import Alert, AlertHit
-from stocksite.errors import NotFoundError
+from core.errors import NotFoundError
 
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
@@ -64,3 +64,16 @@ def alert_unsubscribe_user(*, token: str) -> User:
     if user is None:
         raise NotFoundError(_("This unsubscribe link is not valid."))
     return user
+
+
+def alerts_export(*, user) -> dict:
+    """What alerts keep about a user: their section of the account page's download."""
+    return {
+        "shape_alerts": list(
+            Alert.objects.filter(user=user)
+            .order_by("created_at")
+            .values(
+                "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
+            )
+        )
+    }

@@ -24,9 +24,9 @@ from alerts.models import (
 )
 from alerts.selectors import UNSUBSCRIBE_SALT, alert_unsubscribe_user
 from billing.entitlements import entitlements_for
+from core.errors import DomainError, InvalidInputError, NotFoundError
 from similarity.services import pattern_resolve
 from similarity.validation import pattern_spec_clean, search_options_clean
-from stocksite.errors import DomainError, InvalidInputError, NotFoundError
 
 logger = logging.getLogger(__name__)
 

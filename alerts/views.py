@@ -14,11 +14,11 @@ from alerts import selectors, services
 from alerts.mail import hit_links
 from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN
 from billing.entitlements import entitlements_for
+from core.errors import DomainError, NotFoundError
 from market.selectors import stock_filter_choices
 from similarity.forms import SearchForm
 from similarity.selectors import saved_search_get
 from similarity.views import PREFILL_FIELDS
-from stocksite.errors import DomainError, NotFoundError
 
 ALERT_ACTIONS = ("pause", "resume", "threshold", "delete")
 

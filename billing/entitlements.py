@@ -31,7 +31,7 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from stocksite.errors import DomainError
+from core.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
 # Stripe renews at the period end and its webhooks may come late: a day of slack.

@@ -42,7 +42,7 @@ SAVED_SEARCHES_KEPT = 500
 MINI_CHART_POINTS = 120
 
 # A search's cost: an estimate of its CPU time from what it reads, calibrated on the 2-core
-# machine (README figures): the whole market (18.5 M closes) in history mode with k=10 takes
+# machine (docs/benchmarks.md): the whole market (18.5 M closes) in history mode with k=10 takes
 # about 40 ms, with k=100 and stretch about 0.5 s. Latest mode reads one window a stock.
 SEARCH_COST_MS_PER_MILLION_CLOSES = 1.8
 SEARCH_COST_K_SCALE = 50  # k adds k / SCALE of the base cost: more series need full profiles

@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from similarity.result_texts import pattern_text
-
 
 class SavedSearch(models.Model):
     """One search a user ran: what was asked, the pattern it resolved to, and what came back.
@@ -69,13 +67,6 @@ class SavedSearch(models.Model):
 
     def __str__(self) -> str:
         return self.label or str(self.id)
-
-    @property
-    def display_label(self) -> str:
-        """The label in the page's language: pasted prices and a sketch say what they are in
-        words; a stock range keeps its own (code, name, dates)."""
-        text = pattern_text(source=self.source, spec=self.spec or {})
-        return text or self.label or str(self.get_source_display())
 
 
 class CalibrationRun(models.Model):

@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import NotFoundError
 from market.models import DailyBar, IndexBar, Stock
 from similarity.engine.buy_and_hold import BuyAndHoldBenchmark, ExcessSample
 from similarity.engine.evidence import Benchmark
 from similarity.engine.forecast import ForecastParams
 from similarity.models import CalibrationRun, ForecastModel, SavedSearch, SearchGrade
-from stocksite.errors import NotFoundError
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
 TURNOVER_DAYS = 90
@@ -292,3 +292,14 @@ def base_excess_sample(*, snapshot) -> ExcessSample:
         if _excess is None or _excess[0] != snapshot.id:
             _excess = (snapshot.id, ExcessSample.build(snapshot.market, benchmark))
         return _excess[1]
+
+
+def saved_searches_export(*, user) -> dict:
+    """What similarity keeps about a user: their section of the account page's download."""
+    return {
+        "saved_searches": list(
+            SavedSearch.objects.filter(user=user)
+            .order_by("created_at")
+            .values("id", "created_at", "source", "mode", "label", "spec", "options")
+        )
+    }

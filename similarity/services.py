@@ -5,10 +5,11 @@ Entry points (pages, API and tasks call only these):
     search_run(*, user, spec: PatternSpec, options: dict) -> SavedSearch
     search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch
 
-Both raise `stocksite.errors` domain errors: `SearchInputError` for bad input (400, `fields`
+Both raise `core.errors` domain errors: `SearchInputError` for bad input (400, `fields`
 naming the field), `NotFoundError` for an unknown stock code (404), `SearchQuotaExceeded` (429)
 and `SnapshotMissing` (503). What they accept is checked by `similarity.validation`, what they
-store on a SavedSearch is built by `similarity.results`; the limits are in `similarity.limits`.
+store on a SavedSearch is built by `similarity.results.builder`; the limits are in
+`similarity.limits`.
 """
 
 import datetime as dt
@@ -25,6 +26,7 @@ from billing.entitlements import (
     search_quota_consume,
     search_quota_release,
 )
+from core.errors import NotFoundError
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
@@ -33,15 +35,11 @@ from similarity.engine.baseline import base_rate
 from similarity.engine.forecast import trailing_volatility
 from similarity.engine.walkforward import as_of_end
 from similarity.models import SavedSearch
-from similarity.result_stats import ForecastInput
-from similarity.result_texts import pattern_text
-from similarity.results import (
-    LimitApplied,
-    ResolvedPattern,
-    limit_applied,
-    search_result_build,
-)
-from similarity.same_period import same_period_applies, same_period_find
+from similarity.results.builder import ResolvedPattern, limit_applied, search_result_build
+from similarity.results.same_period import same_period_applies, same_period_find
+from similarity.results.schema import LimitApplied
+from similarity.results.statistics import ForecastInput
+from similarity.results.texts import pattern_text
 from similarity.selectors import (
     base_excess_sample,
     forecast_latest,
@@ -55,7 +53,6 @@ from similarity.validation import (
     pattern_spec_clean,
     search_options_clean,
 )
-from stocksite.errors import NotFoundError
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """The daily scrape in Celery beat: weekdays 16:30 Tokyo time, after the close (15:30).
 
-Exchange holidays are skipped by the task itself (market.calendar); staff edit the schedule in
+Exchange holidays are skipped by the task itself (market.exchanges.tse.calendar); staff edit the schedule in
 admin (Periodic tasks).
 """
 

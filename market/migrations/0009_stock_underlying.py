@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from market.underlying import underlying_infer
+from market.exchanges.tse.underlying import underlying_infer
 
 
 def underlyings_infer(apps, schema_editor):

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from market.text import normalize_search_text
+from core.text import normalize_search_text
 
 
 def names_fold_again(apps, schema_editor):

@@ -5,7 +5,7 @@ import pytest
 
 from market.bars import Bar
 from market.models import Stock
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
 
 FIRST_DAY = dt.date(2026, 1, 5)
 DAYS = 80

@@ -32,7 +32,7 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
     result = snapshot_rebuild.delay().get(timeout=120)
 
     assert result["date"] == synthetic_market.new_day.isoformat()
-    assert result["alerts_dispatched"] is True
+    assert result["date_advanced"] is True
     digest = wait_for_digest()
     assert digest is not None
     assert digest.data_date == synthetic_market.new_day
@@ -43,7 +43,7 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
 
     # The same data again (staff's "sync now" with nothing new): no run, no mail.
     again = snapshot_rebuild.delay().get(timeout=120)
-    assert again["alerts_dispatched"] is False
+    assert again["date_advanced"] is False
     time.sleep(1)
     assert len(mail.outbox) == 1
     assert Alert.objects.get().last_checked_date == synthetic_market.new_day

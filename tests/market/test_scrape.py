@@ -8,10 +8,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
-from market.calendar import is_trading_day
+from market.exchanges.tse.kabutan import KabutanSource
 from market.models import DailyBar, ScrapeRun, SplitAdjustment
-from market.services import scrape_run_start, stock_scrape
-from market.sources.kabutan import KabutanSource
+from market.selectors import is_trading_day
+from market.services.runs import scrape_run_start, stock_scrape
 from market.tasks import scrape_market, sync_market
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
@@ -248,20 +248,19 @@ def test_beat_schedule_migration_syncs_weekdays_after_the_tokyo_close():
     ).exists()
 
 
-def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
-    toyota_site, store_history, django_capture_on_commit_callbacks
+def test_a_scrape_that_wrote_bars_announces_new_prices_once(
+    toyota_site, store_history, django_capture_on_commit_callbacks, prices_announced
 ):
-    from similarity.tasks import snapshot_rebuild
-
     store_history("7203", until=LAST_STORED)
 
-    with django_capture_on_commit_callbacks() as first:
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
-    with django_capture_on_commit_callbacks() as repeat:
+    first = len(prices_announced)
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
 
-    assert snapshot_rebuild.delay in first
-    assert snapshot_rebuild.delay not in repeat
+    assert first == 1
+    assert len(prices_announced) == 1  # the repeat wrote nothing new
 
 
 def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, store_history):
@@ -281,7 +280,7 @@ def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, s
 def test_the_reaper_closes_runs_whose_tasks_were_lost():
     from django.utils import timezone
 
-    from market.services import scrape_run_stock_record, scrape_runs_reap
+    from market.services.runs import scrape_run_stock_record, scrape_runs_reap
 
     lost = scrape_run_start(source="kabutan", codes=["7203", "9984", "6758"], trigger="manual")
     scrape_run_stock_record(run_id=lost.pk, code="7203", bars_written=3)

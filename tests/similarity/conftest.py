@@ -10,7 +10,7 @@ import pytest
 
 from market.bars import Bar
 from market.models import Stock
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
 from similarity.engine import Market
 from tests.factories import ComplimentaryGrantFactory
 

@@ -173,7 +173,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
         "date": "2018-02-19",
         "series": 1,
         "closes": 50,
-        "alerts_dispatched": True,  # a first data date is a new one
+        "date_advanced": True,  # a first data date is a new one
     }
 
 
