@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
@@ -19,11 +19,12 @@ from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import limits, selectors, services, validation
 from similarity.engine.evidence import INTERVAL_LEVEL
+from similarity.engine.walkforward import MIN_SKILL_PATTERNS
 from similarity.forms import SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats
 from similarity.results.export import search_csv_rows
-from similarity.results.texts import limit_text, scenario_text
+from similarity.results.texts import limit_text, scenario_text, skill_sentence
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
 HISTORY_PER_PAGE = 25
@@ -275,14 +276,34 @@ def search_history(request):
     return render(request, "similarity/history.html", {"page": page})
 
 
+THIRD_LABELS = {
+    None: gettext_lazy("all"),
+    0: pgettext_lazy("volatility third", "low"),
+    1: pgettext_lazy("volatility third", "middle"),
+    2: pgettext_lazy("volatility third", "high"),
+}
+
+
 @require_GET
 def calibration(request):
     run = selectors.calibration_latest()
-    rows = run.table if run else []
+    table = run.table if run else {}
     return render(
         request,
         "similarity/calibration.html",
-        {"run": run, "rows": rows, "chart": charts.calibration_bars(rows=rows) if rows else None},
+        {
+            "run": run,
+            "cells": [
+                {**cell, "third_label": THIRD_LABELS[cell["third"]]}
+                for cell in table.get("cells", [])
+            ],
+            "horizons": [
+                {**summary, "sentence": skill_sentence(summary)}
+                for summary in table.get("horizons", [])
+            ],
+            "verdicts_any": table.get("verdicts_any", {}),
+            "min_skill_patterns": MIN_SKILL_PATTERNS,
+        },
     )
 
 
