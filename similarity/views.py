@@ -131,7 +131,12 @@ def _match_rows(result: dict, key: str = "matches") -> list[dict]:
                     after=match.get("after") or [],
                 ),
                 "horizon_returns": [
-                    {"horizon": h, "value": returns.get(str(h))} for h in result.get("horizons", [])
+                    {
+                        "horizon": h,
+                        "value": returns.get(str(h)),
+                        "booked": h in (match.get("booked") or ()),
+                    }
+                    for h in result.get("horizons", [])
                 ],
             }
         )
@@ -153,6 +158,7 @@ def search_result(request, search_id: uuid.UUID):
         }
         for group in result.get("groups") or []
     ]
+    track = _verdict_track_record()
     context = {
         "saved": saved,
         "result": result,
@@ -174,8 +180,12 @@ def search_result(request, search_id: uuid.UUID):
         "is_latest": result.get("mode") == "latest",
         "headline": _headline(result),
         "evidence": [
-            {**stat, "bar": charts.interval_bar(stat=stat)} for stat in result.get("stats") or []
+            {**stat, "bar": charts.interval_bar(stat=stat), "track": track.get(stat["horizon"])}
+            for stat in result.get("stats") or []
         ],
+        "forecast_model": result.get("forecast_model"),
+        "as_of": bool((saved.options or {}).get("as_of")),
+        "booked": sum(stat.get("booked", 0) for stat in result.get("stats") or []),
         "warnings": result.get("warnings") or [],
         "min_episodes": result_stats.MIN_EPISODES,
         "weak_correlation": result_stats.WEAK_CORRELATION,
@@ -183,6 +193,18 @@ def search_result(request, search_id: uuid.UUID):
         "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)
+
+
+def _verdict_track_record() -> dict[int, dict]:
+    """Per horizon, how often the verdicts were right walk-forward in the latest calibration
+    (over every pattern length), and on how many verdicts."""
+    run = selectors.calibration_latest()
+    cells = run.table.get("cells", []) if run else []
+    return {
+        cell["horizon"]: {"hit": cell["hit"], "verdicts": cell["verdicts"]}
+        for cell in cells
+        if cell["length"] is None and cell["third"] is None and cell["verdicts"]
+    }
 
 
 def _base_band(result: dict) -> dict[int, tuple[float, float]]:
@@ -211,8 +233,9 @@ def _headline(result: dict) -> str:
             "days": stat["horizon"],
         }
     difference = {
-        "above": _("the matches' median is above the base rate"),
-        "below": _("the matches' median is below the base rate"),
+        "above": _("after the market's move, the matches did better than the base rate"),
+        "below": _("after the market's move, the matches did worse than the base rate"),
+        "insufficient": _("too few episodes to judge a difference"),
     }.get(stat.get("verdict"), _("the difference is not significant"))
     return _(
         "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "

@@ -233,6 +233,11 @@ class MatchSerializer(serializers.Serializer):
             "horizon and that return was booked at its last close."
         ),
     )
+    booked = NumberListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text=_("The horizons whose return was booked at that last close."),
+    )
     window = NumberListField(child=serializers.FloatField())
     after = NumberListField(child=serializers.FloatField())
     last_close = serializers.FloatField()

@@ -187,6 +187,7 @@ def _matches_annotate(
         item["excess_benchmark"] = excess.sources[t]
         if evidence.booked[t].any():
             item["stopped_trading"] = str(market.series_dates(found[t].series)[-1])
+            item["booked"] = [h for j, h in enumerate(horizons) if evidence.booked[t, j]]
 
 
 def _pattern_info(pattern: ResolvedPattern, source: str) -> PatternInfo:

@@ -50,6 +50,7 @@ class MatchResult(TypedDict):
     # History mode: the stock's last trading day when it stopped trading before a horizon and
     # a return was booked at that last close; absent otherwise.
     stopped_trading: NotRequired[str]
+    booked: NotRequired[list[int]]  # ...and the horizons whose return was booked so
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
