@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.text import interpolate_lazy
-from similarity.engine.walkforward import MIN_SKILL_PATTERNS
+from similarity.engine.walkforward import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from similarity.results.texts import skill_sentence
 
@@ -20,9 +20,12 @@ def _interval(help_text) -> serializers.ListField:
     )
 
 
-QUARTER_INTERVAL = _(
-    "90% interval [lo, hi] from a bootstrap that resamples calendar quarters (patterns of one "
-    "quarter share its market)."
+QUARTER_INTERVAL = interpolate_lazy(
+    _(
+        "%(level)d%% interval [lo, hi] from a bootstrap that resamples calendar quarters "
+        "(patterns of one quarter share its market)."
+    ),
+    {"level": round(INTERVAL_LEVEL * 100)},
 )
 
 

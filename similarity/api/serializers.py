@@ -373,8 +373,8 @@ class HorizonStatsSerializer(DistributionSerializer):
         help_text=_(
             "The calibrated forecast range: the base rate scaled to the pattern's own "
             "volatility, moved toward the matches by a weight learned walk-forward, widened so "
-            "that 10-90 holds 80% and 25-75 half of outcomes. Null before the first calibration. "
-            "The other figures here describe what happened to these matches."
+            "that 10-90 holds four outcomes in five and 25-75 half. Null before the first "
+            "calibration. The other figures here describe what happened to these matches."
         ),
     )
 
