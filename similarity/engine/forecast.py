@@ -36,7 +36,7 @@ WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
 # and that with fewer uses no widening at all.
 MIN_CONFORMAL_SAMPLES = 30
 # A weight other than zero must beat zero by this many standard errors of the paired difference.
-WEIGHT_MIN_Z = 2.0
+WEIGHT_MIN_Z = 3.0
 POOLED = 3  # the volatility "third" of a pattern without a volatility (a sketch)
 # The central ranges published, with the share of outcomes each should hold.
 BANDS = ((0, 4, 0.8), (1, 3, 0.5))
