@@ -13,16 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 from django.db import transaction
 
-from similarity.engine.calibration import (
+from similarity.engine import (
+    CALIBRATION_K,
+    CALIBRATION_LENGTHS,
     DEFAULT_HORIZONS,
-    DEFAULT_K,
-    DEFAULT_LENGTHS,
-    draw_samples,
-    market_calendar,
-)
-from similarity.engine.forecast import forecast_fit
-from similarity.engine.walkforward import (
     calibration_table,
+    draw_samples,
+    forecast_fit,
+    market_calendar,
     pattern_rows,
     samples_of,
     usable,
@@ -39,9 +37,9 @@ DEMO_SAMPLES = 300
 def calibration_compute(
     *,
     samples: int = DEFAULT_SAMPLES,
-    lengths: Sequence[int] = DEFAULT_LENGTHS,
+    lengths: Sequence[int] = CALIBRATION_LENGTHS,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
-    k: int = DEFAULT_K,
+    k: int = CALIBRATION_K,
     seed: int | None = None,
     demo: bool = False,
 ) -> CalibrationRun:

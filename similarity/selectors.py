@@ -13,9 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFoundError
 from market.models import DailyBar, IndexBar, Stock
-from similarity.engine.buy_and_hold import BuyAndHoldBenchmark, ExcessSample
-from similarity.engine.evidence import Benchmark
-from similarity.engine.forecast import ForecastParams
+from similarity.engine import Benchmark, BuyAndHoldBenchmark, ExcessSample, ForecastParams
 from similarity.models import CalibrationRun, ForecastModel, SavedSearch, SearchGrade
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.

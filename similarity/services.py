@@ -30,10 +30,15 @@ from core.errors import NotFoundError
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
-from similarity.engine import Market, PatternError, normalize_pattern, search
-from similarity.engine.baseline import base_rate
-from similarity.engine.forecast import trailing_volatility
-from similarity.engine.walkforward import as_of_end
+from similarity.engine import (
+    Market,
+    PatternError,
+    as_of_end,
+    base_rate,
+    normalize_pattern,
+    search,
+    trailing_volatility,
+)
 from similarity.models import SavedSearch
 from similarity.results.builder import ResolvedPattern, limit_applied, search_result_build
 from similarity.results.same_period import same_period_applies, same_period_find

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.text import interpolate_lazy
-from similarity.engine.walkforward import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
+from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from similarity.results.texts import skill_sentence
 

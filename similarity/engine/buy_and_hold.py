@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .market import Market
+from .series import Market
 
 # Pairs of days per block when the mean is taken over every share (bounds the memory).
 _PAIR_BLOCK = 512

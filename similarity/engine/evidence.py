@@ -1,5 +1,5 @@
 """How much a search's matches say: independent episodes, market-relative returns, bootstrap
-intervals and a verdict against the base rate.
+intervals (the verdict against the base rate is in :mod:`.verdict`).
 
 Matches are not independent draws. Two windows of one stock that overlap, windows of different
 stocks that overlap in time by more than half (the market moving together), or an ETF and its
@@ -14,13 +14,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .market import Market
-from .outcomes import HorizonStats, summarize
+from .outcomes import OutcomeStats, summarize
+from .series import Market
 
 INTERVAL_LEVEL = 0.9
 RESAMPLES = 2000
 SEED = 20261202
-VERDICTS = ("above", "below", "indistinguishable")
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,7 +196,7 @@ def collapse(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.asarray(out)
 
 
-def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[HorizonStats]:
+def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[OutcomeStats]:
     """Statistics per horizon over episodes (each counted once)."""
     return [
         summarize(collapse(returns[:, j], labels) if len(returns) else np.zeros(0), h)
@@ -225,16 +224,3 @@ def bootstrap_intervals(
         "median": (float(medians[0]), float(medians[1])),
         "share_positive": (float(shares[0]), float(shares[1])),
     }
-
-
-def verdict(baseline_median: float | None, median_interval: tuple[float, float] | None) -> str:
-    """``above``/``below`` when the base rate's median lies below/above the matches' median
-    interval, else ``indistinguishable`` (also when either is unknown)."""
-    if baseline_median is None or median_interval is None:
-        return "indistinguishable"
-    low, high = median_interval
-    if baseline_median < low:
-        return "above"
-    if baseline_median > high:
-        return "below"
-    return "indistinguishable"

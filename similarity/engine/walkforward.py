@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .baseline import BaselineIndex, base_rate
+from .baseline import base_rate
+from .baseline_index import BaselineIndex
 from .buy_and_hold import ExcessSample, booked_returns, chain_returns
-from .evidence import match_episodes
+from .evidence import INTERVAL_LEVEL, match_episodes
 from .finder import search
 from .forecast import (
     LEVELS,
@@ -38,12 +39,17 @@ from .forecast import (
     quantile_score,
     trailing_volatility,
 )
-from .market import Market
-from .verdicts import verdicts
+from .pattern import normalize_pattern
+from .series import Market
+from .verdict import verdicts
 
+# What a calibration run measures unless told otherwise: pattern lengths and matches per search.
+CALIBRATION_LENGTHS = (20, 60, 120)
+CALIBRATION_K = 30
+# A pattern needs this many trading days of market history before it, or it is not drawn.
+MIN_HISTORY_DAYS = 500
 FOLDS = 10
 RESAMPLES = 1000
-INTERVAL_LEVEL = 0.9
 SEED = 20261206
 # The site claims that the look-alikes beat the base rate only on this many patterns or more,
 # and only where the lower end of the CRPS skill's interval is above zero.
@@ -82,6 +88,44 @@ class SampleRow:
     realised_excess: float
     base_excess: float  # NaN: none
     control_gap: float  # control episodes' median excess minus the base's (NaN: none)
+
+
+def market_calendar(market: Market) -> np.ndarray:
+    """Every trading day of the market, sorted."""
+    return np.unique(np.asarray(market.dates))
+
+
+def draw_samples(
+    market: Market, samples: int, lengths: Sequence[int], longest: int, seed: int = 0
+) -> list[tuple[int, int, int]]:
+    """``(series, end, length)`` of random past patterns, every close equally likely to end one,
+    lengths in turn; each with ``MIN_HISTORY_DAYS`` of market history before it, its outcome
+    ``longest`` closes later, and not flat."""
+    if market.dates is None:
+        raise ValueError("calibration needs a market with dates")
+    rng = np.random.default_rng(seed)
+    calendar = market_calendar(market)
+    earliest = calendar[min(MIN_HISTORY_DAYS, calendar.size - 1)]
+    lengths_all = market.lengths
+    out: list[tuple[int, int, int]] = []
+    attempts = 0
+    while len(out) < samples and attempts < samples * 50:
+        attempts += 1
+        m = int(lengths[len(out) % len(lengths)])
+        flat = int(rng.integers(0, market.size))
+        s = int(np.searchsorted(market.offsets, flat, side="right") - 1)
+        end = flat - int(market.offsets[s])
+        if end - m + 1 < 0 or end + longest >= lengths_all[s]:
+            continue
+        if market.series_dates(s)[end - m + 1] < earliest:
+            continue
+        pattern = market.series_closes(s)[end - m + 1 : end + 1]
+        try:
+            normalize_pattern(pattern)
+        except ValueError:
+            continue
+        out.append((s, end, m))
+    return out
 
 
 def pattern_rows(

@@ -14,21 +14,26 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, outcomes
-from similarity.engine.buy_and_hold import booked_returns, chain_returns
-from similarity.engine.evidence import (
+from similarity.engine import (
     Benchmark,
     Excess,
+    ForecastParams,
+    Market,
+    Match,
+    Outcomes,
+    OutcomeStats,
+    booked_returns,
     bootstrap_intervals,
+    chain_returns,
     collapse,
     excess_returns,
+    forecast_apply,
     independent_stats,
     match_episodes,
+    match_outcomes,
+    summarize,
+    verdicts,
 )
-from similarity.engine.forecast import ForecastParams, forecast_apply
-from similarity.engine.outcomes import summarize
-from similarity.engine.verdicts import verdicts
 
 if TYPE_CHECKING:
     from similarity.results.schema import Distribution, HorizonStats, Interval
@@ -73,7 +78,7 @@ def history_statistics(
     found: Sequence[Match],
     horizons: list[int],
     *,
-    baselines: list[EngineStats] | None,
+    baselines: list[OutcomeStats] | None,
     benchmark: Benchmark | None,
     twins: np.ndarray | None = None,
     base_excess: list[float | None] | None = None,
@@ -99,7 +104,7 @@ def history_statistics(
         # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
         # core, a thread team per request spins and waits; one thread is 10x faster under load.
         with _threadpools().limit(limits=1):
-            summary = outcomes(market, found, horizons)
+            summary = match_outcomes(market, found, horizons)
         returns, booked = booked_returns(market, found, horizons, calendar)
         labels = match_episodes(market, found, twins)
         if benchmark is not None:
@@ -146,12 +151,12 @@ def _covering_name(benchmark, start, end) -> str | None:
 
 
 class _Context(NamedTuple):
-    baselines: list[EngineStats] | None
+    baselines: list[OutcomeStats] | None
     base_excess: list[float | None] | None
     forecast: ForecastInput | None
 
 
-def _distribution(stat: EngineStats) -> Distribution:
+def _distribution(stat: OutcomeStats) -> Distribution:
     return {
         "count": stat.count,
         **{

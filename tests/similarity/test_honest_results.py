@@ -11,7 +11,7 @@ from django.utils import translation
 
 from market.models import IndexBar, MarketIndex, Stock
 from similarity import selectors
-from similarity.engine.baseline import base_rate
+from similarity.engine import base_rate
 from similarity.models import SearchGrade
 from similarity.services import search_run
 from similarity.snapshot import snapshot_build, snapshot_current
@@ -66,7 +66,10 @@ def test_excess_returns_against_the_equal_weighted_ordinary_shares_bought_and_he
     for code, (_name, segment, _sector, _label) in STOCKS.items():
         if segment == "ETF・ETN":
             continue
-        d, c = market.series_dates(market.index_of(code)), market.series_closes(market.index_of(code))
+        d, c = (
+            market.series_dates(market.index_of(code)),
+            market.series_closes(market.index_of(code)),
+        )
         start = int(np.searchsorted(d, dates[end], side="right")) - 1
         if start < 0 or d[-1] < dates[end]:
             continue

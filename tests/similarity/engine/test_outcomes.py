@@ -10,8 +10,8 @@ from similarity.engine import (
     fan_chart,
     forward_paths,
     forward_returns,
-    horizon_stats,
-    outcomes,
+    match_outcomes,
+    outcome_stats,
     scenario_groups,
     search,
 )
@@ -45,10 +45,10 @@ def test_forward_paths_are_ratios_to_the_last_close_and_nan_past_the_end(ramp_ma
     assert np.isnan(paths[0, 3:]).all()
 
 
-def test_horizon_stats_summarise_the_present_returns():
+def test_outcome_stats_summarise_the_present_returns():
     returns = np.array([[0.1, np.nan], [-0.2, np.nan], [0.3, np.nan], [np.nan, np.nan]])
 
-    first, second = horizon_stats(returns, [5, 20])
+    first, second = outcome_stats(returns, [5, 20])
 
     assert (first.horizon, first.count) == (5, 3)
     assert first.mean == pytest.approx(0.2 / 3)
@@ -125,7 +125,7 @@ def test_few_paths_form_a_single_group():
 def test_outcomes_serialise_to_json(walk_market, walk_series):
     matches = search(walk_market, walk_series[0][100:140], k=20)
 
-    result = outcomes(walk_market, matches)
+    result = match_outcomes(walk_market, matches)
 
     data = json.loads(json.dumps(dataclasses.asdict(result)))
     assert data["horizons"] == [5, 20, 60]

@@ -5,41 +5,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from similarity.engine import Market
-from similarity.engine.baseline import BaselineIndex, base_rate
-from similarity.engine.evidence import equal_weighted_benchmark
+from similarity.engine import BaselineIndex, Market, base_rate, equal_weighted_benchmark
+
+from . import naive
 
 HORIZONS = (5, 20, 60, 7)
-
-
-def brute_force(
-    market, m, h, *, series=None, date_from=None, date_to=None, period=None, before=None
-):
-    values = []
-    rows = range(len(market)) if series is None else np.flatnonzero(series)
-    for s in rows:
-        closes = np.asarray(market.series_closes(s))
-        dates = np.asarray(market.series_dates(s))
-        for i in range(closes.size - m + 1):
-            t = i + m - 1
-            if t + h >= closes.size:
-                continue
-            if date_from is not None and dates[i] < np.datetime64(date_from):
-                continue
-            if date_to is not None and dates[t] > np.datetime64(date_to):
-                continue
-            if (
-                period is not None
-                and dates[i] <= np.datetime64(period[1])
-                and dates[t] >= np.datetime64(period[0])
-            ):
-                continue
-            if np.ptp(closes[i : t + 1]) == 0:
-                continue
-            if before is not None and dates[t + h] >= np.datetime64(before):
-                continue
-            values.append(closes[t + h] / closes[t] - 1)
-    return np.asarray(values)
 
 
 def assert_close(stat, values, exact):
@@ -113,7 +83,9 @@ def test_base_rate_matches_every_window_enumerated(request, fixture, case):
             **case,
         )
         for stat, h in zip(stats, HORIZONS, strict=True):
-            values = brute_force(market, m, h, series=mask, period=period, before=before, **case)
+            values = naive.base_rate_returns(
+                market, m, h, series=mask, period=period, before=before, **case
+            )
             assert stat.horizon == h
             assert_close(stat, values, exact=use_index is None)
 
@@ -140,7 +112,7 @@ def test_flat_windows_are_left_out():
     index = BaselineIndex.build(market)
     for use_index in (None, index):
         (stat,) = base_rate(market, 20, (5,), index=use_index)
-        values = brute_force(market, 20, 5)
+        values = naive.base_rate_returns(market, 20, 5)
         assert stat.count == values.size < 300 - 20 - 5
         assert_close(stat, values, exact=use_index is None)
 
@@ -179,7 +151,9 @@ def test_index_paths_match_every_window_enumerated(request, fixture, case):
     period = case.pop("period", None)
     stats = base_rate(market, m, (5, 20), index=index, exclude_period=period, **case)
     for stat, h in zip(stats, (5, 20), strict=True):
-        assert_close(stat, brute_force(market, m, h, period=period, **case), exact=False)
+        assert_close(
+            stat, naive.base_rate_returns(market, m, h, period=period, **case), exact=False
+        )
 
 
 @pytest.mark.parametrize("fixture", ["jp_market", "gappy_market"])

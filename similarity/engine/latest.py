@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .finder import normalize_patterns
-from .market import Market
+from .pattern import normalize_patterns
+from .series import Market
 
 # Patterns correlated per matrix product: bounds the (series x patterns) block of correlations
 # (4,000 series x 512 patterns is 16 MB of float64).

@@ -8,55 +8,8 @@ from hypothesis import strategies as st
 
 from similarity.engine import Market, PatternError, finder, period, search, search_stretched
 
+from . import naive
 from .conftest import random_walks
-
-# --- the reference: every window z-normalised explicitly -----------------------------------------
-
-
-def reference_distances(x: np.ndarray, pattern: np.ndarray) -> np.ndarray:
-    """Distance of every window of ``x`` to the pattern; NaN for flat windows."""
-    m = len(pattern)
-    q = (pattern - pattern.mean()) / pattern.std()
-    if len(x) < m:
-        return np.zeros(0)
-    windows = np.lib.stride_tricks.sliding_window_view(x, m)
-    flat = windows.max(axis=1) == windows.min(axis=1)
-    sd = np.where(flat, 1.0, windows.std(axis=1))
-    z = (windows - windows.mean(axis=1, keepdims=True)) / sd[:, None]
-    d = np.sqrt(((z - q) ** 2).sum(axis=1))
-    d[flat] = np.nan
-    return d
-
-
-def reference_search(series, ids, pattern, k, mode="history", exclude=None, starts=None):
-    """The greedy top-k by brute force; ``starts(s, count)``, when given, is a boolean mask of
-    the window starts of series ``s`` that may be taken."""
-    m = len(pattern)
-    spans = {}
-    for sid, start, stop in exclude or []:
-        spans.setdefault(sid, []).append((start, stop))
-    found = []
-    for s, x in enumerate(series):
-        d = reference_distances(x, pattern)
-        allowed = ~np.isnan(d)
-        for start, stop in spans.get(ids[s], []):
-            lo, hi = max(start - m + 1, 0), min(stop - 1, len(d) - 1)
-            if lo <= hi:
-                allowed[lo : hi + 1] = False
-        if mode == "latest":
-            allowed[: len(d) - 1] = False
-        if starts is not None:
-            allowed &= starts(s, len(d))
-        candidates = sorted((d[i], i) for i in np.flatnonzero(allowed))
-        taken = []
-        for dist, i in candidates:
-            if len(taken) == k:
-                break
-            if all(abs(i - j) > math.ceil(m / 2) for _, j in taken):
-                taken.append((dist, i))
-        found += [(dist, s, i) for dist, i in taken]
-    found.sort()
-    return found[:k]
 
 
 def assert_same_matches(got, expected, series, pattern, allow_ties=False):
@@ -72,7 +25,7 @@ def assert_same_matches(got, expected, series, pattern, allow_ties=False):
         assert g.stop - g.start == len(pattern)
         if (g.series, g.start) != (s, i):
             assert allow_ties, f"got {(g.series, g.start)}, expected {(s, i)}"
-            own = reference_distances(series[g.series], pattern)[g.start]
+            own = naive.distances(series[g.series], pattern)[g.start]
             assert math.isclose(own, dist, rel_tol=1e-9, abs_tol=1e-9)
 
 
@@ -108,7 +61,7 @@ def test_search_matches_reference_on_random_walks(
 
     got = search(walk_market, pattern, k=k, mode=mode, exclude=exclude)
 
-    expected = reference_search(walk_series, walk_market.ids, pattern, k, mode, exclude)
+    expected = naive.search(walk_series, walk_market.ids, pattern, k, mode, exclude)
     assert_same_matches(got, expected, walk_series, pattern)
 
 
@@ -129,7 +82,7 @@ def test_search_matches_reference_on_real_closes(jp_market, m, k, mode, use_excl
 
     got = search(jp_market, pattern, k=k, mode=mode, exclude=exclude)
 
-    expected = reference_search(series, jp_market.ids, pattern, k, mode, exclude)
+    expected = naive.search(series, jp_market.ids, pattern, k, mode, exclude)
     assert_same_matches(got, expected, series, pattern, allow_ties=True)
 
 
@@ -216,7 +169,7 @@ def test_exclude_period_skips_every_series_window_touching_it(jp_market, m, k):
     got = search(jp_market, pattern, k=k, exclude_period=period)
 
     assert len(exclude) >= 2  # the slices overlap in time in part
-    expected = reference_search(series, jp_market.ids, pattern, k, "history", exclude)
+    expected = naive.search(series, jp_market.ids, pattern, k, "history", exclude)
     assert_same_matches(got, expected, series, pattern, allow_ties=True)
     for match in got:
         match_days = jp_market.series_dates(match.series)[match.start : match.stop]
@@ -227,7 +180,7 @@ def test_exclude_period_skips_every_series_window_touching_it(jp_market, m, k):
 
 
 def overlapping_starts(market: Market, m: int, period):
-    """``starts`` for reference_search: windows [first, last] with first <= period's last day
+    """``starts`` for naive.search: windows [first, last] with first <= period's last day
     and last >= its first, holding a close on one of its days (the same unless the series did
     not trade at all in the period)."""
 
@@ -268,7 +221,7 @@ def test_only_period_finds_the_best_windows_overlapping_the_period(
     got = search(market, pattern, k=k, exclude=exclude, only_period=span)
 
     starts = overlapping_starts(market, m, span)
-    expected = reference_search(series, market.ids, pattern, k, exclude=exclude, starts=starts)
+    expected = naive.search(series, market.ids, pattern, k, exclude=exclude, starts=starts)
     assert_same_matches(got, expected, series, pattern)
     assert len(got) == min(k, len(expected)) > 0
     for match in got:
@@ -290,7 +243,7 @@ def test_only_period_on_real_closes_is_the_complement_of_exclude_period(jp_marke
     outside = search(jp_market, pattern, k=k, exclude=own, exclude_period=span)
 
     starts = overlapping_starts(jp_market, m, span)
-    expected = reference_search(series, jp_market.ids, pattern, k, exclude=own, starts=starts)
+    expected = naive.search(series, jp_market.ids, pattern, k, exclude=own, starts=starts)
     assert_same_matches(inside, expected, series, pattern, allow_ties=True)
     assert {(x.series, x.start) for x in inside}.isdisjoint((x.series, x.start) for x in outside)
 
@@ -370,7 +323,7 @@ def test_series_filter_searches_only_the_subset(walk_market, walk_series, as_mas
     got = search(walk_market, pattern, k=20, series=chosen)
 
     kept = [x if i in subset else x[:0] for i, x in enumerate(walk_series)]
-    assert_same_matches(got, reference_search(kept, walk_market.ids, pattern, 20), kept, pattern)
+    assert_same_matches(got, naive.search(kept, walk_market.ids, pattern, 20), kept, pattern)
 
 
 def test_empty_series_filter_finds_nothing(walk_market):
@@ -567,7 +520,7 @@ def test_trading_halts_never_match(level, halts, m, seed):
 
     for mt in matches:
         assert np.ptp(series[mt.series][mt.start : mt.stop]) > 0
-    expected = reference_search(series, market.ids, pattern, 100)
+    expected = naive.search(series, market.ids, pattern, 100)
     assert_same_matches(matches, expected, series, pattern, allow_ties=True)
 
 
@@ -621,7 +574,7 @@ def test_latest_mode_split_over_both_threads_matches_reference(jp_market, m, mon
 
     got = search(jp_market, pattern, k=10, mode="latest", exclude=exclude)
 
-    expected = reference_search(series, jp_market.ids, pattern, 10, "latest", exclude)
+    expected = naive.search(series, jp_market.ids, pattern, 10, "latest", exclude)
     assert_same_matches(got, expected, series, pattern, allow_ties=True)
     assert len(got) == len(series) - 1
     assert got[0].series == 4

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from similarity.engine.verdicts import (
+from similarity.engine.verdict import (
     MIN_VERDICT_EPISODES,
     VERDICT_ALPHA,
     holm,
