@@ -125,7 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument(
+        "--data", default=os.environ.get("SHARED_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+    )
     args = parser.parse_args()
     data = Path(args.data)
     market = load_jp_daily(data / "jp_daily")

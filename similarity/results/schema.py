@@ -115,14 +115,16 @@ class HorizonStats(TypedDict):
 class FanChart(TypedDict):
     horizon: int  # days shown: the longest horizon applied
     days: list[int]  # 0..horizon
-    count: int  # matches whose complete path entered the bands
+    # Paths in the bands: one per episode (its matches' median path), so overlapping matches
+    # count once (searches saved before: one per match)
+    count: int
     bands: dict[str, list[float]]  # {"p10": [...], "p25", "p50", "p75", "p90"}, ratios, 1.0 at 0
 
 
 class ScenarioGroup(TypedDict):
     label: str  # "Rally", "Drift up", "Sideways", "Decline" ... for display
-    share: float  # 0..1 of the grouped matches
-    count: int
+    share: float  # 0..1 of the grouped episodes (of the grouped matches, in older searches)
+    count: int  # episodes in the group; `ranks` lists every match of them
     median_path: list[float]  # ratios, 0..horizon
     median_return: float  # at the horizon
     ranks: list[int]  # the matches (MatchResult.rank) in the group

@@ -101,12 +101,12 @@ def history_statistics(
     returns = np.zeros((0, horizons_count))
     booked = np.zeros((len(found), horizons_count), dtype=bool)
     if found:
+        labels = match_episodes(market, found, twins)
         # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
         # core, a thread team per request spins and waits; one thread is 10x faster under load.
         with _threadpools().limit(limits=1):
-            summary = match_outcomes(market, found, horizons)
+            summary = match_outcomes(market, found, horizons, labels=labels)
         returns, booked = booked_returns(market, found, horizons, calendar)
-        labels = match_episodes(market, found, twins)
         if benchmark is not None:
             excess = _booked_excess(
                 market,
