@@ -49,14 +49,17 @@ class BuyAndHoldBenchmark:
         offsets = np.asarray(market.offsets)
         calendar, position = np.unique(dates, return_inverse=True)
         rows = np.arange(len(market)) if ordinary is None else np.flatnonzero(ordinary)
-        rows = rows[np.diff(offsets)[rows] > 0]
+        lengths = np.diff(offsets)
+        rows = rows[lengths[rows] > 0]
+        # Every close of the rows at (its calendar day, its row's column), in one assignment.
+        column = np.repeat(np.arange(rows.size), lengths[rows])
+        held = np.arange(column.size) - np.repeat(
+            np.cumsum(lengths[rows]) - lengths[rows], lengths[rows]
+        )
+        held += np.repeat(offsets[rows], lengths[rows])
         levels = np.full((calendar.size, rows.size), np.nan, dtype=np.float32)
-        closes = np.asarray(market.closes)
-        last = np.zeros(rows.size, dtype=np.int64)
-        for c, s in enumerate(rows):
-            span = slice(offsets[s], offsets[s + 1])
-            levels[position[span], c] = closes[span]
-            last[c] = position[offsets[s + 1] - 1]
+        levels[position[held], column] = np.asarray(market.closes)[held]
+        last = position[offsets[rows + 1] - 1].astype(np.int64)
         _forward_fill(levels)
         return cls(calendar=calendar.astype("datetime64[D]"), levels=levels, last=last)
 

@@ -163,7 +163,7 @@ def pattern_rows(
     returns, excess_values, booked = _known_returns(market, found, horizons, known, benchmark)
     labels = match_episodes(market, found, twins) if found else np.zeros(0, dtype=np.int64)
     control = _control(market, found, length, known, rng)
-    c_returns, c_excess, _ = _known_returns(market, control, horizons, known, benchmark)
+    _returns, c_excess, _booked = _known_returns(market, control, horizons, known, benchmark)
     c_labels = match_episodes(market, control) if control else np.zeros(0, dtype=np.int64)
     bases = base_rate(market, length, horizons, index=index, date_to=last_end)
     base_excess = excess.medians(length, horizons, date_to=last_end, outcome_before=cutoff)
