@@ -188,6 +188,15 @@ def _search_execute(
     snapshot = snapshot_current()
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+    # An as_of that cannot apply is the user's input error: found before a search is charged
+    # (with the horizons asked for, which the plan may only shorten).
+    _as_of_date_to(
+        snapshot=snapshot,
+        options=options,
+        pattern=pattern,
+        horizons=options["horizons"],
+        source=spec["source"],
+    )
     plan = search_quota_consume(user=user)
     k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
     history = options["mode"] == "history"
