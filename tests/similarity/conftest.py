@@ -61,14 +61,14 @@ def market_load(shared_data_dir: Path, codes=tuple(STOCKS)) -> dict[str, Stock]:
 
 
 @pytest.fixture
-def search_market(db, settings, tmp_path, shared_data_dir):
-    """The stocks of STOCKS with their bars since FIRST_DAY, and a snapshot built from them."""
-    from similarity.snapshot import snapshot_build
+def search_market(db, settings, tmp_path, search_market_template):
+    """The stocks of STOCKS with their bars since FIRST_DAY, and a snapshot built from them.
 
+    Built once per session (search_market_template in tests/conftest.py); each test has the
+    rows in its own transaction and its own copy of the snapshot, so it may change either.
+    """
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
-    stocks = market_load(shared_data_dir)
-    snapshot_build()
-    return stocks
+    return search_market_template.restore(settings.SIMILARITY_SNAPSHOT_DIR)
 
 
 @pytest.fixture

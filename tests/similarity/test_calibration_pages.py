@@ -1,6 +1,8 @@
 """manage.py calibrate (the table and the forecast it learns), the public /calibration/ page in
 both languages and GET /api/v1/calibration/."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -156,6 +158,8 @@ def test_calibration_api_before_the_first_run_is_a_404(client, db):
 
 def test_monthly_calibration_and_nightly_grading_are_scheduled(db):
     from django_celery_beat.models import PeriodicTask
+
+    call_command("install_schedule", stdout=StringIO())
 
     tasks = dict(PeriodicTask.objects.values_list("task", "crontab__day_of_month"))
     assert tasks["similarity.tasks.calibration_compute"] == "1"

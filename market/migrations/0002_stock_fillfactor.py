@@ -1,6 +1,6 @@
 """Room on market_stock's pages for the daily sync's update of every stock's bar dates: with
 free space on the page, PostgreSQL updates the row in place (a HOT update) instead of adding an
-entry to each of the table's five indexes for each of the market's 4,000 rows a day."""
+entry to each of the table's indexes for each of the market's 4,000 rows a day."""
 
 from django.db import migrations
 
@@ -18,6 +18,6 @@ def fillfactor_reset(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("market", "0007_daily_sync_schedule")]
+    dependencies = [("market", "0001_initial")]
 
     operations = [migrations.RunPython(fillfactor_set, fillfactor_reset)]
