@@ -104,8 +104,12 @@ def test_stats_fan_and_groups_summarise_the_matches(search_market, pro_user):
     assert result["fan"]["bands"]["p10"][0] == pytest.approx(1.0)
     assert result["groups_horizon"] == 60
     assert sum(group["share"] for group in result["groups"]) == pytest.approx(1.0, abs=1e-5)
+    # The fan and the scenarios count each episode once; the groups list every match of theirs.
+    with_60 = [m for m in result["matches"] if m["returns"]["60"] is not None]
+    assert result["fan"]["count"] == len({m["episode"] for m in with_60}) < len(with_60)
+    assert sum(group["count"] for group in result["groups"]) == result["fan"]["count"]
     grouped = sorted(rank for group in result["groups"] for rank in group["ranks"])
-    assert len(grouped) == result["fan"]["count"]
+    assert grouped == sorted(m["rank"] for m in with_60)
     assert all(len(group["median_path"]) == 61 for group in result["groups"])
 
 
@@ -370,9 +374,9 @@ def test_a_search_makes_the_same_few_queries_however_many_matches(
 ):
     search_run(user=pro_user, spec=NINTENDO_2015, options={})  # builds the per-snapshot cache
 
-    # Savepoint, stock, its bars, the user's plan (subscription, grant), insert, the saved
-    # searches beyond the kept ones, release.
-    with django_assert_max_num_queries(8):
+    # Savepoint, stock, its bars, the user's plan (subscription, grant), the latest forecast
+    # model (with its calibration), insert, the saved searches beyond the kept ones, release.
+    with django_assert_max_num_queries(9):
         saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": k})
 
     assert saved.match_count == k
