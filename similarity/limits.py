@@ -23,6 +23,9 @@ MAX_SKETCH_POINTS = 10_000
 # Characters a page may post: the sketch's JSON and the pasted prices.
 MAX_SKETCH_TEXT = 20 * MAX_SKETCH_POINTS
 MAX_PRICES_TEXT = 40 * MAX_LENGTH
+# Characters of one pasted price with its decoration ("¥12,345,678.25", "1,520 JPY"); a longer
+# token is refused before it is read, so reading a paste stays linear in its length.
+MAX_PRICE_TOKEN = 40
 
 # Options.
 DEFAULT_K = 10
