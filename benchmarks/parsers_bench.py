@@ -27,7 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from market.files import FileFormatError, read_listing_file, read_price_file  # noqa: E402
+from market.files import LISTING_COLUMNS, FileFormatError, read_listing_file, read_price_file  # noqa: E402
 from market.sources.jquants import parse_daily_bars, parse_master  # noqa: E402
 from market.sources.kabutan import parse_daily_prices  # noqa: E402
 from market.sources.parsing import ParseError  # noqa: E402
@@ -37,7 +37,7 @@ from similarity.validation import SearchInputError, prices_text_parse  # noqa: E
 FIRST_DAY = datetime.date(2026, 1, 1)
 REFUSALS = (SearchInputError, ParseError, FileFormatError)
 PAGE = ROOT / "tests" / "market" / "pages" / "kabutan_7203_p1.html"
-LISTING_HEADER = "日付,コード,銘柄名,市場・商品区分,33業種コード,33業種区分,17業種コード,17業種区分,規模コード,規模区分\n"
+LISTING_HEADER = ",".join(["日付", *LISTING_COLUMNS.values()]) + "\n"
 
 
 def _fill(unit: str, size: int) -> str:
