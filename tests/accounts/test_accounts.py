@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_account_page_shows_email_plan_and_usage(client, user):
 
 
 def test_staff_search_users_in_admin(client, staff_user, user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     response = client.get("/admin/accounts/user/", {"q": "trader"})
 

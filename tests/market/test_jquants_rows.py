@@ -15,6 +15,7 @@ from market import sync as market_sync
 from market.models import DailyBar, HeldAdjFactor, ScrapeRun, SplitAdjustment, Stock
 from market.sources import jquants
 from market.sources.parsing import ParseError
+from tests.factories import staff_sign_in
 from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_staff_apply_a_held_factor_as_a_split(market, client, staff_user):
     daily_row(market, "7203", "2017-06-13")["AdjFactor"] = 0.005
     sync("--from", "2017-06-13", "--to", "2017-06-13")
     held = HeldAdjFactor.objects.get()
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     client.post(
         "/admin/market/heldadjfactor/",

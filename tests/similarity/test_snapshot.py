@@ -24,6 +24,7 @@ from similarity.snapshot import (
     snapshot_health,
 )
 from similarity.tasks import snapshot_rebuild
+from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +179,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
 
 
 def test_health_reports_age_and_size(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     add_stock("7203", walk(1, 50))
     snapshot_build()
 
@@ -192,7 +193,7 @@ def test_health_reports_age_and_size(client, staff_user):
 
 
 def test_health_fails_when_the_snapshot_is_older_than_its_limit(client, staff_user, settings):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     add_stock("7203", walk(1, 50))
     built = snapshot_build()
     stale = dt.datetime.now().timestamp() - (settings.SIMILARITY_SNAPSHOT_MAX_AGE_DAYS + 1) * 86400
@@ -205,7 +206,7 @@ def test_health_fails_when_the_snapshot_is_older_than_its_limit(client, staff_us
 
 
 def test_health_says_when_no_snapshot_was_built_yet(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     check = client.get("/healthz").json()["checks"]["snapshot"]
 
     assert check == {"ok": True, "present": False}
