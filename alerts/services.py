@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from alerts import limits as alert_limits
 from alerts.models import (
     THRESHOLD_DEFAULT,
     THRESHOLD_MAX,
@@ -91,6 +92,27 @@ def _check_room(user) -> None:
         raise _limit_error(limits.max_alerts, limits.plan_name)
 
 
+def _check_storage(user) -> None:
+    limits = entitlements_for(user=user)
+    stored_limit = alert_limits.STORED_PER_ACTIVE_ALLOWED * limits.max_alerts
+    if Alert.objects.filter(user=user).count() >= stored_limit:
+        raise AlertLimitReached(
+            _(
+                "Your %(plan)s plan keeps %(limit)d alerts, paused ones included: delete one, "
+                "or upgrade on /pricing/."
+            )
+            % {"plan": limits.plan_name, "limit": stored_limit}
+        )
+
+
+def _spec_stored(spec: dict, values) -> dict:
+    """The spec kept with the alert: a sketch as the days it was resampled to (at most
+    MAX_LENGTH points, the same line), not the thousands of points drawn."""
+    if spec["source"] != "sketch":
+        return spec
+    return {**spec, "points": [[float(day), float(value)] for day, value in enumerate(values)]}
+
+
 @transaction.atomic
 def alert_create(
     *,
@@ -116,11 +138,12 @@ def alert_create(
     name = _name_clean(name, pattern.label)
     _lock_user(user)
     _check_room(user)
+    _check_storage(user)
     return Alert.objects.create(
         user=user,
         name=name,
         source=spec["source"],
-        spec=spec,
+        spec=_spec_stored(spec, pattern.values),
         pattern=pattern.values.tolist(),
         threshold=threshold,
         segment=filters["segment"],

@@ -1,5 +1,6 @@
 """Alert pages: the list under the account, the buttons that save an alert, the unsubscribe link."""
 
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -86,12 +87,20 @@ def alert_create(request):
             )
     except DomainError as error:
         messages.error(request, error.message)
-        back = request.POST.get("search_id")
+        back = _search_id(request.POST.get("search_id"))
         return redirect("search_result", search_id=back) if back else redirect("alerts")
     messages.success(
         request, _("Alert saved: you will get a mail when a stock looks like this after the close.")
     )
     return redirect("alerts")
+
+
+def _search_id(text: str | None) -> uuid.UUID | None:
+    """A posted search id, if it is one: anything else never reaches a URL."""
+    try:
+        return uuid.UUID(text or "")
+    except ValueError:
+        return None
 
 
 def _own_alert(request, alert_id: int):
