@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -145,7 +146,14 @@ def alert_mails(request):
     return redirect("alerts")
 
 
+def _email_masked(email: str) -> str:
+    """t***@example.com: enough for the owner to recognise, not for whoever holds the link."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token.
+@never_cache  # it shows whose mails these are
 @require_http_methods(["GET", "POST"])
 def alerts_unsubscribe(request, token: str):
     """GET shows a one-button page (link scanners must not unsubscribe anyone); POST, from that
@@ -153,8 +161,14 @@ def alerts_unsubscribe(request, token: str):
     try:
         if request.method == "GET":
             user = selectors.alert_unsubscribe_user(token=token)
-            return render(request, "alerts/unsubscribe.html", {"token": token, "email": user.email})
+            return render(
+                request,
+                "alerts/unsubscribe.html",
+                {"token": token, "email": _email_masked(user.email)},
+            )
         user = services.alert_mails_unsubscribe(token=token)
     except NotFoundError as error:
         return render(request, "alerts/unsubscribe.html", {"error": error.message}, status=404)
-    return render(request, "alerts/unsubscribe.html", {"done": True, "email": user.email})
+    return render(
+        request, "alerts/unsubscribe.html", {"done": True, "email": _email_masked(user.email)}
+    )
