@@ -327,9 +327,29 @@ def test_a_folder_built_before_checksums_is_checked_by_size(monkeypatch):
     add_stock("7203", walk(1, 300))
     only = snapshot_build()
     (only.folder / "checksums.json").unlink()
+    meta = json.loads((only.folder / "meta.json").read_text())
+    del meta[snapshots.CHECKSUMS_KEY]  # as the builds before checksums wrote it
+    (only.folder / "meta.json").write_text(json.dumps(meta))
     monkeypatch.setattr(snapshots, "_current", None)
 
     assert snapshot_current().id == only.id
+
+
+@pytest.mark.parametrize("record", [None, "{}", '{"meta.json": "0"}'])
+def test_a_flipped_byte_with_its_record_deleted_or_emptied_is_refused(monkeypatch, record):
+    add_stock("7203", walk(1, 300))
+    previous = snapshot_build()
+    add_stock("6758", walk(2, 300))
+    current = snapshot_build()
+    flip_byte(current.folder, "closes.npy")
+    if record is None:
+        (current.folder / "checksums.json").unlink()
+    else:
+        (current.folder / "checksums.json").write_text(record)
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    assert snapshot_current().id == previous.id
+    assert snapshot_health()["corrupt"] == [current.id]
 
 
 def test_a_missing_array_file_counts_as_corrupt(monkeypatch):
