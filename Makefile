@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev requirements and run the whole suite"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check and format check, the import contracts of the layers"
 	@echo "make bench  print the similarity benchmark"
 	@echo "make bench-alerts  print the shape alerts benchmark (10,000 alerts)"
 
@@ -55,16 +55,22 @@ migrate: install
 # The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
 run: export DEBUG ?= 1
 run: install assets messages migrate
+	$(BIN)/python manage.py install_schedule
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
-	$(BIN)/pytest
+	@started=$$(date +%s); $(BIN)/pytest --durations=10; status=$$?; \
+	elapsed=$$(( $$(date +%s) - started )); \
+	echo "make test: the suite took $$((elapsed / 60)) min $$((elapsed % 60)) s (wall clock)"; \
+	exit $$status
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

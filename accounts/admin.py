@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, User
 from accounts.services import account_delete
-from billing.models import BillingCustomer, Subscription
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -42,11 +41,12 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
     def get_deleted_objects(self, objs, request):
-        # A user's billing rows go with the user (account_delete ends the Stripe customer first),
-        # though their own admin lets nobody delete them one by one.
+        # Whoever may delete a user may delete what is theirs: account_delete removes it in order
+        # (billing ends the Stripe customer first), though some of those rows' own admins let
+        # nobody delete them one by one.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        billing_rows = {str(model._meta.verbose_name) for model in (BillingCustomer, Subscription)}
-        return deleted, counts, perms_needed - billing_rows, protected
+        user_model = str(User._meta.verbose_name)
+        return deleted, counts, perms_needed & {user_model}, protected
 
     def delete_model(self, request, obj):
         account_delete(user=obj)

@@ -2,6 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+from accounts.signals import account_deleting
 from accounts.tokens import HINT_LENGTH, key_digest, key_generate
 
 
@@ -37,10 +38,9 @@ def second_factor_changed(*, user: User) -> None:
 
 def account_delete(*, user: User) -> None:
     """Delete a user and everything that is theirs (saved searches, tokens, billing rows, second
-    factors). Their Stripe customer goes first, so that no subscription keeps charging."""
-    from billing.services import billing_customer_erase
-
-    billing_customer_erase(user=user)
+    factors). The apps above are asked first (account_deleting): billing ends the Stripe
+    customer, so that no subscription keeps charging."""
+    account_deleting.send(sender=User, user=user)
     with transaction.atomic():
         user.delete()
 

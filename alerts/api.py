@@ -11,7 +11,9 @@ from alerts.serializers import (
     AlertSerializer,
     AlertUpdateSerializer,
 )
-from similarity.api import ERRORS, AnyTypeJSONParser, ProApiMixin
+from billing.permissions import ProApiMixin
+from core.api import ERROR_RESPONSES
+from core.parsers import AnyTypeJSONParser
 
 ALERT_ID = OpenApiParameter(
     "alert_id", type=int, location=OpenApiParameter.PATH, description=_("An alert's id.")
@@ -46,7 +48,7 @@ class AlertListApi(ProApiMixin, generics.ListAPIView):
     @extend_schema(
         operation_id="alerts_list",
         summary="Your shape alerts, newest first",
-        responses={200: AlertSerializer(many=True), **ERRORS},
+        responses={200: AlertSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -61,7 +63,7 @@ class AlertListApi(ProApiMixin, generics.ListAPIView):
             "plan limits the active alerts: over it, 403 with the limit in the message."
         ),
         request=AlertInputSerializer,
-        responses={201: AlertSerializer, **ERRORS},
+        responses={201: AlertSerializer, **ERROR_RESPONSES},
         examples=[
             OpenApiExample(
                 "A stock and a date range",
@@ -97,7 +99,7 @@ class AlertDetailApi(ProApiMixin, APIView):
         operation_id="alerts_retrieve",
         summary="One of your alerts",
         parameters=[ALERT_ID],
-        responses={200: AlertSerializer, **ERRORS},
+        responses={200: AlertSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, alert_id: int):
         alert = selectors.alert_get(user=request.user, alert_id=alert_id)
@@ -108,7 +110,7 @@ class AlertDetailApi(ProApiMixin, APIView):
         summary="Rename, change the threshold, pause or resume",
         parameters=[ALERT_ID],
         request=AlertUpdateSerializer,
-        responses={200: AlertSerializer, **ERRORS},
+        responses={200: AlertSerializer, **ERROR_RESPONSES},
         examples=[
             OpenApiExample("Pause", value={"active": False}, request_only=True),
             OpenApiExample("Stricter", value={"threshold": 0.95}, request_only=True),
@@ -125,7 +127,7 @@ class AlertDetailApi(ProApiMixin, APIView):
         operation_id="alerts_destroy",
         summary="Delete an alert and its hits",
         parameters=[ALERT_ID],
-        responses={204: None, **ERRORS},
+        responses={204: None, **ERROR_RESPONSES},
     )
     def delete(self, request, alert_id: int):
         alert = selectors.alert_get(user=request.user, alert_id=alert_id)
@@ -144,7 +146,7 @@ class AlertHitsApi(ProApiMixin, generics.ListAPIView):
         operation_id="alerts_hits_list",
         summary="An alert's hits, the latest data date first",
         parameters=[ALERT_ID],
-        responses={200: AlertHitSerializer(many=True), **ERRORS},
+        responses={200: AlertHitSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

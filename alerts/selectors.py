@@ -6,8 +6,8 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from alerts.models import Alert, AlertHit
-from stocksite.errors import NotFoundError
+from alerts.models import Alert, AlertChannelPreference, AlertHit, LineLink
+from core.errors import NotFoundError
 
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
@@ -54,6 +54,13 @@ def alert_latest_hits(
     return found
 
 
+def alert_channels_get(*, user) -> AlertChannelPreference:
+    """The user's channel choice; the defaults (mail on, LINE off) if they never chose."""
+    return AlertChannelPreference.objects.filter(user=user).first() or AlertChannelPreference(
+        user=user
+    )
+
+
 def alert_unsubscribe_user(*, token: str) -> User:
     """The user an unsubscribe token was signed for; a bad token is a 404."""
     try:
@@ -64,3 +71,22 @@ def alert_unsubscribe_user(*, token: str) -> User:
     if user is None:
         raise NotFoundError(_("This unsubscribe link is not valid."))
     return user
+
+
+def alerts_export(*, user) -> dict:
+    """What alerts keep about a user: their section of the account page's download."""
+    channels = alert_channels_get(user=user)
+    return {
+        "shape_alerts": list(
+            Alert.objects.filter(user=user)
+            .order_by("created_at")
+            .values(
+                "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
+            )
+        ),
+        "alert_channels": {
+            "mail": channels.mails_enabled,
+            "line": channels.line_enabled,
+        },
+        "line_link": LineLink.objects.filter(user=user).values("line_user_id", "linked_at").first(),
+    }

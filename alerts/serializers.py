@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from alerts.mail import hit_links
 from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN, Alert, AlertHit
-from similarity.serializers import SearchInputSerializer
+from similarity.api.serializers import SearchInputSerializer
 
 
 class AlertInputSerializer(SearchInputSerializer):

@@ -4,7 +4,7 @@
         .venv/bin/python benchmarks/import_bench.py [--data ../shared/data/jp_daily]
 
 Migrates the database, deletes every daily bar (so that the first import is one), then imports
-the folder twice through market.imports.price_files_import (what `manage.py import_prices`
+the folder twice through market.services.imports.price_files_import (what `manage.py import_prices`
 runs): the first import inserts every row, the repeat compares every row and writes nothing.
 Prints wall-clock seconds and rows per second for each, and the CPU seconds spent by this
 process and (PostgreSQL on this machine) by its database backend, which say more than the wall
@@ -31,8 +31,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from market.imports import price_files_import  # noqa: E402
 from market.models import DailyBar  # noqa: E402
+from market.services.imports import price_files_import  # noqa: E402
 
 
 def backend_cpu_seconds() -> float | None:

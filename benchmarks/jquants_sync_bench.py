@@ -37,9 +37,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from pytest_httpserver import HTTPServer  # noqa: E402
 
+from market.exchanges.tse.jquants import JQuantsSource  # noqa: E402
 from market.models import DailyBar, ScrapeRun, Stock, TradingDay  # noqa: E402
-from market.sources.jquants import JQuantsSource  # noqa: E402
-from market.sync import (  # noqa: E402
+from market.services.sync import (  # noqa: E402
     calendar_sync,
     listing_sync,
     open_days,

@@ -27,9 +27,14 @@ import django  # noqa: E402
 
 django.setup()
 
-from market.files import LISTING_COLUMNS, FileFormatError, read_listing_file, read_price_file  # noqa: E402
-from market.sources.jquants import parse_daily_bars, parse_master  # noqa: E402
-from market.sources.kabutan import parse_daily_prices  # noqa: E402
+from market.exchanges.tse.files import (  # noqa: E402
+    LISTING_COLUMNS,
+    FileFormatError,
+    read_listing_file,
+    read_price_file,
+)
+from market.exchanges.tse.jquants import parse_daily_bars, parse_master  # noqa: E402
+from market.exchanges.tse.kabutan import parse_daily_prices  # noqa: E402
 from market.sources.parsing import ParseError  # noqa: E402
 from similarity import limits  # noqa: E402
 from similarity.validation import SearchInputError, prices_text_parse  # noqa: E402

@@ -37,8 +37,7 @@ from benchmarks.similarity_bench import (  # noqa: E402
     make_query,
     query_period,
 )
-from similarity.engine import DEFAULT_HORIZONS, Market, search  # noqa: E402
-from similarity.engine.baseline import BaselineIndex, base_rate  # noqa: E402
+from similarity.engine import DEFAULT_HORIZONS, BaselineIndex, Market, base_rate, search  # noqa: E402
 from similarity.services import search_cost_estimate  # noqa: E402
 
 M = 60

@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alerts.services import alerts_plan_limit_apply
 from billing.models import (
     BillingCustomer,
     ComplimentaryGrant,
@@ -11,6 +10,7 @@ from billing.models import (
     StripeEventState,
     Subscription,
 )
+from billing.signals import entitlements_changed
 from billing.subscriptions import stripe_event_process
 
 
@@ -29,6 +29,7 @@ class PlanAdmin(admin.ModelAdmin):
         "api_access",
         "csv_export",
         "max_alerts",
+        "line_alerts",
         "is_public",
     )
     prepopulated_fields = {"slug": ("name",)}
@@ -54,6 +55,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "csv_export",
                     "api_requests_per_minute",
                     "max_alerts",
+                    "line_alerts",
                 )
             },
         ),
@@ -112,17 +114,17 @@ class ComplimentaryGrantAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
         # A grant shortened or changed to a smaller plan may leave too many active alerts.
-        alerts_plan_limit_apply(user=obj.user)
+        entitlements_changed.send(sender=ComplimentaryGrant, user=obj.user)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        alerts_plan_limit_apply(user=obj.user)
+        entitlements_changed.send(sender=ComplimentaryGrant, user=obj.user)
 
     def delete_queryset(self, request, queryset):
         users = {grant.user for grant in queryset.select_related("user")}
         super().delete_queryset(request, queryset)
         for user in users:
-            alerts_plan_limit_apply(user=user)
+            entitlements_changed.send(sender=ComplimentaryGrant, user=user)
 
 
 @admin.register(StripeEvent)

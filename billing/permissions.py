@@ -1,8 +1,9 @@
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from billing.entitlements import entitlements_for
-from stocksite.errors import PaymentRequiredError
+from billing.throttling import PlanRateThrottle
+from core.errors import PaymentRequiredError
 
 
 class HasApiAccess(BasePermission):
@@ -14,3 +15,10 @@ class HasApiAccess(BasePermission):
         if not entitlements_for(user=request.user).api_access:
             raise PaymentRequiredError(_("The API comes with the Pro plan: see /pricing/."))
         return True
+
+
+class ProApiMixin:
+    """An API endpoint for the plans with the API: signed in, the plan checked, its rate kept."""
+
+    permission_classes = [IsAuthenticated, HasApiAccess]
+    throttle_classes = [PlanRateThrottle]

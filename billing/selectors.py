@@ -1,6 +1,6 @@
 from django.db.models import Case, Value, When
 
-from billing.models import LIVE_STATUSES, BillingCustomer, Plan, Subscription
+from billing.models import LIVE_STATUSES, BillingCustomer, ComplimentaryGrant, Plan, Subscription
 
 
 def plans_for_pricing() -> list[Plan]:
@@ -25,3 +25,22 @@ def subscription_latest(*, user) -> Subscription | None:
 
 def billing_customer_exists(*, user) -> bool:
     return BillingCustomer.objects.filter(user=user).exists()
+
+
+def billing_data_export(*, user) -> dict:
+    """What billing keeps about a user: their sections of the account page's download."""
+    return {
+        "subscriptions": [
+            {
+                "plan": subscription.plan.name if subscription.plan else None,
+                "status": subscription.status,
+                "current_period_end": subscription.current_period_end,
+                "ended_at": subscription.ended_at,
+            }
+            for subscription in Subscription.objects.filter(user=user).select_related("plan")
+        ],
+        "complimentary_plans": [
+            {"plan": grant.plan.name, "starts": grant.starts_at, "ends": grant.ends_at}
+            for grant in ComplimentaryGrant.objects.filter(user=user).select_related("plan")
+        ],
+    }

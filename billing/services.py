@@ -25,7 +25,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.subscriptions import subscription_sync
-from stocksite.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 User = get_user_model()

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts.services import alerts_plan_limit_apply
 from billing import gateway
 from billing.models import (
     BillingCustomer,
@@ -21,6 +20,7 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from billing.signals import entitlements_changed
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -165,7 +165,7 @@ def subscription_sync(*, stripe_subscription_id: str, stripe_customer_id: str) -
             },
         )
     # A cancelled or lapsed subscription may leave the user more alerts than the plan allows.
-    alerts_plan_limit_apply(user=customer.user)
+    entitlements_changed.send(sender=Subscription, user=customer.user)
     return True
 
 

@@ -11,5 +11,8 @@ billing_patterns = [
 
 urlpatterns = [
     path("pricing/", views.pricing, name="pricing"),
+    path("account/", views.account, name="account"),
+    path("account/token/rotate/", views.api_token_rotate, name="api_token_rotate"),
+    path("account/token/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("billing/", include((billing_patterns, "billing"))),
 ]

@@ -4,13 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
 from billing import gateway, selectors, services, subscriptions
 from billing.entitlements import PAST_DUE_GRACE, entitlements_for
 from billing.models import Plan, StripeEventState
-from stocksite.api import error_body
+from core.api import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +98,43 @@ def webhook(request):
         # Stripe retries on 5xx; the redelivery finds the failed row and processes it again.
         return HttpResponse(status=500)
     return JsonResponse({"received": True, "state": stored.state})
+
+
+# The new key waits in the server-side session for the one page that shows it.
+NEW_TOKEN_SESSION_KEY = "accounts:new_api_token"
+
+
+@never_cache
+@login_required
+def account(request):
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "entitlements": entitlements_for(user=request.user),
+            "api_token": accounts_selectors.api_token_get(user=request.user),
+            "new_api_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+            "subscription": selectors.subscription_latest(user=request.user),
+            "payments_configured": gateway.payments_configured(),
+            "has_billing_customer": selectors.billing_customer_exists(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def api_token_rotate(request):
+    if not entitlements_for(user=request.user).api_access:
+        messages.error(request, _("API tokens come with the Pro plan."))
+        return redirect("account")
+    request.session[NEW_TOKEN_SESSION_KEY] = accounts_services.api_token_rotate(user=request.user)
+    messages.success(request, _("A new API token was created. The old one no longer works."))
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def api_token_revoke(request):
+    accounts_services.api_token_revoke(user=request.user)
+    messages.success(request, _("Your API token was revoked."))
+    return redirect("account")

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from market.listing import stock_underlyings_infer
+from core.text import normalize_search_text
 from market.models import (
     DailyBar,
     HeldAdjFactor,
@@ -18,9 +18,9 @@ from market.models import (
     Stock,
     TradingDay,
 )
-from market.provider_bars import held_adj_factor_apply
+from market.services.listing import stock_underlyings_infer
+from market.services.provider_bars import held_adj_factor_apply
 from market.tasks import sync_market, sync_stocks
-from market.text import normalize_search_text
 
 
 @admin.register(Stock)

@@ -11,10 +11,10 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ERROR_RESPONSE
+from core.errors import NotFoundError
 from market.models import Stock
 from market.selectors import daily_bars_range, market_summary, stock_by_code, stock_list
-from stocksite.api import ERROR_RESPONSE
-from stocksite.errors import NotFoundError
 
 ERRORS = {400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 404: ERROR_RESPONSE}
 

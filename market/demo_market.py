@@ -4,11 +4,11 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from market.files import read_listing_file
-from market.imports import price_files_import
-from market.listing import stock_listing_upsert, stock_names_en_set
+from market.exchanges.tse.files import read_listing_file
 from market.models import Stock
-from market.services import UpsertResult
+from market.services.daily_bars import UpsertResult
+from market.services.imports import price_files_import
+from market.services.listing import stock_listing_upsert, stock_names_en_set
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from market.jpx import sector_label, segment_label
+from market.exchanges.tse.sectors import sector_label, segment_label
 
 
 class StockFilterForm(forms.Form):

@@ -3,14 +3,14 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from market.jpx import sector_label, segment_label
-from market.text import normalize_search_text
-from market.underlying import Underlying
+from core.text import normalize_search_text
+from market.exchanges.tse.calendar import DayKind
+from market.exchanges.tse.codes import CODE_PATTERN
+from market.exchanges.tse.sectors import sector_label, segment_label
+from market.exchanges.tse.underlying import Underlying
 
-# TSE codes: four characters, digits with a letter allowed in the 2nd and 4th place since 2024
-# (130A); a fifth digit marks a preferred share (25935).
 stock_code_validator = RegexValidator(
-    regex=r"^[0-9][0-9A-Z][0-9][0-9A-Z][0-9]?$",
+    regex=CODE_PATTERN,
     message=_("A stock code is four characters such as 7203 or 130A."),
 )
 
@@ -199,10 +199,7 @@ class ScrapeRunItem(models.Model):
 class TradingDay(models.Model):
     """The exchange's calendar as its operator publishes it (J-Quants /markets/calendar)."""
 
-    class Kind(models.TextChoices):
-        BUSINESS = "business", _("business day")
-        HALF = "half", _("half day")
-        CLOSED = "closed", _("closed")
+    Kind = DayKind
 
     market = models.CharField(
         _("market"), max_length=8, choices=Stock.Market, default=Stock.Market.TSE
@@ -256,7 +253,7 @@ class SplitAdjustment(models.Model):
 
 
 class HeldAdjFactor(models.Model):
-    """A split factor the provider gave outside ADJ_FACTOR_MIN..MAX (market.sources.jquants):
+    """A split factor the provider gave outside ADJ_FACTOR_MIN..MAX (market.exchanges.tse.jquants):
     the day's bar was stored as traded but the factor was not applied to the stock's history.
     Staff apply it as a split from the admin when it is right, or delete it."""
 

@@ -6,7 +6,7 @@ import math
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from market.sources.jquants import Plan
+from market.exchanges.tse.jquants import Plan
 
 BAR_WIDTH = 30
 

@@ -3,8 +3,9 @@ import datetime
 from django.core.cache import cache
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
-from market.models import DailyBar, Stock
-from market.text import normalize_search_text
+from core.text import normalize_search_text
+from market.exchanges.tse.calendar import is_trading_day_by_rule
+from market.models import DailyBar, Stock, TradingDay
 
 MARKET_SUMMARY_CACHE_KEY = "market:summary"
 
@@ -132,3 +133,15 @@ def daily_bars_range(
             }
         )
     return result
+
+
+def is_trading_day(day: datetime.date) -> bool:
+    """Whether the exchange trades on `day`: its stored calendar decides, else the rule."""
+    kind = (
+        TradingDay.objects.filter(market=Stock.Market.TSE, date=day)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if kind is not None:
+        return kind != TradingDay.Kind.CLOSED
+    return is_trading_day_by_rule(day)

@@ -6,17 +6,18 @@ import logging
 from celery import group, shared_task
 from django.conf import settings
 
-from market.calendar import is_trading_day, tokyo_today
+from market.exchanges.tse.calendar import tokyo_today
 from market.models import Stock
-from market.services import scrape_run_start, scrape_runs_reap, stock_scrape
-from market.sources import SourceRefusedError, TransientSourceError, price_source
-from market.sync import (
+from market.selectors import is_trading_day
+from market.services.runs import scrape_run_start, scrape_runs_reap, stock_scrape
+from market.services.sync import (
     market_sync,
     market_sync_keys,
     price_sync_plan,
     prices_sync,
     sync_run_start,
 )
+from market.sources import SourceRefusedError, TransientSourceError, price_source
 
 logger = logging.getLogger(__name__)
 

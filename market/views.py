@@ -6,7 +6,6 @@ from django.views.decorators.http import require_GET
 
 from market import selectors
 from market.forms import StockFilterForm
-from similarity.limits import script_limits
 
 STOCKS_PER_PAGE = 50
 PRESET_DAYS = (20, 60, 120, 250)
@@ -59,7 +58,5 @@ def stock_detail(request, code: str):
             # 売買代金 of the last day: close × volume (the last bar is as traded, factor 1).
             "turnover": bars[-1][4] * bars[-1][5] if bars else None,
             "presets": [days for days in PRESET_DAYS if days <= len(bars)],
-            # The pattern form on this page posts to the search: the chart checks its limits.
-            "search_limits": script_limits(),
         },
     )

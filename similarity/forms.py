@@ -4,7 +4,10 @@ and the options to `similarity.validation`, the one validator, whose messages la
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from market.jpx import sector_label, segment_label
+from core.errors import DomainError
+from core.forms import DomainErrorFormMixin
+from core.text import interpolate_lazy
+from market.exchanges.tse.sectors import sector_label, segment_label
 from similarity import limits
 from similarity.models import SavedSearch
 from similarity.validation import (
@@ -14,8 +17,6 @@ from similarity.validation import (
     search_options_clean,
     sketch_points_parse,
 )
-from stocksite.errors import DomainError
-from stocksite.text import interpolate_lazy
 
 # Where the search service names a field of the spec or options, the form field that holds it.
 SERVICE_FIELD_TO_FORM_FIELD = {
@@ -39,7 +40,9 @@ SERVICE_FIELD_TO_FORM_FIELD = {
 }
 
 
-class SearchForm(forms.Form):
+class SearchForm(DomainErrorFormMixin, forms.Form):
+    domain_error_fields = SERVICE_FIELD_TO_FORM_FIELD
+
     source = forms.ChoiceField(
         label=_("Pattern from"),
         choices=SavedSearch.Source.choices,
@@ -176,14 +179,6 @@ class SearchForm(forms.Form):
         except DomainError as error:
             self.add_domain_error(error)
         return data
-
-    def add_domain_error(self, error: DomainError) -> None:
-        """Put a validator's or service's per-field messages on the fields, the rest on top."""
-        if not error.fields:
-            self.add_error(None, error.message)
-        for key, messages in error.field_messages().items():
-            for message in messages:
-                self.add_error(SERVICE_FIELD_TO_FORM_FIELD.get(key), message)
 
     @staticmethod
     def _spec_given(data: dict) -> dict:

@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from similarity.result_texts import pattern_text
-
 
 class SavedSearch(models.Model):
     """One search a user ran: what was asked, the pattern it resolved to, and what came back.
@@ -70,18 +68,11 @@ class SavedSearch(models.Model):
     def __str__(self) -> str:
         return self.label or str(self.id)
 
-    @property
-    def display_label(self) -> str:
-        """The label in the page's language: pasted prices and a sketch say what they are in
-        words; a stock range keeps its own (code, name, dates)."""
-        text = pattern_text(source=self.source, spec=self.spec or {})
-        return text or self.label or str(self.get_source_display())
-
 
 class CalibrationRun(models.Model):
     """One walk-forward calibration of the search: how often what followed past patterns fell
     where their fans and verdicts said. `table` holds one row per pattern length and horizon
-    (the fields of `similarity.engine.calibration.CalibrationRow`)."""
+    (the fields of `similarity.engine.CalibrationRow`)."""
 
     created_at = models.DateTimeField(_("computed"), auto_now_add=True)
     snapshot_id = models.CharField(_("snapshot"), max_length=64, blank=True)

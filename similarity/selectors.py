@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, FloatField, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import NotFoundError
 from market.models import DailyBar, IndexBar, Stock
-from similarity.engine.evidence import Benchmark, equal_weighted_benchmark
+from similarity.engine import Benchmark, equal_weighted_benchmark
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
-from stocksite.errors import NotFoundError
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
 TURNOVER_DAYS = 90
@@ -227,3 +227,14 @@ def market_benchmark(*, snapshot) -> Benchmark:
             )
         _benchmark = (snapshot.id, benchmark)
         return benchmark
+
+
+def saved_searches_export(*, user) -> dict:
+    """What similarity keeps about a user: their section of the account page's download."""
+    return {
+        "saved_searches": list(
+            SavedSearch.objects.filter(user=user)
+            .order_by("created_at")
+            .values("id", "created_at", "source", "mode", "label", "spec", "options")
+        )
+    }

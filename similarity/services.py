@@ -5,10 +5,11 @@ Entry points (pages, API and tasks call only these):
     search_run(*, user, spec: PatternSpec, options: dict) -> SavedSearch
     search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch
 
-Both raise `stocksite.errors` domain errors: `SearchInputError` for bad input (400, `fields`
+Both raise `core.errors` domain errors: `SearchInputError` for bad input (400, `fields`
 naming the field), `NotFoundError` for an unknown stock code (404), `SearchQuotaExceeded` (429)
 and `SnapshotMissing` (503). What they accept is checked by `similarity.validation`, what they
-store on a SavedSearch is built by `similarity.results`; the limits are in `similarity.limits`.
+store on a SavedSearch is built by `similarity.results.builder`; the limits are in
+`similarity.limits`.
 """
 
 import datetime as dt
@@ -25,20 +26,23 @@ from billing.entitlements import (
     search_quota_consume,
     search_quota_release,
 )
+from core.errors import NotFoundError
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
-from similarity.engine import Market, PatternError, normalize_pattern, search
-from similarity.engine.baseline import base_rate, base_rate_exact_horizons
-from similarity.models import SavedSearch
-from similarity.result_texts import pattern_text
-from similarity.results import (
-    LimitApplied,
-    ResolvedPattern,
-    limit_applied,
-    search_result_build,
+from similarity.engine import (
+    Market,
+    PatternError,
+    base_rate,
+    base_rate_exact_horizons,
+    normalize_pattern,
+    search,
 )
-from similarity.same_period import same_period_applies, same_period_find
+from similarity.models import SavedSearch
+from similarity.results.builder import ResolvedPattern, limit_applied, search_result_build
+from similarity.results.same_period import same_period_applies, same_period_find
+from similarity.results.schema import LimitApplied
+from similarity.results.texts import pattern_text
 from similarity.selectors import market_benchmark, search_universe
 from similarity.snapshot import Snapshot, snapshot_current
 from similarity.validation import (
@@ -47,7 +51,6 @@ from similarity.validation import (
     pattern_spec_clean,
     search_options_clean,
 )
-from stocksite.errors import NotFoundError
 
 
 @transaction.atomic

@@ -49,10 +49,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceUnavailableError
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, Market, PatternError, search
-from similarity.engine.baseline import BaselineIndex
-from stocksite.errors import ServiceUnavailableError
+from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, search
 
 logger = logging.getLogger(__name__)
 

@@ -1,16 +1,16 @@
 from celery import shared_task
 
-from alerts.tasks import alerts_dispatch
 from similarity.calibration import DEFAULT_SAMPLES, calibration_compute
+from similarity.signals import snapshot_date_advanced
 from similarity.snapshot import SnapshotMissing, snapshot_build, snapshot_current
 from similarity.track_record import track_record_grade as grade
 
 
 @shared_task(name="similarity.tasks.snapshot_rebuild")
 def snapshot_rebuild() -> dict:
-    """Rebuild the search snapshot from the database; the daily scrape calls it when it ends.
+    """Rebuild the search snapshot from the database when the stored prices change.
 
-    When the data gain a new trading day, the shape alerts are checked against it.
+    When the data gain a new trading day, snapshot_date_advanced tells the apps above.
     """
     try:
         previous = snapshot_current().date
@@ -19,13 +19,13 @@ def snapshot_rebuild() -> dict:
     snapshot = snapshot_build()
     new_date = snapshot.date is not None and snapshot.date != previous
     if new_date:
-        alerts_dispatch.delay()
+        snapshot_date_advanced.send(sender=snapshot_rebuild, date=snapshot.date)
     return {
         "id": snapshot.id,
         "date": snapshot.date.isoformat() if snapshot.date else None,
         "series": len(snapshot.market),
         "closes": snapshot.market.size,
-        "alerts_dispatched": new_date,
+        "date_advanced": new_date,
     }
 
 

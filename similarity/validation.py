@@ -26,10 +26,10 @@ from typing import Literal, TypedDict
 import numpy as np
 from django.utils.translation import gettext_lazy as _
 
-from market.text import normalize_search_text
+from core.errors import InvalidInputError
+from core.text import normalize_search_text
 from similarity import limits
 from similarity.models import SavedSearch
-from stocksite.errors import InvalidInputError
 
 Mode = Literal["history", "latest"]
 

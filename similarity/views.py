@@ -16,13 +16,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
+from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
-from similarity import charts, limits, result_stats, selectors, services, validation
-from similarity.engine.evidence import INTERVAL_LEVEL
-from similarity.export import search_csv_rows
+from similarity import limits, selectors, services, validation
+from similarity.engine import INTERVAL_LEVEL
 from similarity.forms import SearchForm
-from similarity.result_texts import limit_text, scenario_text
-from stocksite.errors import DomainError, NotFoundError
+from similarity.results import charts
+from similarity.results import statistics as result_stats
+from similarity.results.export import search_csv_rows
+from similarity.results.texts import limit_text, scenario_text
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
 HISTORY_PER_PAGE = 25

@@ -6,4 +6,9 @@ class StocksiteConfig(AppConfig):
     verbose_name = "stocksite"
 
     def ready(self) -> None:
-        from stocksite import checks  # noqa: F401  (registers the system checks)
+        from stocksite import (
+            checks,  # noqa: F401  (registers the system checks)
+            pipeline,
+        )
+
+        pipeline.connect()

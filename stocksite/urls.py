@@ -18,8 +18,8 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
-    path("", include("accounts.api_urls")),
-    path("", include("similarity.api_urls")),
+    path("", include("billing.api_urls")),
+    path("", include("similarity.api.urls")),
     path("", include("market.api_urls")),
     path("", include("alerts.api_urls")),
 ]
@@ -61,6 +61,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("alerts.urls")),
     path("account/track-record/", similarity_views.track_record, name="track_record"),
+    path("account/export/", views.account_export, name="account_export"),
     path("account/", include("accounts.urls")),
     path("calibration/", similarity_views.calibration, name="calibration"),
     path("", include("billing.urls")),

@@ -2,6 +2,8 @@ import logging
 import sys
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_GET
 from rest_framework import status
 
 from billing.selectors import plans_for_pricing
+from core.api import error_body
 from market.selectors import market_summary, stocks_by_codes
-from stocksite.api import error_body
+from stocksite.account import account_data_export
 from stocksite.health import run_checks
 
 logger = logging.getLogger(__name__)
@@ -153,3 +156,15 @@ def _database_unavailable(request):
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers=headers,
     )
+
+
+@never_cache
+@login_required
+def account_export(request):
+    response = JsonResponse(
+        account_data_export(user=request.user),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = 'attachment; filename="stocksite-account.json"'
+    return response

@@ -4,7 +4,7 @@ UserFactory()                             a user who signs in with PASSWORD
 StockFactory(closes=[...])                a listed stock with daily bars (daily_bars_upsert)
 PlanFactory(), ComplimentaryGrantFactory(user=..., plan=...)
 SavedSearchFactory(user=..., mode="latest", k=5, limits=[...])
-    a saved search whose result is built by similarity.results.search_result_build from an
+    a saved search whose result is built by similarity.results.builder.search_result_build from an
     engine search on a tiny market of random walks: its shape is the real one, always.
 """
 
@@ -20,10 +20,10 @@ from factory.django import DjangoModelFactory
 from billing.models import ComplimentaryGrant, Plan
 from market.bars import Bar
 from market.models import Stock
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
 from similarity.engine import Market, search
 from similarity.models import SavedSearch
-from similarity.results import ResolvedPattern, search_result_build
+from similarity.results.builder import ResolvedPattern, search_result_build
 from similarity.selectors import Universe
 from similarity.validation import search_options_clean
 

@@ -4,23 +4,18 @@
 parses with a pure function of the page text or JSON.
 """
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 
 from market.sources.base import PriceSource, SourceError, SourceRefusedError, TransientSourceError
 from market.sources.parsing import ParseError
 
-if TYPE_CHECKING:
-    from market.sources.jquants import JQuantsSource
-
 SOURCES = {
-    "jquants": "market.sources.jquants.JQuantsSource",
-    "kabutan": "market.sources.kabutan.KabutanSource",
+    "jquants": "market.exchanges.tse.jquants.JQuantsSource",
+    "kabutan": "market.exchanges.tse.kabutan.KabutanSource",
 }
 
 
-def price_source(name: str | None = None) -> "PriceSource | JQuantsSource":
+def price_source(name: str | None = None) -> PriceSource:
     from django.utils.module_loading import import_string
 
     return import_string(SOURCES[name or settings.MARKET_SOURCE])()

@@ -1,11 +1,27 @@
 from django import template
 
-from similarity import selectors
-from stocksite.templatetags.site_formats import signed_percent
+from core.templatetags.site_formats import signed_percent
+from similarity import limits, selectors
+from similarity.results.texts import pattern_text
 
 register = template.Library()
 
 ACCOUNT_HISTORY_LENGTH = 10
+
+
+@register.filter
+def search_label(saved) -> str:
+    """A saved search's label in the page's language: pasted prices and a sketch say what they
+    are in words; a stock range keeps its own (code, name, dates)."""
+    text = pattern_text(source=saved.source, spec=saved.spec or {})
+    return text or saved.label or str(saved.get_source_display())
+
+
+@register.simple_tag
+def search_limits() -> dict:
+    """The pattern limits a page script checks before posting a search (through json_script):
+    pages of other apps that hold a search form (the stock page) load them here."""
+    return limits.script_limits()
 
 
 @register.simple_tag

@@ -41,12 +41,7 @@
     rows.forEach(function (row) { body.appendChild(row); });
   }
 
-  // As the server's name search: full- and half-width folded, hiragana read as katakana.
-  function fold(value) {
-    return value.normalize("NFKC").replace(/[\u3041-\u3096\u309d\u309e]/g, function (ch) {
-      return String.fromCharCode(ch.charCodeAt(0) + 0x60);
-    }).toLowerCase();
-  }
+  const fold = window.stocksite.foldSearchText;
 
   function applyFilters() {
     const text = fold(textFilter.value || "").trim();

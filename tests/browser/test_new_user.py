@@ -380,7 +380,7 @@ def test_on_a_phone_the_same_period_is_listed_apart_as_cards(
 
 
 def test_the_main_pages_in_english(english_page, site, browser_market, trader, screenshot):
-    from market.listing import stock_names_en_set
+    from market.services.listing import stock_names_en_set
 
     stock_names_en_set(names={"7974": "Nintendo Co., Ltd."})
     page = english_page

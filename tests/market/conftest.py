@@ -4,8 +4,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from market.bars import Bar
-from market.listing import stocks_ensure
-from market.services import daily_bars_upsert
+from market.services.daily_bars import daily_bars_upsert
+from market.services.listing import stocks_ensure
 from tests.market.kabutan_pages import jp_daily_rows
 
 
@@ -102,3 +102,22 @@ def market(jquants, jp_daily):
     trading = [row["date"] for row in jp_daily("7203")]
     jquants.calendar = calendar_rows(trading, *year)
     return jquants
+
+
+@pytest.fixture
+def prices_announced():
+    """market's prices_changed as sent, recorded instead of handed on to the pipeline (which
+    would rebuild the snapshot): what market promises the apps above it."""
+    from market.signals import prices_changed
+    from stocksite import pipeline
+
+    sent = []
+
+    def record(**kwargs):
+        sent.append(kwargs)
+
+    prices_changed.disconnect(dispatch_uid="pipeline.snapshot_rebuild")
+    prices_changed.connect(record, weak=False, dispatch_uid="tests.prices_announced")
+    yield sent
+    prices_changed.disconnect(dispatch_uid="tests.prices_announced")
+    pipeline.connect()

@@ -1,9 +1,9 @@
 import pytest
 
-from market.files import ListingRow
-from market.listing import stock_listing_upsert
+from market.exchanges.tse.files import ListingRow
 from market.models import ScrapeRun, Stock
-from market.services import scrape_run_start, scrape_run_stock_record
+from market.services.listing import stock_listing_upsert
+from market.services.runs import scrape_run_start, scrape_run_stock_record
 from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db

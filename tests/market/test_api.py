@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from market.files import ListingRow
-from market.listing import stock_listing_upsert
+from market.exchanges.tse.files import ListingRow
+from market.services.listing import stock_listing_upsert
 
 pytestmark = pytest.mark.django_db
 

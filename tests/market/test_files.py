@@ -3,7 +3,7 @@ import gzip
 
 import pytest
 
-from market.files import FileFormatError, read_listing_file, read_price_file
+from market.exchanges.tse.files import FileFormatError, read_listing_file, read_price_file
 
 
 def test_jp_daily_file_is_read_with_its_code_and_adjusted_close(shared_data_dir):

@@ -4,8 +4,8 @@ import shutil
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.text import normalize_search_text
 from market.models import DailyBar, Stock
-from market.text import normalize_search_text
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,13 @@ from django.utils import translation
 from werkzeug import Response
 
 from market.bars import Bar
-from market.calendar import is_trading_day
-from market.listing import stocks_ensure
+from market.exchanges.tse.jquants import (
+    DayBar,
+    JQuantsSource,
+    parse_daily_bars,
+    plan_for_rate,
+    stock_code,
+)
 from market.models import (
     DailyBar,
     IndexBar,
@@ -23,16 +28,11 @@ from market.models import (
     Stock,
     TradingDay,
 )
-from market.provider_bars import provider_bars_save
-from market.services import daily_bars_upsert
+from market.selectors import is_trading_day
+from market.services.daily_bars import daily_bars_upsert
+from market.services.listing import stocks_ensure
+from market.services.provider_bars import provider_bars_save
 from market.sources import SourceRefusedError
-from market.sources.jquants import (
-    DayBar,
-    JQuantsSource,
-    parse_daily_bars,
-    plan_for_rate,
-    stock_code,
-)
 from tests.market.jquants_server import master_row
 
 pytestmark = pytest.mark.django_db
@@ -144,14 +144,12 @@ def test_sync_by_date_stores_the_days_as_jp_daily_has_them(market, jp_daily):
 
 
 def test_a_split_readjusts_the_stored_history_without_a_cliff(
-    market, store_history, jp_daily, django_capture_on_commit_callbacks
+    market, store_history, jp_daily, django_capture_on_commit_callbacks, prices_announced
 ):
-    from similarity.tasks import snapshot_rebuild
-
     store_history("6098", until=START - datetime.timedelta(days=3), days=60)
     before = {day: (bar.close, bar.adj_close) for day, bar in bars_of("6098").items()}
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         sync("--from", START.isoformat(), "--to", END.isoformat())
 
     split = SplitAdjustment.objects.get()
@@ -165,7 +163,7 @@ def test_a_split_readjusts_the_stored_history_without_a_cliff(
         assert stored[day].close == close
     for day, bar in stored.items():
         assert bar.adj_close == pytest.approx(jp[day]["adj_close"], rel=1e-3)
-    assert snapshot_rebuild.delay in callbacks
+    assert prices_announced  # the apps above are told (a new snapshot follows)
 
 
 def test_a_day_without_trades_is_no_bar(market):

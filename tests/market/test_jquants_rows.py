@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.utils import translation
 from werkzeug import Response
 
-from market import sync as market_sync
+from market.exchanges.tse import jquants
 from market.models import DailyBar, HeldAdjFactor, ScrapeRun, SplitAdjustment, Stock
-from market.sources import jquants
+from market.services import sync as market_sync
 from market.sources.parsing import ParseError
 from tests.factories import staff_sign_in
 from tests.market.jquants_server import master_row

@@ -10,9 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from market.files import LISTING_COLUMNS, FileFormatError, read_listing_file, read_price_file
-from market.sources.jquants import parse_calendar, parse_daily_bars, parse_index_bars, parse_master
-from market.sources.kabutan import parse_daily_prices
+from market.exchanges.tse.files import (
+    LISTING_COLUMNS,
+    FileFormatError,
+    read_listing_file,
+    read_price_file,
+)
+from market.exchanges.tse.jquants import (
+    parse_calendar,
+    parse_daily_bars,
+    parse_index_bars,
+    parse_master,
+)
+from market.exchanges.tse.kabutan import parse_daily_prices
 from market.sources.parsing import ParseError
 from similarity.validation import SearchInputError, prices_text_parse
 from tests.market.kabutan_pages import HEADER

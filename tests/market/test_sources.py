@@ -5,9 +5,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from market.exchanges.tse.kabutan import KabutanSource, parse_daily_prices
 from market.sources import ParseError, SourceError, TransientSourceError
 from market.sources.http import PoliteClient
-from market.sources.kabutan import KabutanSource, parse_daily_prices
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
 

@@ -127,9 +127,9 @@ def worker_processes(redis_url, transactional_db, tmp_path, settings):
 def test_a_sync_killed_mid_run_is_redelivered_writes_nothing_twice_and_finishes(
     worker_processes, market
 ):
-    from market.listing import stocks_ensure
-    from market.services import daily_bars_upsert
-    from market.sources.jquants import parse_daily_bars
+    from market.exchanges.tse.jquants import parse_daily_bars
+    from market.services.daily_bars import daily_bars_upsert
+    from market.services.listing import stocks_ensure
     from market.tasks import sync_market
     from tests.market.jquants_server import master_row
 

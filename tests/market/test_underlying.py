@@ -5,10 +5,10 @@ import csv
 
 import pytest
 
-from market.files import ListingRow
-from market.listing import stock_listing_upsert, stocks_ensure
+from market.exchanges.tse.files import ListingRow
+from market.exchanges.tse.underlying import Underlying, underlying_infer
 from market.models import Stock
-from market.underlying import Underlying, underlying_infer
+from market.services.listing import stock_listing_upsert, stocks_ensure
 from tests.factories import staff_sign_in
 
 

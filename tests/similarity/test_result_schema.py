@@ -2,7 +2,8 @@
 
 import pytest
 
-from similarity import results, serializers
+from similarity.api import serializers
+from similarity.results import schema as results
 
 SAVED_SEARCH_FIELDS = {"id", "created_at", "label", "source", "mode", "spec", "options", "rerun_of"}
 

@@ -1,5 +1,5 @@
 """The same_period option: other stocks over a stock pattern's own days, listed apart from the
-matches and counted in nothing (similarity/same_period.py, through the search service)."""
+matches and counted in nothing (similarity/results/same_period.py, through the search service)."""
 
 import math
 

@@ -2,8 +2,8 @@ import uuid
 
 import pytest
 
+from core.errors import NotFoundError
 from similarity.selectors import saved_search_get, saved_search_list
-from stocksite.errors import NotFoundError
 from tests.factories import SavedSearchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,11 @@ import pytest
 from django.utils import translation
 
 from billing.entitlements import SearchQuotaExceeded
+from core.errors import NotFoundError
 from similarity.limits import MINI_CHART_POINTS
 from similarity.models import SavedSearch
 from similarity.services import search_rerun, search_run
 from similarity.validation import SearchInputError
-from stocksite.errors import NotFoundError
 from tests.factories import SavedSearchFactory, UserFactory
 
 NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}

@@ -14,8 +14,7 @@ from django.core.management import call_command
 
 from market.models import DailyBar, Stock
 from similarity import snapshot as snapshots
-from similarity.engine import search
-from similarity.engine.baseline import base_rate
+from similarity.engine import base_rate, search
 from similarity.snapshot import (
     SnapshotMissing,
     SnapshotUnavailable,
@@ -174,7 +173,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
         "date": "2018-02-19",
         "series": 1,
         "closes": 50,
-        "alerts_dispatched": True,  # a first data date is a new one
+        "date_advanced": True,  # a first data date is a new one
     }
 
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import translation
 
-from stocksite.templatetags import site_formats
+from core.templatetags import site_formats
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from market.files import FileFormatError, read_listing_file
-from market.listing import stock_listing_upsert
+from market.exchanges.tse.files import FileFormatError, read_listing_file
+from market.services.listing import stock_listing_upsert
 
 
 class Command(BaseCommand):

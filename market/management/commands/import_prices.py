@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from market.imports import price_files_import
-from market.services import UpsertResult
+from market.services.daily_bars import UpsertResult
+from market.services.imports import price_files_import
 
 PROGRESS_EVERY_SECONDS = 5.0
 

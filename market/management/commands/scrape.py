@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from market.models import ScrapeRun, Stock
-from market.services import scrape_run_start, stock_scrape
+from market.services.runs import scrape_run_start, stock_scrape
 from market.sources import price_source
 from market.tasks import scrape_market
 

@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from market.calendar import tokyo_today
+from market.exchanges.tse.calendar import tokyo_today
 from market.management.commands.sync_prices import iso_date
+from market.services.sync import INDEX_SOURCES, index_range_default, index_sync
 from market.sources import SourceError, SourceRefusedError, price_source
 from market.sources.parsing import ParseError
-from market.sync import INDEX_SOURCES, index_range_default, index_sync
 
 
 class Command(BaseCommand):

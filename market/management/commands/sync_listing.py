@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from market.services.sync import listing_sync
 from market.sources import SourceError, SourceRefusedError, price_source
 from market.sources.parsing import ParseError
-from market.sync import listing_sync
 
 
 class Command(BaseCommand):

@@ -5,11 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from market.calendar import tokyo_today
+from market.exchanges.tse.calendar import tokyo_today
 from market.models import ScrapeRun
 from market.progress import ProgressBar, expected_time, plan_allows
+from market.services.sync import price_sync_plan, prices_sync, sync_run_start
 from market.sources import SourceRefusedError, price_source
-from market.sync import price_sync_plan, prices_sync, sync_run_start
 
 
 def iso_date(text: str) -> datetime.date:

@@ -1,0 +1,1 @@
+"""The search API under /api/v1/: views, their URLs, and the serializers that are its schema."""
