@@ -6,7 +6,7 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from alerts.models import Alert, AlertChannelPreference, AlertHit, LineLink
+from alerts.models import Alert, AlertChannelPreference, AlertDelivery, AlertHit, LineLink
 from core.errors import NotFoundError
 
 RECENT_HITS = 10
@@ -89,4 +89,18 @@ def alerts_export(*, user) -> dict:
             "line": channels.line_enabled,
         },
         "line_link": LineLink.objects.filter(user=user).values("line_user_id", "linked_at").first(),
+        "alert_hits": (
+            AlertHit.objects.filter(alert__user=user)
+            .order_by("data_date", "alert_id", "-correlation")
+            .values(
+                "alert__name", "data_date", "code", "name", "correlation", "start_date", "end_date"
+            )
+            .iterator(chunk_size=2000)
+        ),
+        "alert_deliveries": (
+            AlertDelivery.objects.filter(digest__user=user)
+            .order_by("digest__data_date", "channel")
+            .values("digest__data_date", "channel", "state", "attempts", "created_at", "sent_at")
+            .iterator(chunk_size=2000)
+        ),
     }
