@@ -9,3 +9,6 @@ STORED_PER_ACTIVE_ALLOWED = 2
 HITS_KEPT_PER_ALERT_AND_DAY = 50
 # Days a hit is kept; the daily prune (alerts.tasks.alert_hits_prune) deletes older ones.
 HITS_KEPT_DAYS = 90
+# Hits one digest lists, the best by correlation; the others are on the alerts page, one click
+# away (a digest of thousands of hits runs past mail servers' size limits).
+HITS_PER_DIGEST = 100

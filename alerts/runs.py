@@ -250,11 +250,14 @@ def _delivery_send(*, delivery_id: int) -> str | None:
         delivery.state = AlertDelivery.State.OFF
         delivery.save(update_fields=["state"])
         return delivery.state
-    hits = list(
-        AlertHit.objects.filter(alert__user=digest.user, data_date=digest.data_date)
-        .select_related("alert")
-        .order_by("alert__name", "alert_id", "-correlation", "code")
+    day_hits = AlertHit.objects.filter(alert__user=digest.user, data_date=digest.data_date)
+    hits = sorted(
+        day_hits.select_related("alert").order_by("-correlation", "code")[
+            : alert_limits.HITS_PER_DIGEST
+        ],
+        key=lambda hit: (hit.alert.name, hit.alert_id, -hit.correlation, hit.code),
     )
+    more = day_hits.count() - len(hits) if len(hits) == alert_limits.HITS_PER_DIGEST else 0
     if not hits:  # its alerts were deleted meanwhile: nothing to tell
         delivery.delete()
         return None
@@ -263,7 +266,7 @@ def _delivery_send(*, delivery_id: int) -> str | None:
     fields = ["state", "attempts", "error", "next_attempt_at"]
     try:
         if delivery.channel == Channel.MAIL:
-            _mail_send(digest=digest, hits=hits)
+            _mail_send(digest=digest, hits=hits, more=more)
         else:
             _line_send(delivery=delivery, hits=hits)
     except line_gateway.LineRejected as exc:
@@ -290,11 +293,12 @@ def _delivery_send(*, delivery_id: int) -> str | None:
     return delivery.state
 
 
-def _mail_send(*, digest: AlertDigest, hits: list[AlertHit]) -> None:
+def _mail_send(*, digest: AlertDigest, hits: list[AlertHit], more: int = 0) -> None:
     digest_message(
         user=digest.user,
         data_date=digest.data_date,
         hits=hits,
+        more=more,
         unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user),
     ).send()
 

@@ -253,3 +253,17 @@ def test_hits_older_than_the_kept_days_are_pruned(user, synthetic_market, spike_
     assert alert_hits_prune(today=today) == 0
     assert alert_hits_prune(today=today + dt.timedelta(days=1)) == 1
     assert not AlertHit.objects.exists()
+
+
+def test_a_digest_lists_the_best_hits_and_counts_the_rest(pro_user, synthetic_market, monkeypatch):
+    from alerts import limits as alert_limits
+
+    synthetic_market.load(DAYS)
+    for name in ("first", "second"):  # the same shape twice: two hits of 1001
+        alert_create(user=pro_user, name=name, spec={"source": "prices", "prices": spike_pattern()})
+    monkeypatch.setattr(alert_limits, "HITS_PER_DIGEST", 1)
+
+    checked, mails = run()
+
+    assert (checked.hits, mails.sent) == (2, 1)
+    assert "ほか1件のヒットはアラートのページにあります" in mail.outbox[0].body
