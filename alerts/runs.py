@@ -299,7 +299,7 @@ def _mail_send(*, digest: AlertDigest, hits: list[AlertHit], more: int = 0) -> N
         data_date=digest.data_date,
         hits=hits,
         more=more,
-        unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user),
+        unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user, digest_id=digest.pk),
     ).send()
 
 

@@ -11,6 +11,9 @@ from core.errors import NotFoundError
 
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
+# How long a digest's unsubscribe link works (the mail says nothing else; a later digest brings a
+# new link).
+UNSUBSCRIBE_LINK_DAYS = 30
 
 
 def alert_list(*, user) -> QuerySet[Alert]:
@@ -62,14 +65,26 @@ def alert_channels_get(*, user) -> AlertChannelPreference:
 
 
 def alert_unsubscribe_user(*, token: str) -> User:
-    """The user an unsubscribe token was signed for; a bad token is a 404."""
+    """The user an unsubscribe token was signed for; a bad token, one older than
+    UNSUBSCRIBE_LINK_DAYS, or one made before mails were last turned back on is a 404."""
     try:
-        user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)["user"]
-    except (signing.BadSignature, KeyError, TypeError) as exc:
+        payload = signing.loads(
+            token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_LINK_DAYS * 24 * 3600
+        )
+        user_id, made_at = payload["user"], float(payload["at"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise NotFoundError(_("This unsubscribe link is not valid.")) from exc
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise NotFoundError(_("This unsubscribe link is not valid."))
+    preference = AlertChannelPreference.objects.filter(user=user).first()
+    if preference and preference.mails_enabled and preference.changed_at.timestamp() > made_at:
+        raise NotFoundError(
+            _(
+                "This unsubscribe link is from before mails were turned back on: "
+                "use the newest mail's."
+            )
+        )
     return user
 
 

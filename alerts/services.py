@@ -10,6 +10,7 @@ these; the daily run (checks and digests) is in alerts.runs.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core import signing
 from django.db import transaction
@@ -263,9 +264,13 @@ def alert_channels_set(*, user, mail: bool, line: bool) -> None:
     )
 
 
-def alert_mail_unsubscribe_token(*, user) -> str:
-    """A signed token naming the user, for the unsubscribe link; it does not expire."""
-    return signing.dumps({"user": user.pk}, salt=UNSUBSCRIBE_SALT)
+def alert_mail_unsubscribe_token(*, user, digest_id: int) -> str:
+    """A signed token for one digest's unsubscribe link: it names the user and the digest, and
+    the moment it was made, so that it expires after UNSUBSCRIBE_LINK_DAYS and stops working
+    once mails are turned back on after it was sent."""
+    return signing.dumps(
+        {"user": user.pk, "digest": digest_id, "at": time.time()}, salt=UNSUBSCRIBE_SALT
+    )
 
 
 def alert_mails_set(*, user, enabled: bool) -> None:
