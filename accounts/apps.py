@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Users and sign-in")
+
+    def ready(self):
+        from allauth.mfa import signals
+
+        signals.authenticator_added.connect(_authenticator_added, dispatch_uid="accounts.mfa_add")
+        signals.authenticator_removed.connect(
+            _authenticator_removed, dispatch_uid="accounts.mfa_remove"
+        )
+
+
+# allauth's MFA flows announce a factor added or removed only through these signals.
+def _authenticator_added(sender, request, user, authenticator, **kwargs):
+    from accounts.auth_views import second_factor_added
+
+    second_factor_added(request, user, authenticator)
+
+
+def _authenticator_removed(sender, request, user, authenticator, **kwargs):
+    from accounts.auth_views import second_factor_removed
+
+    second_factor_removed(request, user)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,11 +48,29 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The site's language for this user; empty: the browser's language."),
     )
 
+    # When a second factor was last added or removed: part of the session hash, so that the
+    # change ends the user's other sessions (and the API tokens made under the old hash).
+    second_factor_changed_at = models.DateTimeField(
+        _("second factor changed"), null=True, blank=True, editable=False
+    )
+
     objects = UserManager()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's HMAC of the password, and of the last second-factor change once there was
+        one (users who never changed a factor keep their sessions' hash)."""
+        if self.second_factor_changed_at is None:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.second_factor_changed_at.isoformat()}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     class Meta:
         verbose_name = _("user")

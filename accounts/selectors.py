@@ -18,6 +18,7 @@ def account_data_export(*, user: User) -> dict:
             "name": user.full_name,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
+            "language": user.language,
         },
         "email_addresses": list(
             EmailAddress.objects.filter(user=user).values("email", "verified", "primary")

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import ApiToken, User
 from accounts.signals import account_deleting
@@ -24,6 +25,15 @@ def api_token_rotate(*, user: User) -> str:
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
     ApiToken.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def second_factor_changed(*, user: User) -> None:
+    """A second factor was added or removed: every session of the user ends but the one the
+    caller keeps (with `update_session_auth_hash`), and the API tokens are revoked."""
+    user.second_factor_changed_at = timezone.now()
+    user.save(update_fields=["second_factor_changed_at"])
+    api_token_revoke(user=user)
 
 
 def account_delete(*, user: User) -> None:

@@ -33,9 +33,10 @@ def hit_links(hit) -> dict[str, str]:
 
 
 def digest_message(
-    *, user, data_date: dt.date, hits: list, unsubscribe_token: str
+    *, user, data_date: dt.date, hits: list, unsubscribe_token: str, more: int = 0
 ) -> EmailMultiAlternatives:
-    """One mail listing every hit of the user's alerts on `data_date`, grouped by alert."""
+    """One mail listing the hits of the user's alerts on `data_date`, grouped by alert; `more`
+    hits beyond them are counted, with the link to the alerts page that lists them."""
     unsubscribe_url = _absolute(reverse("alerts_unsubscribe", args=[unsubscribe_token]))
     with translation.override(user_language(user)):
         groups: dict[int, dict] = {}
@@ -53,15 +54,16 @@ def digest_message(
             "user": user,
             "data_date": data_date,
             "groups": list(groups.values()),
-            "count": len(hits),
+            "count": len(hits) + more,
+            "more": more,
             "alerts_url": _absolute(reverse("alerts")),
             "unsubscribe_url": unsubscribe_url,
         }
         subject = ngettext(
             "[stocksite] %(count)d stock looks like your alerts (%(date)s)",
             "[stocksite] %(count)d stocks look like your alerts (%(date)s)",
-            len(hits),
-        ) % {"count": len(hits), "date": data_date.isoformat()}
+            len(hits) + more,
+        ) % {"count": len(hits) + more, "date": data_date.isoformat()}
         text = render_to_string("alerts/email/digest.txt", context)
         html = render_to_string("alerts/email/digest.html", context)
     message = EmailMultiAlternatives(

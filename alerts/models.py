@@ -65,6 +65,11 @@ class Alert(models.Model):
         blank=True,
         help_text=_("The last trading day of the data this alert was last checked against."),
     )
+    hits_not_kept = models.PositiveIntegerField(
+        _("hits not kept on the last check"),
+        default=0,
+        help_text=_("Stocks that matched beyond the best ones kept (alerts.limits)."),
+    )
 
     class Meta:
         verbose_name = _("alert")

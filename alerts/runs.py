@@ -21,6 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
+from alerts import limits as alert_limits
 from alerts.line import gateway as line_gateway
 from alerts.line.messages import digest_text
 from alerts.line.selectors import line_link_get
@@ -98,6 +99,7 @@ def alerts_check(*, user_ids: list[int] | None = None) -> CheckSummary:
             return CheckSummary(data_date, 0, 0, [])
         hits = _hits_find(snapshot=snapshot, alerts=alerts)
         created = AlertHit.objects.bulk_create(hits, ignore_conflicts=True)
+        Alert.objects.bulk_update(alerts, ["hits_not_kept"])
         Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(
             last_checked_date=data_date, last_checked_at=timezone.now()
         )
@@ -130,15 +132,24 @@ def _hits_find(*, snapshot, alerts: list[Alert]) -> list[AlertHit]:
         mask_of=mask_of,
         exclude=exclude,
     )
+    best_first = np.lexsort((-found.correlation, found.pattern))
+    order = best_first.tolist()
+    kept_per_alert: dict[int, int] = {}
+    for alert in alerts:
+        alert.hits_not_kept = 0
     hits = []
     for p, s, start, r in zip(
-        found.pattern.tolist(),
-        found.series.tolist(),
-        found.start.tolist(),
-        found.correlation.tolist(),
+        found.pattern[order].tolist(),
+        found.series[order].tolist(),
+        found.start[order].tolist(),
+        found.correlation[order].tolist(),
         strict=True,
     ):
         alert = alerts[p]
+        if kept_per_alert.get(p, 0) >= alert_limits.HITS_KEPT_PER_ALERT_AND_DAY:
+            alert.hits_not_kept += 1
+            continue
+        kept_per_alert[p] = kept_per_alert.get(p, 0) + 1
         closes = market.series_closes(s)
         dates = market.series_dates(s)
         hits.append(
@@ -154,6 +165,14 @@ def _hits_find(*, snapshot, alerts: list[Alert]) -> list[AlertHit]:
             )
         )
     return hits
+
+
+@transaction.atomic
+def alert_hits_prune(*, today: dt.date) -> int:
+    """Delete the hits older than HITS_KEPT_DAYS; returns how many went."""
+    cutoff = today - dt.timedelta(days=alert_limits.HITS_KEPT_DAYS)
+    deleted, _by_model = AlertHit.objects.filter(data_date__lt=cutoff).delete()
+    return deleted
 
 
 def _own_range(market, alert: Alert) -> tuple[int, int, int] | None:
@@ -231,11 +250,14 @@ def _delivery_send(*, delivery_id: int) -> str | None:
         delivery.state = AlertDelivery.State.OFF
         delivery.save(update_fields=["state"])
         return delivery.state
-    hits = list(
-        AlertHit.objects.filter(alert__user=digest.user, data_date=digest.data_date)
-        .select_related("alert")
-        .order_by("alert__name", "alert_id", "-correlation", "code")
+    day_hits = AlertHit.objects.filter(alert__user=digest.user, data_date=digest.data_date)
+    hits = sorted(
+        day_hits.select_related("alert").order_by("-correlation", "code")[
+            : alert_limits.HITS_PER_DIGEST
+        ],
+        key=lambda hit: (hit.alert.name, hit.alert_id, -hit.correlation, hit.code),
     )
+    more = day_hits.count() - len(hits) if len(hits) == alert_limits.HITS_PER_DIGEST else 0
     if not hits:  # its alerts were deleted meanwhile: nothing to tell
         delivery.delete()
         return None
@@ -244,7 +266,7 @@ def _delivery_send(*, delivery_id: int) -> str | None:
     fields = ["state", "attempts", "error", "next_attempt_at"]
     try:
         if delivery.channel == Channel.MAIL:
-            _mail_send(digest=digest, hits=hits)
+            _mail_send(digest=digest, hits=hits, more=more)
         else:
             _line_send(delivery=delivery, hits=hits)
     except line_gateway.LineRejected as exc:
@@ -271,12 +293,13 @@ def _delivery_send(*, delivery_id: int) -> str | None:
     return delivery.state
 
 
-def _mail_send(*, digest: AlertDigest, hits: list[AlertHit]) -> None:
+def _mail_send(*, digest: AlertDigest, hits: list[AlertHit], more: int = 0) -> None:
     digest_message(
         user=digest.user,
         data_date=digest.data_date,
         hits=hits,
-        unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user),
+        more=more,
+        unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user, digest_id=digest.pk),
     ).send()
 
 

@@ -6,11 +6,14 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from alerts.models import Alert, AlertChannelPreference, AlertHit, LineLink
+from alerts.models import Alert, AlertChannelPreference, AlertDelivery, AlertHit, LineLink
 from core.errors import NotFoundError
 
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
+# How long a digest's unsubscribe link works (the mail says nothing else; a later digest brings a
+# new link).
+UNSUBSCRIBE_LINK_DAYS = 30
 
 
 def alert_list(*, user) -> QuerySet[Alert]:
@@ -62,14 +65,26 @@ def alert_channels_get(*, user) -> AlertChannelPreference:
 
 
 def alert_unsubscribe_user(*, token: str) -> User:
-    """The user an unsubscribe token was signed for; a bad token is a 404."""
+    """The user an unsubscribe token was signed for; a bad token, one older than
+    UNSUBSCRIBE_LINK_DAYS, or one made before mails were last turned back on is a 404."""
     try:
-        user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)["user"]
-    except (signing.BadSignature, KeyError, TypeError) as exc:
+        payload = signing.loads(
+            token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_LINK_DAYS * 24 * 3600
+        )
+        user_id, made_at = payload["user"], float(payload["at"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise NotFoundError(_("This unsubscribe link is not valid.")) from exc
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise NotFoundError(_("This unsubscribe link is not valid."))
+    preference = AlertChannelPreference.objects.filter(user=user).first()
+    if preference and preference.mails_enabled and preference.changed_at.timestamp() > made_at:
+        raise NotFoundError(
+            _(
+                "This unsubscribe link is from before mails were turned back on: "
+                "use the newest mail's."
+            )
+        )
     return user
 
 
@@ -89,4 +104,18 @@ def alerts_export(*, user) -> dict:
             "line": channels.line_enabled,
         },
         "line_link": LineLink.objects.filter(user=user).values("line_user_id", "linked_at").first(),
+        "alert_hits": (
+            AlertHit.objects.filter(alert__user=user)
+            .order_by("data_date", "alert_id", "-correlation")
+            .values(
+                "alert__name", "data_date", "code", "name", "correlation", "start_date", "end_date"
+            )
+            .iterator(chunk_size=2000)
+        ),
+        "alert_deliveries": (
+            AlertDelivery.objects.filter(digest__user=user)
+            .order_by("digest__data_date", "channel")
+            .values("digest__data_date", "channel", "state", "attempts", "created_at", "sent_at")
+            .iterator(chunk_size=2000)
+        ),
     }

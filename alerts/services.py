@@ -10,12 +10,14 @@ these; the daily run (checks and digests) is in alerts.runs.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core import signing
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from alerts import limits as alert_limits
 from alerts.line.selectors import line_deliverable, line_status
 from alerts.models import (
     THRESHOLD_DEFAULT,
@@ -99,6 +101,27 @@ def _check_room(user) -> None:
         raise _limit_error(limits.max_alerts, limits.plan_name)
 
 
+def _check_storage(user) -> None:
+    limits = entitlements_for(user=user)
+    stored_limit = alert_limits.STORED_PER_ACTIVE_ALLOWED * limits.max_alerts
+    if Alert.objects.filter(user=user).count() >= stored_limit:
+        raise AlertLimitReached(
+            _(
+                "Your %(plan)s plan keeps %(limit)d alerts, paused ones included: delete one, "
+                "or upgrade on /pricing/."
+            )
+            % {"plan": limits.plan_name, "limit": stored_limit}
+        )
+
+
+def _spec_stored(spec: dict, values) -> dict:
+    """The spec kept with the alert: a sketch as the days it was resampled to (at most
+    MAX_LENGTH points, the same line), not the thousands of points drawn."""
+    if spec["source"] != "sketch":
+        return spec
+    return {**spec, "points": [[float(day), float(value)] for day, value in enumerate(values)]}
+
+
 @transaction.atomic
 def alert_create(
     *,
@@ -124,11 +147,12 @@ def alert_create(
     name = _name_clean(name, pattern.label)
     _lock_user(user)
     _check_room(user)
+    _check_storage(user)
     return Alert.objects.create(
         user=user,
         name=name,
         source=spec["source"],
-        spec=spec,
+        spec=_spec_stored(spec, pattern.values),
         pattern=pattern.values.tolist(),
         threshold=threshold,
         segment=filters["segment"],
@@ -240,9 +264,13 @@ def alert_channels_set(*, user, mail: bool, line: bool) -> None:
     )
 
 
-def alert_mail_unsubscribe_token(*, user) -> str:
-    """A signed token naming the user, for the unsubscribe link; it does not expire."""
-    return signing.dumps({"user": user.pk}, salt=UNSUBSCRIBE_SALT)
+def alert_mail_unsubscribe_token(*, user, digest_id: int) -> str:
+    """A signed token for one digest's unsubscribe link: it names the user and the digest, and
+    the moment it was made, so that it expires after UNSUBSCRIBE_LINK_DAYS and stops working
+    once mails are turned back on after it was sent."""
+    return signing.dumps(
+        {"user": user.pk, "digest": digest_id, "at": time.time()}, salt=UNSUBSCRIBE_SALT
+    )
 
 
 def alert_mails_set(*, user, enabled: bool) -> None:

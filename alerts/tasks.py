@@ -4,12 +4,19 @@ import logging
 
 from celery import group, shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from alerts.line.services import line_event_process
-from alerts.runs import alert_batches, alert_deliveries_send, alerts_check
+from alerts.runs import alert_batches, alert_deliveries_send, alert_hits_prune, alerts_check
 from similarity.snapshot import snapshot_current
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(name="alerts.tasks.alert_hits_prune")
+def alert_hits_prune_task() -> dict:
+    """Delete alert hits older than alerts.limits.HITS_KEPT_DAYS (daily, from the schedule)."""
+    return {"deleted": alert_hits_prune(today=timezone.localdate())}
 
 
 @shared_task(name="alerts.tasks.alerts_dispatch")

@@ -2,6 +2,7 @@
 and LINE's webhook and link page."""
 
 import logging
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -96,12 +97,20 @@ def alert_create(request):
             )
     except DomainError as error:
         messages.error(request, error.message)
-        back = request.POST.get("search_id")
+        back = _search_id(request.POST.get("search_id"))
         return redirect("search_result", search_id=back) if back else redirect("alerts")
     messages.success(
         request, _("Alert saved: you will get a mail when a stock looks like this after the close.")
     )
     return redirect("alerts")
+
+
+def _search_id(text: str | None) -> uuid.UUID | None:
+    """A posted search id, if it is one: anything else never reaches a URL."""
+    try:
+        return uuid.UUID(text or "")
+    except ValueError:
+        return None
 
 
 def _own_alert(request, alert_id: int):
@@ -154,7 +163,14 @@ def alert_channels(request):
     return redirect("alerts")
 
 
+def _email_masked(email: str) -> str:
+    """t***@example.com: enough for the owner to recognise, not for whoever holds the link."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token.
+@never_cache  # it shows whose mails these are
 @require_http_methods(["GET", "POST"])
 def alerts_unsubscribe(request, token: str):
     """GET shows a one-button page (link scanners must not unsubscribe anyone); POST, from that
@@ -162,11 +178,17 @@ def alerts_unsubscribe(request, token: str):
     try:
         if request.method == "GET":
             user = selectors.alert_unsubscribe_user(token=token)
-            return render(request, "alerts/unsubscribe.html", {"token": token, "email": user.email})
+            return render(
+                request,
+                "alerts/unsubscribe.html",
+                {"token": token, "email": _email_masked(user.email)},
+            )
         user = services.alert_mails_unsubscribe(token=token)
     except NotFoundError as error:
         return render(request, "alerts/unsubscribe.html", {"error": error.message}, status=404)
-    return render(request, "alerts/unsubscribe.html", {"done": True, "email": user.email})
+    return render(
+        request, "alerts/unsubscribe.html", {"done": True, "email": _email_masked(user.email)}
+    )
 
 
 # --- LINE ---------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def sync_pass(source: JQuantsSource, days: list[datetime.date], label: str) -> d
         )
         store_seconds += time.perf_counter() - fetched
         fetch_seconds += fetched - fetch_started
-        rows += len(day_bars)
+        rows += len(day_bars.bars)
     run.refresh_from_db()
     return {
         "label": label,

@@ -29,7 +29,13 @@ def billing_customer_exists(*, user) -> bool:
 
 def billing_data_export(*, user) -> dict:
     """What billing keeps about a user: their sections of the account page's download."""
+    customer = BillingCustomer.objects.filter(user=user).first()
     return {
+        "stripe_customer": (
+            {"id": customer.stripe_customer_id, "created": customer.created_at}
+            if customer
+            else None
+        ),
         "subscriptions": [
             {
                 "plan": subscription.plan.name if subscription.plan else None,

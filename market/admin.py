@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from core.text import normalize_search_text
 from market.models import (
     DailyBar,
+    HeldAdjFactor,
     IndexBar,
     MarketIndex,
     ScrapeRun,
@@ -18,6 +19,7 @@ from market.models import (
     TradingDay,
 )
 from market.services.listing import stock_underlyings_infer
+from market.services.provider_bars import held_adj_factor_apply
 from market.tasks import sync_market, sync_stocks
 
 
@@ -160,8 +162,9 @@ class ScrapeRunAdmin(admin.ModelAdmin):
         "splits_detected",
         "errors_table",
         "disagreements_table",
+        "rejected_rows_table",
     ]
-    exclude = ["errors", "disagreements"]
+    exclude = ["errors", "disagreements", "rejected_rows"]
     inlines = [ScrapeRunItemInline]
     actions = ["sync_market_now"]
 
@@ -195,6 +198,19 @@ class ScrapeRunAdmin(admin.ModelAdmin):
             ),
         )
 
+    @admin.display(description=_("provider rows skipped"))
+    def rejected_rows_table(self, run):
+        if not run.rejected_rows:
+            return "-"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("stock and day"),
+            _("reason"),
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td></tr>", sorted(run.rejected_rows.items())
+            ),
+        )
+
     @admin.display(description=_("errors per stock"))
     def errors_table(self, run):
         if not run.errors:
@@ -217,6 +233,34 @@ class SplitAdjustmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(HeldAdjFactor)
+class HeldAdjFactorAdmin(admin.ModelAdmin):
+    """Split factors the provider gave outside the plausible range: the bar is stored, the
+    factor waits here. Apply it when it is right; delete it when it is not."""
+
+    list_display = ["stock", "date", "factor", "source", "held_at"]
+    list_select_related = ["stock"]
+    raw_id_fields = ["stock", "scrape_run"]
+    search_fields = ["=stock__code"]
+    readonly_fields = [f.name for f in HeldAdjFactor._meta.fields]
+    actions = ["apply_as_split"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Apply the selected factors as splits"))
+    def apply_as_split(self, request, queryset):
+        held_ids = list(queryset.values_list("pk", flat=True))
+        for held_id in held_ids:
+            held_adj_factor_apply(held_id=held_id)
+        self.message_user(
+            request,
+            ngettext("%(count)d factor applied.", "%(count)d factors applied.", len(held_ids))
+            % {"count": len(held_ids)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(TradingDay)

@@ -152,6 +152,9 @@ class ScrapeRun(models.Model):
     disagreements = models.JSONField(
         _("stored bars the source disagrees with"), default=dict, blank=True
     )
+    # Rows the provider sent that failed validation and were skipped, the rest of their day
+    # stored: {"7203 2026-11-13": reason}, at most REJECTED_ROWS_KEPT of them (then a count).
+    rejected_rows = models.JSONField(_("provider rows skipped"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("last progress"), auto_now=True)
 
     class Meta:
@@ -247,6 +250,32 @@ class SplitAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stock_id} 1:{self.ratio:g} after {self.effective_after}"
+
+
+class HeldAdjFactor(models.Model):
+    """A split factor the provider gave outside ADJ_FACTOR_MIN..MAX (market.exchanges.tse.jquants):
+    the day's bar was stored as traded but the factor was not applied to the stock's history.
+    Staff apply it as a split from the admin when it is right, or delete it."""
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="held_adj_factors")
+    date = models.DateField(_("date"))
+    factor = models.FloatField(_("AdjFactor"))
+    source = models.CharField(_("source"), max_length=50)
+    scrape_run = models.ForeignKey(
+        ScrapeRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="held_factors"
+    )
+    held_at = models.DateTimeField(_("held"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("held split factor")
+        verbose_name_plural = _("held split factors")
+        ordering = ["-held_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "date"], name="heldadjfactor_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.date} AdjFactor {self.factor:g}"
 
 
 class MarketIndex(models.Model):

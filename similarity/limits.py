@@ -22,6 +22,9 @@ MAX_SKETCH_POINTS = 10_000
 # Characters a page may post: the sketch's JSON and the pasted prices.
 MAX_SKETCH_TEXT = 20 * MAX_SKETCH_POINTS
 MAX_PRICES_TEXT = 40 * MAX_LENGTH
+# Characters of one pasted price with its decoration ("¥12,345,678.25", "1,520 JPY"); a longer
+# token is refused before it is read, so reading a paste stays linear in its length.
+MAX_PRICE_TOKEN = 40
 
 # Options.
 DEFAULT_K = 10
@@ -40,23 +43,50 @@ SAVED_SEARCHES_KEPT = 500
 # Points stored per match for its mini chart (168 pixels wide): window and what followed together.
 MINI_CHART_POINTS = 120
 
-# A search's cost: an estimate of its CPU time from what it reads, calibrated on the 2-core
-# machine (docs/benchmarks.md): the whole market (18.5 M closes) in history mode with k=10 takes
-# about 40 ms, with k=100 and stretch about 0.5 s. Latest mode reads one window a stock.
-SEARCH_COST_MS_PER_MILLION_CLOSES = 1.8
-SEARCH_COST_K_SCALE = 50  # k adds k / SCALE of the base cost: more series need full profiles
-# Estimated search CPU one user may spend in a minute, about a tenth of the machine: some 300
-# ordinary searches, or 24 of the heaviest. Beyond it a search answers 429.
+# A search's cost: an estimate of the CPU time (all threads) it takes from what it reads,
+# calibrated on the 2-core machine (benchmarks/search_cost_bench.py prints it against the CPU
+# measured for each case): the whole market (18.3 M closes) in history mode with k=10 takes
+# about 130-150 ms, with k=100 some 15% more, with stretch (five passes) about 0.65 s. Latest mode
+# reads one window a stock. The same-period search reads no more than the main search and took a
+# fifth to all of its time (similarity.engine.period): it adds SAME_PERIOD_COST_SHARE of it.
+SEARCH_COST_MS_PER_MILLION_CLOSES = 7.0
+SEARCH_COST_K_SCALE = 500  # k adds k / SCALE of the base cost: more series need full profiles
+SAME_PERIOD_COST_SHARE = 0.5
+# A history search's base rate: each horizon counted exactly (not in the snapshot's index, or a
+# subset of the stocks) reads every window of the scope, some 0.7 s a horizon over the whole
+# market; the indexed ones take a few ms together.
+BASE_RATE_EXACT_MS_PER_MILLION_CLOSES = 38.0
+BASE_RATE_INDEXED_MS = 5.0
+# Estimated search CPU one user may spend in a minute, about a tenth of the machine's two cores:
+# some 80 ordinary searches, 18 with stretch, or 3 with five horizons counted exactly. Beyond it
+# a search answers 429.
 SEARCH_COST_MS_PER_MINUTE = 12_000
 
 
-def search_cost_ms(*, closes: int, series: int, length: int, k: int, stretch: bool, mode: str):
-    """The estimated CPU milliseconds of one search over `closes` closes in `series` series."""
+def search_cost_ms(
+    *,
+    closes: int,
+    series: int,
+    length: int,
+    k: int,
+    stretch: bool,
+    mode: str,
+    same_period: bool = False,
+    base_rate_exact: int = 0,
+    base_rate_indexed: int = 0,
+) -> float:
+    """The estimated CPU milliseconds of one search over `closes` closes in `series` series,
+    with the same-period search when it applies, and a history search's base rate with
+    `base_rate_exact` horizons counted exactly and `base_rate_indexed` read from the index."""
     passes = 1 + (len(STRETCH_FACTORS) if stretch else 0)
     scanned = series * length if mode == "latest" else closes
-    return (
+    cost = (
         scanned / 1e6 * SEARCH_COST_MS_PER_MILLION_CLOSES * passes * (1 + k / SEARCH_COST_K_SCALE)
     )
+    if same_period:
+        cost *= 1 + SAME_PERIOD_COST_SHARE
+    cost += closes / 1e6 * BASE_RATE_EXACT_MS_PER_MILLION_CLOSES * base_rate_exact
+    return cost + (BASE_RATE_INDEXED_MS if base_rate_indexed else 0.0)
 
 
 def script_limits() -> dict:

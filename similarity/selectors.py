@@ -300,5 +300,23 @@ def saved_searches_export(*, user) -> dict:
             SavedSearch.objects.filter(user=user)
             .order_by("created_at")
             .values("id", "created_at", "source", "mode", "label", "spec", "options")
-        )
+            .iterator(chunk_size=200)
+        ),
+        "track_record_grades": (
+            SearchGrade.objects.filter(saved_search__user=user)
+            .order_by("graded_at")
+            .values(
+                "saved_search_id",
+                "horizon",
+                "code",
+                "base_date",
+                "outcome_date",
+                "realised_return",
+                "percentile",
+                "inside_80",
+                "inside_50",
+                "graded_at",
+            )
+            .iterator(chunk_size=2000)
+        ),
     }

@@ -35,6 +35,7 @@ from similarity.engine import (
     PatternError,
     as_of_end,
     base_rate,
+    base_rate_exact_horizons,
     normalize_pattern,
     search,
     trailing_volatility,
@@ -208,7 +209,13 @@ def _search_execute(
         source=spec["source"],
     )
     mask = _search_mask(
-        user=user, snapshot=snapshot, universe=universe, options=options, k=k, pattern=pattern
+        user=user,
+        snapshot=snapshot,
+        universe=universe,
+        options=options,
+        k=k,
+        horizons=horizons,
+        pattern=pattern,
     )
     # In history mode, windows of any stock that overlap the pattern's own days are the market
     # moving together, not analogs (and have no outcome yet for a recent pattern).
@@ -280,19 +287,24 @@ def _search_find(
     )
 
 
-def _search_mask(*, user, snapshot, universe, options: dict, k: int, pattern: ResolvedPattern):
+def _search_mask(
+    *, user, snapshot, universe, options: dict, k: int, horizons, pattern: ResolvedPattern
+):
     """The series a search may scan (its filters), after charging the search's cost to the user."""
     mask = universe.mask(
         segment=options["segment"], sector=options["sector"], min_turnover=options["min_turnover"]
     )
     _search_cost_consume(
         user=user,
-        market=snapshot.market,
-        mask=mask,
-        k=k,
-        options=options,
-        length=pattern.values.size,
-        same_period=same_period_applies(options=options, pattern=pattern),
+        cost=search_cost_estimate(
+            snapshot=snapshot,
+            mask=mask,
+            k=k,
+            horizons=horizons,
+            options=options,
+            length=pattern.values.size,
+            same_period=same_period_applies(options=options, pattern=pattern),
+        ),
     )
     if options["mode"] != "history" and snapshot.listed is not None:
         # Delisted stocks have no "now": latest mode searches the listed ones only.
@@ -416,28 +428,37 @@ def _saved_searches_prune(*, user) -> None:
     SavedSearch.objects.filter(pk__in=list(older)).delete()
 
 
-def _search_cost_consume(
-    *, user, market, mask, k: int, options: dict, length: int, same_period: bool
-) -> None:
-    """Charge the search's estimated CPU to the user's budget for this minute; a search refused
-    for its weight gives back the day's search it took."""
+def search_cost_estimate(
+    *, snapshot, mask, k: int, horizons, options: dict, length: int, same_period: bool
+) -> float:
+    """What a search of these options over the series of `mask` is charged, in estimated CPU
+    milliseconds (`limits.search_cost_ms`): the search, the same-period one, the base rate."""
+    market = snapshot.market
     lengths = np.diff(market.offsets)
     if mask is not None:
         lengths = lengths[mask]
-    cost = limits.search_cost_ms(
+    exact = indexed = 0
+    if options["mode"] == "history":
+        exact = len(
+            base_rate_exact_horizons(market, horizons, index=snapshot.baseline, series=mask)
+        )
+        indexed = len(horizons) - exact
+    return limits.search_cost_ms(
         closes=int(lengths.sum()),
         series=int(lengths.size),
         length=length,
         k=k,
         stretch=options["stretch"],
         mode=options["mode"],
+        same_period=same_period,
+        base_rate_exact=exact,
+        base_rate_indexed=indexed,
     )
-    if same_period:
-        # The same-period search is charged as a second search of the same scope: it never reads
-        # more (its windows are a subset; long spans go through the same screen) and took a
-        # fifth to all of the main search's time on the benchmark market (short spans, see
-        # similarity.engine.period). An upper bound, rather than a second cost model to keep.
-        cost *= 2
+
+
+def _search_cost_consume(*, user, cost: float) -> None:
+    """Charge the search's estimated CPU to the user's budget for this minute; a search refused
+    for its weight gives back the day's search it took."""
     try:
         search_cost_consume(user=user, cost_ms=cost, budget_ms=limits.SEARCH_COST_MS_PER_MINUTE)
     except SearchCostExceeded:

@@ -17,7 +17,9 @@ a power cut. A build killed half way leaves the current snapshot in place.
 
 Attaching checks the folder: every array present, readable and of the sizes the others imply,
 and every file matching the SHA-256 the build wrote in ``checksums.json`` (a flipped byte in a
-file of the right size is caught too; folders built before checksums are checked by size only).
+file of the right size is caught too). A build says in ``meta.json`` that it wrote the record,
+which must then be there and list every file; folders built before checksums carry no such word
+and are checked by size only.
 A current folder that fails the check is logged and skipped: the newest older folder that passes
 serves instead, and with none, searches answer 503 (SnapshotUnavailable) while pages go on.
 
@@ -138,6 +140,7 @@ def snapshot_write(folder: Path, *, market: Market, listed) -> None:
     np.save(folder / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
     if len(market):
         BaselineIndex.build(market).save(folder)
+    _checksums_promise(folder)
     _checksums_write(folder)
 
 
@@ -463,6 +466,7 @@ def _check(folder: Path, *, checksums: bool = True) -> Market:
 
 
 CHECKSUMS = "checksums.json"
+CHECKSUMS_KEY = "checksums"  # in meta.json: this build wrote CHECKSUMS
 
 
 def _sha256(path: Path) -> str:
@@ -476,13 +480,32 @@ def _checksums_write(folder: Path) -> None:
     (folder / CHECKSUMS).write_text(json.dumps(sums, indent=1), encoding="utf-8")
 
 
+def _checksums_promise(folder: Path) -> None:
+    """Say in meta.json that this build records checksums, so that a record deleted or emptied
+    later is refused rather than taken for a folder built before checksums."""
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta[CHECKSUMS_KEY] = True
+    tmp = folder / "meta.json.tmp"
+    tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, meta_path)
+
+
 def _checksums_wrong(folder: Path) -> list[str]:
-    """The files that do not match the checksums the build recorded ([] without a record)."""
+    """The files that do not match the checksums the build recorded, or a missing or incomplete
+    record where the build promised one ([] for a folder built before checksums)."""
     record = folder / CHECKSUMS
-    if not record.exists():
-        return []
     try:
+        promised = bool(
+            json.loads((folder / "meta.json").read_text(encoding="utf-8")).get(CHECKSUMS_KEY)
+        )
+        if not record.exists():
+            return [f"{CHECKSUMS} is missing"] if promised else []
         sums = json.loads(record.read_text(encoding="utf-8"))
+        files = {p.name for p in folder.iterdir() if p.is_file() and p.name != CHECKSUMS}
+        unrecorded = sorted(files - set(sums))
+        if unrecorded:
+            return [f"{CHECKSUMS} does not list {', '.join(unrecorded)}"]
         return [
             f"{name} does not match its checksum"
             for name, digest in sums.items()

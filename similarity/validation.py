@@ -97,8 +97,9 @@ _PRICE_SEPARATORS = re.compile(r"[;、\s]+")
 # 1,520 or 12,345,678: commas grouping thousands, to be removed when the prices are not
 # comma-separated (a comma-separated list such as 100,101,103 keeps its commas as separators).
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
-# Around a number: currency signs and units a copied price may carry.
-_PRICE_DECORATION = re.compile(r"^[¥\\$]|円$|JPY$", re.IGNORECASE)
+# Around a number: currency signs before it and units after it that a copied price may carry.
+_PRICE_SIGNS = "¥\\$"
+_PRICE_UNITS = ("円", "JPY")
 _DATE_CELL = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$")
 # Table headers of the close, best first: the split-adjusted close is what the search compares.
 CLOSE_HEADERS = ("調整後終値", "adj close", "adj. close", "adjusted close", "終値", "close")
@@ -113,10 +114,31 @@ class PastedPrices:
     reversed: bool = False  # the table was newest first (as brokers show it) and was turned
 
 
+def _price_undecorated(text: str) -> str:
+    """The number inside currency signs and units ("¥1520", "1520 円", "1520JPY"), in one pass."""
+    start, end = 0, len(text)
+    while start < end and (text[start] in _PRICE_SIGNS or text[start].isspace()):
+        start += 1
+    while start < end:
+        if text[end - 1].isspace():
+            end -= 1
+            continue
+        tail = text[max(start, end - 3) : end].upper()
+        unit = next((unit for unit in _PRICE_UNITS if tail.endswith(unit)), None)
+        if unit is None:
+            break
+        end -= len(unit)
+    return text[start:end]
+
+
 def _price_number(token: str, position: int) -> float:
-    text = token.replace(",", "").replace("_", "")
-    while _PRICE_DECORATION.search(text):
-        text = _PRICE_DECORATION.sub("", text).strip()
+    if len(token) > limits.MAX_PRICE_TOKEN:
+        raise SearchInputError(
+            "prices",
+            _("Price %(position)s, “%(token)s…”, is longer than %(max)d characters.")
+            % {"position": position, "token": token[:20], "max": limits.MAX_PRICE_TOKEN},
+        )
+    text = _price_undecorated(token.replace(",", "").replace("_", ""))
     try:
         value = float(text)
     except ValueError:
@@ -191,8 +213,15 @@ def prices_text_parse(text: str) -> PastedPrices:
 
     A list (one price a line, or separated by spaces, commas or 、) reads 1,520 as one price
     unless commas are all that separates them; rows with tab-separated columns are a table whose
-    close column is taken. The count and range are checked later by `pattern_spec_clean`.
+    close column is taken. The count and range are checked later by `pattern_spec_clean`. Text
+    longer than MAX_PRICES_TEXT, or a price longer than MAX_PRICE_TOKEN, is refused unread.
     """
+    if len(text or "") > limits.MAX_PRICES_TEXT:
+        raise SearchInputError(
+            "prices",
+            _("The pasted text is longer than %(max)d characters.")
+            % {"max": limits.MAX_PRICES_TEXT},
+        )
     text = unicodedata.normalize("NFKC", text or "").replace("\r", "")
     lines = [line for line in text.split("\n") if line.strip()]
     if any("\t" in line for line in lines):

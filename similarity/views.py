@@ -3,6 +3,7 @@ import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -75,8 +76,18 @@ def search(request):
 @require_POST
 def prices_preview(request):
     """What pasted prices read as, before the search runs: the series, its count and, for a
-    table, the column used. The search page's script draws it as a sparkline."""
-    text = request.POST.get("prices", "")[: limits.MAX_PRICES_TEXT]
+    table, the column used. The search page's script draws it as a sparkline. Anyone may ask,
+    so it is rate-limited per client address and per session (settings.ACCOUNT_RATE_LIMITS)."""
+    session_key = request.session.session_key
+    if not ratelimit.consume(request, action="prices_preview") or (
+        session_key
+        and not ratelimit.consume(request, action="prices_preview_session", key=session_key)
+    ):
+        return JsonResponse(
+            {"error": {"code": "throttled", "message": _("Too many previews: wait a minute.")}},
+            status=429,
+        )
+    text = request.POST.get("prices", "")
     problem = None
     try:
         pasted = validation.prices_text_parse(text)

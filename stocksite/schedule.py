@@ -72,6 +72,12 @@ SCHEDULE: tuple[ScheduleEntry, ...] = (
         description=_("Re-read every subscription that is not final from Stripe."),
     ),
     ScheduleEntry(
+        name="Alert hits prune",
+        task="alerts.tasks.alert_hits_prune",
+        crontab=Crontab(minute="40", hour="4"),
+        description=_("Delete alert hits older than alerts.limits.HITS_KEPT_DAYS."),
+    ),
+    ScheduleEntry(
         name="Stripe event payload purge",
         task="billing.stripe_events_purge",
         crontab=Crontab(minute="10", hour="4"),

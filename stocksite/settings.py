@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "billing.middleware.EntitlementsMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "accounts.middleware.PersonalPagesNotStoredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -181,7 +182,14 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mand
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    # The search page's pasted-prices preview (similarity.views.prices_preview), open to anyone:
+    # a minute's previews per client address and per session (the page asks after each pause
+    # in typing).
+    "prices_preview": "60/m/ip",
+    "prices_preview_session": "30/m/key",
+}
 
 EMAIL_HOST = env.str("EMAIL_HOST", default="")
 # Without DEBUG the default is SMTP, and the site refuses to start unless EMAIL_HOST is set

@@ -53,6 +53,11 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(),
         name="account_reset_password",
     ),
+    path(
+        "accounts/2fa/totp/activate/",
+        auth_views.ActivateTOTPView.as_view(),
+        name="mfa_activate_totp",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("alerts.urls")),
     path("account/track-record/", similarity_views.track_record, name="track_record"),

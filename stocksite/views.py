@@ -3,9 +3,13 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone, translation
@@ -17,7 +21,7 @@ from rest_framework import status
 from billing.selectors import plans_for_pricing
 from core.api import error_body
 from market.selectors import market_summary, stocks_by_codes
-from stocksite.account import account_data_export
+from stocksite.account import account_data_json
 from stocksite.health import run_checks
 
 logger = logging.getLogger(__name__)
@@ -161,10 +165,8 @@ def _database_unavailable(request):
 @never_cache
 @login_required
 def account_export(request):
-    response = JsonResponse(
-        account_data_export(user=request.user),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    response = StreamingHttpResponse(
+        account_data_json(user=request.user), content_type="application/json"
     )
     response["Content-Disposition"] = 'attachment; filename="stocksite-account.json"'
     return response

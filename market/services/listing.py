@@ -6,12 +6,13 @@ Entry points: `stock_listing_upsert`, `stocks_ensure`, `stock_names_en_set`,
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.text import normalize_search_text
+from market.exchanges.tse.codes import CODE_RE
 from market.exchanges.tse.files import ListingRow
 from market.exchanges.tse.underlying import underlying_infer
 from market.models import Stock
@@ -35,10 +36,28 @@ class ListingResult:
     updated: int = 0
     unchanged: int = 0
     delisted: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)  # {code: why the row was skipped}
 
     @property
     def changed(self) -> int:
         return self.created + self.updated + self.delisted
+
+
+def listing_row_problem(row, *, fields: Sequence[str] = LISTING_FIELDS) -> str | None:
+    """Why a row of the exchange's list cannot be stored, or None: a code the exchange does not
+    issue, an empty name, a value longer than its column or holding control characters."""
+    if not isinstance(row.code, str) or not CODE_RE.match(row.code):
+        return f"{str(row.code)[:20]!r} is not a stock code"
+    if not str(row.name).strip():
+        return "the name is empty"
+    for name in fields:
+        value = getattr(row, name)
+        size = Stock._meta.get_field(name).max_length
+        if not isinstance(value, str) or len(value) > size:
+            return f"{name} is longer than {size} characters"
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            return f"{name} holds control characters"
+    return None
 
 
 @transaction.atomic
@@ -51,12 +70,20 @@ def stock_listing_upsert(
     """Create or update the listed issues from the exchange's list.
 
     With `delist_missing`, stocks absent from the list are marked unlisted: pass it only with the
-    exchange's whole list, never with a part of it. `fields` are the ones the rows carry.
+    exchange's whole list, never with a part of it. `fields` are the ones the rows carry. A row
+    with a problem (`listing_row_problem`) is skipped and reported in `rejected`; its stock, if
+    stored, is left as it was.
     """
     result = ListingResult()
     existing = {stock.code: stock for stock in Stock.objects.filter(market=Stock.Market.TSE)}
     to_create, to_update = [], []
+    listed_codes = set()
     for row in rows:
+        listed_codes.add(str(row.code)[:8])
+        problem = listing_row_problem(row, fields=fields)
+        if problem is not None:
+            result.rejected[str(row.code)[:8]] = problem
+            continue
         values = {name: getattr(row, name) for name in fields}
         stock = existing.get(row.code)
         if stock is None:
@@ -87,7 +114,6 @@ def stock_listing_upsert(
     )
     result.created, result.updated = len(to_create), len(to_update)
     if delist_missing:
-        listed_codes = {row.code for row in rows}
         result.delisted = (
             Stock.objects.filter(market=Stock.Market.TSE, is_listed=True)
             .exclude(code__in=listed_codes)

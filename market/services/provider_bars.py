@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from market.exchanges.tse.jquants import DayBar
 from market.models import (
     DailyBar,
+    HeldAdjFactor,
     ScrapeRun,
     SplitAdjustment,
     Stock,
@@ -40,6 +41,7 @@ class BarsSaved:
     unchanged: int = 0
     splits: list[SplitAdjustment] = field(default_factory=list)
     disagreements: dict[str, str] = field(default_factory=dict)
+    held: list[HeldAdjFactor] = field(default_factory=list)
 
 
 def values_agree(stored: float, fetched: float) -> bool:
@@ -67,8 +69,9 @@ def provider_bars_save(
     taking effect that day: every stored adjusted close before it is multiplied by the factor
     (raw prices stay as traded) and a SplitAdjustment records it. The adjusted close of a new day
     carries the factors of the later days in the batch and, when it fills a gap, the factor of
-    the next stored day, so the adjusted series has no cliff. Stocks not yet known are created
-    unlisted.
+    the next stored day, so the adjusted series has no cliff. A factor the provider gave outside
+    the plausible range (`DayBar.held_factor`) is not applied: a HeldAdjFactor waits for staff.
+    Stocks not yet known are created unlisted.
     """
     saved = BarsSaved()
     if not day_bars:
@@ -110,6 +113,7 @@ def provider_bars_save(
         )
     daily_bar_rows_insert(rows=new_rows)
     saved.inserted = len(new_rows)
+    HeldAdjFactor.objects.bulk_create(saved.held, ignore_conflicts=True)
     _bar_dates_extend(span=span)
     if saved.inserted or saved.splits:
         market_summary_invalidate()
@@ -146,6 +150,16 @@ def _stock_bars_collect(
         new_rows.append((stock_id, bar.date, *_raw(bar)[:4], bar.volume, bar.close * factor))
         low, high = span.get(stock_id, (bar.date, bar.date))
         span[stock_id] = (min(low, bar.date), max(high, bar.date))
+        if row.held_factor is not None:
+            saved.held.append(
+                HeldAdjFactor(
+                    stock_id=stock_id,
+                    date=bar.date,
+                    factor=row.held_factor,
+                    source=source,
+                    scrape_run=scrape_run,
+                )
+            )
         if row.adj_factor != 1.0:
             split = _split_apply(
                 stock_id=stock_id,
@@ -157,6 +171,28 @@ def _stock_bars_collect(
             if split is not None:
                 saved.splits.append(split)
             later_new *= row.adj_factor
+
+
+@transaction.atomic
+def held_adj_factor_apply(*, held_id: int) -> SplitAdjustment | None:
+    """Apply a held split factor after staff reviewed it: the stored history before its day is
+    re-adjusted as for any split, and the hold is gone."""
+    held = HeldAdjFactor.objects.select_for_update().select_related("stock").get(pk=held_id)
+    _stocks_lock(codes={held.stock.code})
+    split = _split_apply(
+        stock_id=held.stock_id,
+        day_bar=DayBar(
+            code=held.stock.code,
+            bar=DailyBar.objects.get(stock_id=held.stock_id, date=held.date),
+            adj_factor=held.factor,
+        ),
+        earlier_in_batch=None,
+        source=held.source,
+        scrape_run=held.scrape_run,
+    )
+    held.delete()
+    market_summary_invalidate()
+    return split
 
 
 def _stocks_lock(*, codes: set[str]) -> list[tuple[str, int, datetime.date | None]]:

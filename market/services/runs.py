@@ -81,6 +81,24 @@ def scrape_run_item_recorded(*, run_id: int, key: str) -> bool:
     return ScrapeRunItem.objects.filter(run_id=run_id, key=key).exists()
 
 
+# Provider rows skipped that a run keeps with their reasons; beyond them it counts (REJECTED_MORE).
+REJECTED_ROWS_KEPT = 200
+REJECTED_MORE = "(more)"
+
+
+def _rejected_rows_merge(kept: dict[str, str], new: dict[str, str]) -> dict[str, str]:
+    merged = dict(kept)
+    more = int(merged.pop(REJECTED_MORE, 0))
+    for key, reason in new.items():
+        if len(merged) < REJECTED_ROWS_KEPT:
+            merged[key] = reason
+        else:
+            more += 1
+    if more:
+        merged[REJECTED_MORE] = str(more)
+    return merged
+
+
 @transaction.atomic
 def scrape_run_stock_record(
     *,
@@ -90,10 +108,12 @@ def scrape_run_stock_record(
     split: bool | int = False,
     error: str = "",
     disagreements: dict[str, str] | None = None,
+    rejected: dict[str, str] | None = None,
 ) -> bool:
     """Count one stock (or day, or step) as done or failed, once: a second report of the same
     key in the run (a redelivered task) counts nothing. The last one to report finishes the run.
-    Returns whether this report counted."""
+    `rejected` are the provider's rows skipped by validation (the item itself is done), kept up to
+    REJECTED_ROWS_KEPT a run and counted beyond. Returns whether this report counted."""
     run = ScrapeRun.objects.select_for_update().get(pk=run_id)
     _item, created = ScrapeRunItem.objects.get_or_create(
         run=run, key=code, defaults={"bars_written": bars_written, "error": error}
@@ -109,6 +129,8 @@ def scrape_run_stock_record(
         run.splits_detected += int(split)
     if disagreements:
         run.disagreements = {**run.disagreements, **disagreements}
+    if rejected:
+        run.rejected_rows = _rejected_rows_merge(run.rejected_rows, rejected)
     run.save(
         update_fields=[
             "stocks_done",
@@ -117,6 +139,7 @@ def scrape_run_stock_record(
             "splits_detected",
             "errors",
             "disagreements",
+            "rejected_rows",
             "updated_at",
         ]
     )

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, Min, OuterRef
 
-from market.exchanges.tse.jquants import DayBar, JQuantsSource
-from market.models import IndexBar, MarketIndex, ScrapeRun, Stock, TradingDay
+from market.exchanges.tse.jquants import JQuantsSource, ProviderBars
+from market.models import DailyBar, IndexBar, MarketIndex, ScrapeRun, Stock, TradingDay
 from market.services.listing import LISTING_FIELDS, ListingResult, stock_listing_upsert
 from market.services.provider_bars import BarsSaved, provider_bars_save, values_agree
 from market.services.runs import (
@@ -67,14 +67,17 @@ def calendar_sync(*, source: JQuantsSource, start: datetime.date, end: datetime.
     return len(changed)
 
 
-def open_days(*, start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """The stored calendar's business and half days from start to end."""
-    return list(
-        TradingDay.objects.filter(market=Stock.Market.TSE, date__gte=start, date__lte=end)
-        .exclude(kind=TradingDay.Kind.CLOSED)
-        .order_by("date")
-        .values_list("date", flat=True)
-    )
+def open_days(
+    *, start: datetime.date, end: datetime.date, without_bars: bool = False
+) -> list[datetime.date]:
+    """The stored calendar's business and half days from start to end; with `without_bars`,
+    only those on which no stock has a stored bar."""
+    days = TradingDay.objects.filter(
+        market=Stock.Market.TSE, date__gte=start, date__lte=end
+    ).exclude(kind=TradingDay.Kind.CLOSED)
+    if without_bars:
+        days = days.exclude(Exists(DailyBar.objects.filter(date=OuterRef("date"))))
+    return list(days.order_by("date").values_list("date", flat=True))
 
 
 @transaction.atomic
@@ -157,20 +160,25 @@ def price_sync_plan(
     codes: Sequence[str] = (),
     today: datetime.date,
 ) -> PriceSyncPlan:
-    """The range (by default from the day after the latest stored bar to today, kept inside what
-    the plan serves) and, with the calendar of that range synced first, its business days."""
+    """The range, kept inside what the plan serves, and, with the calendar of that range synced
+    first, its business days. Without `start`: for the whole market, every open day of the
+    stored calendar that has no bars, from the first day of the stored calendar or of the stored
+    bars (else the plan's first day) to `end`, so a day that failed before is fetched again; for
+    codes, from the day after their latest stored bar."""
     first_allowed, last_allowed = source.plan.window(today)
     start_given = start is not None
-    if start is None:
+    if start is None and codes:
         latest = latest_stored_day(codes=codes)
         start = latest + datetime.timedelta(days=1) if latest else first_allowed
+    elif start is None:
+        start = first_stored_day() or first_allowed
     end = end or today
     limited = start < first_allowed or end > last_allowed
     start, end = max(start, first_allowed), min(end, last_allowed)
     days = []
     if start <= end:
         calendar_sync(source=source, start=start, end=end + CALENDAR_AHEAD)
-        days = open_days(start=start, end=end)
+        days = open_days(start=start, end=end, without_bars=not start_given)
     return PriceSyncPlan(
         start=start,
         end=end,
@@ -179,6 +187,17 @@ def price_sync_plan(
         limited_by_plan=limited,
         start_given=start_given,
     )
+
+
+def first_stored_day() -> datetime.date | None:
+    """The first day the market's stored calendar or stored bars know."""
+    first_bar = Stock.objects.filter(market=Stock.Market.TSE).aggregate(
+        first=Min("first_bar_date")
+    )["first"]
+    first_calendar_day = TradingDay.objects.filter(market=Stock.Market.TSE).aggregate(
+        first=Min("date")
+    )["first"]
+    return min(filter(None, (first_bar, first_calendar_day)), default=None)
 
 
 def latest_stored_day(*, codes: Sequence[str] = ()) -> datetime.date | None:
@@ -215,27 +234,29 @@ def sync_run_start(*, keys: Sequence[str], trigger: str, scope: str) -> ScrapeRu
 
 
 def price_item_sync(
-    *, source: JQuantsSource, run_id: int, key: str, fetch: Callable[[], list[DayBar]]
+    *, source: JQuantsSource, run_id: int, key: str, fetch: Callable[[], ProviderBars]
 ) -> bool:
     """Fetch one day of the market (or one stock's days) and store it in one transaction that
     also records it in the run. A key already recorded (a redelivered task, a resumed run) is
-    skipped. A failure is recorded and the caller goes on; a refusal (a bad key) is raised.
-    Returns whether this call recorded the item."""
+    skipped. Rows that failed validation are skipped and reported with the rest stored. A failure
+    is recorded and the caller goes on; a refusal (a bad key) is raised. Returns whether this
+    call recorded the item."""
     if scrape_run_item_recorded(run_id=run_id, key=key):
         return False
     try:
-        day_bars = fetch()
+        answer = fetch()
         with transaction.atomic():
             run = ScrapeRun.objects.select_for_update().get(pk=run_id)
             if scrape_run_item_recorded(run_id=run_id, key=key):
                 return False
-            saved = provider_bars_save(day_bars=day_bars, source=source.name, scrape_run=run)
+            saved = provider_bars_save(day_bars=answer.bars, source=source.name, scrape_run=run)
             return scrape_run_stock_record(
                 run_id=run_id,
                 code=key,
                 bars_written=saved.inserted,
                 split=len(saved.splits),
                 disagreements=saved.disagreements,
+                rejected=answer.rejected,
             )
     except SourceRefusedError:
         raise
@@ -287,35 +308,44 @@ def _stock_fetch(*, source: JQuantsSource, code: str, plan: PriceSyncPlan):
         if not plan.start_given and last is not None:
             # From its own last stored day: that one day overlaps, and checks agreement.
             since = max(since, last)
-        return source.stock_bars(code, start=since, end=plan.end) if since <= plan.end else []
+        if since > plan.end:
+            return ProviderBars(bars=[], rejected={})
+        return source.stock_bars(code, start=since, end=plan.end)
 
     return fetch
 
 
 def step_sync(*, run_id: int, key: str, step: Callable[[], object]) -> bool:
-    """The listing or an index as one recorded item of a run; a failure, a refusal included
-    (TOPIX needs the Light plan), is recorded and the run goes on."""
+    """The listing or an index as one recorded item of a run; any failure, a refusal included
+    (TOPIX needs the Light plan) and a bug, is recorded and the run goes on."""
     if scrape_run_item_recorded(run_id=run_id, key=key):
         return False
     try:
         result = step()
     except (SourceError, ParseError) as exc:
         return scrape_run_stock_record(run_id=run_id, code=key, error=str(exc))
+    except Exception as exc:
+        logger.exception("the %s step failed", key)
+        return scrape_run_stock_record(
+            run_id=run_id, code=key, error=f"internal error: {exc.__class__.__name__}: {exc}"
+        )
     return scrape_run_stock_record(
         run_id=run_id,
         code=key,
         bars_written=getattr(result, "inserted", 0),
         disagreements=getattr(result, "disagreements", None),
+        rejected=getattr(result, "rejected", None),
     )
 
 
-def sync_run_abort(*, run_id: int, error: str) -> ScrapeRun:
-    """Close a run that cannot go on (the source refused the key): what was not done failed."""
+def sync_run_abort(*, run_id: int, error: str, key: str = "(refused)") -> ScrapeRun:
+    """Close a run that cannot go on (the source refused the key, a bug): what was not done
+    failed, and `error` is recorded under `key`."""
     with transaction.atomic():
         run = ScrapeRun.objects.select_for_update().get(pk=run_id)
         missing = max(0, run.stocks_total - run.stocks_done - run.stocks_failed)
         run.stocks_failed += max(missing, 1)
-        run.errors = {**run.errors, "(refused)": error}
+        run.errors = {**run.errors, key: error}
         run.save(update_fields=["stocks_failed", "errors", "updated_at"])
     return scrape_run_finish(run_id=run_id)
 
@@ -334,16 +364,28 @@ def index_range_default(
 
 def market_sync(*, source: JQuantsSource, run_id: int, plan: PriceSyncPlan, today) -> ScrapeRun:
     """The daily sync's steps in one run: the listing (names first, so new issues arrive named),
-    the plan's days, then TOPIX; finished with a snapshot rebuild when anything changed."""
-    step_sync(run_id=run_id, key=LISTING_STEP, step=lambda: listing_sync(source=source))
-    prices_sync(source=source, run_id=run_id, plan=plan)
-    if source.plan.has_topix:
-        topix_start, topix_end = index_range_default(source=source, name="topix", today=today)
-        step_sync(
-            run_id=run_id,
-            key=TOPIX_STEP,
-            step=lambda: index_sync(source=source, name="topix", start=topix_start, end=topix_end),
+    the plan's days, then TOPIX; finished with a snapshot rebuild when anything changed. Whatever
+    stops it half way closes the run with the error recorded."""
+    try:
+        step_sync(run_id=run_id, key=LISTING_STEP, step=lambda: listing_sync(source=source))
+        prices_sync(source=source, run_id=run_id, plan=plan)
+        if source.plan.has_topix:
+            topix_start, topix_end = index_range_default(source=source, name="topix", today=today)
+            step_sync(
+                run_id=run_id,
+                key=TOPIX_STEP,
+                step=lambda: index_sync(
+                    source=source, name="topix", start=topix_start, end=topix_end
+                ),
+            )
+    except SourceRefusedError:
+        raise  # prices_sync closed the run
+    except Exception as exc:
+        logger.exception("the market sync of run %d stopped", run_id)
+        sync_run_abort(
+            run_id=run_id, key="(stopped)", error=f"internal error: {exc.__class__.__name__}: {exc}"
         )
+        raise
     return scrape_run_finish(run_id=run_id)
 
 

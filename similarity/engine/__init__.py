@@ -12,7 +12,7 @@ Inside, dependencies run one way, from the bottom:
 * ``latest`` (many patterns in latest mode) and ``walkforward`` (calibration) on top.
 """
 
-from .baseline import base_rate
+from .baseline import base_rate, base_rate_exact_horizons
 from .baseline_index import BaselineIndex
 from .buy_and_hold import BuyAndHoldBenchmark, ExcessSample, booked_returns, chain_returns
 from .evidence import (
@@ -132,6 +132,7 @@ __all__ = [
     "forecast_fit",
     "forecast_predict",
     "trailing_volatility",
+    "base_rate_exact_horizons",
     # walk-forward calibration
     "CALIBRATION_K",
     "CALIBRATION_LENGTHS",

@@ -83,7 +83,7 @@ def base_rate(
     days, closes, offsets, flats = _market_arrays(market, index)
     horizons = _positive_horizons(horizons)
     stats = [None] * len(horizons)
-    if index is not None and rows.size == len(market) and before == NO_DAY:
+    if _index_serves(market, index, rows, outcome_before):
         core = index_core(index, days, offsets, rows, lo, hi, m, period)
         stats = _from_index(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons)
     for i, h in enumerate(horizons):
@@ -91,6 +91,29 @@ def base_rate(
             where = (closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m)
             stats[i] = _exact(*where, h, before, *flats)
     return stats
+
+
+def _index_serves(market: Market, index: BaselineIndex | None, rows, outcome_before) -> bool:
+    return index is not None and rows.size == len(market) and outcome_before is None
+
+
+def base_rate_exact_horizons(
+    market: Market,
+    horizons,
+    *,
+    index: BaselineIndex | None = None,
+    series=None,
+    outcome_before=None,
+) -> list[int]:
+    """The horizons :func:`base_rate` counts exactly, window by window, for these arguments:
+    all of them without an index, for a subset of the series or with an outcome cut; else those
+    the index lacks. (A quantile that falls in an open-ended bin is also counted exactly; that
+    depends on the data and is not foreseen here.) What a search's cost is charged on."""
+    horizons = _positive_horizons(horizons)
+    rows = selected_series(market, series)
+    if not _index_serves(market, index, rows, outcome_before):
+        return horizons
+    return [h for h in horizons if h not in index.horizons]
 
 
 def _positive_horizons(horizons) -> list[int]:

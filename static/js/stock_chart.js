@@ -268,7 +268,13 @@
   const params = new URLSearchParams(window.location.search);
   if (params.get("date_from")) fromInput.value = params.get("date_from");
   if (params.get("date_to")) toInput.value = params.get("date_to");
-  const preset = document.querySelector('[data-preset="' + params.get("preset") + '"]');
+  // The parameter is compared with the page's own presets, never put into a selector: a crafted
+  // value could otherwise pick and click any element of the page.
+  const wanted = params.get("preset");
+  const preset = Array.prototype.find.call(
+    document.querySelectorAll("[data-preset]"),
+    function (button) { return button.dataset.preset === wanted; }
+  );
   if (preset) preset.click();
   else if (fromInput.value && toInput.value) selectFromInputs();
 })();

@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_account_page_shows_email_plan_and_usage(client, user):
 
 
 def test_staff_search_users_in_admin(client, staff_user, user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     response = client.get("/admin/accounts/user/", {"q": "trader"})
 
@@ -146,3 +146,17 @@ def test_common_passwords_are_refused(client):
 
     assert response.status_code == 400
     assert "too common" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/account/", "/account/alerts/", "/account/export/"])
+def test_pages_of_a_signed_in_user_are_never_stored(client, user, path):
+    client.force_login(user)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_public_page_keeps_its_own_caching(client):
+    assert "no-store" not in client.get("/pricing/").get("Cache-Control", "")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from accounts.services import api_token_rotate
 from billing.models import ComplimentaryGrant, Plan
+from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_the_account_page_is_never_cached(client, user):
 
 def test_admin_does_not_show_keys(client, staff_user, user, grant):
     key = api_token_rotate(user=user)
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     listing = client.get("/admin/accounts/apitoken/")
 

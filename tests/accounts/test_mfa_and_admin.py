@@ -12,6 +12,8 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 
+from tests.factories import staff_sign_in
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "s3cret-Pass!"
@@ -107,6 +109,93 @@ def test_staff_without_a_second_factor_cannot_use_the_admin(client, django_user_
 
 
 def test_staff_with_a_second_factor_use_the_admin(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_session_signed_in_before_the_account_enrolled_cannot_open_the_admin(client, staff_user):
+    # Signed in with the password alone (force_login records no second factor in the session),
+    # while the account set up TOTP in another session.
+    client.force_login(staff_user)
+
+    index = client.get("/admin/")
+    login = client.get(index["Location"])
+
+    assert index.status_code == 302
+    assert login["Location"].startswith("/accounts/2fa/reauthenticate/")
+
+
+def _enrol(client):
+    confirm = client.get("/accounts/2fa/totp/activate/")
+    if confirm.status_code == 302:
+        client.post(confirm["Location"], {"password": PASSWORD})
+    page = client.get("/accounts/2fa/totp/activate/")
+    return client.post("/accounts/2fa/totp/activate/", {"code": _code(page.context["form"].secret)})
+
+
+# allauth announces a factor added once its transaction commits: these tests commit.
+@pytest.mark.django_db(transaction=True)
+def test_enrolling_ends_the_other_sessions_and_revokes_api_tokens(client, user):
+    from django.test import Client
+
+    from accounts.models import ApiToken
+    from accounts.services import api_token_rotate
+
+    _verified(user)
+    other = Client()
+    other.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    key = api_token_rotate(user=user)
+
+    _enrol(client)
+
+    assert other.get("/account/").status_code == 302
+    assert client.get("/account/").status_code == 200
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+# allauth announces a factor added once its transaction commits: these tests commit.
+@pytest.mark.django_db(transaction=True)
+def test_removing_a_factor_ends_the_other_sessions(client, user):
+    from allauth.mfa.base.internal.flows import delete_and_cleanup
+    from django.test import Client, RequestFactory
+
+    _verified(user)
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    _enrol(client)
+    other = Client()
+    staff_sign_in(other, user)
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+
+    request = RequestFactory().post("/accounts/2fa/totp/deactivate/")
+    request.user = user
+    request.session = client.session
+    delete_and_cleanup(request, authenticator)
+
+    assert other.get("/account/").status_code == 302
+
+
+# allauth announces a factor added once its transaction commits: these tests commit.
+@pytest.mark.django_db(transaction=True)
+def test_staff_who_enrol_land_in_the_admin(client, django_user_model):
+    staff = django_user_model.objects.create_superuser(email="boss@example.com", password=PASSWORD)
+    _verified(staff)
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+
+    response = _enrol(client)
+
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_totp_set_up_page_is_never_cached(client, user):
+    _verified(user)
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    confirm = client.get("/accounts/2fa/totp/activate/")
+    client.post(confirm["Location"], {"password": PASSWORD})
+
+    page = client.get("/accounts/2fa/totp/activate/")
+
+    assert "no-store" in page["Cache-Control"]

@@ -1,6 +1,7 @@
 """Linking a LINE account by LINE's account-link flow: the link page, the nonce, accountLink."""
 
 import datetime as dt
+import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -154,7 +155,7 @@ def test_a_link_follows_a_follow_event_end_to_end(line, signed_in, pro_user, pos
 
 
 def test_the_account_data_export_includes_the_line_link(line, signed_in, line_linked):
-    export = signed_in.get("/account/export/").json()
+    export = json.loads(b"".join(signed_in.get("/account/export/").streaming_content))
     assert export["line_link"]["line_user_id"] == line_linked.line_link.line_user_id
 
 

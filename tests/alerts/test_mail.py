@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -83,7 +84,7 @@ def test_the_unsubscribe_link_works_without_a_login(
 
     page = client.get(path)
     assert page.status_code == 200
-    assert user.email in page.content.decode()
+    assert "t***@example.com" in page.content.decode()
     assert AlertChannelPreference.objects.filter(user=user, mails_enabled=False).count() == 0
 
     # What a mail client does for RFC 8058: a POST without cookies or a CSRF token.
@@ -139,3 +140,50 @@ def test_the_digest_is_written_in_the_user_s_language(
     html = message.alternatives[0][0]
     assert f'<html lang="{expected}">' in html
     assert mail.outbox == []
+
+
+def test_the_unsubscribe_page_masks_the_address_and_is_never_stored(
+    digest_sent, client, user, smtp, synthetic_market
+):
+    page = client.get(urlparse(_unsubscribe_url(digest_sent["message"])).path)
+
+    assert user.email not in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+
+
+def test_an_unsubscribe_link_expires(digest_sent, client, user, smtp, synthetic_market):
+    from unittest import mock
+
+    from alerts.selectors import UNSUBSCRIBE_LINK_DAYS
+
+    path = urlparse(_unsubscribe_url(digest_sent["message"])).path
+    later = time.time() + UNSUBSCRIBE_LINK_DAYS * 24 * 3600 + 60
+
+    with mock.patch("time.time", return_value=later):
+        response = client.post(path)
+
+    assert response.status_code == 404
+
+
+def test_an_unsubscribe_link_dies_once_mails_are_turned_back_on(
+    digest_sent, client, user, smtp, synthetic_market
+):
+    from alerts.services import alert_mails_set
+
+    path = urlparse(_unsubscribe_url(digest_sent["message"])).path
+    client.post(path)
+    alert_mails_set(user=user, enabled=True)
+
+    assert client.post(path).status_code == 404
+    assert AlertChannelPreference.objects.get(user=user).mails_enabled is True
+
+
+def test_each_digest_has_its_own_unsubscribe_link(digest_sent, smtp, synthetic_market):
+    from django.core import signing
+
+    from alerts.models import AlertDigest
+    from alerts.selectors import UNSUBSCRIBE_SALT
+
+    token = urlparse(_unsubscribe_url(digest_sent["message"])).path.rstrip("/").rsplit("/", 1)[-1]
+
+    assert signing.loads(token, salt=UNSUBSCRIBE_SALT)["digest"] == AlertDigest.objects.get().pk

@@ -148,3 +148,33 @@ def test_mails_can_be_turned_off_and_on_from_the_page(signed_in, user):
     signed_in.post("/account/alerts/channels/", {"mail": "1"})
     assert AlertChannelPreference.objects.get(user=user).mails_enabled is True
     assert mail.outbox == []
+
+
+def test_a_search_id_that_is_no_uuid_is_refused_not_a_500(signed_in):
+    response = signed_in.post("/account/alerts/new/", {"search_id": "abc"})
+
+    assert response.status_code == 302 and response["Location"] == "/account/alerts/"
+    assert Alert.objects.count() == 0
+
+
+def test_pausing_and_creating_cannot_go_on_for_ever(signed_in, user):
+    from alerts import limits as alert_limits
+    from alerts.services import AlertLimitReached, alert_update
+
+    stored = []
+    with pytest.raises(AlertLimitReached):
+        for step in range(10):
+            alert = alert_create(user=user, spec={"source": "prices", "prices": [1, 2, 3, 4, step]})
+            stored.append(alert)
+            alert_update(user=user, alert=alert, active=False)
+
+    assert Alert.objects.filter(user=user).count() == alert_limits.STORED_PER_ACTIVE_ALLOWED
+
+
+def test_a_sketch_alert_keeps_its_days_not_every_point_drawn(user, synthetic_market):
+    points = [[x / 100, (x % 50) / 10] for x in range(10_000)]
+
+    alert = alert_create(user=user, spec={"source": "sketch", "points": points, "days": 30})
+
+    assert len(alert.spec["points"]) == 30
+    assert alert.pattern == [point[1] for point in alert.spec["points"]]

@@ -224,3 +224,46 @@ def test_no_mail_when_the_alert_went_before_its_digest(user, synthetic_market, s
     assert alert_deliveries_send().sent == 0
     assert mail.outbox == []
     assert not AlertDelivery.objects.exists()
+
+
+def test_hits_beyond_the_cap_per_alert_and_day_are_counted_not_kept(
+    user, synthetic_market, monkeypatch
+):
+    from alerts import limits as alert_limits
+
+    synthetic_market.load(DAYS)
+    alert = alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
+    monkeypatch.setattr(alert_limits, "HITS_KEPT_PER_ALERT_AND_DAY", 0)
+
+    checked, _mails = run()
+
+    alert.refresh_from_db()
+    assert (checked.hits, AlertHit.objects.count(), alert.hits_not_kept) == (0, 0, 1)
+
+
+def test_hits_older_than_the_kept_days_are_pruned(user, synthetic_market, spike_alert):
+    from alerts import limits as alert_limits
+    from alerts.runs import alert_hits_prune
+
+    synthetic_market.load(DAYS)
+    run()
+    hit = AlertHit.objects.get()
+    today = hit.data_date + dt.timedelta(days=alert_limits.HITS_KEPT_DAYS)
+
+    assert alert_hits_prune(today=today) == 0
+    assert alert_hits_prune(today=today + dt.timedelta(days=1)) == 1
+    assert not AlertHit.objects.exists()
+
+
+def test_a_digest_lists_the_best_hits_and_counts_the_rest(pro_user, synthetic_market, monkeypatch):
+    from alerts import limits as alert_limits
+
+    synthetic_market.load(DAYS)
+    for name in ("first", "second"):  # the same shape twice: two hits of 1001
+        alert_create(user=pro_user, name=name, spec={"source": "prices", "prices": spike_pattern()})
+    monkeypatch.setattr(alert_limits, "HITS_PER_DIGEST", 1)
+
+    checked, mails = run()
+
+    assert (checked.hits, mails.sent) == (2, 1)
+    assert "ほか1件のヒットはアラートのページにあります" in mail.outbox[0].body

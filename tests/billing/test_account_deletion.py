@@ -11,6 +11,7 @@ from accounts.models import User
 from billing.models import BillingCustomer, StripeEvent, Subscription
 from billing.subscriptions import stripe_events_purge
 from billing.tasks import stripe_events_purge_task
+from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_deleting_an_account_asks_for_the_password(client, paying_user, stripe_s
 
 
 def test_staff_delete_a_paying_user_in_admin(client, staff_user, paying_user, stripe_server):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     confirm = client.get(f"/admin/accounts/user/{paying_user.pk}/delete/")
     response = client.post(f"/admin/accounts/user/{paying_user.pk}/delete/", {"post": "yes"})

@@ -4,10 +4,11 @@ from django.utils import timezone
 
 from billing.entitlements import entitlements_for
 from billing.models import ComplimentaryGrant, Plan
+from tests.factories import staff_sign_in
 
 
 def test_staff_give_a_complimentary_plan_in_admin(client, staff_user, user, pro_plan):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     now = timezone.localtime()
     ends = now + timedelta(days=30)
 
@@ -31,7 +32,7 @@ def test_staff_give_a_complimentary_plan_in_admin(client, staff_user, user, pro_
 
 
 def test_staff_edit_plan_limits_in_admin(client, staff_user, user, free_plan):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     page = client.get(f"/admin/billing/plan/{free_plan.pk}/change/")
 
@@ -44,7 +45,7 @@ def test_staff_edit_plan_limits_in_admin(client, staff_user, user, free_plan):
 
 def test_subscriptions_are_read_only_in_admin(client, staff_user, user, make_subscription):
     subscription = make_subscription(user, status="active")
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     assert client.get("/admin/billing/subscription/add/").status_code == 403
     page = client.get(f"/admin/billing/subscription/{subscription.pk}/change/")
@@ -66,7 +67,7 @@ def test_removing_a_complimentary_plan_in_admin_pauses_the_alerts_above_the_free
         alert_create(user=user, spec={"source": "prices", "prices": [1, 3, 2, 5, 4 + i]})
         for i in range(2)
     )
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     response = client.post(f"/admin/billing/complimentarygrant/{grant.pk}/delete/", {"post": "yes"})
 

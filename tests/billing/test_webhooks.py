@@ -10,7 +10,7 @@ from billing.entitlements import entitlements_for
 from billing.models import BillingCustomer, Plan, StripeEvent, Subscription
 from tests.billing.conftest import stripe_event, stripe_signature
 from tests.billing.stripe_server import subscription_shape
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_sign_in
 
 SUBSCRIPTION_PATH = r"/v1/subscriptions/.+"
 
@@ -317,7 +317,7 @@ def test_staff_reprocess_a_failed_event_from_admin(
 
 def test_admin_lists_events_with_their_state(client, staff_user, deliver, stripe_subscription):
     deliver(stripe_event("customer.subscription.created", stripe_subscription))
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     body = client.get("/admin/billing/stripeevent/").content.decode()
 

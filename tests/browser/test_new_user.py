@@ -417,3 +417,22 @@ def test_the_footer_switches_the_language_without_javascript(browser, site, scre
     assert page.get_by_role("heading", name="Plans").is_visible()
     screenshot(page, "24-en-pricing")
     context.close()
+
+
+def test_a_crafted_preset_in_the_address_clicks_nothing(page, site, browser_market, trader):
+    sign_in(page, site, trader.email)
+    crafted = "%22%5D%2C%23pattern-submit%2C%5Bx%3D%22"  # '"],#pattern-submit,[x="'
+
+    page.goto(f"{site}/stocks/6758/?date_from=2024-01-04&date_to=2024-03-29&preset={crafted}")
+    page.wait_for_timeout(500)
+
+    assert "/stocks/6758/" in page.url
+    assert not SavedSearch.objects.filter(user=trader).exists()
+
+
+def test_a_preset_in_the_address_picks_its_days(page, site, browser_market, trader):
+    sign_in(page, site, trader.email)
+
+    page.goto(f"{site}/stocks/6758/?preset=60")
+
+    assert "60営業日" in page.get_by_test_id("selection-summary").inner_text()

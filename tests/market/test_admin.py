@@ -4,13 +4,14 @@ from market.exchanges.tse.files import ListingRow
 from market.models import ScrapeRun, Stock
 from market.services.listing import stock_listing_upsert
 from market.services.runs import scrape_run_start, scrape_run_stock_record
+from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client_(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     return client
 
 

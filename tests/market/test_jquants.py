@@ -83,7 +83,9 @@ def test_listing_sync_reads_every_page_of_the_master(jquants):
         bars=[
             parse_daily_bars(
                 [{"Date": "2017-06-12", "Code": "99990", "O": 1, "H": 1, "L": 1, "C": 1, "Vo": 5}]
-            )[0].bar
+            )
+            .bars[0]
+            .bar
         ],
     )
     jquants.master = [
@@ -202,7 +204,7 @@ def test_a_refused_or_failed_request_is_retried_after_the_right_wait(market, fau
 
     day_bars = source.day_bars(datetime.date(2017, 6, 12))
 
-    assert len(day_bars) == 2
+    assert len(day_bars.bars) == 2
     assert len(market.requested("/equities/bars/daily")) == 2
     assert [seconds for seconds in waits if seconds > 0.001] == [wait]
 
@@ -373,7 +375,7 @@ def test_the_daily_task_syncs_listing_prices_and_topix_in_one_run(market, monkey
     stocks_ensure(codes=["7203"])
     daily_bars_upsert(
         stock=Stock.objects.get(code="7203"),
-        bars=[b.bar for b in parse_daily_bars(market._daily({"date": "2017-06-12"}))[:1]],
+        bars=[b.bar for b in parse_daily_bars(market._daily({"date": "2017-06-12"})).bars[:1]],
     )
 
     result = sync_market.delay(trigger="schedule").get()
@@ -400,7 +402,7 @@ def test_the_daily_task_records_a_failed_day_and_goes_on(market, monkeypatch):
     stocks_ensure(codes=["7203"])
     daily_bars_upsert(
         stock=Stock.objects.get(code="7203"),
-        bars=[b.bar for b in parse_daily_bars(market._daily({"date": "2017-06-09"}))[:1]],
+        bars=[b.bar for b in parse_daily_bars(market._daily({"date": "2017-06-09"})).bars[:1]],
     )
 
     run = ScrapeRun.objects.get(pk=sync_market.delay(trigger="schedule").get()["run_id"])

@@ -136,7 +136,7 @@ def test_a_sync_killed_mid_run_is_redelivered_writes_nothing_twice_and_finishes(
     # The market is stored up to 2017-06-09; the calendar ends on 2017-06-23 (ten more days).
     market.calendar = [row for row in market.calendar if row["Date"] <= "2017-06-23"]
     market.master = [master_row("7203", "トヨタ自動車"), master_row("6098", "リクルートＨＤ")]
-    for day_bar in parse_daily_bars(market._daily({"date": "2017-06-09"})):
+    for day_bar in parse_daily_bars(market._daily({"date": "2017-06-09"})).bars:
         stock = stocks_ensure(codes=[day_bar.code])[day_bar.code]
         daily_bars_upsert(stock=stock, bars=[day_bar.bar])
     reached, release = threading.Event(), threading.Event()

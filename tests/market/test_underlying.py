@@ -9,6 +9,7 @@ from market.exchanges.tse.files import ListingRow
 from market.exchanges.tse.underlying import Underlying, underlying_infer
 from market.models import Stock
 from market.services.listing import stock_listing_upsert, stocks_ensure
+from tests.factories import staff_sign_in
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_staff_set_it_from_the_name_in_the_admin(client, staff_user, jpx_list):
     )
     stock = Stock.objects.get(code="1568")
     Stock.objects.filter(pk=stock.pk).update(underlying="")
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     response = client.post(
         "/admin/market/stock/",

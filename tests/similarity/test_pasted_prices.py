@@ -3,6 +3,7 @@
 import pytest
 from django.utils import translation
 
+from similarity import limits
 from similarity.validation import SearchInputError, prices_text_parse
 
 
@@ -92,3 +93,60 @@ def test_the_preview_says_what_is_wrong(client):
     ).json()
 
     assert preview["count"] == 3 and "at least 5" in preview["problem"]
+
+
+def test_a_price_longer_than_the_token_cap_is_refused_unread():
+    with pytest.raises(SearchInputError) as raised:
+        prices_text_parse("1" + "円" * limits.MAX_PRICE_TOKEN + " 2 3 4 5")
+
+    assert "1円円" in raised.value.field_messages()["prices"][0]
+
+
+def test_text_longer_than_the_input_cap_is_refused_unread():
+    with pytest.raises(SearchInputError):
+        prices_text_parse("1 " * (limits.MAX_PRICES_TEXT // 2 + 1))
+
+
+@pytest.mark.parametrize("text", ["1520円円", "¥¥1520JPY円", "1,520jpy", "$1520"])
+def test_every_sign_and_unit_around_a_price_is_taken_off(text):
+    assert prices_text_parse(f"{text} 1530 1540 1550 1560").prices[0] == 1520
+
+
+@pytest.mark.django_db
+def test_the_preview_refuses_a_long_paste_instead_of_reading_its_start(client):
+    text = "1520 1530 1540 1550 1560 " + "9" * limits.MAX_PRICES_TEXT
+
+    preview = client.post("/search/prices/preview/", {"prices": text}).json()
+
+    assert preview["count"] == 0 and preview["problem"]
+
+
+@pytest.mark.django_db
+def test_the_preview_is_throttled_per_session(client, user):
+    client.force_login(user)
+    statuses = [
+        client.post("/search/prices/preview/", {"prices": "1 2 3 4 5"}).status_code
+        for _ in range(31)
+    ]
+
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+
+
+@pytest.mark.django_db
+def test_the_preview_is_throttled_per_address_across_sessions(client):
+    statuses = []
+    for _ in range(61):
+        client.cookies.clear()
+        statuses.append(
+            client.post(
+                "/search/prices/preview/", {"prices": "1 2 3 4 5"}, REMOTE_ADDR="198.51.100.7"
+            ).status_code
+        )
+
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+    assert (
+        client.post(
+            "/search/prices/preview/", {"prices": "1 2 3 4 5"}, REMOTE_ADDR="198.51.100.8"
+        ).status_code
+        == 200
+    )

@@ -120,13 +120,19 @@ def test_a_search_saved_before_the_option_reruns_without_it(search_market, pro_u
     assert "same_period" not in fresh.result
 
 
-def test_the_same_period_search_is_charged_as_a_second_search(search_market, pro_user, monkeypatch):
+def test_the_same_period_search_is_charged_on_top_of_the_search(
+    search_market, pro_user, monkeypatch
+):
     market = snapshot_current().market
     days = search_market["7974"].bars.filter(date__range=("2015-01-05", "2015-04-30")).count()
+    monkeypatch.setattr(limits, "BASE_RATE_INDEXED_MS", 0.0)
+    monkeypatch.setattr(limits, "BASE_RATE_EXACT_MS_PER_MILLION_CLOSES", 0.0)
     one = limits.search_cost_ms(
         closes=market.size, series=len(market), length=days, k=10, stretch=False, mode="history"
     )
-    monkeypatch.setattr(limits, "SEARCH_COST_MS_PER_MINUTE", 1.5 * one)
+    monkeypatch.setattr(
+        limits, "SEARCH_COST_MS_PER_MINUTE", (1 + limits.SAME_PERIOD_COST_SHARE / 2) * one
+    )
 
     with pytest.raises(SearchCostExceeded):
         search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 10, "same_period": True})
@@ -139,6 +145,8 @@ def test_the_same_period_search_is_charged_as_a_second_search(search_market, pro
 
 def test_a_same_period_option_without_effect_is_not_charged(search_market, pro_user, monkeypatch):
     market = snapshot_current().market
+    monkeypatch.setattr(limits, "BASE_RATE_INDEXED_MS", 0.0)
+    monkeypatch.setattr(limits, "BASE_RATE_EXACT_MS_PER_MILLION_CLOSES", 0.0)
     one = limits.search_cost_ms(
         closes=market.size,
         series=len(market),

@@ -23,6 +23,7 @@ from similarity.snapshot import (
     snapshot_health,
 )
 from similarity.tasks import snapshot_rebuild
+from tests.factories import staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +179,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
 
 
 def test_health_reports_age_and_size(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     add_stock("7203", walk(1, 50))
     snapshot_build()
 
@@ -192,7 +193,7 @@ def test_health_reports_age_and_size(client, staff_user):
 
 
 def test_health_fails_when_the_snapshot_is_older_than_its_limit(client, staff_user, settings):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     add_stock("7203", walk(1, 50))
     built = snapshot_build()
     stale = dt.datetime.now().timestamp() - (settings.SIMILARITY_SNAPSHOT_MAX_AGE_DAYS + 1) * 86400
@@ -205,7 +206,7 @@ def test_health_fails_when_the_snapshot_is_older_than_its_limit(client, staff_us
 
 
 def test_health_says_when_no_snapshot_was_built_yet(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     check = client.get("/healthz").json()["checks"]["snapshot"]
 
     assert check == {"ok": True, "present": False}
@@ -326,9 +327,29 @@ def test_a_folder_built_before_checksums_is_checked_by_size(monkeypatch):
     add_stock("7203", walk(1, 300))
     only = snapshot_build()
     (only.folder / "checksums.json").unlink()
+    meta = json.loads((only.folder / "meta.json").read_text())
+    del meta[snapshots.CHECKSUMS_KEY]  # as the builds before checksums wrote it
+    (only.folder / "meta.json").write_text(json.dumps(meta))
     monkeypatch.setattr(snapshots, "_current", None)
 
     assert snapshot_current().id == only.id
+
+
+@pytest.mark.parametrize("record", [None, "{}", '{"meta.json": "0"}'])
+def test_a_flipped_byte_with_its_record_deleted_or_emptied_is_refused(monkeypatch, record):
+    add_stock("7203", walk(1, 300))
+    previous = snapshot_build()
+    add_stock("6758", walk(2, 300))
+    current = snapshot_build()
+    flip_byte(current.folder, "closes.npy")
+    if record is None:
+        (current.folder / "checksums.json").unlink()
+    else:
+        (current.folder / "checksums.json").write_text(record)
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    assert snapshot_current().id == previous.id
+    assert snapshot_health()["corrupt"] == [current.id]
 
 
 def test_a_missing_array_file_counts_as_corrupt(monkeypatch):

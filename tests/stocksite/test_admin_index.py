@@ -2,11 +2,13 @@ import re
 
 import pytest
 
+from tests.factories import staff_sign_in
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_no_two_admin_sections_share_a_title(client, staff_user, language):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
 

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import staff_sign_in
+
 UNREACHABLE_CACHE = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -12,7 +14,7 @@ UNREACHABLE_CACHE = {
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_cache_to_staff(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     response = client.get("/healthz")
 
@@ -45,7 +47,7 @@ def test_healthz_is_503_when_the_cache_is_unreachable(client, settings):
 
 @pytest.mark.django_db
 def test_healthz_names_the_failure_to_staff_without_its_text(client, staff_user, settings):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     settings.CACHES = UNREACHABLE_CACHE
 
     response = client.get("/healthz")

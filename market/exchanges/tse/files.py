@@ -21,6 +21,11 @@ JP_DAILY_HEADERS = (
     ["Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"],
 )
 PLAIN_HEADER = ["code", "date", "open", "high", "low", "close", "volume"]
+# A price file read at most (jp_daily's largest is some 0.5 MB; a plain file of the whole market
+# since 2000 some 150 MB), and a cell of one ("2026-11-13", "12345678.25"): anything longer is
+# refused with its line, so reading stays linear in the file's length.
+MAX_PRICE_FILE_BYTES = 512 * 1024 * 1024
+MAX_PRICE_CELL_CHARS = 32
 
 LISTING_COLUMNS = {
     "code": "コード",
@@ -78,6 +83,12 @@ def read_price_file(path: Path) -> dict[str, list[Bar]]:
     Raises FileFormatError naming the line and the reason for the first problem found.
     """
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FileFormatError(path, 0, f"cannot read the file: {exc}") from exc
+    if size > MAX_PRICE_FILE_BYTES:
+        raise FileFormatError(path, 0, f"{size} bytes, more than {MAX_PRICE_FILE_BYTES}")
+    try:
         with _open_text(path) as handle:
             rows = csv.reader(handle)
             header = next(rows, None)
@@ -127,6 +138,8 @@ def _volume(text: str) -> int:
 
 
 def _bar(cells: list[str], with_adj: bool) -> Bar:
+    if any(len(cell) > MAX_PRICE_CELL_CHARS for cell in cells):
+        raise ValueError(f"a cell is longer than {MAX_PRICE_CELL_CHARS} characters")
     date, open_, high, low, close, volume = cells[:6]
     return Bar(
         date=_date(date.strip()),

@@ -8,6 +8,7 @@ as its Retry-After says (else JQUANTS_RETRY_WAIT), backs off on 5xx, and never r
 
 import datetime
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.conf import settings
 
 from market.bars import Bar, bar_problem
 from market.exchanges.tse.calendar import DayKind
+from market.exchanges.tse.codes import CODE_RE
 from market.sources.base import SourceRefusedError
 from market.sources.http import PoliteClient
 from market.sources.parsing import ParseError
@@ -26,6 +28,14 @@ MASTER_PATH = "/equities/master"
 DAILY_PATH = "/equities/bars/daily"
 CALENDAR_PATH = "/markets/calendar"
 TOPIX_PATH = "/indices/bars/daily/topix"
+# Pages of one list read at most, and rows: a day of the market is some 4,400 rows, a stock's
+# twenty years some 5,000, the master some 4,400. A list beyond them is refused, never read on.
+MAX_PAGES = 1000
+MAX_ROWS = 200_000
+# A split factor the provider may give (1:100 splits and 100:1 consolidations at most); outside
+# it the day's bar is stored but its factor is held for staff review (market.HeldAdjFactor)
+# rather than applied to the stock's history.
+ADJ_FACTOR_MIN, ADJ_FACTOR_MAX = 0.01, 100.0
 HOLIDAY_KINDS = {
     "1": DayKind.BUSINESS,
     "2": DayKind.HALF,
@@ -89,11 +99,22 @@ class ListingEntry:
 @dataclass(slots=True)
 class DayBar:
     """One stock's traded day and the provider's split factor of that day (1.0: none; 0.5:
-    a 1:2 split takes effect that day)."""
+    a 1:2 split takes effect that day). `held_factor` is a factor outside ADJ_FACTOR_MIN..MAX,
+    held for staff review; `adj_factor` is then 1.0."""
 
     code: str
     bar: Bar
     adj_factor: float
+    held_factor: float | None = None
+
+
+@dataclass
+class ProviderBars:
+    """The rows of an answer that passed validation, oldest first, and the ones skipped with
+    the reason ({"7203 2026-11-13": "..."}): one bad row never stops the rest of the day."""
+
+    bars: list[DayBar]
+    rejected: dict[str, str]
 
 
 def _date(value, *, what: str) -> datetime.date:
@@ -105,21 +126,27 @@ def _date(value, *, what: str) -> datetime.date:
 
 def _number(row: dict, key: str, *, what: str) -> float:
     value = row.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise ParseError(f"{what}: {key} is {value!r}, not a number")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(float(value))
+    ):
+        raise ParseError(f"{what}: {key} is {value!r:.40}, not a finite number")
     return float(value)
 
 
+def _in_range(day: datetime.date, first: datetime.date | None, last: datetime.date | None) -> bool:
+    return (first is None or day >= first) and (last is None or day <= last)
+
+
 def parse_master(rows: list[dict]) -> list[ListingEntry]:
+    """The master's rows as entries; market.services.listing checks each before it is stored."""
     entries = []
     for row in rows:
-        code = stock_code(row.get("Code", ""))
-        if not code or not row.get("CoName"):
-            raise ParseError(f"master row without a code or a name: {row!r:.200}")
         entries.append(
             ListingEntry(
-                code=code,
-                name=str(row["CoName"]),
+                code=stock_code(row.get("Code") or ""),
+                name=str(row.get("CoName") or ""),
                 name_en=str(row.get("CoNameEn") or ""),
                 segment=str(row.get("MktNm") or ""),
                 sector33_code=str(row.get("S33") or ""),
@@ -133,39 +160,74 @@ def parse_master(rows: list[dict]) -> list[ListingEntry]:
     return entries
 
 
-def parse_daily_bars(rows: list[dict]) -> list[DayBar]:
-    """Bars oldest first; a row with null prices (no trades that day) is no bar."""
-    bars = []
+def parse_daily_bars(
+    rows: list[dict],
+    *,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+) -> ProviderBars:
+    """Bars oldest first; a row with null prices (no trades that day) is no bar. A row dated
+    outside first..last (the day or range asked for), with a code the exchange does not issue,
+    with prices that are not finite, positive and consistent, or repeated, is skipped and
+    reported."""
+    bars, rejected, seen = [], {}, set()
     for row in rows:
         code = stock_code(row.get("Code", ""))
-        where = f"{code} {row.get('Date')}"
-        day = _date(row.get("Date"), what=where)
-        if all(row.get(key) is None for key in ("O", "H", "L", "C")):
+        where = f"{code[:8]} {str(row.get('Date'))[:10]}"
+        try:
+            day_bar = _day_bar(row, code=code, where=where, first=first, last=last)
+        except ParseError as exc:
+            rejected[where] = exc.reason
             continue
-        bar = Bar(
-            date=day,
-            open=_number(row, "O", what=where),
-            high=_number(row, "H", what=where),
-            low=_number(row, "L", what=where),
-            close=_number(row, "C", what=where),
-            volume=round(_number(row, "Vo", what=where)),
-        )
-        problem = bar_problem(bar)
-        if problem:
-            raise ParseError(f"{where}: {problem}")
-        factor = row.get("AdjFactor")
-        factor = 1.0 if factor is None else _number(row, "AdjFactor", what=where)
-        if factor <= 0:
-            raise ParseError(f"{where}: AdjFactor {factor!r} is not positive")
-        bars.append(DayBar(code=code, bar=bar, adj_factor=factor))
+        if day_bar is None:
+            continue
+        if (code, day_bar.bar.date) in seen:
+            rejected[where] = f"{where}: the row appears twice; the first one is kept"
+            continue
+        seen.add((code, day_bar.bar.date))
+        bars.append(day_bar)
     bars.sort(key=lambda day_bar: (day_bar.bar.date, day_bar.code))
-    return bars
+    return ProviderBars(bars=bars, rejected=rejected)
 
 
-def parse_calendar(rows: list[dict]) -> dict[datetime.date, str]:
+def _day_bar(row: dict, *, code: str, where: str, first, last) -> DayBar | None:
+    if not CODE_RE.match(code):
+        raise ParseError(f"{where}: {code!r:.20} is not a stock code")
+    day = _date(row.get("Date"), what=where)
+    if not _in_range(day, first, last):
+        raise ParseError(f"{where}: dated outside the days asked for ({first}..{last})")
+    if all(row.get(key) is None for key in ("O", "H", "L", "C")):
+        return None
+    bar = Bar(
+        date=day,
+        open=_number(row, "O", what=where),
+        high=_number(row, "H", what=where),
+        low=_number(row, "L", what=where),
+        close=_number(row, "C", what=where),
+        volume=round(_number(row, "Vo", what=where)),
+    )
+    problem = bar_problem(bar)
+    if problem:
+        raise ParseError(f"{where}: {problem}")
+    factor = row.get("AdjFactor")
+    factor = 1.0 if factor is None else _number(row, "AdjFactor", what=where)
+    if not ADJ_FACTOR_MIN <= factor <= ADJ_FACTOR_MAX:
+        return DayBar(code=code, bar=bar, adj_factor=1.0, held_factor=factor)
+    return DayBar(code=code, bar=bar, adj_factor=factor)
+
+
+def parse_calendar(
+    rows: list[dict],
+    *,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+) -> dict[datetime.date, str]:
+    """The kind of each day; days outside first..last (not asked for) are left out."""
     days = {}
     for row in rows:
         day = _date(row.get("Date"), what="calendar")
+        if not _in_range(day, first, last):
+            continue
         kind = HOLIDAY_KINDS.get(str(row.get("HolDiv")))
         if kind is None:
             raise ParseError(f"calendar {day}: HolDiv {row.get('HolDiv')!r} is unknown")
@@ -173,10 +235,18 @@ def parse_calendar(rows: list[dict]) -> dict[datetime.date, str]:
     return days
 
 
-def parse_index_bars(rows: list[dict]) -> list[tuple[datetime.date, float, float, float, float]]:
+def parse_index_bars(
+    rows: list[dict],
+    *,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+) -> list[tuple[datetime.date, float, float, float, float]]:
+    """An index's bars oldest first; a row dated outside first..last is refused."""
     bars = []
     for row in rows:
         day = _date(row.get("Date"), what="index")
+        if not _in_range(day, first, last):
+            raise ParseError(f"index {day}: dated outside the days asked for ({first}..{last})")
         values = [_number(row, key, what=f"index {day}") for key in ("O", "H", "L", "C")]
         if not 0 < values[2] <= min(values[0], values[3]) <= max(values[0], values[3]) <= values[1]:
             raise ParseError(f"index {day}: open/close outside low-high or not positive")
@@ -208,9 +278,12 @@ class JQuantsSource:
         return plan_for_rate(settings.JQUANTS_RATE_PER_MINUTE)
 
     def rows(self, path: str, params: dict | None = None) -> Iterator[dict]:
-        """Every row of a list, page after page."""
+        """Every row of a list, page after page; a pagination_key seen before, more than
+        MAX_PAGES pages or MAX_ROWS rows stop it with a ParseError."""
         query = dict(params or {})
-        while True:
+        seen_keys: set[str] = set()
+        count = 0
+        for _page in range(MAX_PAGES):
             try:
                 content, _encoding = self.client.get_bytes(path, params=query)
             except SourceRefusedError as exc:
@@ -224,32 +297,43 @@ class JQuantsSource:
                 raise ParseError(f"{path}: the answer is not JSON", url=path) from None
             if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
                 raise ParseError(f"{path}: the answer has no data list", url=path)
+            count += len(payload["data"])
+            if count > MAX_ROWS:
+                raise ParseError(f"{path}: more than {MAX_ROWS} rows: refused", url=path)
             yield from payload["data"]
             pagination_key = payload.get("pagination_key")
             if not pagination_key:
                 return
+            if not isinstance(pagination_key, str) or pagination_key in seen_keys:
+                raise ParseError(f"{path}: the pagination_key repeats: stopped", url=path)
+            seen_keys.add(pagination_key)
             query = {**(params or {}), "pagination_key": pagination_key}
+        raise ParseError(f"{path}: more than {MAX_PAGES} pages: stopped", url=path)
 
     def listing(self) -> list[ListingEntry]:
         return parse_master(list(self.rows(MASTER_PATH)))
 
-    def day_bars(self, day: datetime.date) -> list[DayBar]:
+    def day_bars(self, day: datetime.date) -> ProviderBars:
         """Every issue's bar of one day."""
-        return parse_daily_bars(list(self.rows(DAILY_PATH, {"date": day.isoformat()})))
+        rows = list(self.rows(DAILY_PATH, {"date": day.isoformat()}))
+        return parse_daily_bars(rows, first=day, last=day)
 
-    def stock_bars(self, code: str, *, start: datetime.date, end: datetime.date) -> list[DayBar]:
+    def stock_bars(self, code: str, *, start: datetime.date, end: datetime.date) -> ProviderBars:
         params = {"code": api_code(code), "from": start.isoformat(), "to": end.isoformat()}
-        return parse_daily_bars(list(self.rows(DAILY_PATH, params)))
+        answer = parse_daily_bars(list(self.rows(DAILY_PATH, params)), first=start, last=end)
+        for day_bar in answer.bars:
+            if day_bar.code != code:
+                answer.rejected[f"{day_bar.code} {day_bar.bar.date}"] = f"not {code}, asked for"
+        answer.bars = [day_bar for day_bar in answer.bars if day_bar.code == code]
+        return answer
 
     def calendar(self, *, start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
-        return parse_calendar(
-            list(self.rows(CALENDAR_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
-        )
+        rows = list(self.rows(CALENDAR_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
+        return parse_calendar(rows, first=start, last=end)
 
     def topix(self, *, start: datetime.date, end: datetime.date):
-        return parse_index_bars(
-            list(self.rows(TOPIX_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
-        )
+        rows = list(self.rows(TOPIX_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
+        return parse_index_bars(rows, first=start, last=end)
 
     def close(self) -> None:
         self.client.close()

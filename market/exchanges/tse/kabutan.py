@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborNode as Node
 from market.bars import Bar, bar_problem
 from market.sources.base import PriceSource
 from market.sources.http import PoliteClient
-from market.sources.parsing import ParseError, is_dash, number
+from market.sources.parsing import MAX_PAGE_CHARS, ParseError, is_dash, number
 
 HEADER = ["日付", "始値", "高値", "安値", "終値", "前日比", "前日比％", "売買高(株)"]
 COLUMNS = HEADER[1:]
@@ -27,7 +27,10 @@ def parse_daily_prices(html: str) -> list[Bar]:
     """The bars a page shows, newest first; ParseError if anything on it does not add up.
 
     A day without trades (every price a dash, volume 0) is left out: there is nothing to store.
+    A page longer than MAX_PAGE_CHARS is refused unread.
     """
+    if len(html) > MAX_PAGE_CHARS:
+        raise ParseError(f"the page has {len(html)} characters, more than {MAX_PAGE_CHARS}")
     tree = HTMLParser(html)
     history = tree.css_first("table.stock_kabuka_dwm")
     if history is None:

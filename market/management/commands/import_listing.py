@@ -27,6 +27,8 @@ class Command(BaseCommand):
         except FileFormatError as exc:
             raise CommandError(str(exc)) from exc
         result = stock_listing_upsert(rows=rows, delist_missing=delist_missing)
+        for code, reason in sorted(result.rejected.items()):
+            self.stderr.write(self.style.WARNING(f"{code} skipped: {reason}"))
         if not result.changed:
             self.stdout.write(f"{path.name}: {len(rows)} issues, nothing changed")
             return

@@ -23,6 +23,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             source.close()
+        for code, reason in sorted(result.rejected.items()):
+            self.stderr.write(
+                self.style.WARNING(
+                    _("%(key)s skipped: %(reason)s") % {"key": code, "reason": reason}
+                )
+            )
         self.stdout.write(
             _(
                 "Listing: %(created)d new, %(updated)d changed, %(unchanged)d unchanged, "

@@ -52,7 +52,16 @@ class Command(BaseCommand):
         if plan.limited_by_plan or source.plan.delay_days:
             self.stdout.write(plan_allows(plan=source.plan, today=today))
         if not plan.keys:
-            self.stdout.write(_("Nothing to sync: prices are up to date."))
+            if plan.start > plan.end:
+                self.stdout.write(
+                    _("Nothing to sync: your J-Quants plan serves none of the days asked for.")
+                )
+            elif plan.limited_by_plan:
+                self.stdout.write(
+                    _("Nothing to sync: prices are up to date as far as your J-Quants plan serves.")
+                )
+            else:
+                self.stdout.write(_("Nothing to sync: prices are up to date."))
             return
         if plan.codes:
             what = ngettext("%(count)d stock", "%(count)d stocks", len(plan.codes))
@@ -93,6 +102,12 @@ class Command(BaseCommand):
     def _report(self, run: ScrapeRun) -> None:
         for key, error in sorted(run.errors.items()):
             self.stderr.write(self.style.ERROR(f"{key}: {error}"))
+        for key, reason in sorted(run.rejected_rows.items()):
+            self.stderr.write(
+                self.style.WARNING(
+                    _("%(key)s skipped: %(reason)s") % {"key": key, "reason": reason}
+                )
+            )
         for key, problem in sorted(run.disagreements.items()):
             self.stderr.write(
                 self.style.WARNING(
