@@ -407,6 +407,9 @@ CONTENT_SECURITY_POLICY = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "stocksite"
+# A code of the 30-second step before or after also counts: a phone's clock a few seconds off,
+# or a code typed as the step turns, is not refused.
+MFA_TOTP_TOLERANCE = 1
 
 LOGGING = {
     "version": 1,
