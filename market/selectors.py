@@ -102,6 +102,39 @@ def stock_by_code(*, code: str) -> Stock | None:
     return Stock.objects.filter(market=Stock.Market.TSE, code=normalized).first()
 
 
+SUGGESTIONS_LIMIT = 8
+
+
+def stock_suggestions(*, query: str, limit: int = SUGGESTIONS_LIMIT) -> list[Stock]:
+    """Listed stocks for a search box's completion: the code typed first, then codes that start
+    with it, then names that contain it (either script: トヨタ, とよた, Toyota)."""
+    text = normalize_search_text(query)
+    if not text:
+        return []
+    code = text.upper().replace(" ", "")
+    stocks = list(
+        Stock.objects.filter(is_listed=True)
+        .filter(
+            Q(code__istartswith=code) | Q(name_normalized__contains=text) | Q(name_en__icontains=text)
+        )
+        .order_by("code")[: limit * 4]
+    )
+    stocks.sort(key=lambda stock: (stock.code != code, not stock.code.startswith(code)))
+    return stocks[:limit]
+
+
+def stock_by_code_or_name(*, text: str) -> Stock | None:
+    """The listed stock a person means by a code (7203, ７２０３) or by a name that only one
+    listed stock contains (トヨタ自動車, とよた); None when there is none or more than one."""
+    stock = stock_by_code(code=text)
+    if stock is not None:
+        return stock
+    if not normalize_search_text(text):
+        return None
+    matches = list(stock_list(query=text)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
 def daily_bars_range(
     *, stock: Stock, start: datetime.date | None = None, end: datetime.date | None = None
 ) -> list[dict]:

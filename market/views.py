@@ -1,6 +1,6 @@
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -17,8 +17,14 @@ def stock_list(request):
     form = StockFilterForm(request.GET, segments=segments, sectors=sectors)
     # An unknown segment or sector in a shared link shows the whole list rather than an error.
     filters = form.cleaned_data if form.is_valid() else {}
+    query = filters.get("q", "")
+    if query and not filters.get("segment") and not filters.get("sector"):
+        # A code alone opens its stock, as the header search promises.
+        stock = selectors.stock_by_code(code=query)
+        if stock is not None:
+            return redirect("stock_detail", code=stock.code)
     stocks = selectors.stock_list(
-        query=filters.get("q", ""),
+        query=query,
         segment=filters.get("segment", ""),
         sector=filters.get("sector", ""),
     )
@@ -34,6 +40,15 @@ def stock_list(request):
             "query_string": query_without_page.urlencode(),
             "filtered": any(filters.values()),
         },
+    )
+
+
+@require_GET
+def stock_suggest(request):
+    """The completion of the header search and the search form's code field: [{code, name}]."""
+    stocks = selectors.stock_suggestions(query=request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {"stocks": [{"code": stock.code, "name": stock.display_name} for stock in stocks]}
     )
 
 

@@ -18,5 +18,37 @@
     }).toLowerCase();
   }
 
+  // Completion for every stock box (the header search, the search form's code field): codes
+  // and names from the server as the user types; picking one puts its code in the box.
+  document.querySelectorAll("input.stock-complete[data-suggest-url]").forEach(function (input) {
+    const list = document.createElement("datalist");
+    list.id = input.id + "-suggestions";
+    input.after(list);
+    input.setAttribute("list", list.id);
+    let timer = null;
+    let asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      const query = input.value.trim();
+      if (!query || query === asked) return;
+      timer = setTimeout(function () {
+        asked = query;
+        fetch(input.dataset.suggestUrl + "?q=" + encodeURIComponent(query), {
+          headers: { Accept: "application/json" },
+        }).then(function (response) {
+          return response.ok ? response.json() : { stocks: [] };
+        }).then(function (data) {
+          list.replaceChildren.apply(list, data.stocks.map(function (stock) {
+            const option = document.createElement("option");
+            option.value = stock.code;
+            option.label = stock.code + " " + stock.name;
+            option.textContent = stock.code + " " + stock.name;
+            return option;
+          }));
+        }).catch(function () { asked = ""; });
+      }, 150);
+    });
+  });
+
   window.stocksite = Object.assign(window.stocksite || {}, { foldSearchText: foldSearchText });
 })();

@@ -56,9 +56,9 @@ def _codes(response) -> list[str]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("7974", ["7974"]),
-        ("７９７４", ["7974"]),
-        ("130a", ["130A"]),
+        ("79", ["7974"]),
+        ("７９", ["7974"]),
+        ("130", ["130A"]),
         ("任天", ["7974"]),
         ("veritas", ["130A"]),
         ("ＶＥＲＩＴＡＳ", ["130A"]),
@@ -70,6 +70,36 @@ def test_stock_list_finds_by_code_or_name_with_full_width_input(client, market, 
 
     assert response.status_code == 200
     assert _codes(response) == expected
+
+
+@pytest.mark.parametrize("query", ["7974", "７９７４", " 7974 "])
+def test_a_code_alone_opens_its_stock(client, market, query):
+    response = client.get("/stocks/", {"q": query})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/stocks/7974/"
+
+
+def test_a_code_with_a_filter_stays_on_the_list(client, market):
+    response = client.get("/stocks/", {"q": "7974", "segment": "プライム"})
+
+    assert _codes(response) == ["7974"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("とよた", ["7203"]), ("7", ["7203", "7974"]), ("7974", ["7974"]), ("", [])],
+)
+def test_suggestions_complete_a_code_or_a_name_in_either_script(client, market, query, expected):
+    response = client.get("/stocks/suggest/", {"q": query})
+
+    assert [stock["code"] for stock in response.json()["stocks"]] == expected
+
+
+def test_suggestions_name_the_stock(client, market):
+    stocks = client.get("/stocks/suggest/", {"q": "7203"}).json()["stocks"]
+
+    assert stocks == [{"code": "7203", "name": "トヨタ自動車"}]
 
 
 def test_stock_list_filters_by_segment_and_sector(client, market):
@@ -88,7 +118,7 @@ def test_stock_list_ignores_an_unknown_filter_value(client, market):
 
 
 def test_stock_list_shows_the_last_close_and_links_to_the_chart(client, market):
-    html = client.get("/stocks/", {"q": "7974"}).content.decode()
+    html = client.get("/stocks/", {"q": "任天堂"}).content.decode()
 
     assert 'href="/stocks/7974/"' in html
     assert "1,029" in html

@@ -510,6 +510,32 @@ def test_the_stock_pages_form_searches_the_chosen_days(client, user, search_mark
     assert saved.result["pattern"]["code"] == "7974"
 
 
+def test_the_code_field_takes_a_name_that_one_stock_has(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "とよた", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 302
+    assert SavedSearch.objects.get(user=user).spec["code"] == "7203"
+
+
+def test_a_name_several_stocks_share_asks_for_the_code(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "グループ", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 400
+    message = response.context["form"].errors["code"][0]
+    assert "6758 Sony Group" in message or "6758 ソニーグループ" in message
+    assert "choose one by its code" in message
+
+
 def test_an_unknown_code_re_renders_the_form_with_a_404_on_the_code(client, user, search_market):
     client.force_login(user)
 
