@@ -112,13 +112,9 @@ def stock_suggestions(*, query: str, limit: int = SUGGESTIONS_LIMIT) -> list[Sto
     if not text:
         return []
     code = text.upper().replace(" ", "")
-    stocks = list(
-        Stock.objects.filter(is_listed=True)
-        .filter(
-            Q(code__istartswith=code) | Q(name_normalized__contains=text) | Q(name_en__icontains=text)
-        )
-        .order_by("code")[: limit * 4]
-    )
+    matching = Q(code__istartswith=code) | Q(name_normalized__contains=text)
+    matching |= Q(name_en__icontains=text)
+    stocks = list(Stock.objects.filter(matching, is_listed=True).order_by("code")[: limit * 4])
     stocks.sort(key=lambda stock: (stock.code != code, not stock.code.startswith(code)))
     return stocks[:limit]
 
