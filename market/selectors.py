@@ -2,25 +2,61 @@ import datetime
 
 from django.core.cache import cache
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from core.text import normalize_search_text
 from market.exchanges.tse.calendar import is_trading_day_by_rule
-from market.models import DailyBar, Stock, TradingDay
+from market.models import DailyBar, ScrapeRun, Stock, TradingDay
 
 MARKET_SUMMARY_CACHE_KEY = "market:summary"
+# The source name of the run that records the bundled demo market's load.
+DEMO_SOURCE = "demo"
+# Data more trading days behind today than this get a notice on every page.
+STALE_AFTER_TRADING_DAYS = 3
 
 
 def market_summary() -> dict:
-    """Counts of stocks and bars and the last bar date; cached, since counting bars is slow."""
+    """Counts of stocks and bars, the last bar date, when the last run that wrote data finished
+    and whether that was the demo's load; cached, since counting bars is slow."""
     summary = cache.get(MARKET_SUMMARY_CACHE_KEY)
     if summary is None:
+        run = (
+            ScrapeRun.objects.filter(finished_at__isnull=False)
+            .exclude(status=ScrapeRun.Status.FAILED)
+            .order_by("-finished_at")
+            .values("source", "finished_at")
+            .first()
+        )
         summary = {
             "stocks": Stock.objects.count(),
             "bars": DailyBar.objects.count(),
             "last_date": DailyBar.objects.aggregate(last=Max("date"))["last"],
+            "updated_at": run["finished_at"] if run else None,
+            "demo": bool(run) and run["source"] == DEMO_SOURCE,
         }
         cache.set(MARKET_SUMMARY_CACHE_KEY, summary, timeout=300)
     return summary
+
+
+def market_freshness(*, today: datetime.date | None = None) -> dict:
+    """How current the prices are: the last data date, when the data were last written, whether
+    they are the demo's, and `stale` once they are more than STALE_AFTER_TRADING_DAYS trading
+    days behind today (Tokyo)."""
+    summary = market_summary()
+    last_date = summary["last_date"]
+    today = today or timezone.localdate()
+    behind = 0  # trading days after the data's last one and before today
+    if last_date is not None:
+        day = last_date + datetime.timedelta(days=1)
+        while day < today and behind <= STALE_AFTER_TRADING_DAYS:
+            behind += is_trading_day_by_rule(day)
+            day += datetime.timedelta(days=1)
+    return {
+        "last_date": last_date,
+        "updated_at": summary["updated_at"],
+        "demo": summary["demo"],
+        "stale": last_date is not None and behind > STALE_AFTER_TRADING_DAYS,
+    }
 
 
 def stock_list(*, query: str = "", segment: str = "", sector: str = "") -> QuerySet[Stock]:
