@@ -4,9 +4,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from market.exchanges.tse.files import read_listing_file
 from django.utils import timezone
 
+from market.exchanges.tse.files import read_listing_file
 from market.models import ScrapeRun, Stock
 from market.selectors import DEMO_SOURCE
 from market.services.daily_bars import UpsertResult, market_summary_invalidate
