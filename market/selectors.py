@@ -98,12 +98,27 @@ def stock_filter_choices() -> tuple[list[str], list[tuple[str, str]]]:
 def stock_chart_bars(*, stock: Stock) -> list[list]:
     """Every bar of a stock, oldest first, as [date, open, high, low, close, volume] with open,
     high, low and close split-adjusted (traded price × adj_close / close), for the chart."""
+    return stock_chart(stock=stock)["bars"]
+
+
+# A change of the day's split factor smaller than this is rounding in the stored prices.
+SPLIT_FACTOR_TOLERANCE = 0.01
+
+
+def stock_chart(*, stock: Stock) -> dict:
+    """The chart of a stock: `bars` as stock_chart_bars() gives them, and `splits`, the days
+    its split factor (adj_close / close) changed, as {date, ratio} with ratio = shares after
+    one share before (2.0 for a 1:2 split; below 1 for a reverse split)."""
     rows = DailyBar.objects.filter(stock=stock).order_by("date")
-    bars = []
+    bars, splits = [], []
+    previous_factor = None
     for day, open_, high, low, close, volume, adj_close in rows.values_list(
         "date", "open", "high", "low", "close", "volume", "adj_close"
     ):
         factor = adj_close / close if close else 1.0
+        if previous_factor and abs(factor / previous_factor - 1) > SPLIT_FACTOR_TOLERANCE:
+            splits.append({"date": day.isoformat(), "ratio": round(factor / previous_factor, 4)})
+        previous_factor = factor
         bars.append(
             [
                 day.isoformat(),
@@ -114,7 +129,7 @@ def stock_chart_bars(*, stock: Stock) -> list[list]:
                 volume,
             ]
         )
-    return bars
+    return {"bars": bars, "splits": splits}
 
 
 def stocks_by_codes(*, codes: list[str]) -> list[Stock]:

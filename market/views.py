@@ -9,6 +9,8 @@ from market.forms import StockFilterForm
 
 STOCKS_PER_PAGE = 50
 PRESET_DAYS = (20, 60, 120, 250)
+# The chart's moving averages (days) and the CSS colour variable of each line.
+MOVING_AVERAGES = ((5, "--ma-short"), (25, "--ma-mid"), (75, "--ma-long"))
 
 
 @require_GET
@@ -57,7 +59,8 @@ def stock_detail(request, code: str):
     stock = selectors.stock_by_code(code=code)
     if stock is None:
         raise Http404(_("No stock with code %(code)s.") % {"code": code})
-    bars = selectors.stock_chart_bars(stock=stock)
+    chart = selectors.stock_chart(stock=stock)
+    bars = chart["bars"]
     day_change = None
     if len(bars) > 1 and bars[-2][4]:
         day_change = (bars[-1][4] / bars[-2][4] - 1) * 100
@@ -66,12 +69,13 @@ def stock_detail(request, code: str):
         "market/stock_detail.html",
         {
             "stock": stock,
-            "chart": {"code": stock.code, "bars": bars},
+            "chart": {"code": stock.code, **chart},
             "bar_count": len(bars),
             "last_bar": bars[-1] if bars else None,
             "day_change": day_change,
             # 売買代金 of the last day: close × volume (the last bar is as traded, factor 1).
             "turnover": bars[-1][4] * bars[-1][5] if bars else None,
             "presets": [days for days in PRESET_DAYS if days <= len(bars)],
+            "moving_averages": MOVING_AVERAGES,
         },
     )

@@ -1,6 +1,10 @@
 // Site-wide behaviour: the navigation toggle on small screens, and what page scripts share.
 (function () {
   "use strict";
+  // A touch screen gets help written for fingers (no Shift key, no mouse wheel).
+  if (navigator.maxTouchPoints > 0 || window.matchMedia("(pointer: coarse)").matches) {
+    document.documentElement.classList.add("is-touch");
+  }
   const toggle = document.querySelector(".nav-toggle");
   const links = document.getElementById("nav-links");
   if (toggle && links) {

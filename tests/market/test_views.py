@@ -157,6 +157,21 @@ def test_stock_page_embeds_split_adjusted_bars_for_the_chart(client, db):
     assert json.loads(embedded[0]) == chart
 
 
+def test_stock_page_marks_the_day_of_a_split(client, db):
+    _stock("8306", "三菱ＵＦＪ", bars=6, split_at=3)
+
+    chart = client.get("/stocks/8306/").context["chart"]
+
+    assert chart["splits"] == [{"date": "2018-01-07", "ratio": 2.0}]
+
+
+def test_stock_page_offers_the_moving_averages_brokers_draw(client, market):
+    html = client.get("/stocks/7974/").content.decode()
+
+    assert all(f'data-ma="{days}"' in html for days in (5, 25, 75))
+    assert 'data-testid="ohlc-readout"' in html
+
+
 def test_stock_page_offers_presets_the_history_allows(client, market):
     response = client.get("/stocks/7974/")
 
