@@ -7,13 +7,27 @@ the request was refused.
 
 from functools import wraps
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
+from allauth.account.internal.flows.login import (
+    get_authentication_records,
+    record_authentication,
+)
+from allauth.mfa.totp import views as totp_views
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from rest_framework import status
+
+
+# Session flag: this second-factor set-up started at the admin's door and ends in the admin.
+ADMIN_AFTER_SET_UP = "admin_after_mfa_set_up"
 
 
 class InvalidFormIs400Mixin:
@@ -58,7 +72,37 @@ def admin_login(admin_login_view):
                 request,
                 _("The admin needs two-factor authentication: set it up, then open the admin."),
             )
+            _password_just_given_counts_as_reauthentication(request)
+            request.session[ADMIN_AFTER_SET_UP] = True
             return redirect("mfa_activate_totp")
         return secured(request, *args, **kwargs)
 
     return view
+
+
+def _password_just_given_counts_as_reauthentication(request) -> None:
+    """Staff sent from the admin's sign-in to set up a second factor typed their password moments
+    ago: allauth would ask for it again (it counts only explicit re-authentications), so a
+    password sign-in of this session within ACCOUNT_REAUTHENTICATION_TIMEOUT counts as one."""
+    records = get_authentication_records(request, request.user)
+    if not records or records[-1].get("method") != "password":
+        return
+    if time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT:
+        record_authentication(request, request.user, method="password", reauthenticated=True)
+
+
+class ActivateTOTPView(totp_views.ActivateTOTPView):
+    """allauth's TOTP set-up; staff sent here by the admin go on to the admin when it is done
+    (a message links the recovery codes), everyone else to their recovery codes as before."""
+
+    def get_success_url(self) -> str:
+        if self.request.session.pop(ADMIN_AFTER_SET_UP, False) and self.request.user.is_staff:
+            message = _(
+                "Two-factor authentication is on. Keep your recovery codes somewhere safe: "
+                '<a href="{url}">show them</a>.'
+            )
+            messages.success(
+                self.request, format_html(message, url=reverse("mfa_view_recovery_codes"))
+            )
+            return reverse("admin:index")
+        return super().get_success_url()

@@ -54,6 +54,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(),
         name="account_reset_password",
     ),
+    path("accounts/2fa/totp/activate/", auth_views.ActivateTOTPView.as_view()),
     path("accounts/", include("allauth.urls")),
     path("", include("alerts.urls")),
     path("account/track-record/", similarity_views.track_record, name="track_record"),

@@ -110,3 +110,23 @@ def test_staff_with_a_second_factor_use_the_admin(client, staff_user):
     client.force_login(staff_user)
 
     assert client.get("/admin/").status_code == 200
+
+
+def test_staff_set_up_their_second_factor_at_the_admin_door_and_land_in_the_admin(
+    client, django_user_model
+):
+    staff = _verified(
+        django_user_model.objects.create_superuser(email="boss@example.com", password=PASSWORD)
+    )
+    signed_in = client.post(
+        "/accounts/login/?next=/admin/", {"login": staff.email, "password": PASSWORD}
+    )
+    admin_index = client.get(signed_in["Location"])
+    admin_door = client.get(admin_index["Location"])
+    page = client.get(admin_door["Location"])  # no second password prompt
+
+    assert admin_door["Location"] == "/accounts/2fa/totp/activate/"
+    assert page.status_code == 200, page.get("Location")
+    done = client.post("/accounts/2fa/totp/activate/", {"code": _code(page.context["form"].secret)})
+    assert done["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200

@@ -55,6 +55,7 @@ def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
     page.get_by_label("メールアドレス").fill("newcomer@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
+    assert page.get_by_test_id("signup-agreement").is_visible()
     screenshot(page, "01-sign-up")
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/accounts/confirm-email/")
@@ -64,10 +65,11 @@ def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
     page.goto(site + link[link.index("/accounts/") :])
     page.locator("main form button[type=submit]").click()
 
-    page.wait_for_url(f"{site}/account/")
+    page.wait_for_url(f"{site}/search/?welcome=1")
+    assert page.get_by_test_id("welcome").is_visible()
+    screenshot(page, "02-first-search-after-sign-up")
+    page.goto(f"{site}/account/")
     assert page.get_by_test_id("plan-name").inner_text() == "Free"
-    assert page.get_by_test_id("search-history").is_visible()
-    screenshot(page, "02-account-after-sign-up")
 
 
 def test_drag_a_range_on_the_chart_search_and_read_the_results(
