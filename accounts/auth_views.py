@@ -5,9 +5,8 @@ The page is the same (the form with its messages); the status tells scripts and 
 the request was refused.
 """
 
-from functools import wraps
-
 import time
+from functools import wraps
 
 from allauth.account import app_settings as account_settings
 from allauth.account import views as allauth_views
@@ -24,7 +23,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from rest_framework import status
-
 
 # Session flag: this second-factor set-up started at the admin's door and ends in the admin.
 ADMIN_AFTER_SET_UP = "admin_after_mfa_set_up"
