@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocksite.settings")
 
@@ -24,3 +24,11 @@ def _refuse_insecure_production(**kwargs) -> None:
         refuse_insecure_production()
     except ImproperlyConfigured as exc:
         raise SystemExit(str(exc)) from exc
+
+
+@worker_process_init.connect
+def _warm_up_search(**kwargs) -> None:
+    # Alerts search in the worker: its first search should not pay seconds of loading either.
+    from similarity.snapshot import warm_up_process
+
+    warm_up_process()
