@@ -453,10 +453,11 @@ def test_the_web_application_warms_the_search_up_before_serving():
         "import sys, stocksite.wsgi;"
         "from similarity import snapshot;"
         "from similarity.engine import kernels;"
-        "print(snapshot._current is not None, bool(kernels.window_distance2.signatures),"
+        "print(snapshot._current is not None, bool(kernels.exact_series.signatures),"
         " 'sklearn.cluster' in sys.modules)"
     )
-    env = {**os.environ, "DEBUG": "1", "SIMILARITY_SNAPSHOT_DIR": str(settings.SIMILARITY_SNAPSHOT_DIR)}
+    env = {**os.environ, "DEBUG": "1"}
+    env["SIMILARITY_SNAPSHOT_DIR"] = str(settings.SIMILARITY_SNAPSHOT_DIR)
 
     run = subprocess.run(
         [sys.executable, "-c", probe],
