@@ -38,6 +38,10 @@
     minimumFractionDigits: precision, maximumFractionDigits: precision,
   });
   const volumeFormat = new Intl.NumberFormat(lang);
+  // Dates as the page's language writes them: 2018/11/16 in Japanese, 2018-11-16 in English.
+  function formatDay(isoDay) {
+    return lang.indexOf("ja") === 0 ? isoDay.replace(/-/g, "/") : isoDay;
+  }
   const chart = LC.createChart(container, {
     autoSize: true,
     localization: {
@@ -136,9 +140,6 @@
 
   // The bar under the pointer (or the last bar) in words: date, open, high, low, close, volume.
   const readout = document.getElementById("ohlc-readout");
-  const dayFormat = new Intl.DateTimeFormat(lang, {
-    year: "numeric", month: "2-digit", day: "2-digit", timeZone: "UTC",
-  });
   function showReadout(logical) {
     if (!readout) return;
     const index = logical === null || logical === undefined
@@ -147,7 +148,7 @@
     const previous = index > 0 ? bars[index - 1][4] : null;
     const fields = readout.querySelectorAll("[data-field]");
     const values = {
-      date: dayFormat.format(new Date(bar[0] + "T00:00:00Z")),
+      date: formatDay(bar[0]),
       open: numberFormat.format(bar[1]), high: numberFormat.format(bar[2]),
       low: numberFormat.format(bar[3]), close: numberFormat.format(bar[4]),
       volume: volumeFormat.format(bar[5]),
@@ -231,8 +232,9 @@
   function describe() {
     if (!selection) return;
     const days = selection.end - selection.start + 1;
-    let text = dates[selection.start] + " → " + dates[selection.end] + " · " +
-      interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
+    let text = interpolate(gettext("%(start)s → %(end)s"), {
+      start: formatDay(dates[selection.start]), end: formatDay(dates[selection.end]),
+    }, true) + " · " + interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
     let valid = true;
     if (days < MIN_DAYS) {
       text += " — " + interpolate(gettext("choose at least %s days"), [MIN_DAYS]);
@@ -278,7 +280,13 @@
     if (start < 0 || end < 0 || start > end) {
       selection = null;
       drawOverlay();
-      summary.textContent = gettext("No trading days between these dates.");
+      summary.textContent = start < 0
+        ? interpolate(gettext("The prices end on %s: choose days up to then."),
+          [formatDay(dates[last])])
+        : end < 0
+          ? interpolate(gettext("The prices begin on %s: choose days from then on."),
+            [formatDay(dates[0])])
+          : gettext("No trading days between these dates.");
       summary.classList.add("is-invalid");
       submit.disabled = true;
       return;

@@ -732,3 +732,20 @@ def test_the_csv_marks_the_same_period_rows_apart_from_the_matches(client, pro_u
     assert all(row[-1] == "" for row in context)  # no episode: not counted
     assert all(row[-1] != "" for row in body if row[0] == "match")
     assert context[0][header.index("name")] == '\'=HYPERLINK("http://evil.example")'
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("ja", "7974 任天堂 2018/08/20〜2018/11/16"), ("en", "7974 任天堂 2018-08-20 → 2018-11-16")],
+)
+def test_a_stock_range_is_labelled_with_dates_in_the_pages_format(client, user, language, label):
+    saved = SavedSearchFactory(user=user, prices=TAIL_OF_7203)
+    saved.label = "7974 任天堂 2018-08-20 – 2018-11-16"
+    saved.source = SavedSearch.Source.STOCK
+    saved.spec = {"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"}
+    saved.save()
+    client.force_login(user)
+
+    html = client.get("/search/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert label in html
