@@ -27,6 +27,7 @@ from billing.entitlements import (
     search_quota_release,
 )
 from core.errors import NotFoundError
+from core.templatetags.site_formats import day
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
@@ -128,6 +129,12 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
         .order_by("date")
         .values_list("date", "adj_close")
     )
+    if not rows and stock.last_bar_date and start > stock.last_bar_date:
+        raise SearchInputError(
+            "from",
+            _("The prices of %(code)s end on %(day)s: choose days up to then.")
+            % {"code": stock.code, "day": day(stock.last_bar_date)},
+        )
     if not limits.MIN_LENGTH <= len(rows) <= limits.MAX_LENGTH:
         raise SearchInputError(
             "to",
@@ -138,8 +145,8 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
             % {
                 "code": stock.code,
                 "count": len(rows),
-                "start": start,
-                "end": end,
+                "start": day(start),
+                "end": day(end),
                 "min": limits.MIN_LENGTH,
                 "max": limits.MAX_LENGTH,
             },

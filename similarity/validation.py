@@ -27,6 +27,7 @@ import numpy as np
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInputError
+from core.templatetags.site_formats import day
 from core.text import normalize_search_text
 from similarity import limits
 from similarity.models import SavedSearch
@@ -261,7 +262,7 @@ def _stock_spec_clean(spec: dict) -> dict:
         raise SearchInputError(
             "from",
             _("The pattern's first day (%(start)s) is after its last day (%(end)s).")
-            % {"start": start, "end": end},
+            % {"start": day(start), "end": day(end)},
         )
     return {
         "source": "stock",
@@ -348,7 +349,7 @@ def search_options_clean(*, options: dict | None) -> dict:
         raise SearchInputError(
             "date_from",
             _("The windows' first day (%(start)s) is after their last day (%(end)s).")
-            % {"start": date_from, "end": date_to},
+            % {"start": day(date_from), "end": day(date_to)},
         )
     return {
         "mode": mode,

@@ -749,3 +749,17 @@ def test_a_stock_range_is_labelled_with_dates_in_the_pages_format(client, user, 
     html = client.get("/search/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
 
     assert label in html
+
+
+def test_a_range_past_the_data_says_where_the_prices_end(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "7974", "date_from": "2026-01-05", "date_to": "2026-03-31"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["date_from"]
+    assert message.startswith("7974の株価データは") and "/" in message and "-" not in message
