@@ -24,7 +24,7 @@ SIDEWAYS = """() => {
 }"""
 
 SMALL_TARGETS = """(minimum) => [...document.querySelectorAll(
-  "main a, main button, main .chip, main select, main input:not([type=hidden]), footer a, footer button")]
+  "main a, main button, main select, main input:not([type=hidden]), footer a, footer button")]
   .filter(element => element.offsetParent !== null && !element.closest(".price-chart"))
   .filter(element => element.getBoundingClientRect().height < minimum)
   .map(element => (element.textContent || element.name || element.tagName).trim().slice(0, 30))"""
@@ -72,9 +72,7 @@ def test_no_page_scrolls_sideways(request, window, site, browser_market, pro_tra
     assert sideways == {}
 
 
-def test_the_phone_menu_reaches_alerts_hit_rates_and_track_record(
-    phone, site, trader, screenshot
-):
+def test_the_phone_menu_reaches_alerts_hit_rates_and_track_record(phone, site, trader, screenshot):
     sign_in(phone, site, trader.email)
     phone.get_by_role("button", name="メニュー").click()
     menu = phone.locator("#nav-links")
