@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Production image: gunicorn serves the site; the same image runs the Celery worker and beat.
+# Production image: gunicorn serves the site; the same image runs the Celery worker and beat, and
+# before them the one-off `migrate` and `install_schedule` (the `setup` service of docker-compose.yml).
 
 FROM node:20-slim AS assets
 WORKDIR /build

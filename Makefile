@@ -55,12 +55,17 @@ migrate: install
 # The embedded default: SQLite under var/, Celery tasks run eagerly, the bundled demo market.
 run: export DEBUG ?= 1
 run: install assets messages migrate
+	$(BIN)/python manage.py install_schedule
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
-	$(BIN)/pytest
+	@started=$$(date +%s); $(BIN)/pytest --durations=10; status=$$?; \
+	elapsed=$$(( $$(date +%s) - started )); \
+	echo "make test: the suite took $$((elapsed / 60)) min $$((elapsed % 60)) s (wall clock)"; \
+	exit $$status
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 """Shape alerts: a saved pattern checked in latest mode after each day's data, and its hits."""
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -124,13 +126,8 @@ class AlertHit(models.Model):
 
 
 class AlertDigest(models.Model):
-    """The one mail a user gets for a data date, listing every new hit; its delivery record."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed, will be retried")
-        UNSUBSCRIBED = "unsubscribed", _("not sent: alert mails paused")
+    """What a user is told for a data date: every new hit of their alerts, once, on each channel
+    they chose (its deliveries)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -139,11 +136,7 @@ class AlertDigest(models.Model):
         verbose_name=_("user"),
     )
     data_date = models.DateField(_("data date"))
-    state = models.CharField(_("state"), max_length=16, choices=State, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
-    error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("alert digest")
@@ -156,24 +149,155 @@ class AlertDigest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.data_date} ({self.state})"
+        return f"{self.user} {self.data_date}"
 
 
-class AlertMailPreference(models.Model):
-    """Whether a user gets alert mails; the one-click unsubscribe link turns them off."""
+class Channel(models.TextChoices):
+    MAIL = "mail", _("mail")
+    LINE = "line", "LINE"
+
+
+class AlertDelivery(models.Model):
+    """One digest on one channel: its own state, attempts and error, so that a channel that
+    fails is retried alone and never holds the other back."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed, will be retried")
+        REJECTED = "rejected", _("failed, not retried")
+        OFF = "off", _("not sent: the channel was turned off")
+
+    # The states that still wait to be sent.
+    DUE_STATES = (State.PENDING, State.FAILED)
+
+    digest = models.ForeignKey(
+        AlertDigest,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("digest"),
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+    state = models.CharField(_("state"), max_length=16, choices=State, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("not before"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the provider asked us to wait (Retry-After)."),
+    )
+    # Sent with every try of a LINE push (X-Line-Retry-Key): LINE accepts one message per key, so
+    # a retry after a timeout cannot send the digest twice.
+    retry_key = models.UUIDField(_("retry key"), default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        ordering = ["-digest__data_date", "digest", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest", "channel"], name="alertdelivery_unique_digest_channel"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "channel"], name="alertdelivery_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.digest} {self.channel} ({self.state})"
+
+
+class AlertChannelPreference(models.Model):
+    """The channels a user's digests go to. Mail is on until the user (or the one-click
+    unsubscribe link) turns it off; LINE is turned on by linking a LINE account."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
-        related_name="alert_mail_preference",
+        related_name="alert_channel_preference",
         verbose_name=_("user"),
     )
     mails_enabled = models.BooleanField(_("alert mails"), default=True)
+    line_enabled = models.BooleanField(_("alerts on LINE"), default=False)
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
-        verbose_name = _("alert mail preference")
-        verbose_name_plural = _("alert mail preferences")
+        verbose_name = _("alert channels")
+        verbose_name_plural = _("alert channels")
 
     def __str__(self) -> str:
-        return f"{self.user}: {'on' if self.mails_enabled else 'off'}"
+        mail, line = ("on" if on else "off" for on in (self.mails_enabled, self.line_enabled))
+        return f"{self.user}: mail {mail}, LINE {line}"
+
+
+class LineLink(models.Model):
+    """A LINE account linked to a site account through LINE's account-link flow: the digests
+    of a user who chose LINE are pushed to this LINE user id."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="line_link",
+        verbose_name=_("user"),
+    )
+    line_user_id = models.CharField(_("LINE user id"), max_length=64, unique=True)
+    linked_at = models.DateTimeField(_("linked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("LINE link")
+        verbose_name_plural = _("LINE links")
+
+    def __str__(self) -> str:
+        return f"{self.user} ↔ {self.line_user_id}"
+
+
+class LineLinkNonce(models.Model):
+    """The nonce of one account-link attempt, bound to the signed-in user who started it.
+
+    LINE returns it in the accountLink event; it is used once and expires.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    nonce = models.CharField(_("nonce"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("LINE link nonce")
+        verbose_name_plural = _("LINE link nonces")
+
+    def __str__(self) -> str:
+        return f"{self.user} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class LineWebhookEvent(models.Model):
+    """A webhook event LINE sent, one row per webhookEventId: a redelivered event finds its row
+    and is not handled again. The payload is cleared once the event is handled."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("received")
+        PROCESSED = "processed", _("processed")
+        FAILED = "failed", _("failed")
+
+    webhook_event_id = models.CharField(_("webhook event id"), max_length=64, unique=True)
+    type = models.CharField(_("type"), max_length=32)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State, default=State.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("LINE webhook event")
+        verbose_name_plural = _("LINE webhook events")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_event_id} {self.type}"

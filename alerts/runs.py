@@ -1,11 +1,12 @@
 """Shape alerts: the daily run. Tasks and the alerts_run command call these.
 
     alerts_check(*, user_ids=None)                  every due alert against the current snapshot
-    alert_digests_send(*, user_ids=None)            the day's mails, each at most once
+    alert_deliveries_send(*, user_ids=None)         the day's digests on each channel, once
 
 Running is idempotent: an alert is checked once per data date (``last_checked_date``, under a row
-lock), a hit is unique per (alert, data date, stock), a digest per (user, data date), and a digest
-is marked sent in the transaction that holds its row lock while the mail goes out.
+lock), a hit is unique per (alert, data date, stock), a digest per (user, data date), a delivery
+per (digest, channel), and a delivery is marked sent in the transaction that holds its row lock
+while the mail or the LINE push goes out (a LINE push carries the delivery's retry key as well).
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
+from alerts.line import gateway as line_gateway
+from alerts.line.messages import digest_text
+from alerts.line.selectors import line_link_get
 from alerts.mail import digest_message
-from alerts.models import (
-    Alert,
-    AlertDigest,
-    AlertHit,
-    AlertMailPreference,
-)
+from alerts.models import Alert, AlertDelivery, AlertDigest, AlertHit, Channel
 from alerts.services import (
+    alert_channel_on,
+    alert_channels_chosen,
     alert_mail_unsubscribe_token,
-    alert_mails_enabled,
     alerts_plan_limit_apply,
 )
 from similarity.engine import latest_hits
@@ -169,98 +169,122 @@ def _own_range(market, alert: Alert) -> tuple[int, int, int] | None:
 
 
 def _digests_open(*, user_ids: list[int], data_date: dt.date) -> None:
-    if not user_ids:
-        return
-    muted = set(
-        AlertMailPreference.objects.filter(user_id__in=user_ids, mails_enabled=False).values_list(
-            "user_id", flat=True
-        )
-    )
-    AlertDigest.objects.bulk_create(
-        [
-            AlertDigest(
-                user_id=user_id,
-                data_date=data_date,
-                state=AlertDigest.State.UNSUBSCRIBED
-                if user_id in muted
-                else AlertDigest.State.PENDING,
+    """A digest for each user, and on it a delivery for each channel the user chose."""
+    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+        digest, created = AlertDigest.objects.get_or_create(user=user, data_date=data_date)
+        if created:
+            AlertDelivery.objects.bulk_create(
+                AlertDelivery(digest=digest, channel=channel)
+                for channel in alert_channels_chosen(user=user)
             )
-            for user_id in user_ids
-        ],
-        ignore_conflicts=True,
-    )
 
 
-# --- Mail ---------------------------------------------------------------------------------------
+# --- Sending ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SendSummary:
     sent: int
-    failed: int
+    failed: int  # deliveries left failed, to be tried again
     skipped: int
+    retry_after: float = 0.0  # seconds until the last of the failed ones may be tried
 
 
-def alert_digests_send(*, user_ids: list[int] | None = None) -> SendSummary:
-    """Send every pending or failed digest (of `user_ids`, or all), each in its own transaction.
+def alert_deliveries_send(*, user_ids: list[int] | None = None) -> SendSummary:
+    """Send every pending or failed delivery (of `user_ids`, or all), each in its own transaction.
 
-    The digest's row is locked while its mail goes out and marked sent before the lock is
-    released: two workers never send one digest, and a worker killed before the commit leaves it
-    pending. A failure is recorded on the digest (attempts, error) for the caller to retry.
+    A delivery's row is locked while it goes out and marked sent before the lock is released: two
+    workers never send one delivery, and a worker killed before the commit leaves it pending. A
+    failure is recorded on the delivery (attempts, error, and the wait LINE asked for); the
+    digest's other channel goes out all the same.
     """
-    due = AlertDigest.objects.filter(
-        state__in=[AlertDigest.State.PENDING, AlertDigest.State.FAILED]
-    )
+    deliveries = AlertDelivery.objects.all()
     if user_ids is not None:
-        due = due.filter(user_id__in=user_ids)
-    sent = failed = skipped = 0
-    for digest_id in due.order_by("data_date", "pk").values_list("pk", flat=True):
-        outcome = _digest_send(digest_id=digest_id)
-        sent += outcome == AlertDigest.State.SENT
-        failed += outcome == AlertDigest.State.FAILED
-        skipped += outcome not in (AlertDigest.State.SENT, AlertDigest.State.FAILED)
-    return SendSummary(sent=sent, failed=failed, skipped=skipped)
+        deliveries = deliveries.filter(digest__user_id__in=user_ids)
+    now = timezone.now()
+    due = deliveries.filter(state__in=AlertDelivery.DUE_STATES).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    sent = skipped = 0
+    for delivery_id in due.order_by("digest__data_date", "pk").values_list("pk", flat=True):
+        outcome = _delivery_send(delivery_id=delivery_id)
+        sent += outcome == AlertDelivery.State.SENT
+        skipped += outcome not in (AlertDelivery.State.SENT, AlertDelivery.State.FAILED)
+    failed = deliveries.filter(state=AlertDelivery.State.FAILED)
+    latest = failed.aggregate(latest=Max("next_attempt_at"))["latest"]
+    wait = max(0.0, (latest - timezone.now()).total_seconds()) if latest else 0.0
+    return SendSummary(sent=sent, failed=failed.count(), skipped=skipped, retry_after=wait)
 
 
 @transaction.atomic
-def _digest_send(*, digest_id: int) -> str | None:
-    digest = (
-        AlertDigest.objects.select_for_update(skip_locked=True)
-        .select_related("user")
-        .filter(pk=digest_id, state__in=[AlertDigest.State.PENDING, AlertDigest.State.FAILED])
+def _delivery_send(*, delivery_id: int) -> str | None:
+    delivery = (
+        AlertDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("digest__user")
+        .filter(pk=delivery_id, state__in=AlertDelivery.DUE_STATES)
         .first()
     )
-    if digest is None:
+    if delivery is None:
         return None  # sent meanwhile, or another worker is sending it
-    if not alert_mails_enabled(user=digest.user):
-        digest.state = AlertDigest.State.UNSUBSCRIBED
-        digest.save(update_fields=["state"])
-        return digest.state
+    digest = delivery.digest
+    if not alert_channel_on(user=digest.user, channel=delivery.channel):
+        delivery.state = AlertDelivery.State.OFF
+        delivery.save(update_fields=["state"])
+        return delivery.state
     hits = list(
         AlertHit.objects.filter(alert__user=digest.user, data_date=digest.data_date)
         .select_related("alert")
         .order_by("alert__name", "alert_id", "-correlation", "code")
     )
     if not hits:  # its alerts were deleted meanwhile: nothing to tell
-        digest.delete()
+        delivery.delete()
         return None
-    digest.attempts += 1
+    delivery.attempts += 1
+    delivery.next_attempt_at = None
+    fields = ["state", "attempts", "error", "next_attempt_at"]
     try:
-        digest_message(
-            user=digest.user,
-            data_date=digest.data_date,
-            hits=hits,
-            unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user),
-        ).send()
+        if delivery.channel == Channel.MAIL:
+            _mail_send(digest=digest, hits=hits)
+        else:
+            _line_send(delivery=delivery, hits=hits)
+    except line_gateway.LineRejected as exc:
+        logger.warning("alert delivery %s refused: %s", delivery.pk, exc)
+        delivery.state = AlertDelivery.State.REJECTED
+        delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
+        delivery.save(update_fields=fields)
+        return delivery.state
     except Exception as exc:
-        # SMTP refusals, timeouts, a server that is down: recorded here, retried by the task.
-        logger.warning("alert digest %s failed: %s", digest.pk, exc)
-        digest.state = AlertDigest.State.FAILED
-        digest.error = f"{type(exc).__name__}: {exc}"[:2000]
-        digest.save(update_fields=["state", "attempts", "error"])
-        return digest.state
-    digest.state = AlertDigest.State.SENT
-    digest.error = ""
-    digest.sent_at = timezone.now()
-    digest.save(update_fields=["state", "attempts", "error", "sent_at"])
-    return digest.state
+        # SMTP refusals, timeouts, a server that is down, LINE's 429 and 5xx: recorded here,
+        # retried by the task.
+        logger.warning("alert delivery %s failed: %s", delivery.pk, exc)
+        delivery.state = AlertDelivery.State.FAILED
+        delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_after)
+        delivery.save(update_fields=fields)
+        return delivery.state
+    delivery.state = AlertDelivery.State.SENT
+    delivery.error = ""
+    delivery.sent_at = timezone.now()
+    delivery.save(update_fields=[*fields, "sent_at"])
+    return delivery.state
+
+
+def _mail_send(*, digest: AlertDigest, hits: list[AlertHit]) -> None:
+    digest_message(
+        user=digest.user,
+        data_date=digest.data_date,
+        hits=hits,
+        unsubscribe_token=alert_mail_unsubscribe_token(user=digest.user),
+    ).send()
+
+
+def _line_send(*, delivery: AlertDelivery, hits: list[AlertHit]) -> None:
+    digest = delivery.digest
+    link = line_link_get(user=digest.user)
+    line_gateway.text_push(
+        line_user_id=link.line_user_id,
+        text=digest_text(user=digest.user, data_date=digest.data_date, hits=hits),
+        retry_key=str(delivery.retry_key),
+    )

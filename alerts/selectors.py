@@ -6,7 +6,7 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from alerts.models import Alert, AlertHit
+from alerts.models import Alert, AlertChannelPreference, AlertHit, LineLink
 from core.errors import NotFoundError
 
 RECENT_HITS = 10
@@ -54,6 +54,13 @@ def alert_latest_hits(
     return found
 
 
+def alert_channels_get(*, user) -> AlertChannelPreference:
+    """The user's channel choice; the defaults (mail on, LINE off) if they never chose."""
+    return AlertChannelPreference.objects.filter(user=user).first() or AlertChannelPreference(
+        user=user
+    )
+
+
 def alert_unsubscribe_user(*, token: str) -> User:
     """The user an unsubscribe token was signed for; a bad token is a 404."""
     try:
@@ -68,6 +75,7 @@ def alert_unsubscribe_user(*, token: str) -> User:
 
 def alerts_export(*, user) -> dict:
     """What alerts keep about a user: their section of the account page's download."""
+    channels = alert_channels_get(user=user)
     return {
         "shape_alerts": list(
             Alert.objects.filter(user=user)
@@ -75,5 +83,10 @@ def alerts_export(*, user) -> dict:
             .values(
                 "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
             )
-        )
+        ),
+        "alert_channels": {
+            "mail": channels.mails_enabled,
+            "line": channels.line_enabled,
+        },
+        "line_link": LineLink.objects.filter(user=user).values("line_user_id", "linked_at").first(),
     }

@@ -3,6 +3,7 @@ these; the daily run (checks and digests) is in alerts.runs.
 
     alert_create / alert_update / alert_delete      a user's alerts
     alerts_plan_limit_apply(*, user)                pause what the plan no longer allows
+    alert_channels_set(*, user, mail, line)         the channels the user's digests go to
     alert_mails_unsubscribe(*, token)               the one-click link, without a login
 """
 
@@ -15,14 +16,16 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from alerts.line.selectors import line_deliverable, line_status
 from alerts.models import (
     THRESHOLD_DEFAULT,
     THRESHOLD_MAX,
     THRESHOLD_MIN,
     Alert,
-    AlertMailPreference,
+    AlertChannelPreference,
+    Channel,
 )
-from alerts.selectors import UNSUBSCRIBE_SALT, alert_unsubscribe_user
+from alerts.selectors import UNSUBSCRIBE_SALT, alert_channels_get, alert_unsubscribe_user
 from billing.entitlements import entitlements_for
 from core.errors import DomainError, InvalidInputError, NotFoundError
 from similarity.results.texts import stock_label_text
@@ -43,6 +46,11 @@ class AlertInputError(InvalidInputError):
 
 class AlertLimitReached(DomainError):
     code = "alert_limit"
+    status = 403
+
+
+class LineChannelUnavailable(DomainError):
+    code = "line_unavailable"
     status = 403
 
 
@@ -191,12 +199,46 @@ def alerts_plan_limit_apply(*, user) -> int:
     return len(over)
 
 
-# --- Running ------------------------------------------------------------------------------------
+# --- Channels -----------------------------------------------------------------------------------
 
 
-def alert_mails_enabled(*, user) -> bool:
-    preference = AlertMailPreference.objects.filter(user=user).first()
-    return preference is None or preference.mails_enabled
+def alert_channels_chosen(*, user) -> list[str]:
+    """The channels a digest of the user goes to now: mail unless turned off; LINE when the user
+    turned it on, their plan includes it and a LINE account is linked (and the site can push)."""
+    preference = alert_channels_get(user=user)
+    channels = [Channel.MAIL] if preference.mails_enabled else []
+    if (
+        preference.line_enabled
+        and entitlements_for(user=user).line_alerts
+        and line_deliverable(user=user)
+    ):
+        channels.append(Channel.LINE)
+    return channels
+
+
+def alert_channel_on(*, user, channel: str) -> bool:
+    """Whether the user still wants this channel (asked again just before sending)."""
+    preference = alert_channels_get(user=user)
+    if channel == Channel.MAIL:
+        return preference.mails_enabled
+    return preference.line_enabled and line_deliverable(user=user)
+
+
+def alert_channels_set(*, user, mail: bool, line: bool) -> None:
+    """Choose the channels of the user's digests. LINE needs the plan and a linked account."""
+    if line:
+        status = line_status(user=user)
+        if not status.configured:
+            raise LineChannelUnavailable(_("Alerts on LINE are not available on this site."))
+        if not status.entitled:
+            raise LineChannelUnavailable(_("Alerts on LINE come with the Pro plan."))
+        if status.link is None:
+            raise LineChannelUnavailable(
+                _("Link your LINE account first: add our LINE account as a friend.")
+            )
+    AlertChannelPreference.objects.update_or_create(
+        user=user, defaults={"mails_enabled": mail, "line_enabled": line}
+    )
 
 
 def alert_mail_unsubscribe_token(*, user) -> str:
@@ -205,7 +247,7 @@ def alert_mail_unsubscribe_token(*, user) -> str:
 
 
 def alert_mails_set(*, user, enabled: bool) -> None:
-    AlertMailPreference.objects.update_or_create(user=user, defaults={"mails_enabled": enabled})
+    AlertChannelPreference.objects.update_or_create(user=user, defaults={"mails_enabled": enabled})
 
 
 def alert_mails_unsubscribe(*, token: str):

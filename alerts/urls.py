@@ -5,7 +5,7 @@ from alerts import views
 urlpatterns = [
     path("account/alerts/", views.alert_list, name="alerts"),
     path("account/alerts/new/", views.alert_create, name="alert_create"),
-    path("account/alerts/mails/", views.alert_mails, name="alert_mails"),
+    path("account/alerts/channels/", views.alert_channels, name="alert_channels"),
     *(
         path(
             f"account/alerts/<int:alert_id>/{action}/",
@@ -16,4 +16,7 @@ urlpatterns = [
         for action in views.ALERT_ACTIONS
     ),
     path("alerts/unsubscribe/<str:token>/", views.alerts_unsubscribe, name="alerts_unsubscribe"),
+    path("line/webhook/", views.line_webhook, name="line_webhook"),
+    path("line/link/", views.line_link, name="line_link"),
+    path("line/unlink/", views.line_unlink, name="line_unlink"),
 ]

@@ -1,24 +1,33 @@
-"""Alert pages: the list under the account, the buttons that save an alert, the unsubscribe link."""
+"""Alert pages: the list under the account, the buttons that save an alert, the unsubscribe link,
+and LINE's webhook and link page."""
 
+import logging
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts import selectors, services
+from alerts.line import gateway as line_gateway
+from alerts.line import services as line_services
+from alerts.line.selectors import line_status
 from alerts.mail import hit_links
 from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN
+from alerts.tasks import line_event_handle
 from billing.entitlements import entitlements_for
-from core.errors import DomainError, NotFoundError
+from core.errors import DomainError, InvalidInputError, NotFoundError
 from market.selectors import stock_filter_choices
 from similarity.forms import SearchForm
 from similarity.selectors import saved_search_get
 from similarity.views import PREFILL_FIELDS
+
+logger = logging.getLogger(__name__)
 
 ALERT_ACTIONS = ("pause", "resume", "threshold", "delete")
 
@@ -39,7 +48,8 @@ def alert_list(request):
         "rows": rows,
         "entitlements": entitlements_for(user=request.user),
         "active_count": sum(alert.is_active for alert in alerts),
-        "mails_enabled": services.alert_mails_enabled(user=request.user),
+        "channels": selectors.alert_channels_get(user=request.user),
+        "line": line_status(user=request.user),
         "threshold": {"min": THRESHOLD_MIN, "max": THRESHOLD_MAX, "default": THRESHOLD_DEFAULT},
     }
     return render(request, "alerts/alerts.html", context)
@@ -129,10 +139,18 @@ def alert_change(request, alert_id: int, action: str):
 
 @login_required
 @require_POST
-def alert_mails(request):
-    enabled = request.POST.get("enabled") == "1"
-    services.alert_mails_set(user=request.user, enabled=enabled)
-    messages.success(request, _("Alert mails on.") if enabled else _("Alert mails off."))
+def alert_channels(request):
+    """The channels of the user's digests: mail, LINE, both or neither."""
+    try:
+        services.alert_channels_set(
+            user=request.user,
+            mail=request.POST.get("mail") == "1",
+            line=request.POST.get("line") == "1",
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Alert channels saved."))
     return redirect("alerts")
 
 
@@ -149,3 +167,57 @@ def alerts_unsubscribe(request, token: str):
     except NotFoundError as error:
         return render(request, "alerts/unsubscribe.html", {"error": error.message}, status=404)
     return render(request, "alerts/unsubscribe.html", {"done": True, "email": user.email})
+
+
+# --- LINE ---------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # LINE signs the body instead (X-Line-Signature)
+@require_POST
+def line_webhook(request):
+    """Verify the signature on the raw body before reading anything of it; store each new event
+    once and queue its handling; 200 to every signed body, 400 to a missing or wrong signature."""
+    if not line_gateway.line_configured():
+        raise Http404
+    if not line_gateway.signature_valid(
+        body=request.body, signature=request.headers.get("X-Line-Signature", "")
+    ):
+        logger.warning("LINE webhook: missing or wrong signature")
+        return HttpResponseBadRequest()
+    for event_id in line_services.line_webhook_receive(body=request.body):
+        line_event_handle.delay(event_id)
+    return HttpResponse(status=200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def line_link(request):
+    """Where the link message leads: after sign-in, a button that sends the user to LINE's
+    account-link dialog with a nonce bound to them (a button, so that a link someone else sent
+    cannot tie their LINE account to yours without you seeing it)."""
+    status = line_status(user=request.user)
+    if not status.configured:
+        raise Http404
+    link_token = request.GET.get("linkToken", "")
+    context = {"status": status, "link_token": link_token}
+    if not status.entitled:
+        return render(request, "alerts/line_link.html", context, status=403)
+    try:
+        if request.method == "POST":
+            return redirect(
+                line_services.line_account_link_url(user=request.user, link_token=link_token)
+            )
+        line_services.link_token_clean(link_token)
+    except InvalidInputError as error:
+        context["error"] = error.message
+        return render(request, "alerts/line_link.html", context, status=400)
+    return render(request, "alerts/line_link.html", context)
+
+
+@login_required
+@require_POST
+def line_unlink(request):
+    if line_services.line_unlink(user=request.user):
+        messages.success(request, _("Your LINE account was unlinked: alerts no longer go to LINE."))
+    return redirect("alerts")

@@ -19,10 +19,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from similarity.engine import MIN_LENGTH, Market  # noqa: E402
-from similarity.engine.calibration import (  # noqa: E402
+from similarity.engine import (  # noqa: E402
+    CALIBRATION_LENGTHS,
     DEFAULT_HORIZONS,
-    DEFAULT_LENGTHS,
+    MIN_LENGTH,
+    Market,
     calibration_table,
     draw_samples,
     market_calendar,
@@ -56,7 +57,7 @@ def main() -> None:
     started = time.perf_counter()
     cpu = time.process_time()
     calendar = market_calendar(market)
-    drawn = draw_samples(market, args.samples, DEFAULT_LENGTHS, max(DEFAULT_HORIZONS), seed=1)
+    drawn = draw_samples(market, args.samples, CALIBRATION_LENGTHS, max(DEFAULT_HORIZONS), seed=1)
     outcomes = []
     for series, end, length in drawn:
         outcomes += sample_outcomes(market, series, end, length, calendar=calendar)

@@ -36,8 +36,13 @@ from benchmarks.similarity_peers import (  # noqa: E402
     as_triples,
     brute_force,
 )
-from similarity.engine import DEFAULT_HORIZONS, Market, search  # noqa: E402
-from similarity.engine.baseline import BaselineIndex, base_rate  # noqa: E402
+from similarity.engine import (  # noqa: E402
+    DEFAULT_HORIZONS,
+    BaselineIndex,
+    Market,
+    base_rate,
+    search,
+)
 
 SEED = 20240601
 SERIES = 4000

@@ -29,6 +29,7 @@ class PlanAdmin(admin.ModelAdmin):
         "api_access",
         "csv_export",
         "max_alerts",
+        "line_alerts",
         "is_public",
     )
     prepopulated_fields = {"slug": ("name",)}
@@ -54,6 +55,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "csv_export",
                     "api_requests_per_minute",
                     "max_alerts",
+                    "line_alerts",
                 )
             },
         ),

@@ -81,6 +81,7 @@ class Entitlements:
     plan_slug: str = "free"
     api_requests_per_minute: int = 30
     max_alerts: int = 1
+    line_alerts: bool = False  # alert digests may also be pushed to LINE
     # Where the plan comes from: "free", "subscription" or "complimentary".
     source: str = "free"
     # The Stripe status of the subscription in effect, or "" when there is none.
@@ -116,6 +117,7 @@ FREE = {
     "api_access": False,
     "csv_export": False,
     "max_alerts": 1,
+    "line_alerts": False,
 }
 
 
@@ -136,6 +138,7 @@ def _plan_limits(plan, *, is_paid: bool) -> dict:
         "csv_export": plan.csv_export,
         "api_requests_per_minute": plan.api_requests_per_minute,
         "max_alerts": plan.max_alerts,
+        "line_alerts": plan.line_alerts,
     }
 
 

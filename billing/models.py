@@ -49,6 +49,13 @@ class Plan(models.Model):
         default=1,
         help_text=_("Active alerts a user may keep; lowering it pauses the newest ones."),
     )
+    line_alerts = models.BooleanField(
+        _("alerts on LINE"),
+        default=False,
+        help_text=_(
+            "Alert digests pushed to LINE as well as mailed; each push costs the operator."
+        ),
+    )
 
     class Meta:
         verbose_name = _("plan")

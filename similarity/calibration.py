@@ -1,4 +1,4 @@
-"""Writing the walk-forward calibration (see similarity/engine/calibration.py for the method).
+"""Writing the walk-forward calibration (see similarity/engine/walkforward.py for the method).
 
 Entry point: ``calibration_compute(*, samples, lengths, horizons, k, seed) -> CalibrationRun``,
 called by ``manage.py calibrate`` and the monthly Celery task.
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
-from similarity.engine.calibration import (
+from similarity.engine import (
+    CALIBRATION_K,
+    CALIBRATION_LENGTHS,
     DEFAULT_HORIZONS,
-    DEFAULT_K,
-    DEFAULT_LENGTHS,
     calibration_table,
     draw_samples,
     market_calendar,
@@ -29,9 +29,9 @@ DEFAULT_SAMPLES = 500
 def calibration_compute(
     *,
     samples: int = DEFAULT_SAMPLES,
-    lengths: Sequence[int] = DEFAULT_LENGTHS,
+    lengths: Sequence[int] = CALIBRATION_LENGTHS,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
-    k: int = DEFAULT_K,
+    k: int = CALIBRATION_K,
     seed: int | None = None,
 ) -> CalibrationRun:
     """Draw ``samples`` past patterns from the current snapshot (lengths in turn), predict each

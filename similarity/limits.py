@@ -9,7 +9,6 @@ what float64 squares hold) is defined by the engine and only named here.
 import math
 
 from similarity import engine
-from similarity.engine.market import MAX_CLOSE
 
 # A pattern: prices, closes of a stock range, or a sketch's resampled days.
 MIN_LENGTH = engine.MIN_LENGTH
@@ -17,7 +16,7 @@ MAX_LENGTH = engine.MAX_LENGTH
 DEFAULT_SKETCH_DAYS = 60
 # Every price and sketch coordinate lies within ±MAX_ABS_VALUE (beyond it squares of deviations
 # overflow float64 and a pattern cannot be normalised).
-MAX_ABS_VALUE = MAX_CLOSE
+MAX_ABS_VALUE = engine.MAX_CLOSE
 MAX_ABS_VALUE_TEXT = f"1e{round(math.log10(MAX_ABS_VALUE))}"  # "1e12", for messages
 MAX_SKETCH_POINTS = 10_000
 # Characters a page may post: the sketch's JSON and the pasted prices.

@@ -72,7 +72,7 @@ class SavedSearch(models.Model):
 class CalibrationRun(models.Model):
     """One walk-forward calibration of the search: how often what followed past patterns fell
     where their fans and verdicts said. `table` holds one row per pattern length and horizon
-    (the fields of `similarity.engine.calibration.CalibrationRow`)."""
+    (the fields of `similarity.engine.CalibrationRow`)."""
 
     created_at = models.DateTimeField(_("computed"), auto_now_add=True)
     snapshot_id = models.CharField(_("snapshot"), max_length=64, blank=True)

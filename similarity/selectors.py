@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFoundError
 from market.models import DailyBar, IndexBar, Stock
-from similarity.engine.evidence import Benchmark, equal_weighted_benchmark
+from similarity.engine import Benchmark, equal_weighted_benchmark
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.

@@ -31,8 +31,7 @@ from core.templatetags.site_formats import day
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
-from similarity.engine import Market, PatternError, normalize_pattern, search
-from similarity.engine.baseline import base_rate
+from similarity.engine import Market, PatternError, base_rate, normalize_pattern, search
 from similarity.models import SavedSearch
 from similarity.results.builder import ResolvedPattern, limit_applied, search_result_build
 from similarity.results.same_period import same_period_applies, same_period_find

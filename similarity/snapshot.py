@@ -49,8 +49,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceUnavailableError
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, Market, PatternError, search
-from similarity.engine.baseline import BaselineIndex, base_rate
+from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, base_rate, search
 
 logger = logging.getLogger(__name__)
 

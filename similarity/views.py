@@ -18,7 +18,7 @@ from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import limits, selectors, services, validation
-from similarity.engine.evidence import INTERVAL_LEVEL
+from similarity.engine import INTERVAL_LEVEL
 from similarity.forms import SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -311,15 +312,24 @@ JQUANTS_API_BASE = env.str("JQUANTS_API_BASE", default="https://api.jquants.com/
 JQUANTS_RATE_PER_MINUTE = env.int("JQUANTS_RATE_PER_MINUTE", default=5)
 # Seconds to wait after a 429 that says no Retry-After.
 JQUANTS_RETRY_WAIT = env.float("JQUANTS_RETRY_WAIT", default=60.0)
-# Where the daily sync reads prices: "jquants" when a key is set, else "kabutan".
-MARKET_SOURCE = env.str("MARKET_SOURCE", default="") or (
-    "jquants" if JQUANTS_API_KEY else "kabutan"
-)
+# Where the daily sync reads prices: the exchange's own API with the operator's key. A scrape
+# ("kabutan") only when the operator sets it, having checked that site's terms (see
+# docs/market-data.md); without a key the J-Quants sync refuses and says why, never scrapes.
+MARKET_SOURCE = env.str("MARKET_SOURCE", default="jquants")
+if MARKET_SOURCE not in ("jquants", "kabutan"):
+    raise ImproperlyConfigured(f"MARKET_SOURCE must be jquants or kabutan, not {MARKET_SOURCE!r}")
 
 # Shape alerts: alerts per Celery task after a new data date, and a failed digest's retries.
 ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=2000)
 ALERTS_MAIL_RETRIES = env.int("ALERTS_MAIL_RETRIES", default=4)
 ALERTS_MAIL_RETRY_SECONDS = env.float("ALERTS_MAIL_RETRY_SECONDS", default=300.0)
+# Alerts on LINE (the Messaging API of the site's LINE official account). Without the secret,
+# the token and the add-friend link, the LINE option is hidden (staff are told why).
+LINE_CHANNEL_SECRET = env.str("LINE_CHANNEL_SECRET", default="")
+LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="")
+LINE_API_BASE = env.str("LINE_API_BASE", default="https://api.line.me")
+LINE_ADD_FRIEND_URL = env.str("LINE_ADD_FRIEND_URL", default="")
+LINE_TIMEOUT_SECONDS = env.float("LINE_TIMEOUT_SECONDS", default=10.0)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,90 @@ def redis_url() -> str:
             pytest.fail("REDIS_URL is required (REQUIRE_SERVICES=1)")
         pytest.skip("needs Redis: set REDIS_URL (CI sets REQUIRE_SERVICES=1)")
     return settings.REDIS_URL
+
+
+@dataclass(frozen=True)
+class MarketTemplate:
+    """What market_load and snapshot_build made of a market once, to put back for each test."""
+
+    stocks: dict[str, dict]  # code -> the Stock's stored field values, id and timestamps aside
+    bars: dict[str, list[tuple]]  # code -> (date, open, high, low, close, volume, adj_close)
+    snapshot: Path  # a built snapshot folder; copied for each test, never written to
+
+    def restore(self, snapshot_root: Path) -> dict:
+        """The stocks and bars in the test's database, and a snapshot of its own under
+        ``snapshot_root``, with an id of its own: the process caches keyed by snapshot id
+        (universe, benchmark) never see another test's rows."""
+        from django.utils import timezone
+
+        from market.models import Stock
+        from market.services.daily_bars import daily_bar_rows_insert
+
+        stocks = {}
+        for code, fields in self.stocks.items():
+            stock = Stock.objects.create(**fields)
+            daily_bar_rows_insert(rows=[(stock.pk, *row) for row in self.bars[code]])
+            stocks[code] = stock
+        name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+        snapshot_root.mkdir(parents=True)
+        shutil.copytree(self.snapshot, snapshot_root / name)
+        os.symlink(name, snapshot_root / "current")
+        return stocks
+
+
+def market_template_build(load, *, django_db_blocker, root: Path) -> MarketTemplate:
+    """Run ``load()`` (stocks and bars stored through the real services; returns the stocks by
+    code) and snapshot_build into ``root`` once, in a transaction that is rolled back: the
+    database stays empty, what they wrote is kept in the template."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from market.models import DailyBar, Stock
+    from market.services.daily_bars import BAR_VALUE_FIELDS
+    from similarity.snapshot import snapshot_build
+
+    # What the database gives: the id and the timestamps.
+    given = {"id", "created_at", "updated_at"}
+    fields = [field.name for field in Stock._meta.concrete_fields if field.name not in given]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(SIMILARITY_SNAPSHOT_DIR=root),
+        transaction.atomic(),
+    ):
+        stocks = load()
+        snapshot = snapshot_build()
+        template = MarketTemplate(
+            stocks={
+                code: Stock.objects.filter(pk=stock.pk).values(*fields).get()
+                for code, stock in stocks.items()
+            },
+            bars={
+                code: list(
+                    DailyBar.objects.filter(stock=stock)
+                    .order_by("date")
+                    .values_list("date", *BAR_VALUE_FIELDS)
+                )
+                for code, stock in stocks.items()
+            },
+            snapshot=snapshot.folder,
+        )
+        transaction.set_rollback(True)
+    return template
+
+
+@pytest.fixture(scope="session")
+def search_market_template(
+    django_db_setup, django_db_blocker, tmp_path_factory, shared_data_dir
+) -> MarketTemplate:
+    """The market of tests/similarity/conftest.py's STOCKS, built once per session, for
+    search_market and browser_market to put back."""
+    from tests.similarity.conftest import market_load
+
+    return market_template_build(
+        lambda: market_load(shared_data_dir),
+        django_db_blocker=django_db_blocker,
+        root=tmp_path_factory.mktemp("search_market") / "snapshot",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -231,10 +316,10 @@ def private_redis(settings, monkeypatch):
 
 @pytest.fixture
 def seeded_plans(transactional_db):
-    """The migrations' Free and Pro plans, again: a transactional test's flush removed them."""
+    """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
     import importlib
 
     from django.apps import apps as django_apps
 
-    for name in ("0002_seed_plans", "0003_plan_max_alerts"):
+    for name in ("0002_seed_plans", "0003_plan_line_alerts"):
         importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)

@@ -16,6 +16,7 @@ PLANS = [
         "api_access": False,
         "csv_export": False,
         "api_requests_per_minute": 30,
+        "max_alerts": 1,
     },
     {
         "slug": "pro",
@@ -30,6 +31,7 @@ PLANS = [
         "api_access": True,
         "csv_export": True,
         "api_requests_per_minute": 300,
+        "max_alerts": 50,
     },
 ]
 

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from core.errors import DomainError
 from core.text import interpolate_lazy
 from similarity import limits
-from similarity.engine.evidence import INTERVAL_LEVEL
+from similarity.engine import INTERVAL_LEVEL
 from similarity.models import SavedSearch
 from similarity.results.schema import LimitApplied
 from similarity.results.statistics import MIN_EPISODES, WEAK_CORRELATION

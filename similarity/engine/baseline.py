@@ -24,36 +24,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .baseline_index import (
-    _NO_DAY,
-    BIN_WIDTH,
-    BINS,
-    BLOCK_DAYS,
-    INDEX_HORIZONS,
-    LEAD_ROWS,
-    LEAD_STEP,
-    MIN_FLAT_RUN,
-    BaselineIndex,
-    _first_indices,
-    _flat_runs,
-)
-from .baseline_query import _core, _indexed
-from .market import Market
-from .outcomes import HorizonStats, summarize
-from .windows import as_day, selected_series, window_ranges
-
-__all__ = [
-    "BIN_WIDTH",
-    "BINS",
-    "BLOCK_DAYS",
-    "INDEX_HORIZONS",
-    "LEAD_ROWS",
-    "LEAD_STEP",
-    "MIN_FLAT_RUN",
-    "BaselineIndex",
-    "base_rate",
-    "period_starts",
-]
+from .baseline_index import MIN_FLAT_RUN, BaselineIndex, flat_runs
+from .baseline_query import index_core, indexed_stats
+from .outcomes import OutcomeStats, summarize
+from .series import Market
+from .windows import NO_DAY, as_day, period_starts, selected_series, window_ranges
 
 
 def base_rate(
@@ -67,7 +42,7 @@ def base_rate(
     date_to=None,
     exclude_period=None,
     outcome_before=None,
-) -> list[HorizonStats]:
+) -> list[OutcomeStats]:
     """Statistics of the forward returns after every window a search could have returned.
 
     Parameters
@@ -95,7 +70,7 @@ def base_rate(
 
     Returns
     -------
-    list of HorizonStats
+    list of OutcomeStats
         One per horizon: count, mean, median, quartiles (``numpy.percentile``'s linear rule)
         and share positive; None values when no window qualifies.
     """
@@ -108,8 +83,8 @@ def base_rate(
     days, closes, offsets, flats = _market_arrays(market, index)
     horizons = _positive_horizons(horizons)
     stats = [None] * len(horizons)
-    if index is not None and rows.size == len(market) and before == _NO_DAY:
-        core = _core(index, days, offsets, rows, lo, hi, m, period)
+    if index is not None and rows.size == len(market) and before == NO_DAY:
+        core = index_core(index, days, offsets, rows, lo, hi, m, period)
         stats = _from_index(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons)
     for i, h in enumerate(horizons):
         if stats[i] is None:
@@ -128,13 +103,13 @@ def _positive_horizons(horizons) -> list[int]:
 
 def _query_days(market: Market, exclude_period, outcome_before) -> tuple[tuple | None, int]:
     """The excluded period as ``(first, last)`` days since 1970 (None without one), and the
-    day outcomes must fall before (``_NO_DAY`` without a cut)."""
+    day outcomes must fall before (``NO_DAY`` without a cut)."""
     period = None
     if exclude_period is not None:
         period = tuple(
             int(as_day(d, "exclude_period").astype(np.int64)) for d in exclude_period[:2]
         )
-    before = _NO_DAY
+    before = NO_DAY
     if outcome_before is not None:
         if market.dates is None:
             raise ValueError("this market has no dates, so outcomes cannot be cut by date")
@@ -155,7 +130,7 @@ def _market_arrays(market: Market, index: BaselineIndex | None):
     if index is not None:
         flats = (np.asarray(index.flat_ends), np.asarray(index.flat_runs))
     else:
-        flats = _flat_runs(closes, offsets, MIN_FLAT_RUN)
+        flats = flat_runs(closes, offsets, MIN_FLAT_RUN)
     return days, closes, offsets, flats
 
 
@@ -165,54 +140,11 @@ def _from_index(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, hor
     ready = sorted({h for h in horizons if h in index.horizons}) if core is not None else []
     found = {}
     if ready:
-        found_ready = _indexed(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, ready)
+        found_ready = indexed_stats(
+            index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, ready
+        )
         found = dict(zip(ready, found_ready, strict=True))
     return [found.get(h) for h in horizons]
-
-
-def period_starts(
-    market: Market, rows: np.ndarray, m: int, period, index: BaselineIndex | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per series of ``rows``, the window starts ``[ex_lo, ex_hi]`` (inclusive; empty when
-    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``; the
-    market's ``index``, when given, spares the binary searches in series that trade every day."""
-    ex_lo = np.ones(rows.size, dtype=np.int64)
-    ex_hi = np.zeros(rows.size, dtype=np.int64)
-    if period is None:
-        return ex_lo, ex_hi
-
-    if market.dates is None:
-        raise ValueError("this market has no dates, so a period cannot be excluded")
-    first = int(as_day(period[0], "exclude_period").astype(np.int64))
-    last = int(as_day(period[1], "exclude_period").astype(np.int64))
-    days = np.asarray(market.dates).view(np.int64)
-    offsets = np.asarray(market.offsets)
-    if index is None:
-        _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi)
-        return ex_lo, ex_hi
-    # the first close on or after `first`, and the first after `last`
-    values = np.array([first, last + 1], dtype=np.int64)
-    positions = np.searchsorted(index.calendar, values).astype(np.int64)
-    found = np.empty((rows.size, 2), dtype=np.int64)
-    _first_indices(days, offsets, rows, index.first_pos, index.gapless, positions, values, found)
-    a, b = found[:, 0], found[:, 1] - 1
-    some = a <= b
-    ex_lo[some], ex_hi[some] = a[some] - m + 1, b[some]
-    return ex_lo, ex_hi
-
-
-@njit(nogil=True, cache=True)
-def _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi):
-    """Window starts of each row whose window ``[i, i + m)`` has a day in ``[first, last]``."""
-    for r in range(rows.shape[0]):
-        base = offsets[rows[r]]
-        n = offsets[rows[r] + 1] - base
-        a = np.searchsorted(days[base : base + n], first)  # first close on or after `first`
-        b = np.searchsorted(days[base : base + n], last, side="right") - 1  # last on or before
-        if a > b:
-            ex_lo[r], ex_hi[r] = 1, 0
-        else:
-            ex_lo[r], ex_hi[r] = a - m + 1, b
 
 
 @njit(nogil=True, cache=True)
@@ -235,7 +167,7 @@ def _collect(
                 k += 1
             if ex_a <= t <= ex_b:
                 continue
-            if before != _NO_DAY and days[base + t + h] >= before:
+            if before != NO_DAY and days[base + t + h] >= before:
                 continue
             if k < flat_ends.shape[0] and flat_ends[k] == base + t and flat_runs[k] >= m:
                 continue

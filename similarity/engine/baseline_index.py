@@ -12,8 +12,8 @@ import numpy as np
 from numba import njit
 
 from .evidence import Benchmark, equal_weighted_benchmark
-from .finder import MAX_LENGTH
-from .market import Market
+from .pattern import MAX_LENGTH
+from .series import Market
 
 # Horizons whose histograms the index holds; others are computed exactly (slower).
 INDEX_HORIZONS = (5, 20, 60, 120, 250)
@@ -29,7 +29,6 @@ LEAD_STEP = 1
 LEAD_ROWS = MAX_LENGTH // LEAD_STEP + 1
 # Runs of equal closes at least this long are listed, so that flat windows can be left out.
 MIN_FLAT_RUN = 5
-_NO_DAY = np.iinfo(np.int64).max
 _FILES = (
     "calendar",
     "horizons",
@@ -104,7 +103,7 @@ class BaselineIndex:
             _lead_histograms(closes, offsets, int(h), lead_hist[j], lead_sum[j], lead_pos[j])
         for table in (cum_hist, cum_sum, cum_pos, lead_hist, lead_sum, lead_pos):
             np.cumsum(table, axis=1, out=table)
-        flat_ends, flat_runs = _flat_runs(closes, offsets, MIN_FLAT_RUN)
+        flat_ends, flat_lengths = flat_runs(closes, offsets, MIN_FLAT_RUN)
         first_pos = position[offsets[:-1]]
         last_pos = position[offsets[1:] - 1]
         return cls(
@@ -114,7 +113,7 @@ class BaselineIndex:
             cum_sum=cum_sum,
             cum_pos=cum_pos,
             flat_ends=flat_ends,
-            flat_runs=flat_runs,
+            flat_runs=flat_lengths,
             equal_weighted=equal_weighted_benchmark(market).levels,
             first_pos=first_pos,
             gapless=last_pos - first_pos + 1 == np.diff(offsets),
@@ -151,7 +150,8 @@ class BaselineIndex:
 
 
 @njit(nogil=True, cache=True)
-def _bin(r):
+def return_bin(r):
+    """The histogram bin of the return ``r``."""
     b = int(np.floor((r + 1.0) / BIN_WIDTH))
     if b < 0:
         return 0
@@ -169,7 +169,7 @@ def _block_histograms(closes, offsets, position, h, hist, sums, pos):
         for t in range(n - h):
             r = closes[base + t + h] / closes[base + t] - 1.0
             block = position[base + t] // BLOCK_DAYS + 1
-            hist[block, _bin(r)] += 1
+            hist[block, return_bin(r)] += 1
             sums[block] += r
             if r > 0.0:
                 pos[block] += 1
@@ -185,14 +185,16 @@ def _lead_histograms(closes, offsets, h, hist, sums, pos):
         for t in range(min(n - h, (LEAD_ROWS - 1) * LEAD_STEP)):
             r = closes[base + t + h] / closes[base + t] - 1.0
             row = t // LEAD_STEP + 1
-            hist[row, _bin(r)] += 1
+            hist[row, return_bin(r)] += 1
             sums[row] += r
             if r > 0.0:
                 pos[row] += 1
 
 
 @njit(nogil=True, cache=True)
-def _flat_runs(closes, offsets, min_run):
+def flat_runs(closes, offsets, min_run):
+    """The absolute indices of the closes that end a run of at least ``min_run`` equal closes,
+    and the length of that run."""
     ends = []
     runs = []
     for s in range(offsets.shape[0] - 1):
@@ -208,31 +210,3 @@ def _flat_runs(closes, offsets, min_run):
         out_ends[i] = ends[i]
         out_runs[i] = runs[i]
     return out_ends, out_runs
-
-
-@njit(nogil=True, cache=True)
-def _first_at_least(values, start, stop, value):
-    """The first index in ``start..stop`` whose value is at least ``value`` (``stop`` if none)."""
-    while start < stop:
-        middle = (start + stop) // 2
-        if values[middle] < value:
-            start = middle + 1
-        else:
-            stop = middle
-    return start
-
-
-@njit(nogil=True, cache=True)
-def _first_indices(days, offsets, rows, first_pos, gapless, positions, values, out):
-    """Per series of ``rows`` and per day ``values[c]`` (at calendar position
-    ``positions[c]``), the first index of the series dated on or after it: a subtraction for a
-    series that trades every calendar day, a binary search otherwise."""
-    for r in range(rows.shape[0]):
-        s = rows[r]
-        base = offsets[s]
-        stop = offsets[s + 1]
-        for c in range(values.shape[0]):
-            if gapless[s]:
-                out[r, c] = min(max(positions[c] - first_pos[s], 0), stop - base)
-            else:
-                out[r, c] = _first_at_least(days, base, stop, values[c]) - base

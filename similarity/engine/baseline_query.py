@@ -9,17 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .baseline_index import (
-    _NO_DAY,
-    BIN_WIDTH,
-    BINS,
-    BLOCK_DAYS,
-    LEAD_STEP,
-    _bin,
-    _first_at_least,
-    _first_indices,
-)
-from .outcomes import HorizonStats, summarize
+from .baseline_index import BIN_WIDTH, BINS, BLOCK_DAYS, LEAD_STEP, return_bin
+from .outcomes import OutcomeStats, summarize
+from .windows import NO_DAY, first_at_least, first_indices
 
 
 @njit(nogil=True, cache=True)
@@ -35,7 +27,7 @@ def _flat_correction(closes, base, flat_ends, flat_runs, k, a, b, ex_a, ex_b, m,
         t = flat_ends[k] - base
         if flat_runs[k] >= m and _allowed(t, a, b, ex_a, ex_b):
             r = closes[base + t + h] / closes[base + t] - 1.0
-            hist[_bin(r)] -= 1
+            hist[return_bin(r)] -= 1
             acc[0] -= r
             acc[1] -= 1.0
             if r > 0.0:
@@ -87,7 +79,7 @@ def _span_weights(closes, base, n, h, spans, a, b, ex_a, ex_b, p, q, hole_a, hol
             w = (1 if _allowed(t, a, b, ex_a, ex_b) else 0) - core
             if w != 0:
                 ret = closes[base + t + h] / closes[base + t] - 1.0
-                row[_bin(ret)] += w
+                row[return_bin(ret)] += w
                 total += w * ret
                 count += w
                 positive += w if ret > 0.0 else 0
@@ -135,7 +127,7 @@ def _corrections(
         p = marks[r, 0]
         hole_a = marks[r, 2]
         hole_b = marks[r, 3]
-        flat = _first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
+        flat = first_at_least(flat_ends, 0, flat_ends.shape[0], base + a)
         for j in range(horizons.shape[0]):
             h = horizons[j]
             b = min(hi[r] + m - 1, n - 1 - h)
@@ -155,7 +147,7 @@ def _corrections(
 
 
 @dataclass(frozen=True)
-class _Core:
+class IndexCore:
     """The calendar blocks ``[b0, b1)`` a query reads from the index, less the hole
     ``[k0, k1)`` (the blocks of the excluded period) and, when the core starts with the
     calendar, less every series' ends below index ``lead`` (from the lead table); per series the
@@ -184,7 +176,9 @@ def _nearest(value: int, step: int) -> int:
     return (value + step // 2) // step * step
 
 
-def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
+def index_core(index, days, offsets, rows, lo, hi, m, period) -> IndexCore | None:
+    """The part of a query the index answers from its cumulative tables (None: no whole
+    block), for the allowed starts ``lo..hi`` of ``rows`` and the excluded ``period`` (days)."""
     calendar = index.calendar
     blocks = index.cum_hist.shape[1] - 1
     some = lo <= hi
@@ -217,9 +211,9 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
             k0 = k1 = b0
     positions = np.array([b0, b1, k0, k1], dtype=np.int64) * BLOCK_DAYS
     positions = np.minimum(positions, calendar.size)
-    values = np.array([calendar[v] if v < calendar.size else _NO_DAY for v in positions])
+    values = np.array([calendar[v] if v < calendar.size else NO_DAY for v in positions])
     marks = np.empty((rows.size, 4), dtype=np.int64)
-    _first_indices(
+    first_indices(
         days,
         offsets,
         rows,
@@ -229,10 +223,10 @@ def _core(index, days, offsets, rows, lo, hi, m, period) -> _Core | None:
         values.astype(np.int64),
         marks,
     )
-    return _Core(b0, b1, k0, k1, lead, marks)
+    return IndexCore(b0, b1, k0, k1, lead, marks)
 
 
-def _indexed(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons):
+def indexed_stats(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons):
     """Per horizon of ``horizons`` (all in the index), its statistics, or None where a
     quantile falls in an open-ended bin."""
     js = np.searchsorted(index.horizons, horizons)
@@ -269,7 +263,7 @@ def _indexed(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizo
     return [_from_histogram(hist[i], acc[i], int(h)) for i, h in enumerate(horizons)]
 
 
-def _from_histogram(hist: np.ndarray, acc: np.ndarray, h: int) -> HorizonStats | None:
+def _from_histogram(hist: np.ndarray, acc: np.ndarray, h: int) -> OutcomeStats | None:
     count = int(round(acc[1]))
     if count == 0:
         return summarize(np.zeros(0), h)
@@ -277,7 +271,7 @@ def _from_histogram(hist: np.ndarray, acc: np.ndarray, h: int) -> HorizonStats |
     if quartiles is None:
         return None
     p10, q25, median, q75, p90 = quartiles
-    return HorizonStats(
+    return OutcomeStats(
         horizon=h,
         count=count,
         mean=float(acc[0] / count),

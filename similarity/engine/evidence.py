@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .market import Market
-from .outcomes import HorizonStats, summarize
+from .outcomes import OutcomeStats, summarize
+from .series import Market
 
 INTERVAL_LEVEL = 0.9
 RESAMPLES = 2000
@@ -197,7 +197,7 @@ def collapse(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.asarray(out)
 
 
-def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[HorizonStats]:
+def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[OutcomeStats]:
     """Statistics per horizon over episodes (each counted once)."""
     return [
         summarize(collapse(returns[:, j], labels) if len(returns) else np.zeros(0), h)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .market import Market
+from .series import Market
 
 DEFAULT_HORIZONS = (5, 20, 60)
 FAN_PERCENTILES = (10, 25, 50, 75, 90)
@@ -26,7 +26,10 @@ MIN_SILHOUETTE = 0.25
 
 
 @dataclass(frozen=True)
-class HorizonStats:
+class OutcomeStats:
+    """The distribution of forward returns at one horizon (of a search's matches, its episodes
+    or a base rate): how many, mean, quartiles, 10th and 90th percentiles, share positive."""
+
     horizon: int
     count: int
     mean: float | None
@@ -59,7 +62,7 @@ class ScenarioGroup:
 class Outcomes:
     horizons: list[int]
     returns: list[list[float | None]]  # per match, per horizon
-    stats: list[HorizonStats]
+    stats: list[OutcomeStats]
     fan: FanChart | None
     groups: list[ScenarioGroup]
 
@@ -132,7 +135,7 @@ def forward_paths(market: Market, matches: Sequence, horizon: int) -> np.ndarray
     return out
 
 
-def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonStats]:
+def outcome_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[OutcomeStats]:
     """Count, mean, median, quartiles and share positive of each column of ``returns``.
 
     Parameters
@@ -144,7 +147,7 @@ def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonS
 
     Returns
     -------
-    list of HorizonStats
+    list of OutcomeStats
         One per horizon; its figures are None when no match has a return there.
     """
     return [
@@ -153,13 +156,13 @@ def horizon_stats(returns: np.ndarray, horizons: Sequence[int]) -> list[HorizonS
     ]
 
 
-def summarize(values: np.ndarray, horizon: int) -> HorizonStats:
+def summarize(values: np.ndarray, horizon: int) -> OutcomeStats:
     """Count, mean, quartiles, 10th and 90th percentiles (``numpy.percentile``'s linear rule)
     and share positive of ``values`` (NaN-free)."""
     if values.size == 0:
-        return HorizonStats(int(horizon), 0, None, None, None, None, None)
+        return OutcomeStats(int(horizon), 0, None, None, None, None, None)
     p10, q25, median, q75, p90 = np.percentile(values, (10, 25, 50, 75, 90))
-    return HorizonStats(
+    return OutcomeStats(
         horizon=int(horizon),
         count=int(values.size),
         mean=float(values.mean()),
@@ -280,7 +283,7 @@ def _cluster(features: np.ndarray, max_groups: int, seed: int) -> np.ndarray:
     return best
 
 
-def outcomes(
+def match_outcomes(
     market: Market,
     matches: Sequence,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
@@ -311,7 +314,7 @@ def outcomes(
     return Outcomes(
         horizons=list(horizons),
         returns=[[None if np.isnan(v) else float(v) for v in row] for row in returns],
-        stats=horizon_stats(returns, horizons),
+        stats=outcome_stats(returns, horizons),
         fan=fan_chart(market, matches, longest),
         groups=scenario_groups(market, matches, longest, seed=seed),
     )

@@ -20,8 +20,8 @@ import scipy.fft
 from numba import njit
 
 from . import kernels
-from .market import Market
 from .screen import THREADS
+from .series import Market
 
 # Series per batch of FFTs: enough to amortise the calls, few enough to keep the arrays small
 # (256 spans of 1,500 closes are 3 MB).

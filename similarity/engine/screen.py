@@ -19,7 +19,7 @@ import numpy as np
 import scipy.fft
 
 from . import kernels
-from .market import Market
+from .series import Market
 
 # Series per screen task. Larger batches make the batched inverse FFT and the kernels' calls
 # cheaper per series; 64 measured best of 8 to 256 (about 15% faster than 32).

@@ -9,10 +9,26 @@ when one of its closes falls on a day of it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 import numpy as np
+from numba import njit
 
-from .market import Market
+from .series import Market
+
+# A day later than any: "no cut" where a day since 1970 (int64) is expected.
+NO_DAY = np.iinfo(np.int64).max
+
+
+class CalendarIndex(Protocol):
+    """The market's trading calendar and where each series sits on it (a ``BaselineIndex``
+    provides them): ``calendar`` every trading day (int64 days since 1970, sorted),
+    ``first_pos`` each series' first close's position on it, ``gapless`` whether the series
+    trades every calendar day from there to its last close."""
+
+    calendar: np.ndarray
+    first_pos: np.ndarray
+    gapless: np.ndarray
 
 
 def selected_series(market: Market, series) -> np.ndarray:
@@ -89,8 +105,6 @@ def period_windows(market: Market, rows, lo, hi, m: int, period):
     """Narrow ``lo..hi`` to the windows with a close on a day of ``period = (first, last)``:
     exactly those that ``exclude_period`` leaves out (a series that did not trade then has none).
     Returns the series that keep some, with their narrowed ranges."""
-    from .baseline import period_starts
-
     if len(period) != 2:
         raise ValueError("only_period must be a pair of dates (first, last)")
     if market.dates is None:
@@ -110,8 +124,6 @@ def exclusions(market, rows, m, exclude, period=None):
     position = {int(s): t for t, s in enumerate(rows)}
     ranges: dict[int, list[tuple[int, int]]] = {}
     if period is not None:
-        from .baseline import period_starts
-
         period_lo, period_hi = period_starts(market, rows, m, period)
         for t in np.flatnonzero(period_lo <= period_hi):
             ranges[int(t)] = [(int(period_lo[t]), int(period_hi[t]))]
@@ -136,3 +148,79 @@ def exclusions(market, rows, m, exclude, period=None):
             ex_lo[ex_ptr[t] + j] = a
             ex_hi[ex_ptr[t] + j] = b
     return ex_ptr, ex_lo, ex_hi
+
+
+def period_starts(
+    market: Market, rows: np.ndarray, m: int, period, calendar: CalendarIndex | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per series of ``rows``, the window starts ``[ex_lo, ex_hi]`` (inclusive; empty when
+    ``ex_lo > ex_hi``) whose ``m`` closes include a day of ``period = (first, last)``; the
+    market's ``calendar`` (a ``BaselineIndex``), when given, spares the binary searches in
+    series that trade every day."""
+    ex_lo = np.ones(rows.size, dtype=np.int64)
+    ex_hi = np.zeros(rows.size, dtype=np.int64)
+    if period is None:
+        return ex_lo, ex_hi
+
+    if market.dates is None:
+        raise ValueError("this market has no dates, so a period cannot be excluded")
+    first = int(as_day(period[0], "exclude_period").astype(np.int64))
+    last = int(as_day(period[1], "exclude_period").astype(np.int64))
+    days = np.asarray(market.dates).view(np.int64)
+    offsets = np.asarray(market.offsets)
+    if calendar is None:
+        _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi)
+        return ex_lo, ex_hi
+    # the first close on or after `first`, and the first after `last`
+    values = np.array([first, last + 1], dtype=np.int64)
+    positions = np.searchsorted(calendar.calendar, values).astype(np.int64)
+    found = np.empty((rows.size, 2), dtype=np.int64)
+    first_indices(
+        days, offsets, rows, calendar.first_pos, calendar.gapless, positions, values, found
+    )
+    a, b = found[:, 0], found[:, 1] - 1
+    some = a <= b
+    ex_lo[some], ex_hi[some] = a[some] - m + 1, b[some]
+    return ex_lo, ex_hi
+
+
+@njit(nogil=True, cache=True)
+def _period_ranges(days, offsets, rows, first, last, m, ex_lo, ex_hi):
+    """Window starts of each row whose window ``[i, i + m)`` has a day in ``[first, last]``."""
+    for r in range(rows.shape[0]):
+        base = offsets[rows[r]]
+        n = offsets[rows[r] + 1] - base
+        a = np.searchsorted(days[base : base + n], first)  # first close on or after `first`
+        b = np.searchsorted(days[base : base + n], last, side="right") - 1  # last on or before
+        if a > b:
+            ex_lo[r], ex_hi[r] = 1, 0
+        else:
+            ex_lo[r], ex_hi[r] = a - m + 1, b
+
+
+@njit(nogil=True, cache=True)
+def first_at_least(values, start, stop, value):
+    """The first index in ``start..stop`` whose value is at least ``value`` (``stop`` if none)."""
+    while start < stop:
+        middle = (start + stop) // 2
+        if values[middle] < value:
+            start = middle + 1
+        else:
+            stop = middle
+    return start
+
+
+@njit(nogil=True, cache=True)
+def first_indices(days, offsets, rows, first_pos, gapless, positions, values, out):
+    """Per series of ``rows`` and per day ``values[c]`` (at calendar position
+    ``positions[c]``), the first index of the series dated on or after it: a subtraction for a
+    series that trades every calendar day, a binary search otherwise."""
+    for r in range(rows.shape[0]):
+        s = rows[r]
+        base = offsets[s]
+        stop = offsets[s + 1]
+        for c in range(values.shape[0]):
+            if gapless[s]:
+                out[r, c] = min(max(positions[c] - first_pos[s], 0), stop - base)
+            else:
+                out[r, c] = first_at_least(days, base, stop, values[c]) - base

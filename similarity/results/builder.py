@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, forward_returns, normalize_pattern
-from similarity.engine.evidence import Benchmark, Excess
+from similarity.engine import (
+    Benchmark,
+    Excess,
+    Market,
+    Match,
+    Outcomes,
+    OutcomeStats,
+    forward_returns,
+    normalize_pattern,
+)
 from similarity.limits import MINI_CHART_POINTS
 from similarity.results.schema import (
     FanChart,
@@ -56,7 +63,7 @@ def search_result_build(
     horizons: list[int],
     limits: list[LimitApplied],
     started: float,
-    baselines: list[EngineStats] | None = None,
+    baselines: list[OutcomeStats] | None = None,
     benchmark: Benchmark | None = None,
     same_period: Sequence[Match] | None = None,
 ) -> SearchResult:

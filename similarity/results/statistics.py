@@ -13,19 +13,22 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from similarity.engine import HorizonStats as EngineStats
-from similarity.engine import Market, Match, Outcomes, outcomes
-from similarity.engine.evidence import (
+from similarity.engine import (
     Benchmark,
     Excess,
+    Market,
+    Match,
+    Outcomes,
+    OutcomeStats,
     bootstrap_intervals,
     collapse,
     excess_returns,
     independent_stats,
     match_episodes,
+    match_outcomes,
+    summarize,
     verdict,
 )
-from similarity.engine.outcomes import summarize
 
 if TYPE_CHECKING:
     from similarity.results.schema import Distribution, HorizonStats
@@ -56,7 +59,7 @@ def history_statistics(
     found: Sequence[Match],
     horizons: list[int],
     *,
-    baselines: list[EngineStats] | None,
+    baselines: list[OutcomeStats] | None,
     benchmark: Benchmark | None,
     twins: np.ndarray | None = None,
 ) -> HistoryStatistics:
@@ -74,7 +77,7 @@ def history_statistics(
         # Scenario clustering (scikit-learn) on one OpenMP thread: with several web workers per
         # core, a thread team per request spins and waits; one thread is 10x faster under load.
         with _threadpools().limit(limits=1):
-            summary = outcomes(market, found, horizons)
+            summary = match_outcomes(market, found, horizons)
         returns = np.array(
             [[np.nan if v is None else v for v in row] for row in summary.returns], dtype=float
         )
@@ -88,7 +91,7 @@ def history_statistics(
     return HistoryStatistics(summary, stats, labels, excess)
 
 
-def _distribution(stat: EngineStats) -> Distribution:
+def _distribution(stat: OutcomeStats) -> Distribution:
     return {
         "count": stat.count,
         **{
@@ -103,7 +106,7 @@ def _evidence(
     excess: np.ndarray,
     labels: np.ndarray,
     horizons: list[int],
-    baselines: list[EngineStats] | None,
+    baselines: list[OutcomeStats] | None,
 ) -> list[HorizonStats]:
     """Per horizon: the episodes' statistics, the base rate, the market-relative statistics,
     the bootstrap intervals (fixed seed) and the verdict."""

@@ -42,9 +42,9 @@ def closes_of(code: str, count: int) -> np.ndarray:
 class SyntheticMarket:
     """Four stocks in the database and a snapshot of them; `new_day()` adds the next close."""
 
-    def __init__(self):
+    def __init__(self, stocks: dict[str, Stock] | None = None):
         self.days = trading_days(DAYS)
-        self.stocks = {
+        self.stocks = stocks or {
             code: Stock.objects.create(code=code, name=f"銘柄{code}", segment=SEGMENT)
             for code in CODES
         }
@@ -76,13 +76,29 @@ class SyntheticMarket:
         return self.days[DAYS - 1]
 
 
+@pytest.fixture(scope="session")
+def synthetic_market_template(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The market up to the day before the new one and its snapshot, built once per session."""
+    from tests.conftest import market_template_build
+
+    def load():
+        market = SyntheticMarket()
+        market.load_bars(DAYS - 1)
+        return market.stocks
+
+    return market_template_build(
+        load,
+        django_db_blocker=django_db_blocker,
+        root=tmp_path_factory.mktemp("synthetic_market") / "snapshot",
+    )
+
+
 @pytest.fixture
-def synthetic_market(db, settings, tmp_path):
-    """The market up to the day before the new one, with its snapshot built."""
+def synthetic_market(db, settings, tmp_path, synthetic_market_template):
+    """The market up to the day before the new one, with its snapshot built: each test has the
+    rows in its own transaction and its own copy of the snapshot (synthetic_market_template)."""
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
-    market = SyntheticMarket()
-    market.load(DAYS - 1)
-    return market
+    return SyntheticMarket(synthetic_market_template.restore(settings.SIMILARITY_SNAPSHOT_DIR))
 
 
 @pytest.fixture
@@ -105,3 +121,50 @@ def pro_user(user):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(email="other@example.com", password="x-Pass-12!")
+
+
+@pytest.fixture
+def line(settings):
+    """A local server in the shape of LINE's Messaging API, and the settings that point at it."""
+    from pytest_httpserver import HTTPServer
+
+    from tests.alerts.line_server import ACCESS_TOKEN, CHANNEL_SECRET, FakeLine
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    fake = FakeLine(server)
+    settings.LINE_API_BASE = fake.base_url
+    settings.LINE_CHANNEL_SECRET = CHANNEL_SECRET
+    settings.LINE_CHANNEL_ACCESS_TOKEN = ACCESS_TOKEN
+    settings.LINE_ADD_FRIEND_URL = "https://lin.ee/stocksite-test"
+    settings.LINE_TIMEOUT_SECONDS = 2
+    settings.SITE_URL = "https://stocksite.test"
+    yield fake
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def post_webhook(client):
+    """POST events to /line/webhook/ as LINE does: the raw body signed with the channel secret."""
+    from tests.alerts.line_server import signature, webhook_body
+
+    def post(*events, body: bytes | None = None, signed: str | None = None):
+        raw = webhook_body(*events) if body is None else body
+        headers = {} if signed == "" else {"HTTP_X_LINE_SIGNATURE": signed or signature(raw)}
+        return client.generic(
+            "POST", "/line/webhook/", raw, content_type="application/json", **headers
+        )
+
+    return post
+
+
+@pytest.fixture
+def line_linked(pro_user):
+    """`pro_user` with a LINE account linked and the LINE channel on."""
+    from alerts.models import AlertChannelPreference, LineLink
+
+    LineLink.objects.create(user=pro_user, line_user_id="U" + "a" * 32)
+    AlertChannelPreference.objects.create(user=pro_user, line_enabled=True)
+    return pro_user

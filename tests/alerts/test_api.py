@@ -2,7 +2,7 @@ import pytest
 
 from accounts.services import api_token_rotate
 from alerts.models import Alert
-from alerts.runs import alert_digests_send, alerts_check
+from alerts.runs import alert_deliveries_send, alerts_check
 from alerts.services import alert_create
 from billing.models import Plan
 
@@ -148,7 +148,7 @@ def test_hits_list_the_stocks_with_links(api, pro_user, synthetic_market):
     alert = _post(api, {"prices": spike_pattern()}).json()
     synthetic_market.load(DAYS)
     alerts_check()
-    alert_digests_send()
+    alert_deliveries_send()
     response = api.get(f"/api/v1/alerts/{alert['id']}/hits/")
     assert response.status_code == 200
     [hit] = response.json()["results"]

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from alerts.mail import digest_message
-from alerts.models import AlertDigest, AlertHit, AlertMailPreference
-from alerts.runs import alert_digests_send, alerts_check
+from alerts.models import AlertChannelPreference, AlertDigest, AlertHit
+from alerts.runs import alert_deliveries_send, alerts_check
 from alerts.services import alert_create
 
 from .conftest import DAYS, spike_pattern
@@ -30,7 +30,7 @@ def digest_sent(smtp, user, synthetic_market):
     alert_create(user=user, name="Spike", spec={"source": "prices", "prices": spike_pattern()})
     synthetic_market.load(DAYS)
     alerts_check()
-    alert_digests_send()
+    alert_deliveries_send()
     assert len(smtp.messages) == 1
     return smtp.messages[0]
 
@@ -86,7 +86,7 @@ def test_the_unsubscribe_link_works_without_a_login(
     page = client.get(path)
     assert page.status_code == 200
     assert user.email in page.content.decode()
-    assert AlertMailPreference.objects.filter(user=user, mails_enabled=False).count() == 0
+    assert AlertChannelPreference.objects.filter(user=user, mails_enabled=False).count() == 0
 
     # What a mail client does for RFC 8058: a POST without cookies or a CSRF token.
     client.handler.enforce_csrf_checks = True
@@ -96,7 +96,7 @@ def test_the_unsubscribe_link_works_without_a_login(
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200
-    assert AlertMailPreference.objects.get(user=user).mails_enabled is False
+    assert AlertChannelPreference.objects.get(user=user).mails_enabled is False
 
 
 def test_after_unsubscribing_hits_are_kept_but_no_mail_is_sent(
@@ -109,16 +109,16 @@ def test_after_unsubscribing_hits_are_kept_but_no_mail_is_sent(
     Alert.objects.update(last_checked_date=None)
     AlertDigest.objects.all().delete()
     alerts_check()
-    alert_digests_send()
+    alert_deliveries_send()
     assert len(smtp.messages) == 1
-    assert AlertDigest.objects.get().state == AlertDigest.State.UNSUBSCRIBED
+    assert not AlertDigest.objects.get().deliveries.exists()
 
 
 @pytest.mark.parametrize("token", ["nonsense", "eyJ1c2VyIjoxfQ:1vXyZa:forged"])
 def test_a_bad_unsubscribe_link_is_a_404(client, db, token):
     assert client.get(f"/alerts/unsubscribe/{token}/").status_code == 404
     assert client.post(f"/alerts/unsubscribe/{token}/").status_code == 404
-    assert not AlertMailPreference.objects.exists()
+    assert not AlertChannelPreference.objects.exists()
 
 
 @pytest.mark.parametrize(("chosen", "site", "expected"), [("", "ja", "ja"), ("en", "ja", "en")])

@@ -1,8 +1,8 @@
 import pytest
 from django.core import mail
 
-from alerts.models import Alert, AlertMailPreference
-from alerts.runs import alert_digests_send, alerts_check
+from alerts.models import Alert, AlertChannelPreference
+from alerts.runs import alert_deliveries_send, alerts_check
 from alerts.services import alert_create
 from billing.models import Plan
 from similarity.services import search_run
@@ -89,7 +89,7 @@ def test_the_alerts_page_lists_alerts_and_their_last_hits_with_links(
     alert = alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
     synthetic_market.load(DAYS)
     alerts_check()
-    alert_digests_send()
+    alert_deliveries_send()
     page = signed_in.get("/account/alerts/", HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
     assert page.status_code == 200
@@ -143,8 +143,8 @@ def test_a_plan_with_more_alerts_shows_its_limit(signed_in, pro_user):
 
 
 def test_mails_can_be_turned_off_and_on_from_the_page(signed_in, user):
-    signed_in.post("/account/alerts/mails/", {"enabled": "0"})
-    assert AlertMailPreference.objects.get(user=user).mails_enabled is False
-    signed_in.post("/account/alerts/mails/", {"enabled": "1"})
-    assert AlertMailPreference.objects.get(user=user).mails_enabled is True
+    signed_in.post("/account/alerts/channels/", {})
+    assert AlertChannelPreference.objects.get(user=user).mails_enabled is False
+    signed_in.post("/account/alerts/channels/", {"mail": "1"})
+    assert AlertChannelPreference.objects.get(user=user).mails_enabled is True
     assert mail.outbox == []

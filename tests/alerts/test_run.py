@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from alerts.models import Alert, AlertDigest, AlertHit
-from alerts.runs import alert_digests_send, alerts_check
+from alerts.models import Alert, AlertDelivery, AlertDigest, AlertHit
+from alerts.runs import alert_deliveries_send, alerts_check
 from alerts.services import alert_create
 from billing.models import ComplimentaryGrant, Plan
 
@@ -19,7 +19,7 @@ def spike_alert(user, synthetic_market):
 
 def run():
     checked = alerts_check()
-    return checked, alert_digests_send()
+    return checked, alert_deliveries_send()
 
 
 def test_a_stock_that_crosses_the_threshold_only_on_the_new_day(
@@ -63,8 +63,8 @@ def test_one_digest_per_user_and_data_date_and_re_runs_send_nothing_new(
     assert mails.sent == 0
     assert AlertHit.objects.count() == 1
     assert len(mail.outbox) == 1
-    digest = AlertDigest.objects.get()
-    assert (digest.state, digest.attempts) == (AlertDigest.State.SENT, 1)
+    delivery = AlertDelivery.objects.get()
+    assert (delivery.channel, delivery.state, delivery.attempts) == ("mail", "sent", 1)
 
 
 def test_no_new_hits_no_mail(user, synthetic_market):
@@ -107,16 +107,16 @@ def test_a_failed_send_is_recorded_and_sent_on_the_next_try(
     settings.EMAIL_TIMEOUT = 2
     _checked, mails = run()
     assert (mails.sent, mails.failed) == (0, 1)
-    digest = AlertDigest.objects.get()
-    assert digest.state == AlertDigest.State.FAILED
-    assert digest.attempts == 1
-    assert "Connection" in digest.error or "refused" in digest.error.lower()
+    delivery = AlertDelivery.objects.get()
+    assert delivery.state == AlertDelivery.State.FAILED
+    assert delivery.attempts == 1
+    assert "Connection" in delivery.error or "refused" in delivery.error.lower()
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    mails = alert_digests_send()
+    mails = alert_deliveries_send()
     assert mails.sent == 1
-    digest.refresh_from_db()
-    assert (digest.state, digest.attempts, digest.error) == (AlertDigest.State.SENT, 2, "")
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.error) == (AlertDelivery.State.SENT, 2, "")
     assert len(mail.outbox) == 1
 
 
@@ -129,7 +129,7 @@ def test_mails_off_keeps_the_hits_and_sends_nothing(user, synthetic_market, spik
     assert AlertHit.objects.filter(code="1001").exists()
     assert mails.sent == 0
     assert mail.outbox == []
-    assert AlertDigest.objects.get().state == AlertDigest.State.UNSUBSCRIBED
+    assert AlertDigest.objects.get().deliveries.count() == 0
 
 
 def test_paused_alerts_are_not_checked(user, synthetic_market, spike_alert):
@@ -183,7 +183,7 @@ def test_a_run_that_dies_before_its_commit_leaves_every_alert_due(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_market):
+def test_a_delivery_another_worker_is_sending_is_not_sent_twice(user, synthetic_market):
     import threading
 
     from django.db import connection, transaction
@@ -193,12 +193,12 @@ def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_ma
     alert_create(user=user, spec={"source": "prices", "prices": spike_pattern()})
     synthetic_market.load(DAYS)
     alerts_check()
-    digest = AlertDigest.objects.get()
+    delivery = AlertDelivery.objects.get()
     locked, release = threading.Event(), threading.Event()
 
     def other_worker():
         with transaction.atomic():
-            AlertDigest.objects.select_for_update().get(pk=digest.pk)
+            AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
             locked.set()
             release.wait(30)
         connection.close()
@@ -207,13 +207,13 @@ def test_a_digest_another_worker_is_sending_is_not_sent_twice(user, synthetic_ma
     thread.start()
     assert locked.wait(30)
     try:
-        assert alert_digests_send().sent == 0
+        assert alert_deliveries_send().sent == 0
     finally:
         release.set()
         thread.join()
     assert mail.outbox == []
-    assert alert_digests_send().sent == 1
-    assert alert_digests_send().sent == 0
+    assert alert_deliveries_send().sent == 1
+    assert alert_deliveries_send().sent == 0
     assert len(mail.outbox) == 1
 
 
@@ -221,6 +221,6 @@ def test_no_mail_when_the_alert_went_before_its_digest(user, synthetic_market, s
     synthetic_market.load(DAYS)
     alerts_check()
     spike_alert.delete()
-    assert alert_digests_send().sent == 0
+    assert alert_deliveries_send().sent == 0
     assert mail.outbox == []
-    assert not AlertDigest.objects.exists()
+    assert not AlertDelivery.objects.exists()

@@ -1,22 +1,27 @@
+import datetime as dt
 import time
 
 import pytest
 from django.core import mail
 
-from alerts.models import Alert, AlertDigest, AlertHit
+from alerts.models import Alert, AlertDelivery, AlertHit
 from alerts.services import alert_create
 from similarity.tasks import snapshot_rebuild
 
 from .conftest import DAYS, spike_pattern
 
 
-def wait_for_digest(deadline_seconds: float = 60) -> AlertDigest | None:
+def wait_for_delivery(channel: str = "mail", deadline_seconds: float = 60) -> AlertDelivery | None:
     """The batches run after the rebuild task returns: wait for the digest to be sent."""
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        digest = AlertDigest.objects.filter(state=AlertDigest.State.SENT).first()
-        if digest is not None:
-            return digest
+        delivery = (
+            AlertDelivery.objects.filter(state=AlertDelivery.State.SENT, channel=channel)
+            .select_related("digest")
+            .first()
+        )
+        if delivery is not None:
+            return delivery
         time.sleep(0.2)
     return None
 
@@ -33,9 +38,9 @@ def test_a_snapshot_rebuild_with_a_new_day_runs_the_alerts_on_a_real_worker(
 
     assert result["date"] == synthetic_market.new_day.isoformat()
     assert result["date_advanced"] is True
-    digest = wait_for_digest()
-    assert digest is not None
-    assert digest.data_date == synthetic_market.new_day
+    delivery = wait_for_delivery()
+    assert delivery is not None
+    assert delivery.digest.data_date == synthetic_market.new_day
     assert list(AlertHit.objects.values_list("code", flat=True)) == ["1001"]
     alert.refresh_from_db()
     assert alert.last_checked_date == synthetic_market.new_day
@@ -65,9 +70,47 @@ def test_the_worker_retries_a_digest_the_smtp_server_refused(
         settings.EMAIL_USE_TLS = False
 
         snapshot_rebuild.delay().get(timeout=120)
-        digest = wait_for_digest()
+        delivery = wait_for_delivery()
 
-        assert digest is not None
-        assert digest.attempts == 2
+        assert delivery is not None
+        assert delivery.attempts == 2
         assert smtp.inbox.refused == 1
         assert [item["to"] for item in smtp.messages] == [[user.email]]
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_pushes_the_digest_to_line_and_retries_a_500_without_a_second_message(
+    celery_worker, synthetic_market, line, seeded_plans, settings, django_user_model
+):
+    from django.utils import timezone
+
+    from alerts.models import AlertChannelPreference, LineLink
+    from billing.models import ComplimentaryGrant, Plan
+    from tests.alerts.line_server import error
+
+    settings.ALERTS_MAIL_RETRY_SECONDS = 0.2
+    trader = django_user_model.objects.create_user(email="line@example.com", password="x-Pass-12!")
+    ComplimentaryGrant.objects.create(
+        user=trader,
+        plan=Plan.objects.get(slug="pro"),
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        ends_at=timezone.now() + dt.timedelta(days=30),
+    )
+    LineLink.objects.create(user=trader, line_user_id="U" + "7" * 32)
+    AlertChannelPreference.objects.create(user=trader, line_enabled=True)
+    alert_create(user=trader, spec={"source": "prices", "prices": spike_pattern()})
+    synthetic_market.load_bars(DAYS)
+    line.fail_next("push", error(500, "Internal server error"))
+
+    snapshot_rebuild.delay().get(timeout=120)
+    delivery = wait_for_delivery("line")
+
+    assert delivery is not None
+    assert delivery.attempts == 2
+    assert len(line.push_requests) == 2
+    assert {request["retry_key"] for request in line.push_requests} == {str(delivery.retry_key)}
+    (text,) = line.texts_to("U" + "7" * 32)
+    assert "1001 銘柄1001" in text
+    assert wait_for_delivery("mail").attempts == 1
+    assert [message.to for message in mail.outbox] == [[trader.email]]

@@ -1,8 +1,10 @@
 """Deleting accounts and forgetting webhook payloads (issue 11, finding 13)."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
@@ -85,5 +87,7 @@ def test_webhook_payloads_are_emptied_after_the_retention_period(settings):
 
 def test_the_purge_runs_daily_in_celery_beat():
     from django_celery_beat.models import PeriodicTask
+
+    call_command("install_schedule", stdout=StringIO())
 
     assert PeriodicTask.objects.filter(task="billing.stripe_events_purge", enabled=True).exists()

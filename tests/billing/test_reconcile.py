@@ -1,8 +1,10 @@
 """The hourly reconcile: subscriptions are re-read from Stripe whatever webhooks were lost."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -53,6 +55,8 @@ def test_reconcile_skips_final_subscriptions_and_goes_on_after_a_failure(
 
 
 def test_reconcile_runs_every_hour_in_celery_beat(db):
+    call_command("install_schedule", stdout=StringIO())
+
     task = PeriodicTask.objects.get(task="billing.subscriptions_reconcile")
 
     assert task.enabled

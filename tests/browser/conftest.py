@@ -142,15 +142,11 @@ def screenshot():
 
 
 @pytest.fixture
-def browser_market(transactional_db, settings, tmp_path, shared_data_dir):
-    """A few real TSE issues since 2012 and a search snapshot built from them."""
-    from similarity.snapshot import snapshot_build
-    from tests.similarity.conftest import market_load
-
+def browser_market(transactional_db, settings, tmp_path, search_market_template):
+    """A few real TSE issues since 2012 and a search snapshot built from them (once per session,
+    see search_market_template), committed for the live server."""
     settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
-    stocks = market_load(shared_data_dir)
-    snapshot_build()
-    return stocks
+    return search_market_template.restore(settings.SIMILARITY_SNAPSHOT_DIR)
 
 
 @pytest.fixture

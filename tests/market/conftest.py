@@ -102,3 +102,22 @@ def market(jquants, jp_daily):
     trading = [row["date"] for row in jp_daily("7203")]
     jquants.calendar = calendar_rows(trading, *year)
     return jquants
+
+
+@pytest.fixture
+def prices_announced():
+    """market's prices_changed as sent, recorded instead of handed on to the pipeline (which
+    would rebuild the snapshot): what market promises the apps above it."""
+    from market.signals import prices_changed
+    from stocksite import pipeline
+
+    sent = []
+
+    def record(**kwargs):
+        sent.append(kwargs)
+
+    prices_changed.disconnect(dispatch_uid="pipeline.snapshot_rebuild")
+    prices_changed.connect(record, weak=False, dispatch_uid="tests.prices_announced")
+    yield sent
+    prices_changed.disconnect(dispatch_uid="tests.prices_announced")
+    pipeline.connect()

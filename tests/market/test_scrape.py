@@ -1,10 +1,8 @@
 import datetime
-import importlib
+from io import StringIO
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
-from django.db.migrations.recorder import MigrationRecorder
 from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
@@ -183,8 +181,6 @@ def test_scrape_over_a_split_readjusts_history_and_keeps_raw_prices(
 def test_scrape_command_reports_nothing_new_the_second_time(toyota_site, store_history):
     store_history("7203", until=LAST_STORED)
     call_command("scrape", "7203", verbosity=0)
-    from io import StringIO
-
     out = StringIO()
     with translation.override("en"):
         call_command("scrape", "7203", stdout=out)
@@ -221,18 +217,8 @@ def test_trading_days(day, trading):
     assert is_trading_day(datetime.date.fromisoformat(day)) is trading
 
 
-def test_beat_schedule_migration_syncs_weekdays_after_the_tokyo_close():
-    # Rows made by data migrations do not survive other tests' flushes (transactional tests),
-    # so the migration's function is run here again; the recorder proves that migrate ran it.
-    old = importlib.import_module("market.migrations.0003_daily_scrape_schedule")
-    schedule_migration = importlib.import_module("market.migrations.0007_daily_sync_schedule")
-    PeriodicTask.objects.filter(
-        name__in=[schedule_migration.TASK_NAME, schedule_migration.REAPER_NAME]
-    ).delete()
-    old.create_schedule(django_apps, None)
-
-    schedule_migration.create_schedule(django_apps, None)
-    schedule_migration.create_schedule(django_apps, None)
+def test_the_schedule_syncs_weekdays_after_the_tokyo_close():
+    call_command("install_schedule", stdout=StringIO())
 
     assert not PeriodicTask.objects.filter(task="market.scrape_market").exists()
     task = PeriodicTask.objects.get(task="market.sync_market")
@@ -243,25 +229,21 @@ def test_beat_schedule_migration_syncs_weekdays_after_the_tokyo_close():
     assert task.kwargs == '{"trigger": "schedule"}'
     reaper = PeriodicTask.objects.get(task="market.reap_stale_runs")
     assert reaper.crontab.minute == "*/30"
-    assert MigrationRecorder.Migration.objects.filter(
-        app="market", name="0007_daily_sync_schedule"
-    ).exists()
 
 
-def test_a_scrape_that_wrote_bars_asks_for_a_snapshot_rebuild(
-    toyota_site, store_history, django_capture_on_commit_callbacks
+def test_a_scrape_that_wrote_bars_announces_new_prices_once(
+    toyota_site, store_history, django_capture_on_commit_callbacks, prices_announced
 ):
-    from similarity.tasks import snapshot_rebuild
-
     store_history("7203", until=LAST_STORED)
 
-    with django_capture_on_commit_callbacks() as first:
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
-    with django_capture_on_commit_callbacks() as repeat:
+    first = len(prices_announced)
+    with django_capture_on_commit_callbacks(execute=True):
         scrape_market.delay(codes=["7203"], trigger="manual").get()
 
-    assert snapshot_rebuild.delay in first
-    assert snapshot_rebuild.delay not in repeat
+    assert first == 1
+    assert len(prices_announced) == 1  # the repeat wrote nothing new
 
 
 def test_a_redelivered_stock_task_counts_and_writes_nothing_twice(toyota_site, store_history):

@@ -1,5 +1,7 @@
 """manage.py calibrate, the public /calibration/ page and GET /api/v1/calibration/."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -71,6 +73,8 @@ def test_calibration_api_before_the_first_run_is_a_404(client, db):
 
 def test_monthly_calibration_and_nightly_grading_are_scheduled(db):
     from django_celery_beat.models import PeriodicTask
+
+    call_command("install_schedule", stdout=StringIO())
 
     tasks = dict(PeriodicTask.objects.values_list("task", "crontab__day_of_month"))
     assert tasks["similarity.tasks.calibration_compute"] == "1"

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from market.models import IndexBar, MarketIndex, Stock
 from similarity import selectors
-from similarity.engine.baseline import base_rate
+from similarity.engine import base_rate
 from similarity.models import SearchGrade
 from similarity.services import search_run
 from similarity.snapshot import snapshot_build, snapshot_current

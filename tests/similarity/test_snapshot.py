@@ -14,8 +14,7 @@ from django.core.management import call_command
 
 from market.models import DailyBar, Stock
 from similarity import snapshot as snapshots
-from similarity.engine import search
-from similarity.engine.baseline import base_rate
+from similarity.engine import base_rate, search
 from similarity.snapshot import (
     SnapshotMissing,
     SnapshotUnavailable,

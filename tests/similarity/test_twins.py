@@ -12,7 +12,7 @@ from market.models import Stock
 from market.services.daily_bars import daily_bars_upsert
 from market.services.listing import stock_listing_upsert
 from similarity import selectors
-from similarity.engine.evidence import episodes
+from similarity.engine import episodes
 from similarity.services import search_run
 from similarity.snapshot import snapshot_build, snapshot_current
 

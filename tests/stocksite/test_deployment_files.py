@@ -44,3 +44,20 @@ def test_gunicorn_trusts_forwarded_headers_only_with_a_declared_proxy(monkeypatc
 
     monkeypatch.setenv("TRUSTED_PROXY_COUNT", "1")
     assert runpy.run_path(str(REPO / "gunicorn.conf.py"))["forwarded_allow_ips"] == "127.0.0.1,::1"
+
+
+def test_compose_installs_the_beat_schedule_before_anything_starts():
+    setup = COMPOSE["services"]["setup"]
+
+    assert setup["command"].index("migrate") < setup["command"].index("install_schedule")
+    assert setup["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        condition = COMPOSE["services"][name]["depends_on"]["setup"]["condition"]
+        assert condition == "service_completed_successfully"
+
+
+def test_make_run_installs_the_beat_schedule():
+    makefile = (REPO / "Makefile").read_text()
+    run_recipe = makefile.split("\nrun: install", 1)[1].split("\n\n", 1)[0]
+
+    assert "manage.py install_schedule" in run_recipe

@@ -133,3 +133,20 @@ def test_the_celery_worker_refuses_to_start_without_production_settings():
 
     assert result.returncode != 0
     assert "refuses to start" in result.stderr + result.stdout
+
+
+def test_production_hashes_passwords_with_pbkdf2_at_a_million_rounds():
+    """The suite's fast hasher (stocksite/settings_test.py) stays out of production."""
+    result = _run(
+        [
+            "-c",
+            "import django; django.setup(); from django.contrib.auth.hashers import get_hasher; "
+            "hasher = get_hasher(); print(hasher.algorithm, hasher.iterations)",
+        ],
+        SECRET_KEY=GOOD_KEY,
+        EMAIL_HOST="smtp.example.com",
+    )
+
+    algorithm, iterations = result.stdout.split()
+    assert algorithm == "pbkdf2_sha256"
+    assert int(iterations) >= 1_000_000

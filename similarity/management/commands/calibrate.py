@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from similarity.calibration import DEFAULT_SAMPLES, calibration_compute
-from similarity.engine.calibration import DEFAULT_HORIZONS, DEFAULT_K, DEFAULT_LENGTHS
+from similarity.engine import CALIBRATION_K, CALIBRATION_LENGTHS, DEFAULT_HORIZONS
 
 
 def _numbers(text: str) -> list[int]:
@@ -22,9 +22,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES)
-        parser.add_argument("--lengths", default=",".join(map(str, DEFAULT_LENGTHS)))
+        parser.add_argument("--lengths", default=",".join(map(str, CALIBRATION_LENGTHS)))
         parser.add_argument("--horizons", default=",".join(map(str, DEFAULT_HORIZONS)))
-        parser.add_argument("--k", type=int, default=DEFAULT_K)
+        parser.add_argument("--k", type=int, default=CALIBRATION_K)
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
