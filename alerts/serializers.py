@@ -20,6 +20,7 @@ class AlertInputSerializer(SearchInputSerializer):
     date_to = None
     stretch = None
     same_period = None
+    as_of = None
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text=_("Default: the pattern.")
     )

@@ -37,11 +37,19 @@ from benchmarks.similarity_peers import (  # noqa: E402
     brute_force,
 )
 from similarity.engine import (  # noqa: E402
+    CALIBRATION_LENGTHS,
     DEFAULT_HORIZONS,
     BaselineIndex,
+    BuyAndHoldBenchmark,
+    ExcessSample,
+    ForecastParams,
     Market,
     base_rate,
+    booked_returns,
+    forecast_apply,
     search,
+    trailing_volatility,
+    verdicts,
 )
 
 SEED = 20240601
@@ -266,6 +274,69 @@ def measure_base_rate(args, series, market, index, m: int) -> dict:
     return row
 
 
+def measure_forecast(args, series, market, index, m: int, excess, calendar) -> dict:
+    """A history search as the service runs its engine part (the search with its own days left
+    out, the base rate), and what the forecast adds to it: the base rate's excess median from
+    the snapshot's sample, the matches' returns with delisted ones booked, the verdicts and the
+    forecast per horizon."""
+    q = make_query(series, m)
+    period = query_period(market, m)
+    params = ForecastParams.neutral(CALIBRATION_LENGTHS, DEFAULT_HORIZONS)
+    rng = np.random.default_rng(m)
+
+    def plain():
+        found = search(market, q, k=K, exclude_period=period)
+        return found, base_rate(market, m, DEFAULT_HORIZONS, index=index, exclude_period=period)
+
+    found, bases = plain()
+
+    def forecast():
+        centres = excess.medians(m, DEFAULT_HORIZONS, exclude_period=period)
+        returns, _booked = booked_returns(market, found, DEFAULT_HORIZONS, calendar)
+        verdicts([rng.normal(0, 0.05, 12) for _ in DEFAULT_HORIZONS], centres)
+        volatility = trailing_volatility(q)
+        for j, (h, base) in enumerate(zip(DEFAULT_HORIZONS, bases, strict=True)):
+            quantiles = (base.p10, base.q25, base.median, base.q75, base.p90)
+            forecast_apply(
+                params,
+                length=m,
+                horizon=h,
+                base=quantiles,
+                volatility=volatility,
+                episode_returns=returns[:, j][~np.isnan(returns[:, j])],
+            )
+
+    # On a shared host the wall clock of a whole search swings by more than the forecast costs:
+    # the search and what the forecast adds are timed apart, on the wall and on the CPU.
+    plain_wall, plain_cpu, _ = timed_cpu(plain, args.repeat)
+    added_wall, added_cpu, _ = timed_cpu(forecast, args.repeat)
+    return {
+        "plain": plain_wall,
+        "plain_cpu": plain_cpu,
+        "added": added_wall,
+        "added_cpu": added_cpu,
+    }
+
+
+def print_forecast(rows: list[dict], builds: dict) -> None:
+    print()
+    print(
+        "| m | search + base rate (today): wall, CPU | the forecast adds (excess median, booked "
+        "returns, verdicts, forecast): wall, CPU | added, by CPU |"
+    )
+    print("|---" * 4 + "|")
+    for r in rows:
+        print(
+            f"| {r['m']} | {r['plain']:.1f} ms, {r['plain_cpu']:.1f} ms | {r['added']:.2f} ms, "
+            f"{r['added_cpu']:.2f} ms | {r['added_cpu'] / r['plain_cpu']:+.1%} |"
+        )
+    print(
+        f"once per snapshot and process: the buy-and-hold benchmark {builds['benchmark']:,.0f} ms "
+        f"({builds['benchmark_mb']:,.0f} MB), the excess sample with 3 horizons "
+        f"{builds['excess']:,.0f} ms"
+    )
+
+
 def print_base_rate(rows: list[dict]) -> None:
     print()
     print(
@@ -341,15 +412,23 @@ def main() -> None:
         )
         read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
         search(market, make_query(series, 20), k=K)  # compile / warm up
+        builds = {}
+        builds["benchmark"], benchmark = timed(lambda: BuyAndHoldBenchmark.build(market), 1)
+        builds["benchmark_mb"] = benchmark.levels.nbytes / 2**20
+        excess = ExcessSample.build(market, benchmark)
+        builds["excess"], _ = timed(lambda: [excess.excess(h) for h in DEFAULT_HORIZONS], 1)
+        calendar = np.asarray(index.calendar).astype("datetime64[D]")
         rows = []
         for m in LENGTHS:
             rows.append(measure_length(args, series, market, m, read_ms))
             rows[-1].update(measure_base_rate(args, series, market, index, m))
+            rows[-1].update(measure_forecast(args, series, market, index, m, excess, calendar))
             print(f"  m={m}: ours {rows[-1]['ours']:.1f} ms", file=sys.stderr)
         private_base, private_added = second_process_private(folder)
 
     print_table(rows, args.quick)
     print_base_rate(rows)
+    print_forecast(rows, builds)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this benchmark process: {peak_rss:,.0f} MB")
     print(

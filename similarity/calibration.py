@@ -1,13 +1,16 @@
-"""Writing the walk-forward calibration (see similarity/engine/walkforward.py for the method).
+"""Writing the walk-forward calibration and the forecast it learns (see
+similarity/engine/walkforward.py for the method).
 
-Entry point: ``calibration_compute(*, samples, lengths, horizons, k, seed) -> CalibrationRun``,
-called by ``manage.py calibrate`` and the monthly Celery task.
+Entry point: ``calibration_compute(*, samples, lengths, horizons, k, seed, demo) ->
+CalibrationRun``, called by ``manage.py calibrate``, the monthly Celery task and ``make run``
+(the demo market, a smaller sample marked ``demo``). The run stores the table; its
+ForecastModel stores the parameters, learned on every sample, that searches apply from then on.
 """
 
-import dataclasses
 import time
 from collections.abc import Sequence
 
+import numpy as np
 from django.db import transaction
 
 from similarity.engine import (
@@ -16,14 +19,19 @@ from similarity.engine import (
     DEFAULT_HORIZONS,
     calibration_table,
     draw_samples,
+    forecast_fit,
     market_calendar,
-    sample_outcomes,
+    pattern_rows,
+    samples_of,
+    usable,
+    walk_forward_predict,
 )
-from similarity.models import CalibrationRun
-from similarity.selectors import search_universe
+from similarity.models import CalibrationRun, ForecastModel
+from similarity.selectors import base_excess_sample, market_benchmark, search_universe
 from similarity.snapshot import snapshot_current
 
-DEFAULT_SAMPLES = 500
+DEFAULT_SAMPLES = 3000
+DEMO_SAMPLES = 300
 
 
 def calibration_compute(
@@ -33,9 +41,11 @@ def calibration_compute(
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     k: int = CALIBRATION_K,
     seed: int | None = None,
+    demo: bool = False,
 ) -> CalibrationRun:
-    """Draw ``samples`` past patterns from the current snapshot (lengths in turn), predict each
-    from the data before it, compare with what followed, and store the table."""
+    """Draw ``samples`` past patterns from the current snapshot (lengths in turn), record each
+    as known before it began, forecast each walk-forward, store the table and the forecast
+    parameters learned from all of them."""
     started = time.perf_counter()
     snapshot = snapshot_current()
     market = snapshot.market
@@ -44,21 +54,43 @@ def calibration_compute(
     seed = int(time.time()) if seed is None else int(seed)
     calendar = market_calendar(market)
     twins = search_universe(snapshot_id=snapshot.id, series_ids=market.ids).twins
-    outcomes = []
+    benchmark = market_benchmark(snapshot=snapshot)
+    excess = base_excess_sample(snapshot=snapshot)
+    rng = np.random.default_rng(seed)
+    rows = []
     for series, end, length in draw_samples(market, samples, lengths, max(horizons), seed=seed):
-        outcomes += sample_outcomes(
-            market, series, end, length, horizons=horizons, k=k, calendar=calendar, twins=twins
+        rows += pattern_rows(
+            market,
+            series,
+            end,
+            length,
+            horizons,
+            k=k,
+            calendar=calendar,
+            benchmark=benchmark,
+            excess=excess,
+            rng=rng,
+            twins=twins,
+            index=snapshot.baseline,
         )
-    table = [dataclasses.asdict(row) for row in calibration_table(outcomes)]
+    rows = usable(rows)
+    quantiles, _weights = walk_forward_predict(rows, lengths, horizons)
+    params = forecast_fit(samples_of(rows), lengths, horizons)
+    table = calibration_table(rows, quantiles, params)
     with transaction.atomic():
-        return CalibrationRun.objects.create(
+        run = CalibrationRun.objects.create(
             snapshot_id=snapshot.id,
             snapshot_date=snapshot.date,
-            samples=len({(o.series, o.end, o.length) for o in outcomes}),
+            samples=len({(r.series, r.end, r.length) for r in rows}),
             lengths=lengths,
             horizons=horizons,
             k=k,
             seed=seed,
             elapsed_seconds=round(time.perf_counter() - started, 2),
             table=table,
+            demo=demo,
         )
+        ForecastModel.objects.create(
+            calibration=run, snapshot_date=snapshot.date, params=params.to_json()
+        )
+    return run

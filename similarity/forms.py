@@ -40,6 +40,7 @@ SERVICE_FIELD_TO_FORM_FIELD = {
     "date_to": "search_to",
     "stretch": "stretch",
     "same_period": "same_period",
+    "as_of": "as_of",
 }
 
 
@@ -154,6 +155,15 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         required=False,
     )
 
+    as_of = forms.BooleanField(
+        label=_("Only the data known at the time"),
+        help_text=_(
+            "History mode with a stock's date range: only windows whose outcomes were known "
+            "before the pattern began, to replay a past pattern as it could have been seen."
+        ),
+        required=False,
+    )
+
     def __init__(self, *args, segments: list[str], sectors: list[tuple[str, str]], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -241,6 +251,7 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
             "date_to": search_to.isoformat() if search_to else None,
             "stretch": bool(data.get("stretch")),
             "same_period": bool(data.get("same_period")),
+            "as_of": bool(data.get("as_of")),
         }
         return {key: value for key, value in given.items() if value is not None}
 

@@ -71,8 +71,10 @@ class SavedSearch(models.Model):
 
 class CalibrationRun(models.Model):
     """One walk-forward calibration of the search: how often what followed past patterns fell
-    where their fans and verdicts said. `table` holds one row per pattern length and horizon
-    (the fields of `similarity.engine.CalibrationRow`)."""
+    inside the forecast's ranges, its skill against the base rate, and the verdicts' hit and
+    firing rates beside a date-only control. `table` is
+    `similarity.engine.walkforward.calibration_table`'s (`cells`, `horizons`, `verdicts_any`);
+    runs from before the forecast hold a list of rows and have no ForecastModel."""
 
     created_at = models.DateTimeField(_("computed"), auto_now_add=True)
     snapshot_id = models.CharField(_("snapshot"), max_length=64, blank=True)
@@ -84,6 +86,11 @@ class CalibrationRun(models.Model):
     seed = models.BigIntegerField(_("random seed"))
     elapsed_seconds = models.FloatField(_("time taken (s)"))
     table = models.JSONField(_("table"))
+    demo = models.BooleanField(
+        _("demo sample"),
+        default=False,
+        help_text=_("Computed on the demo market with a smaller sample, to fill the page."),
+    )
 
     class Meta:
         verbose_name = _("calibration run")
@@ -93,6 +100,30 @@ class CalibrationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} ({self.samples})"
+
+
+class ForecastModel(models.Model):
+    """The forecast's parameters learned by one calibration (`similarity.engine.forecast.
+    ForecastParams` as JSON); searches apply the latest. Its id is the version a result names."""
+
+    calibration = models.OneToOneField(
+        CalibrationRun,
+        on_delete=models.CASCADE,
+        related_name="forecast_model",
+        verbose_name=_("calibration"),
+    )
+    created_at = models.DateTimeField(_("learned"), auto_now_add=True)
+    snapshot_date = models.DateField(_("data up to"), null=True, blank=True)
+    params = models.JSONField(_("parameters"))
+
+    class Meta:
+        verbose_name = _("forecast model")
+        verbose_name_plural = _("forecast models")
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"v{self.pk} ({self.snapshot_date})"
 
 
 class SearchGrade(models.Model):

@@ -13,11 +13,23 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFoundError
 from market.models import DailyBar, IndexBar, Stock
-from similarity.engine import Benchmark, equal_weighted_benchmark
-from similarity.models import CalibrationRun, SavedSearch, SearchGrade
+from similarity.engine import Benchmark, BuyAndHoldBenchmark, ExcessSample, ForecastParams
+from similarity.models import CalibrationRun, ForecastModel, SavedSearch, SearchGrade
 
 # Average daily turnover is taken over this many calendar days before the market's last bar.
 TURNOVER_DAYS = 90
+# The segments of ordinary shares: the equal-weighted benchmark holds these (no ETFs, ETNs,
+# REITs or funds). A series with no segment (delisted before today's listing) counts as one.
+ORDINARY_SEGMENTS = frozenset(
+    {
+        "プライム（内国株式）",
+        "プライム（外国株式）",
+        "スタンダード（内国株式）",
+        "スタンダード（外国株式）",
+        "グロース（内国株式）",
+        "グロース（外国株式）",
+    }
+)
 
 # What a history list needs; the result JSON can be large, so lists leave it out.
 LIST_FIELDS = (
@@ -85,6 +97,13 @@ class Universe:
                 self._masks.clear()
             self._masks[key] = mask
         return mask
+
+    @property
+    def ordinary(self) -> np.ndarray:
+        """Per series, whether it is an ordinary share (see ORDINARY_SEGMENTS)."""
+        return np.array(
+            [not segment or segment in ORDINARY_SEGMENTS for segment in self.segments], dtype=bool
+        )
 
     def turnover(self) -> np.ndarray:
         if self._turnover is None:
@@ -154,8 +173,34 @@ def _turnover_by_series(*, snapshot_id: str, codes: tuple[str, ...]) -> np.ndarr
 
 
 def calibration_latest() -> CalibrationRun | None:
-    """The most recent walk-forward calibration, if one was computed."""
-    return CalibrationRun.objects.order_by("-created_at").first()
+    """The most recent walk-forward calibration of the forecast, if one was computed."""
+    return (
+        CalibrationRun.objects.filter(forecast_model__isnull=False)
+        .select_related("forecast_model")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+_forecast_lock = threading.Lock()
+_forecast: tuple[int, ForecastParams] | None = None
+
+
+def forecast_latest() -> tuple[ForecastModel, ForecastParams] | None:
+    """The latest learned forecast model and its parameters (parsed once per version and
+    process); None before the first calibration."""
+    global _forecast
+    model = (
+        ForecastModel.objects.select_related("calibration").order_by("-created_at", "-pk").first()
+    )
+    if model is None:
+        return None
+    cached = _forecast
+    if cached is None or cached[0] != model.pk:
+        with _forecast_lock:
+            cached = (model.pk, ForecastParams.from_json(model.params))
+            _forecast = cached
+    return model, cached[1]
 
 
 def track_record_list(*, user) -> QuerySet[SavedSearch]:
@@ -201,9 +246,10 @@ _benchmark_lock = threading.Lock()
 _benchmark: tuple[str, Benchmark] | None = None
 
 
-def market_benchmark(*, snapshot) -> Benchmark:
-    """TOPIX where its bars are stored, with the equal-weighted market of the snapshot for the
-    days they do not cover (before the first, after the last); cached per snapshot and process."""
+def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
+    """TOPIX where its bars are stored, with the equal-weighted buy-and-hold market of the
+    snapshot's ordinary shares for the days they do not cover (before the first, after the
+    last); cached per snapshot and process."""
     global _benchmark
     cached = _benchmark
     if cached is not None and cached[0] == snapshot.id:
@@ -214,10 +260,9 @@ def market_benchmark(*, snapshot) -> Benchmark:
             .order_by("date")
             .values_list("date", "close")
         )
-        if snapshot.baseline is not None:
-            benchmark = snapshot.baseline.benchmark()
-        else:
-            benchmark = equal_weighted_benchmark(snapshot.market)
+        market = snapshot.market
+        universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+        benchmark = BuyAndHoldBenchmark.build(market, universe.ordinary)
         if rows:
             benchmark = Benchmark(
                 BENCHMARK_INDEX,
@@ -227,6 +272,24 @@ def market_benchmark(*, snapshot) -> Benchmark:
             )
         _benchmark = (snapshot.id, benchmark)
         return benchmark
+
+
+_excess_lock = threading.Lock()
+_excess: tuple[str, ExcessSample] | None = None
+
+
+def base_excess_sample(*, snapshot) -> ExcessSample:
+    """The snapshot's sample of window ends whose excess returns over the market benchmark give
+    the base rate's excess median; built once per snapshot and process."""
+    global _excess
+    cached = _excess
+    if cached is not None and cached[0] == snapshot.id:
+        return cached[1]
+    benchmark = market_benchmark(snapshot=snapshot)
+    with _excess_lock:
+        if _excess is None or _excess[0] != snapshot.id:
+            _excess = (snapshot.id, ExcessSample.build(snapshot.market, benchmark))
+        return _excess[1]
 
 
 def saved_searches_export(*, user) -> dict:

@@ -31,13 +31,27 @@ from core.templatetags.site_formats import day
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
-from similarity.engine import Market, PatternError, base_rate, normalize_pattern, search
+from similarity.engine import (
+    Market,
+    PatternError,
+    as_of_end,
+    base_rate,
+    normalize_pattern,
+    search,
+    trailing_volatility,
+)
 from similarity.models import SavedSearch
 from similarity.results.builder import ResolvedPattern, limit_applied, search_result_build
 from similarity.results.same_period import same_period_applies, same_period_find
 from similarity.results.schema import LimitApplied
+from similarity.results.statistics import ForecastInput
 from similarity.results.texts import pattern_text
-from similarity.selectors import market_benchmark, search_universe
+from similarity.selectors import (
+    base_excess_sample,
+    forecast_latest,
+    market_benchmark,
+    search_universe,
+)
 from similarity.snapshot import Snapshot, snapshot_current
 from similarity.validation import (
     PATTERN_FIELD,
@@ -181,10 +195,25 @@ def _search_execute(
     snapshot = snapshot_current()
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+    # An as_of that cannot apply is the user's input error: found before a search is charged
+    # (with the horizons asked for, which the plan may only shorten).
+    _as_of_date_to(
+        snapshot=snapshot,
+        options=options,
+        pattern=pattern,
+        horizons=options["horizons"],
+        source=spec["source"],
+    )
     plan = search_quota_consume(user=user)
     k, horizons, date_from, applied = _plan_apply(plan=plan, options=options, snapshot=snapshot)
     history = options["mode"] == "history"
-    date_to = _iso_date(options["date_to"])
+    date_to = _as_of_date_to(
+        snapshot=snapshot,
+        options=options,
+        pattern=pattern,
+        horizons=horizons,
+        source=spec["source"],
+    )
     mask = _search_mask(
         user=user, snapshot=snapshot, universe=universe, options=options, k=k, pattern=pattern
     )
@@ -195,8 +224,13 @@ def _search_execute(
     found, same_period = _search_find(
         market=market, pattern=pattern, k=k, options=options, source=spec["source"], scope=scope
     )
-    baselines, benchmark = _search_evidence(
-        snapshot=snapshot, history=history, length=pattern.values.size, horizons=horizons, **scope
+    evidence = _search_evidence(
+        snapshot=snapshot,
+        history=history,
+        length=pattern.values.size,
+        horizons=horizons,
+        as_of=pattern.start_date if options.get("as_of") else None,
+        **scope,
     )
     result = search_result_build(
         market=market,
@@ -210,9 +244,11 @@ def _search_execute(
         horizons=horizons,
         limits=applied,
         started=started,
-        baselines=baselines,
-        benchmark=benchmark,
         same_period=same_period,
+        forecast=_forecast_input(snapshot=snapshot, pattern=pattern, source=spec["source"])
+        if history
+        else None,
+        **evidence,
     )
     saved = _saved_search_create(
         user=user,
@@ -271,13 +307,77 @@ def _search_mask(*, user, snapshot, universe, options: dict, k: int, pattern: Re
     return mask
 
 
-def _search_evidence(*, snapshot, history: bool, length: int, horizons, **scope):
+def _search_evidence(*, snapshot, history: bool, length: int, horizons, as_of, **scope) -> dict:
     """A history search's comparison evidence over the same scope (filters, dates, excluded
-    period): the base rate and the market benchmark. Latest-mode searches have neither."""
+    period): the base rate, its median excess return, the market benchmark, the market's
+    calendar. Latest-mode searches have none. With ``as_of`` (the pattern's first day), only
+    excess outcomes dated before it count, as in the calibration."""
     if not history:
-        return None, None
+        return {}
     baselines = base_rate(snapshot.market, length, horizons, index=snapshot.baseline, **scope)
-    return baselines, market_benchmark(snapshot=snapshot)
+    excess = base_excess_sample(snapshot=snapshot).medians(
+        length, horizons, outcome_before=as_of, **scope
+    )
+    return {
+        "baselines": baselines,
+        "base_excess": excess,
+        "benchmark": market_benchmark(snapshot=snapshot),
+        "calendar": _calendar(snapshot),
+    }
+
+
+def _calendar(snapshot) -> np.ndarray:
+    """The market's trading days, from the base-rate index when the snapshot has one."""
+    if snapshot.baseline is not None:
+        return np.asarray(snapshot.baseline.calendar).astype("datetime64[D]")
+    return np.unique(np.asarray(snapshot.market.dates))
+
+
+def _forecast_input(*, snapshot, pattern: ResolvedPattern, source: str) -> ForecastInput | None:
+    """The latest learned forecast with the pattern's trailing volatility: a stock's from its
+    closes up to the pattern's last day, pasted prices' from themselves, none for a sketch
+    (whose scale means nothing)."""
+    latest = forecast_latest()
+    if latest is None:
+        return None
+    model, params = latest
+    volatility = None
+    if source == SavedSearch.Source.STOCK and pattern.code in snapshot.market.ids:
+        series = snapshot.market.index_of(pattern.code)
+        dates = snapshot.market.series_dates(series)
+        end = int(np.searchsorted(dates, np.datetime64(pattern.end_date, "D"), side="right"))
+        volatility = trailing_volatility(snapshot.market.series_closes(series)[:end])
+    elif source == SavedSearch.Source.PRICES:
+        volatility = trailing_volatility(pattern.values)
+    return ForecastInput(
+        params=params,
+        length=pattern.values.size,
+        volatility=volatility,
+        model={
+            "version": model.pk,
+            "data_date": model.snapshot_date.isoformat() if model.snapshot_date else None,
+            "demo": model.calibration.demo,
+        },
+    )
+
+
+def _as_of_date_to(*, snapshot, options: dict, pattern: ResolvedPattern, horizons, source: str):
+    """The windows' last allowed end: the date_to option, and with as_of no later than the
+    longest horizon's trading days before the pattern's first day (only outcomes known then)."""
+    date_to = _iso_date(options["date_to"])
+    if not options.get("as_of"):
+        return date_to
+    if source != SavedSearch.Source.STOCK:
+        raise SearchInputError(
+            "as_of", _("Only the data known then needs a stock's date range as the pattern.")
+        )
+    last = as_of_end(_calendar(snapshot), pattern.start_date, max(horizons))
+    if last is None:
+        raise SearchInputError(
+            "as_of", _("No data is old enough: the pattern begins too early to replay.")
+        )
+    last = last.astype(dt.date)
+    return last if date_to is None else min(date_to, last)
 
 
 def _saved_search_create(

@@ -65,6 +65,9 @@ class SearchOptions(TypedDict):
     date_to: str | None  # windows ending on or before this date (ISO)
     stretch: bool  # also search the pattern STRETCH_FACTORS times as long
     same_period: bool  # also list other stocks over the pattern's own days (history, stock range)
+    # History mode with a stock's range: only windows whose furthest horizon closed before the
+    # pattern's first day (what was known then), so that a past pattern is replayed honestly.
+    as_of: bool
 
 
 # The keys of each kind of pattern, after "source".
@@ -343,6 +346,11 @@ def search_options_clean(*, options: dict | None) -> dict:
     same_period = options.get("same_period", False)
     if not isinstance(same_period, bool):
         raise SearchInputError("same_period", _("Same period is true or false."))
+    as_of = options.get("as_of", False)
+    if not isinstance(as_of, bool):
+        raise SearchInputError("as_of", _("As of is true or false."))
+    if as_of and mode != SavedSearch.Mode.HISTORY:
+        raise SearchInputError("as_of", _("Only the data known then applies to history mode only."))
     date_from = _date_clean(options.get("date_from"), "date_from")
     date_to = _date_clean(options.get("date_to"), "date_to")
     if date_from and date_to and date_from > date_to:
@@ -362,6 +370,7 @@ def search_options_clean(*, options: dict | None) -> dict:
         "date_to": date_to.isoformat() if date_to else None,
         "stretch": stretch,
         "same_period": same_period,
+        "as_of": as_of,
     }
 
 

@@ -11,19 +11,19 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.entitlements import SearchQuotaExceeded, entitlements_for
 from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import limits, selectors, services, validation
-from similarity.engine import INTERVAL_LEVEL
+from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.forms import SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats
 from similarity.results.export import search_csv_rows
-from similarity.results.texts import limit_text, scenario_text
+from similarity.results.texts import limit_text, scenario_text, skill_sentence
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
 HISTORY_PER_PAGE = 25
@@ -130,7 +130,12 @@ def _match_rows(result: dict, key: str = "matches") -> list[dict]:
                     after=match.get("after") or [],
                 ),
                 "horizon_returns": [
-                    {"horizon": h, "value": returns.get(str(h))} for h in result.get("horizons", [])
+                    {
+                        "horizon": h,
+                        "value": returns.get(str(h)),
+                        "booked": h in (match.get("booked") or ()),
+                    }
+                    for h in result.get("horizons", [])
                 ],
             }
         )
@@ -152,6 +157,7 @@ def search_result(request, search_id: uuid.UUID):
         }
         for group in result.get("groups") or []
     ]
+    track = _verdict_track_record()
     context = {
         "saved": saved,
         "result": result,
@@ -173,8 +179,12 @@ def search_result(request, search_id: uuid.UUID):
         "is_latest": result.get("mode") == "latest",
         "headline": _headline(result),
         "evidence": [
-            {**stat, "bar": charts.interval_bar(stat=stat)} for stat in result.get("stats") or []
+            {**stat, "bar": charts.interval_bar(stat=stat), "track": track.get(stat["horizon"])}
+            for stat in result.get("stats") or []
         ],
+        "forecast_model": result.get("forecast_model"),
+        "as_of": bool((saved.options or {}).get("as_of")),
+        "booked": sum(stat.get("booked", 0) for stat in result.get("stats") or []),
         "warnings": result.get("warnings") or [],
         "min_episodes": result_stats.MIN_EPISODES,
         "weak_correlation": result_stats.WEAK_CORRELATION,
@@ -182,6 +192,18 @@ def search_result(request, search_id: uuid.UUID):
         "grades": saved.grades.order_by("horizon"),
     }
     return render(request, "similarity/result.html", context)
+
+
+def _verdict_track_record() -> dict[int, dict]:
+    """Per horizon, how often the verdicts were right walk-forward in the latest calibration
+    (over every pattern length), and on how many verdicts."""
+    run = selectors.calibration_latest()
+    cells = run.table.get("cells", []) if run else []
+    return {
+        cell["horizon"]: {"hit": cell["hit"], "verdicts": cell["verdicts"]}
+        for cell in cells
+        if cell["length"] is None and cell["third"] is None and cell["verdicts"]
+    }
 
 
 def _base_band(result: dict) -> dict[int, tuple[float, float]]:
@@ -210,8 +232,9 @@ def _headline(result: dict) -> str:
             "days": stat["horizon"],
         }
     difference = {
-        "above": _("the matches' median is above the base rate"),
-        "below": _("the matches' median is below the base rate"),
+        "above": _("after the market's move, the matches did better than the base rate"),
+        "below": _("after the market's move, the matches did worse than the base rate"),
+        "insufficient": _("too few episodes to judge a difference"),
     }.get(stat.get("verdict"), _("the difference is not significant"))
     return _(
         "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "
@@ -275,14 +298,34 @@ def search_history(request):
     return render(request, "similarity/history.html", {"page": page})
 
 
+THIRD_LABELS = {
+    None: gettext_lazy("all"),
+    0: pgettext_lazy("volatility third", "low"),
+    1: pgettext_lazy("volatility third", "middle"),
+    2: pgettext_lazy("volatility third", "high"),
+}
+
+
 @require_GET
 def calibration(request):
     run = selectors.calibration_latest()
-    rows = run.table if run else []
+    table = run.table if run else {}
     return render(
         request,
         "similarity/calibration.html",
-        {"run": run, "rows": rows, "chart": charts.calibration_bars(rows=rows) if rows else None},
+        {
+            "run": run,
+            "cells": [
+                {**cell, "third_label": THIRD_LABELS[cell["third"]]}
+                for cell in table.get("cells", [])
+            ],
+            "horizons": [
+                {**summary, "sentence": skill_sentence(summary)}
+                for summary in table.get("horizons", [])
+            ],
+            "verdicts_any": table.get("verdicts_any", {}),
+            "min_skill_patterns": MIN_SKILL_PATTERNS,
+        },
     )
 
 

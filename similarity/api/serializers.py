@@ -13,7 +13,12 @@ from rest_framework import serializers
 from core.errors import DomainError
 from core.text import interpolate_lazy
 from similarity import limits
-from similarity.engine import INTERVAL_LEVEL
+from similarity.engine import (
+    INTERVAL_LEVEL,
+    MIN_VERDICT_EPISODES,
+    VERDICT_ALPHA,
+    VERDICTS,
+)
 from similarity.models import SavedSearch
 from similarity.results.schema import LimitApplied
 from similarity.results.statistics import MIN_EPISODES, WEAK_CORRELATION
@@ -110,6 +115,15 @@ class SearchInputSerializer(serializers.Serializer):
         help_text=_(
             "History mode with a stock's range: also list, apart from the matches, the closest "
             "windows of other stocks over the pattern's own days (same_period in the result)."
+        ),
+    )
+
+    as_of = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "History mode with a stock's range: only windows whose furthest horizon closed "
+            "before the pattern's first day, and the base rate over the same windows (a "
+            "replay of what was known then). Without it, later history is included."
         ),
     )
 
@@ -216,6 +230,18 @@ class MatchSerializer(serializers.Serializer):
             "leveraged or inverse twin) and count once."
         ),
     )
+    stopped_trading = serializers.DateField(
+        required=False,
+        help_text=_(
+            "History mode: the stock's last trading day, when it stopped trading before a "
+            "horizon and that return was booked at its last close."
+        ),
+    )
+    booked = NumberListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text=_("The horizons whose return was booked at that last close."),
+    )
     window = NumberListField(child=serializers.FloatField())
     after = NumberListField(child=serializers.FloatField())
     last_close = serializers.FloatField()
@@ -235,6 +261,14 @@ class DistributionSerializer(serializers.Serializer):
 class BaselineSerializer(DistributionSerializer):
     p10 = serializers.FloatField(allow_null=True, help_text=_("10th percentile of the base rate."))
     p90 = serializers.FloatField(allow_null=True, help_text=_("90th percentile of the base rate."))
+    excess_median = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "The median excess return (minus the market's over the same days) of every window "
+            "that could have been a match: what the verdict compares the episodes' with."
+        ),
+    )
 
 
 class IntervalSerializer(serializers.Serializer):
@@ -258,6 +292,44 @@ class IntervalSerializer(serializers.Serializer):
             {"level": round(INTERVAL_LEVEL * 100)},
         ),
     )
+    range = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        required=False,
+        min_length=2,
+        max_length=2,
+        help_text=interpolate_lazy(
+            _(
+                "[min, max] of the episodes' returns when there are fewer than %(episodes)d "
+                "(too few for a bootstrap interval, which is then null)."
+            ),
+            {"episodes": MIN_EPISODES},
+        ),
+    )
+
+
+class ForecastSerializer(serializers.Serializer):
+    """A forecast, not a description of the matches: calibrated walk-forward."""
+
+    p10 = serializers.FloatField(help_text=_("10th percentile of the forecast return."))
+    p25 = serializers.FloatField(help_text=_("25th percentile of the forecast return."))
+    p50 = serializers.FloatField(help_text=_("Median forecast return."))
+    p75 = serializers.FloatField(help_text=_("75th percentile of the forecast return."))
+    p90 = serializers.FloatField(help_text=_("90th percentile of the forecast return."))
+    matches_weight = serializers.FloatField(
+        help_text=_(
+            "0 to 1: how far the forecast moved from the base rate toward the matches' "
+            "episodes, as learned walk-forward (0 where they added nothing)."
+        )
+    )
+
+
+class ForecastModelSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text=_("The forecast model applied."))
+    data_date = serializers.DateField(
+        allow_null=True, help_text=_("Last trading day of the data it was learned on.")
+    )
+    demo = serializers.BooleanField(help_text=_("Learned from the demo market's smaller sample."))
 
 
 class HorizonStatsSerializer(DistributionSerializer):
@@ -281,11 +353,32 @@ class HorizonStatsSerializer(DistributionSerializer):
     )
     interval = IntervalSerializer(required=False)
     verdict = serializers.ChoiceField(
-        choices=["above", "below", "indistinguishable"],
+        choices=list(VERDICTS),
+        required=False,
+        help_text=interpolate_lazy(
+            _(
+                "above/below: the episodes' excess returns (minus the market's) lie above/below "
+                "the base rate's median excess (sign test, Holm-corrected over the horizons at "
+                "%(alpha)s); indistinguishable: no such difference; insufficient: fewer than "
+                "%(episodes)d episodes to judge."
+            ),
+            {"alpha": VERDICT_ALPHA, "episodes": MIN_VERDICT_EPISODES},
+        ),
+    )
+    booked = serializers.IntegerField(
         required=False,
         help_text=_(
-            "above/below: the base rate's median lies below/above the median's interval; "
-            "indistinguishable: inside it."
+            "Matches whose stock stopped trading before this horizon, booked at its last close."
+        ),
+    )
+    forecast = ForecastSerializer(
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "The calibrated forecast range: the base rate scaled to the pattern's own "
+            "volatility, moved toward the matches by a weight learned walk-forward, widened so "
+            "that 10-90 holds four outcomes in five and 25-75 half. Null before the first "
+            "calibration. The other figures here describe what happened to these matches."
         ),
     )
 
@@ -385,6 +478,11 @@ class SavedSearchSerializer(serializers.Serializer):
             "days, for context, ranked apart and never counted in stats, fan, groups or warnings "
             "(no episode or excess_returns); empty unless history mode with a stock's range."
         ),
+    )
+    forecast_model = ForecastModelSerializer(
+        allow_null=True,
+        required=False,
+        help_text=_("History mode: the forecast model applied (null: none learned yet)."),
     )
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()

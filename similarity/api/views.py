@@ -46,6 +46,8 @@ RESULT_EXAMPLE = {
         "date_from": None,
         "date_to": None,
         "stretch": False,
+        "same_period": False,
+        "as_of": False,
     },
     "rerun_of": None,
     "pattern": {
@@ -97,6 +99,9 @@ RESULT_EXAMPLE = {
                 "q25": -0.0232,
                 "q75": 0.0241,
                 "share_positive": 0.481,
+                "p10": -0.0561,
+                "p90": 0.0572,
+                "excess_median": -0.0011,
             },
             "excess": {
                 "count": 9,
@@ -106,8 +111,17 @@ RESULT_EXAMPLE = {
                 "q75": 0.0188,
                 "share_positive": 0.556,
             },
-            "interval": {"median": [-0.0094, 0.0251], "share_positive": [0.333, 0.889]},
-            "verdict": "indistinguishable",
+            "interval": {"median": None, "share_positive": None, "range": [-0.0412, 0.0633]},
+            "verdict": "insufficient",
+            "booked": 0,
+            "forecast": {
+                "p10": -0.0488,
+                "p25": -0.0201,
+                "p50": 0.0,
+                "p75": 0.0214,
+                "p90": 0.0497,
+                "matches_weight": 0.0,
+            },
         }
     ],
     "fan": {
@@ -130,6 +144,7 @@ RESULT_EXAMPLE = {
     "limits": [],
     "market_benchmark": "TOPIX",
     "warnings": ["few_matches"],
+    "forecast_model": {"version": 3, "data_date": "2018-11-16", "demo": False},
     "snapshot": {"id": "20261126T090000000000", "date": "2018-11-16"},
     "elapsed_ms": 41.7,
 }
@@ -232,12 +247,14 @@ class CalibrationApi(APIView):
 
     @extend_schema(
         operation_id="calibration_retrieve",
-        summary="The latest walk-forward calibration of the fans and verdicts",
+        summary="The latest walk-forward calibration of the forecast and verdicts",
         description=(
-            "Random past patterns searched only in the data before they began; per pattern "
-            "length and horizon, how often what followed fell inside the matches' 10-90 and "
-            "25-75 bands and whether the medians' signs were right. Public. 404 before the "
-            "first calibration."
+            "Random past patterns searched only in the data known before they began; per "
+            "pattern length x horizon x volatility third, how often what followed fell inside "
+            "the forecast's 10-90 and 25-75 ranges (and the matches' own), the CRPS and Brier "
+            "skill against the base rate, and the verdicts' firing and hit rates beside a "
+            "date-only control, with 90% intervals; per horizon, whether the look-alikes beat "
+            "the base rate, in a sentence. Public. 404 before the first calibration."
         ),
         responses={200: CalibrationRunSerializer, 404: ERROR_RESPONSE},
     )

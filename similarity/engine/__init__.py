@@ -7,11 +7,14 @@ Inside, dependencies run one way, from the bottom:
 * ``windows`` (which windows a search looks at: series, dates, periods, exclusions);
 * ``screen``, ``period``, then ``finder`` (the search);
 * ``outcomes``, ``evidence``; ``baseline_index``, ``baseline_query``, then ``baseline``;
+* ``buy_and_hold`` (the equal-weighted market of ordinary shares, the base rate's excess),
+  ``forecast`` (the calibrated range) and ``verdict`` (sign tests with Holm);
 * ``latest`` (many patterns in latest mode) and ``walkforward`` (calibration) on top.
 """
 
 from .baseline import base_rate
 from .baseline_index import BaselineIndex
+from .buy_and_hold import BuyAndHoldBenchmark, ExcessSample, booked_returns, chain_returns
 from .evidence import (
     INTERVAL_LEVEL,
     Benchmark,
@@ -23,9 +26,17 @@ from .evidence import (
     excess_returns,
     independent_stats,
     match_episodes,
-    verdict,
 )
 from .finder import STRETCH_FACTORS, Match, search, search_stretched
+from .forecast import (
+    Forecast,
+    ForecastParams,
+    Samples,
+    forecast_apply,
+    forecast_fit,
+    forecast_predict,
+    trailing_volatility,
+)
 from .latest import LatestHits, latest_hits
 from .outcomes import (
     DEFAULT_HORIZONS,
@@ -44,15 +55,20 @@ from .outcomes import (
 )
 from .pattern import MAX_LENGTH, MIN_LENGTH, PatternError, normalize_pattern
 from .series import MAX_CLOSE, Market
+from .verdict import MIN_VERDICT_EPISODES, VERDICT_ALPHA, VERDICTS, holm, sign_test, verdicts
 from .walkforward import (
     CALIBRATION_K,
     CALIBRATION_LENGTHS,
-    CalibrationRow,
-    SampleOutcome,
+    MIN_SKILL_PATTERNS,
+    SampleRow,
+    as_of_end,
     calibration_table,
     draw_samples,
     market_calendar,
-    sample_outcomes,
+    pattern_rows,
+    samples_of,
+    usable,
+    walk_forward_predict,
 )
 
 __all__ = [
@@ -95,16 +111,38 @@ __all__ = [
     "excess_returns",
     "independent_stats",
     "match_episodes",
-    "verdict",
     "BaselineIndex",
     "base_rate",
+    "BuyAndHoldBenchmark",
+    "ExcessSample",
+    "booked_returns",
+    "chain_returns",
+    # the verdicts
+    "MIN_VERDICT_EPISODES",
+    "VERDICT_ALPHA",
+    "VERDICTS",
+    "holm",
+    "sign_test",
+    "verdicts",
+    # the forecast
+    "Forecast",
+    "ForecastParams",
+    "Samples",
+    "forecast_apply",
+    "forecast_fit",
+    "forecast_predict",
+    "trailing_volatility",
     # walk-forward calibration
     "CALIBRATION_K",
     "CALIBRATION_LENGTHS",
-    "CalibrationRow",
-    "SampleOutcome",
+    "MIN_SKILL_PATTERNS",
+    "SampleRow",
+    "as_of_end",
     "calibration_table",
     "draw_samples",
     "market_calendar",
-    "sample_outcomes",
+    "pattern_rows",
+    "samples_of",
+    "usable",
+    "walk_forward_predict",
 ]

@@ -1,5 +1,5 @@
 """How much a search's matches say: independent episodes, market-relative returns, bootstrap
-intervals and a verdict against the base rate.
+intervals (the verdict against the base rate is in :mod:`.verdict`).
 
 Matches are not independent draws. Two windows of one stock that overlap, windows of different
 stocks that overlap in time by more than half (the market moving together), or an ETF and its
@@ -20,7 +20,6 @@ from .series import Market
 INTERVAL_LEVEL = 0.9
 RESAMPLES = 2000
 SEED = 20261202
-VERDICTS = ("above", "below", "indistinguishable")
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,16 +224,3 @@ def bootstrap_intervals(
         "median": (float(medians[0]), float(medians[1])),
         "share_positive": (float(shares[0]), float(shares[1])),
     }
-
-
-def verdict(baseline_median: float | None, median_interval: tuple[float, float] | None) -> str:
-    """``above``/``below`` when the base rate's median lies below/above the matches' median
-    interval, else ``indistinguishable`` (also when either is unknown)."""
-    if baseline_median is None or median_interval is None:
-        return "indistinguishable"
-    low, high = median_interval
-    if baseline_median < low:
-        return "above"
-    if baseline_median > high:
-        return "below"
-    return "indistinguishable"

@@ -45,14 +45,14 @@ class OutcomeStats:
 class FanChart:
     horizon: int
     days: list[int]
-    count: int
+    count: int  # paths drawn: one per episode when episodes were given
     bands: dict[str, list[float]]  # "p10", "p25", "p50", "p75", "p90": ratios, 1.0 at day 0
 
 
 @dataclass(frozen=True)
 class ScenarioGroup:
-    share: float
-    count: int
+    share: float  # of the paths grouped (episodes, when given)
+    count: int  # paths in the group (episodes, when given)
     median_path: list[float]  # ratios to the match's last close, day 0..horizon
     median_return: float
     members: list[int]  # positions in the list of matches given
@@ -175,11 +175,27 @@ def summarize(values: np.ndarray, horizon: int) -> OutcomeStats:
     )
 
 
+def episode_paths(paths: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, list]:
+    """The complete paths, one per episode (the median path of its members' complete paths)
+    when ``labels`` (each match's episode) are given, else one per match; and per path, the
+    positions of the matches it stands for."""
+    complete = np.flatnonzero(~np.isnan(paths).any(axis=1)) if len(paths) else np.zeros(0, int)
+    if labels is None:
+        return paths[complete], [[int(t)] for t in complete]
+    out, members = [], []
+    for label in dict.fromkeys(np.asarray(labels)[complete].tolist()):
+        inside = complete[np.asarray(labels)[complete] == label]
+        out.append(np.median(paths[inside], axis=0))
+        members.append([int(t) for t in inside])
+    return (np.array(out) if out else np.zeros((0, paths.shape[1]))), members
+
+
 def fan_chart(
     market: Market,
     matches: Sequence,
     horizon: int,
     percentiles: Sequence[float] = FAN_PERCENTILES,
+    labels: np.ndarray | None = None,
 ) -> FanChart | None:
     """Percentile bands of the complete paths after the matches.
 
@@ -189,14 +205,16 @@ def fan_chart(
         As for :func:`forward_paths`.
     percentiles : sequence of float
         The bands drawn, in percent.
+    labels : array of int, optional
+        Each match's episode: an episode's matches are one path (their median), so that
+        overlapping matches count once.
 
     Returns
     -------
     FanChart or None
         The bands over day 0..horizon, named ``p10``, ``p25``...; None when no path is complete.
     """
-    paths = forward_paths(market, matches, horizon)
-    complete = paths[~np.isnan(paths).any(axis=1)] if len(paths) else paths
+    complete, _members = episode_paths(forward_paths(market, matches, horizon), labels)
     if complete.shape[0] == 0:
         return None
     bands = np.percentile(complete, percentiles, axis=0)
@@ -216,6 +234,7 @@ def scenario_groups(
     horizon: int,
     max_groups: int = MAX_GROUPS,
     seed: int = 0,
+    labels: np.ndarray | None = None,
 ) -> list[ScenarioGroup]:
     """Cluster the complete paths after the matches into at most ``max_groups`` scenarios.
 
@@ -230,23 +249,22 @@ def scenario_groups(
         The most groups returned.
     seed : int
         KMeans' seed: the same seed gives the same groups.
+    labels : array of int, optional
+        Each match's episode: an episode's matches are one path (their median), grouped, counted
+        and shared once.
 
     Returns
     -------
     list of ScenarioGroup
         Sorted by median return, best first; empty when no path is complete.
     """
-    paths = forward_paths(market, matches, horizon)
-    if not len(paths):
+    complete, members = episode_paths(forward_paths(market, matches, horizon), labels)
+    if complete.shape[0] == 0:
         return []
-    members = np.flatnonzero(~np.isnan(paths).any(axis=1))
-    if members.size == 0:
-        return []
-    complete = paths[members]
-    labels = _cluster(np.log(complete[:, 1:]), max_groups, seed)
+    clusters = _cluster(np.log(complete[:, 1:]), max_groups, seed)
     groups = []
-    for label in np.unique(labels):
-        inside = labels == label
+    for cluster in np.unique(clusters):
+        inside = clusters == cluster
         median_path = np.median(complete[inside], axis=0)
         groups.append(
             ScenarioGroup(
@@ -254,7 +272,7 @@ def scenario_groups(
                 count=int(inside.sum()),
                 median_path=[float(v) for v in median_path],
                 median_return=float(np.median(complete[inside, -1]) - 1.0),
-                members=[int(t) for t in members[inside]],
+                members=sorted(t for i in np.flatnonzero(inside) for t in members[i]),
             )
         )
     groups.sort(key=lambda g: (-g.median_return, g.members[0]))
@@ -288,6 +306,7 @@ def match_outcomes(
     matches: Sequence,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
+    labels: np.ndarray | None = None,
 ) -> Outcomes:
     """Everything the result page shows about what followed the matches.
 
@@ -301,6 +320,8 @@ def match_outcomes(
         Closes after each match at which returns are measured.
     seed : int
         Seed of the scenario clustering.
+    labels : array of int, optional
+        Each match's episode: the fan and the scenarios then count each episode once.
 
     Returns
     -------
@@ -315,8 +336,8 @@ def match_outcomes(
         horizons=list(horizons),
         returns=[[None if np.isnan(v) else float(v) for v in row] for row in returns],
         stats=outcome_stats(returns, horizons),
-        fan=fan_chart(market, matches, longest),
-        groups=scenario_groups(market, matches, longest, seed=seed),
+        fan=fan_chart(market, matches, longest, labels=labels),
+        groups=scenario_groups(market, matches, longest, seed=seed, labels=labels),
     )
 
 

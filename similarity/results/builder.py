@@ -27,7 +27,13 @@ from similarity.results.schema import (
     ScenarioGroup,
     SearchResult,
 )
-from similarity.results.statistics import history_statistics, result_warnings, round_value
+from similarity.results.statistics import (
+    ForecastInput,
+    HistoryStatistics,
+    history_statistics,
+    result_warnings,
+    round_value,
+)
 from similarity.results.texts import SCENARIO_LETTERS, limit_message, scenario_name
 from similarity.selectors import Universe
 from similarity.validation import Mode
@@ -66,15 +72,30 @@ def search_result_build(
     baselines: list[OutcomeStats] | None = None,
     benchmark: Benchmark | None = None,
     same_period: Sequence[Match] | None = None,
+    base_excess: list[float | None] | None = None,
+    forecast: ForecastInput | None = None,
+    calendar: np.ndarray | None = None,
 ) -> SearchResult:
     """The result of a search from the engine's matches; `started` is a perf_counter() value.
 
-    In history mode, `baselines` are the base rates per horizon and `benchmark` the market that
-    excess returns are measured against. `same_period`, when given, are the windows over the
+    In history mode, `baselines` are the base rates per horizon, `base_excess` their median
+    excess returns, `benchmark` the market that excess returns are measured against, `forecast`
+    what the forecast needs (None: no model learned yet) and
+    `calendar` the market's trading days. `same_period`, when given, are the windows over the
     pattern's own days, listed apart and counted nowhere.
     """
     evidence = (
-        _history_statistics(market, universe, found, horizons, baselines, benchmark)
+        history_statistics(
+            market,
+            found,
+            horizons,
+            baselines=baselines,
+            benchmark=benchmark,
+            twins=universe.twins,
+            base_excess=base_excess,
+            forecast=forecast,
+            calendar=calendar,
+        )
         if mode == "history"
         else None
     )
@@ -82,9 +103,9 @@ def search_result_build(
     stats: list[HorizonStats] = evidence.stats if evidence is not None else []
     after = 0 if mode == "latest" else horizons[-1]
     shape = (pattern.values.size, after, horizons)
-    matches = _match_results(market, universe, found, *shape, _returns(summary, found))
+    matches = _match_results(market, universe, found, *shape, _returns(evidence, found))
     if summary is not None:
-        _matches_annotate(matches, evidence.labels, evidence.excess, horizons)
+        _matches_annotate(matches, evidence, horizons, market, found)
     groups = _groups(summary)
     context = _same_period_results(market, universe, same_period, shape)
     result: SearchResult = {
@@ -107,12 +128,17 @@ def search_result_build(
     }
     if context is not None:
         result["same_period"] = context
+    if mode == "history":
+        result["forecast_model"] = forecast.model if forecast is not None else None
     return result
 
 
-def _returns(summary: Outcomes | None, found: Sequence[Match]) -> list:
-    """Each match's returns by horizon (None past the data); None for each in latest mode."""
-    return summary.returns if summary is not None else [None] * len(found)
+def _returns(evidence: HistoryStatistics | None, found: Sequence[Match]) -> list:
+    """Each match's returns by horizon (None past the data; a delisted stock's booked at its
+    last close); None for each in latest mode."""
+    if evidence is None:
+        return [None] * len(found)
+    return [[None if np.isnan(v) else float(v) for v in row] for row in evidence.returns]
 
 
 def _match_results(
@@ -143,12 +169,6 @@ def _same_period_results(
     return _match_results(market, universe, found, *shape, rows)
 
 
-def _history_statistics(market, universe, found, horizons, baselines, benchmark):
-    return history_statistics(
-        market, found, horizons, baselines=baselines, benchmark=benchmark, twins=universe.twins
-    )
-
-
 def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
     if evidence is None or benchmark is None:
         return None
@@ -156,16 +176,25 @@ def _benchmark_name(evidence, benchmark: Benchmark | None) -> str | None:
 
 
 def _matches_annotate(
-    matches: list[MatchResult], labels: np.ndarray, excess: Excess, horizons: list[int]
+    matches: list[MatchResult],
+    evidence: HistoryStatistics,
+    horizons: list[int],
+    market: Market,
+    found: Sequence[Match],
 ) -> None:
-    """Give each match of a history search its episode (1-based) and market-relative returns."""
+    """Give each match of a history search its episode (1-based), market-relative returns, and
+    the day its stock stopped trading when a return was booked at that last close."""
+    excess: Excess = evidence.excess
     for t, item in enumerate(matches):
-        item["episode"] = int(labels[t]) + 1
+        item["episode"] = int(evidence.labels[t]) + 1
         item["excess_returns"] = {
             str(h): None if np.isnan(excess.values[t, j]) else round_value(excess.values[t, j])
             for j, h in enumerate(horizons)
         }
         item["excess_benchmark"] = excess.sources[t]
+        if evidence.booked[t].any():
+            item["stopped_trading"] = str(market.series_dates(found[t].series)[-1])
+            item["booked"] = [h for j, h in enumerate(horizons) if evidence.booked[t, j]]
 
 
 def _pattern_info(pattern: ResolvedPattern, source: str) -> PatternInfo:

@@ -191,35 +191,6 @@ def _floor_log10(value: float) -> int:
     return exponent
 
 
-def calibration_bars(
-    *, rows: Sequence[dict], width: float = 640, row_height: float = 26, left: float = 120
-) -> dict:
-    """Horizontal bars of each calibration row's share inside the 10-90 and 25-75 bands, with
-    the ideal 80% and 50% marked, as SVG geometry."""
-    plot = width - left - 16
-    bars = []
-    for i, row in enumerate(rows):
-        y = 8 + i * row_height
-        bars.append(
-            {
-                "label": f"m={row['length']} h={row['horizon']}",
-                "y": y,
-                "text_y": y + 14,
-                "outer": round(plot * (row.get("inside_80") or 0.0), 1),
-                "inner": round(plot * (row.get("inside_50") or 0.0), 1),
-            }
-        )
-    return {
-        "width": width,
-        "height": 16 + len(rows) * row_height,
-        "left": left,
-        "ideal_80": round(left + plot * 0.8, 1),
-        "ideal_50": round(left + plot * 0.5, 1),
-        "bars": bars,
-        "bar_height": row_height - 10,
-    }
-
-
 def interval_bar(*, stat: dict, width: float = 240, height: float = 28, pad: float = 8) -> dict:
     """A horizontal scale of returns with the matches' median interval as a bar, their median
     as a dot, the base rate's median as a tick and zero as a faint line."""

@@ -47,6 +47,10 @@ class MatchResult(TypedDict):
     # cover the days, else the equal-weighted market. Absent from searches saved before it.
     excess_benchmark: NotRequired[Literal["TOPIX", "equal_weighted"] | None]
     episode: NotRequired[int]  # 1, 2, ...: matches of one market episode share it, count once
+    # History mode: the stock's last trading day when it stopped trading before a horizon and
+    # a return was booked at that last close; absent otherwise.
+    stopped_trading: NotRequired[str]
+    booked: NotRequired[list[int]]  # ...and the horizons whose return was booked so
     window: list[float]  # z-normalised closes of the window (resampled to m with stretch; thinned)
     after: list[float]  # closes after the window on the window's scale (history mode)
     last_close: float  # split-adjusted close on end_date
@@ -63,11 +67,30 @@ class Distribution(TypedDict):
     share_positive: float | None  # 0..1
     p10: NotRequired[float | None]  # baseline only: its 10-90 band, drawn behind the fan
     p90: NotRequired[float | None]
+    # baseline only: the median excess return (minus the market's over the same days) of every
+    # window that could have been a match, what the verdict compares the episodes' with
+    excess_median: NotRequired[float | None]
 
 
 class Interval(TypedDict):
-    median: list[float] | None  # [lo, hi]: evidence.INTERVAL_LEVEL bootstrap interval
+    # [lo, hi]: evidence.INTERVAL_LEVEL bootstrap interval, with statistics.MIN_EPISODES
+    # episodes or more (null below)
+    median: list[float] | None
     share_positive: list[float] | None  # [lo, hi]: the same for the share positive
+    range: NotRequired[list[float] | None]  # [min, max] of the episodes when too few to bootstrap
+
+
+class Forecast(TypedDict):
+    """The calibrated predictive range at a horizon (returns as fractions): the base rate scaled
+    to the pattern's volatility, moved toward the episodes by matches_weight (learned), widened
+    by split-conformal factors (engine.forecast). A forecast, unlike the matches' figures."""
+
+    p10: float
+    p25: float
+    p50: float
+    p75: float
+    p90: float
+    matches_weight: float  # 0..1: how far the forecast moved toward the episodes' quantiles
 
 
 class HorizonStats(TypedDict):
@@ -82,20 +105,26 @@ class HorizonStats(TypedDict):
     baseline: NotRequired[Distribution]  # every window that could have been a match
     excess: NotRequired[Distribution]  # the episodes' returns minus the market's, same days
     interval: NotRequired[Interval]
-    verdict: NotRequired[Literal["above", "below", "indistinguishable"]]  # base vs interval
+    # The episodes' excess returns against the base rate's median excess (sign test, Holm over
+    # the horizons); "insufficient" below verdicts.MIN_VERDICT_EPISODES episodes.
+    verdict: NotRequired[Literal["above", "below", "indistinguishable", "insufficient"]]
+    booked: NotRequired[int]  # matches whose stock stopped trading, booked at its last close
+    forecast: NotRequired[Forecast | None]  # null before the first calibration
 
 
 class FanChart(TypedDict):
     horizon: int  # days shown: the longest horizon applied
     days: list[int]  # 0..horizon
-    count: int  # matches whose complete path entered the bands
+    # Paths in the bands: one per episode (its matches' median path), so overlapping matches
+    # count once (searches saved before: one per match)
+    count: int
     bands: dict[str, list[float]]  # {"p10": [...], "p25", "p50", "p75", "p90"}, ratios, 1.0 at 0
 
 
 class ScenarioGroup(TypedDict):
     label: str  # "Rally", "Drift up", "Sideways", "Decline" ... for display
-    share: float  # 0..1 of the grouped matches
-    count: int
+    share: float  # 0..1 of the grouped episodes (of the grouped matches, in older searches)
+    count: int  # episodes in the group; `ranks` lists every match of them
     median_path: list[float]  # ratios, 0..horizon
     median_return: float  # at the horizon
     ranks: list[int]  # the matches (MatchResult.rank) in the group
@@ -107,6 +136,12 @@ class LimitApplied(TypedDict):
     # The message's numbers, so that a page in either language can say it (result_texts.py);
     # absent from searches saved before them.
     params: NotRequired[dict[str, str | int]]
+
+
+class ForecastModelInfo(TypedDict):
+    version: int  # the ForecastModel applied
+    data_date: str | None  # the last trading day of the data it was learned on
+    demo: bool  # learned from the demo market's smaller sample
 
 
 class SnapshotInfo(TypedDict):
@@ -136,3 +171,5 @@ class SearchResult(TypedDict):
     # counted nowhere (stats, fan, groups, warnings, base rate). Empty without a stock's range in
     # history mode. See similarity.results.same_period.
     same_period: NotRequired[list[MatchResult]]
+    # History mode: the forecast model applied to stats[i].forecast (null: none learned yet).
+    forecast_model: NotRequired[ForecastModelInfo | None]

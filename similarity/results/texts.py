@@ -83,3 +83,51 @@ def pattern_text(*, source: str, spec: dict) -> str | None:
     if source == "sketch" and spec.get("days"):
         return gettext("Sketch over %(days)d days") % {"days": spec["days"]}
     return None
+
+
+def skill_sentence(summary: dict) -> str:
+    """Whether the look-alikes beat the base rate at one horizon, in one plain sentence, from a
+    calibration table's horizon summary (`engine.walkforward.calibration_table`)."""
+    interval = summary.get("matches_crps_skill_interval")
+    values = {"days": summary["horizon"], "count": summary.get("matches_crps_skill_count", 0)}
+    if interval is None or summary.get("matches_crps_skill") is None:
+        return (
+            gettext(
+                "At %(days)d trading days, too few patterns were measured to say whether the "
+                "look-alikes beat the base rate."
+            )
+            % values
+        )
+    values.update(
+        skill=_signed(summary["matches_crps_skill"]),
+        lo=_signed(interval[0]),
+        hi=_signed(interval[1]),
+    )
+    if summary.get("matches_beat_base"):
+        return (
+            gettext(
+                "At %(days)d trading days, the look-alikes beat the base rate: their CRPS skill is "
+                "%(skill)s (90%% interval %(lo)s to %(hi)s, %(count)d patterns)."
+            )
+            % values
+        )
+    if interval[0] > 0:
+        return (
+            gettext(
+                "At %(days)d trading days, the look-alikes' CRPS skill is %(skill)s (90%% "
+                "interval %(lo)s to %(hi)s), but on only %(count)d patterns: too few to claim "
+                "that they beat the base rate."
+            )
+            % values
+        )
+    return (
+        gettext(
+            "At %(days)d trading days, the look-alikes do not beat the base rate: their CRPS skill "
+            "is %(skill)s (90%% interval %(lo)s to %(hi)s, %(count)d patterns)."
+        )
+        % values
+    )
+
+
+def _signed(fraction: float) -> str:
+    return f"{fraction * 100:+.1f}%"

@@ -370,9 +370,9 @@ def test_a_search_makes_the_same_few_queries_however_many_matches(
 ):
     search_run(user=pro_user, spec=NINTENDO_2015, options={})  # builds the per-snapshot cache
 
-    # Savepoint, stock, its bars, the user's plan (subscription, grant), insert, the saved
-    # searches beyond the kept ones, release.
-    with django_assert_max_num_queries(8):
+    # Savepoint, stock, its bars, the user's plan (subscription, grant), the latest forecast
+    # model (with its calibration), insert, the saved searches beyond the kept ones, release.
+    with django_assert_max_num_queries(9):
         saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": k})
 
     assert saved.match_count == k

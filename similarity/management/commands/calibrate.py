@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from similarity.calibration import DEFAULT_SAMPLES, calibration_compute
+from similarity.calibration import DEFAULT_SAMPLES, DEMO_SAMPLES, calibration_compute
 from similarity.engine import CALIBRATION_K, CALIBRATION_LENGTHS, DEFAULT_HORIZONS
+from similarity.models import ForecastModel
 
 
 def _numbers(text: str) -> list[int]:
@@ -17,18 +18,32 @@ def _numbers(text: str) -> list[int]:
 class Command(BaseCommand):
     help = (
         "Walk-forward calibration: draw random past patterns, search each only in the data "
-        "before it began, and store how often what followed fell inside the fan's bands."
+        "before it began, learn the forecast's parameters, and store how often what followed "
+        "fell inside its ranges, its skill against the base rate and the verdicts' rates."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES)
+        parser.add_argument("--samples", type=int, default=None)
         parser.add_argument("--lengths", default=",".join(map(str, CALIBRATION_LENGTHS)))
         parser.add_argument("--horizons", default=",".join(map(str, DEFAULT_HORIZONS)))
         parser.add_argument("--k", type=int, default=CALIBRATION_K)
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help=f"For make run: {DEMO_SAMPLES} samples (unless --samples is given), marked as a "
+            "demo sample, and nothing done when a forecast model exists already.",
+        )
 
     def handle(self, *args, **options):
-        if options["samples"] < 1:
+        demo = options["demo"]
+        if demo and ForecastModel.objects.exists():
+            self.stdout.write("a forecast model exists: the demo calibration is not needed")
+            return
+        samples = options["samples"]
+        if samples is None:
+            samples = DEMO_SAMPLES if demo else DEFAULT_SAMPLES
+        if samples < 1:
             raise CommandError("--samples must be at least 1")
         from similarity.engine import MAX_LENGTH, MIN_LENGTH
 
@@ -36,11 +51,12 @@ class Command(BaseCommand):
         if any(not MIN_LENGTH <= m <= MAX_LENGTH for m in lengths):
             raise CommandError(f"--lengths must lie from {MIN_LENGTH} to {MAX_LENGTH}")
         run = calibration_compute(
-            samples=options["samples"],
+            samples=samples,
             lengths=lengths,
             horizons=_numbers(options["horizons"]),
             k=options["k"],
             seed=options["seed"],
+            demo=demo,
         )
         self.stdout.write(
             self.style.SUCCESS(
@@ -48,9 +64,15 @@ class Command(BaseCommand):
                 f"(seed {run.seed})"
             )
         )
-        for row in run.table:
-            inside = "-" if row["inside_80"] is None else f"{row['inside_80']:.0%}"
+        self.stdout.write("  m    h  third  n      10-90  25-75  CRPS skill  Brier skill")
+        for cell in run.table["cells"]:
+            third = "all" if cell["third"] is None else ["low", "mid", "high"][cell["third"]]
             self.stdout.write(
-                f"  m={row['length']:>3} h={row['horizon']:>3}  n={row['count']:>4}  "
-                f"inside 10-90: {inside}"
+                f"  {cell['length'] or 'all':>3} {cell['horizon']:>3}  {third:<5} "
+                f"{cell['count']:>5}  {_percent(cell['inside_80'])}  {_percent(cell['inside_50'])}"
+                f"  {_percent(cell['crps_skill'])}       {_percent(cell['brier_skill'])}"
             )
+
+
+def _percent(value) -> str:
+    return "    -" if value is None else f"{value:>5.1%}"

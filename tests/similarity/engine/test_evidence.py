@@ -1,4 +1,4 @@
-"""Market-relative returns by hand, episodes, bootstrap intervals and the verdict."""
+"""Market-relative returns by hand, episodes and bootstrap intervals (the verdict: test_verdict)."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,6 @@ from similarity.engine import (
     equal_weighted_benchmark,
     excess_returns,
     forward_returns,
-    verdict,
 )
 
 DAYS = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-01-09"))  # 8 days
@@ -131,17 +130,3 @@ def test_bootstrap_covers_the_true_median_at_about_the_nominal_rate():
         hits_share += low <= 0.630559 <= high
     assert 0.83 <= hits_median / trials <= 0.96
     assert 0.80 <= hits_share / trials <= 0.96
-
-
-@pytest.mark.parametrize(
-    ("baseline", "interval", "expected"),
-    [
-        (0.0, (0.01, 0.05), "above"),
-        (0.06, (0.01, 0.05), "below"),
-        (0.03, (0.01, 0.05), "indistinguishable"),
-        (None, (0.01, 0.05), "indistinguishable"),
-        (0.0, None, "indistinguishable"),
-    ],
-)
-def test_verdict(baseline, interval, expected):
-    assert verdict(baseline, interval) == expected

@@ -137,3 +137,21 @@ def test_outcomes_serialise_to_json(walk_market, walk_series):
 def test_bad_horizons_are_rejected(ramp_market, horizons):
     with pytest.raises(ValueError, match="horizons"):
         forward_returns(ramp_market, [], horizons)
+
+
+def test_an_episode_counts_once_in_the_fan_and_the_scenarios():
+    market, matches = two_futures_market(20)
+    # The ten rallies are one market episode; each slide is its own.
+    labels = np.array([0 if i % 2 == 0 else i for i in range(20)])
+
+    fan = fan_chart(market, matches, 20, labels=labels)
+    groups = scenario_groups(market, matches, horizon=20, labels=labels)
+
+    assert fan.count == 11
+    rally, slide = groups
+    assert (rally.count, slide.count) == (1, 10)
+    assert (rally.share, slide.share) == pytest.approx((1 / 11, 10 / 11))
+    assert rally.members == list(range(0, 20, 2))  # every match of the episode is listed
+    paths = forward_paths(market, matches, 20)
+    expected = np.percentile(np.vstack([np.median(paths[::2], axis=0), paths[1::2]]), 90, axis=0)
+    assert fan.bands["p90"] == pytest.approx(expected)

@@ -1,15 +1,23 @@
-"""Walk-forward calibration never reads what followed the pattern's first day."""
+"""Walk-forward calibration never reads what followed the pattern's first day: not in the
+search, the base rate, the returns or the control, nor in the parameters a fold is forecast
+with."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from similarity.engine import (
+    BuyAndHoldBenchmark,
+    ExcessSample,
+    ForecastParams,
     Market,
     calibration_table,
     draw_samples,
     market_calendar,
-    sample_outcomes,
+    pattern_rows,
     search,
+    walk_forward_predict,
 )
 
 from .conftest import random_walks
@@ -47,6 +55,39 @@ def planted_future(walks):
     return changed
 
 
+def rows_of(market, s, end, m, horizons=(5, 20, 60), k=30, seed=0):
+    """The walk-forward record of one pattern, with the market's own benchmark and sample."""
+    benchmark = BuyAndHoldBenchmark.build(market)
+    return pattern_rows(
+        market,
+        s,
+        end,
+        m,
+        horizons,
+        k=k,
+        calendar=market_calendar(market),
+        benchmark=benchmark,
+        excess=ExcessSample.build(market, benchmark),
+        rng=np.random.default_rng(seed),
+    )
+
+
+# What followed the pattern: the market's move after it (in the excess) may differ.
+OUTCOME_FIELDS = {"realised_excess"}
+
+
+def same(a, b) -> bool:
+    """Rows equal field by field but the outcome's, NaN equal to NaN."""
+    for field in dataclasses.fields(a):
+        if field.name in OUTCOME_FIELDS:
+            continue
+        x, y = np.asarray(getattr(a, field.name)), np.asarray(getattr(b, field.name))
+        numeric = x.dtype.kind == "f"
+        if not np.array_equal(x, y, equal_nan=numeric):
+            return False
+    return True
+
+
 def test_a_planted_future_signal_is_not_used(walks):
     honest = dated_market(walks)
     planted = dated_market(planted_future(walks))
@@ -56,11 +97,11 @@ def test_a_planted_future_signal_is_not_used(walks):
     assert (best.series, best.start) == (3, 1100)
     assert best.correlation == pytest.approx(1.0)
 
-    got = sample_outcomes(planted, SAMPLE_SERIES, SAMPLE_END, M, horizons=(5, 20, 60))
-    expected = sample_outcomes(honest, SAMPLE_SERIES, SAMPLE_END, M, horizons=(5, 20, 60))
+    got = rows_of(planted, SAMPLE_SERIES, SAMPLE_END, M)
+    expected = rows_of(honest, SAMPLE_SERIES, SAMPLE_END, M)
 
-    assert got == expected
-    assert all(o.matches >= 5 and o.p90 < 4 for o in got)
+    assert all(same(a, b) for a, b in zip(got, expected, strict=True))
+    assert all(row.raw_count >= 5 and row.raw[4] < 4 for row in got)
 
 
 def test_matches_and_outcomes_lie_before_the_pattern(walks):
@@ -68,8 +109,8 @@ def test_matches_and_outcomes_lie_before_the_pattern(walks):
     calendar = market_calendar(market)
     for s, end, m in draw_samples(market, 12, (20, 60), longest=60, seed=3):
         first_day = market.series_dates(s)[end - m + 1]
-        outcomes = sample_outcomes(market, s, end, m, horizons=(60,), calendar=calendar)
-        assert outcomes[0].matches > 0
+        (row,) = rows_of(market, s, end, m, horizons=(60,))
+        assert row.raw_count > 0
         position = int(np.searchsorted(calendar, first_day))
         found = search(
             market,
@@ -91,14 +132,49 @@ def test_draw_samples_is_reproducible_and_respects_the_history(walks):
         assert end + 60 < market.lengths[s]
 
 
-def test_calibration_table_counts_hits(walks):
+def test_calibration_table_counts_what_fell_inside(walks):
     market = dated_market(walks)
-    outcomes = []
+    rows = []
     for s, end, m in draw_samples(market, 20, (40,), longest=20, seed=1):
-        outcomes += sample_outcomes(market, s, end, m, horizons=(20,), k=20)
-    (row,) = calibration_table(outcomes)
-    usable = [o for o in outcomes if o.matches >= 5]
-    assert (row.length, row.horizon, row.count) == (40, 20, len(usable))
-    inside = np.mean([o.p10 <= o.realised <= o.p90 for o in usable])
-    assert row.inside_80 == pytest.approx(inside)
-    assert 0 <= row.inside_50 <= row.inside_80 <= 1
+        rows += rows_of(market, s, end, m, horizons=(20,), k=20)
+    quantiles = np.array([row.raw for row in rows])  # any quantiles: the matches' own
+
+    table = calibration_table(rows, quantiles, ForecastParams.neutral((40,), (20,)))
+
+    cell = next(c for c in table["cells"] if c["length"] == 40 and c["third"] is None)
+    realised = np.array([row.realised for row in rows])
+    inside = (quantiles[:, 0] <= realised) & (realised <= quantiles[:, 4])
+    assert cell["count"] == len(rows)
+    assert cell["inside_80"] == pytest.approx(inside.mean(), abs=1e-4)
+    assert cell["inside_80_interval"][0] <= cell["inside_80"] <= cell["inside_80_interval"][1]
+
+
+def test_a_fold_is_forecast_only_from_outcomes_known_before_it_began(walks):
+    market = dated_market(walks)
+    rows = []
+    for s, end, m in draw_samples(market, 60, (40,), longest=20, seed=2):
+        rows += rows_of(market, s, end, m, horizons=(20,), k=20)
+    first_days = np.array([row.first_day for row in rows])
+    earliest_later = np.sort(first_days)[len(rows) // 2]
+    # What followed the later half of the patterns, changed beyond recognition.
+    changed = [
+        dataclasses.replace(row, realised=row.realised * 50 + 3)
+        if row.first_day >= earliest_later
+        else row
+        for row in rows
+    ]
+
+    honest, _ = walk_forward_predict(rows, (40,), (20,), folds=4)
+    planted, _ = walk_forward_predict(changed, (40,), (20,), folds=4)
+
+    earlier = first_days < earliest_later
+    assert np.array_equal(honest[earlier], planted[earlier])
+    assert not np.array_equal(honest[~earlier], planted[~earlier])
+
+
+def test_the_control_keeps_each_matchs_days(walks):
+    market = dated_market(walks)
+    (row,) = rows_of(market, SAMPLE_SERIES, SAMPLE_END, M, horizons=(20,))
+
+    assert row.control_verdict in ("above", "below", "indistinguishable", "insufficient")
+    assert row.episodes >= 1
