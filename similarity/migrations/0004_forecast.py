@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("similarity", "0003_monthly_calibration_nightly_grading"),
+        ("similarity", "0001_initial"),
     ]
 
     operations = [
