@@ -675,7 +675,7 @@ def test_the_result_page_lists_the_same_period_apart_from_the_matches(
     assert html.count("data-rank=") == len(saved.result["matches"])  # the sortable matches only
     for item in context:
         assert f'<span class="mono">{item["code"]}</span>' in section
-        assert f"{item['correlation'] * 100:.0f}%" in section
+        assert f"{item['correlation']:.2f}" in section
         assert percent(item["returns"]["20"]) in section
 
 
