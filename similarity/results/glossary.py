@@ -1,7 +1,6 @@
 """The words of a result, defined once: the page shows each definition one tap from its term,
-the CSV export starts with them as `#` lines, and the API schema gives them as the fields'
-descriptions. One unit each: similarity is a correlation written 0.92; matches are counted in 件,
-statistics in 局面 (market episodes)."""
+and the API schema gives the similarity's as its field's description. One unit each: similarity
+is a correlation written 0.92; matches are counted in 件, statistics in 局面 (market episodes)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -61,8 +60,9 @@ TERMS = {
     "verdict": (
         _("Verdict"),
         _(
-            "Above or below the base rate only when the interval of the matches' median leaves "
-            "the base rate out; no verdict with fewer than 10 episodes."
+            "Above or below only when the episodes' returns after the market's move clearly lie "
+            "above or below those of all windows (a sign test, corrected for the several "
+            "horizons); no verdict with fewer than 10 episodes."
         ),
     ),
     "hit_rate": (
