@@ -45,7 +45,7 @@ TERMS = {
     "interval": (
         _("Interval"),
         _(
-            "The range that holds the true median with 90% confidence, from resampling the "
+            "The range that holds the true median nine times in ten, from resampling the "
             "episodes (bootstrap). Narrow with many episodes, wide with few."
         ),
     ),

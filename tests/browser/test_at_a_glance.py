@@ -67,6 +67,11 @@ def test_no_page_scrolls_sideways(request, window, site, browser_market, pro_tra
         if found["page"] > 0 or found["boxes"]:
             sideways[path] = found
     page.goto(f"{site}/search/results/{saved.pk}/")
+    answer = page.get_by_test_id("answer")
+    assert answer.get_by_test_id("answer-horizon").first.inner_text().startswith("5営業日後：")
+    answer.get_by_text("局面", exact=True).click()
+    definition = answer.locator("details.term[open] .term-definition")
+    assert definition.is_visible() and "相場局面" in definition.inner_text()
     screenshot(page, f"glance-results-{window}")
 
     assert sideways == {}

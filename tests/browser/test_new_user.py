@@ -33,6 +33,7 @@ def _drag(page, selector: str, start: float, end: float, *, shift: bool) -> None
 
 def _touch_drag(page, selector: str, start: float, end: float) -> None:
     """A one-finger drag across the element, as real touch events (Chrome DevTools Protocol)."""
+    page.locator(selector).scroll_into_view_if_needed()  # touch points are viewport points
     box = page.locator(selector).bounding_box()
     y = box["y"] + box["height"] * 0.4
     cdp = page.context.new_cdp_session(page)
@@ -79,7 +80,8 @@ def test_drag_a_range_on_the_chart_search_and_read_the_results(
     page.goto(f"{site}/stocks/")
     page.get_by_label("銘柄コード・銘柄名").fill("任天")
     page.get_by_role("button", name="検索", exact=True).click()
-    page.wait_for_url(f"{site}/stocks/7974/")  # one stock matches: its page opens
+    page.get_by_role("link", name="任天堂").click()
+    page.wait_for_url(f"{site}/stocks/7974/")
     page.locator("#price-chart canvas").first.wait_for()
 
     _drag(page, "#price-chart", 0.35, 0.6, shift=True)
@@ -401,7 +403,7 @@ def test_the_main_pages_in_english(english_page, site, browser_market, trader, s
     page.get_by_role("button", name="last 20").click()
     page.get_by_role("button", name="Find similar charts").click()
     page.wait_for_url(RESULT_URL)
-    assert page.get_by_role("heading", name="Returns after the matches").is_visible()
+    assert page.get_by_role("heading", name="The answer at a glance").is_visible()
     screenshot(page, "23-en-results")
 
 
