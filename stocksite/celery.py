@@ -1,5 +1,6 @@
 """The Celery application: configuration comes from Django settings (CELERY_* names)."""
 
+import logging
 import os
 
 from celery import Celery
@@ -29,6 +30,9 @@ def _refuse_insecure_production(**kwargs) -> None:
 @worker_process_init.connect
 def _warm_up_search(**kwargs) -> None:
     # Alerts search in the worker: its first search should not pay seconds of loading either.
-    from similarity.snapshot import warm_up_process
+    from similarity.services import search_warm_up
 
-    warm_up_process()
+    try:
+        search_warm_up()
+    except Exception:  # a worker that cannot warm up still works; its first search is slower
+        logging.getLogger(__name__).exception("the similarity search could not be warmed up")

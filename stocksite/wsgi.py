@@ -15,9 +15,9 @@ refuse_insecure_production()
 # application here before their first request).
 import logging  # noqa: E402
 
-from similarity.snapshot import warm_up_process  # noqa: E402
+from similarity.services import search_warm_up  # noqa: E402
 
 try:
-    warm_up_process()
+    search_warm_up()
 except Exception:  # a process that cannot warm up still serves; its searches say what is wrong
     logging.getLogger(__name__).exception("the similarity search could not be warmed up")
