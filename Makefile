@@ -12,7 +12,7 @@ help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev requirements and run the whole suite"
 	@echo "make lint   ruff check and format check, the import contracts of the layers"
-	@echo "make bench  print the similarity benchmark"
+	@echo "make bench  print the similarity and snapshot store benchmarks"
 	@echo "make bench-alerts  print the shape alerts benchmark (10,000 alerts)"
 
 $(BIN)/python:
@@ -83,6 +83,7 @@ migrations-check: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/similarity_bench.py
+	$(BIN)/python benchmarks/snapshot_store_bench.py
 
 bench-alerts: install-dev
 	$(BIN)/python benchmarks/alerts_bench.py

@@ -4,6 +4,12 @@ Command-line options (bind, workers) still come from the Dockerfile and docker-c
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+# A first pull of a whole-market snapshot (hundreds of MB) on a slow link, at most.
+PULL_ON_START_SECONDS = 15 * 60
 
 # Forwarded headers (X-Forwarded-Proto, -For) are trusted only when a proxy is declared with
 # TRUSTED_PROXY_COUNT, the setting Django, DRF and allauth read, and then only from the proxy's
@@ -13,6 +19,32 @@ forwarded_allow_ips = (
     if int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or 0) > 0
     else ""
 )
+
+
+def on_starting(server):
+    """Before the workers fork, a host with no snapshot yet pulls one from the store (a new web
+    host behind the load balancer); with a snapshot there, or no store configured, the command
+    returns at once (a second of Django start-up).
+
+    The pull runs as its own process, so the master imports no Django whose connections and
+    state the workers would inherit. Nothing here stops gunicorn from starting: after a failure
+    the workers serve every page, searches answer 503, and the host's puller brings a snapshot."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "snapshot_pull", "--if-missing"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=PULL_ON_START_SECONDS,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        server.log.error("snapshot pull on start did not finish: %s", exc)
+        return
+    output = (result.stdout + result.stderr).strip()[-1000:]
+    if result.returncode == 0:
+        server.log.info("snapshot pull on start: %s", output)
+    else:
+        server.log.error("snapshot pull on start failed: %s", output)
 
 
 def post_worker_init(worker):

@@ -413,7 +413,9 @@ def main() -> None:
         read_ms, _ = timed(lambda: np.sum(market.closes), args.repeat)
         search(market, make_query(series, 20), k=K)  # compile / warm up
         builds = {}
-        builds["benchmark"], benchmark = timed(lambda: BuyAndHoldBenchmark.build(market), 1)
+        builds["benchmark"], benchmark = timed(
+            lambda: BuyAndHoldBenchmark.build(market, calendar=index.calendar), 1
+        )
         builds["benchmark_mb"] = benchmark.levels.nbytes / 2**20
         excess = ExcessSample.build(market, benchmark)
         builds["excess"], _ = timed(lambda: [excess.excess(h) for h in DEFAULT_HORIZONS], 1)

@@ -15,6 +15,8 @@ per user and Tokyo calendar day, so two concurrent requests cannot both take the
 
 import math
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -205,12 +207,42 @@ def _paid_limits(user, *, now: datetime) -> dict | None:
     return max(candidates, key=lambda candidate: candidate[:2])[2]
 
 
+# Plan limits already read in this web request, by user id (None: no request, read each time).
+_request_limits: ContextVar[dict | None] = ContextVar("request_limits", default=None)
+
+
+@contextmanager
+def entitlements_per_request():
+    """Within it, a user's plan limits are read from the database once: an API search asks for
+    them in its authentication, permission, throttle and quota (EntitlementsMiddleware wraps
+    every request). The searches used today are still read each time."""
+    token = _request_limits.set({})
+    try:
+        yield
+    finally:
+        _request_limits.reset(token)
+
+
+def _limits(user) -> dict:
+    def read() -> dict:
+        if not user.is_authenticated:
+            return _free_limits()
+        return _paid_limits(user, now=timezone.now()) or _free_limits()
+
+    memo = _request_limits.get()
+    if memo is None:
+        return read()
+    key = user.pk if user.is_authenticated else None
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def entitlements_for(*, user) -> Entitlements:
+    limits = _limits(user)
     if not user.is_authenticated:
-        return Entitlements(**_free_limits(), searches_today=0)
-    now = timezone.now()
-    limits = _paid_limits(user, now=now) or _free_limits()
-    searches_today = cache.get(_usage_key(user.pk, timezone.localdate(now)), 0)
+        return Entitlements(**limits, searches_today=0)
+    searches_today = cache.get(_usage_key(user.pk, timezone.localdate()), 0)
     return Entitlements(**limits, searches_today=searches_today)
 
 

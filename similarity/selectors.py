@@ -262,7 +262,8 @@ def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
         )
         market = snapshot.market
         universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
-        benchmark = BuyAndHoldBenchmark.build(market, universe.ordinary)
+        calendar = snapshot.baseline.calendar if snapshot.baseline is not None else None
+        benchmark = BuyAndHoldBenchmark.build(market, universe.ordinary, calendar)
         if rows:
             benchmark = Benchmark(
                 BENCHMARK_INDEX,

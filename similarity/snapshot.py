@@ -21,6 +21,14 @@ file of the right size is caught too; folders built before checksums are checked
 A current folder that fails the check is logged and skipped: the newest older folder that passes
 serves instead, and with none, searches answer 503 (SnapshotUnavailable) while pages go on.
 
+With ``SNAPSHOT_STORE_URL`` set, the build worker also publishes each snapshot to an
+S3-compatible store (``snapshot_publish``; the network code is ``snapshot_store.py``) and every
+other host pulls it (``snapshot_pull``): the newest complete snapshot is downloaded into a
+``.<id>.partial`` folder, every file checked against the published SHA-256, loaded whole, and
+only then swapped in exactly as a build is, under the same lock. A pull that fails half way or
+finds a damaged file changes nothing here: the current snapshot goes on serving. A pulled folder
+keeps the id (and the files the mtime) it was built with, so hosts agree on ids and ages.
+
 Each process keeps the memory-mapped Market it loaded (the page cache is shared by every
 process) and, on its next search, notices a new pointer with one ``readlink`` call: no restart.
 Folders older than the current one and the one before are deleted; a process still reading a
@@ -44,16 +52,25 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceUnavailableError
 from market.models import DailyBar
 from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, base_rate, search
+from similarity.snapshot_store import (
+    Manifest,
+    SnapshotDamaged,
+    SnapshotStore,
+    StoredFile,
+    store_from_settings,
+)
 
 logger = logging.getLogger(__name__)
 
 POINTER = "current"
+ID_FORMAT = "%Y%m%dT%H%M%S%f"  # a folder's name is its build time, UTC: ids sort by age
 KEEP = 2  # the current folder and the one before, for processes that have not switched yet
 _PARTIAL_MAX_AGE = 3600.0  # seconds after which an unfinished build's folder is debris
 
@@ -103,27 +120,150 @@ def snapshot_build() -> Snapshot:
     root.mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
         series, ids, dates, listed = _market_closes()
-        name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+        name = timezone.now().astimezone(dt.UTC).strftime(ID_FORMAT)
         partial = root / f".{name}.partial"
-        market = Market.from_series(series, ids, dates)
-        market.save(partial)
-        np.save(partial / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
-        if len(market):
-            BaselineIndex.build(market).save(partial)
-        _checksums_write(partial)
+        snapshot_write(partial, market=Market.from_series(series, ids, dates), listed=listed)
         _check(partial, checksums=False)  # just written from these bytes: sizes are the check
         _fsync_folder(partial)
-        os.rename(partial, root / name)
-        _fsync(root)
-        link = root / f".{POINTER}.{os.getpid()}"
-        link.unlink(missing_ok=True)
-        os.symlink(name, link)
-        os.replace(link, root / POINTER)
-        _fsync(root)
-        _prune(root, name)
+        _make_current(root, partial, name)
     snapshot = snapshot_current()
     _warm_up(snapshot.market)
     return snapshot
+
+
+def snapshot_write(folder: Path, *, market: Market, listed) -> None:
+    """Write a snapshot folder: the market, which of its series are listed, the base-rate index
+    and the checksums of them all (a build; the store benchmark on a market of its own)."""
+    market.save(folder)
+    np.save(folder / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
+    if len(market):
+        BaselineIndex.build(market).save(folder)
+    _checksums_write(folder)
+
+
+def _make_current(root: Path, partial: Path, name: str) -> None:
+    """Rename a checked, fsynced partial folder to ``name``, point ``current`` at it and prune."""
+    os.rename(partial, root / name)
+    _fsync(root)
+    link = root / f".{POINTER}.{os.getpid()}"
+    link.unlink(missing_ok=True)
+    os.symlink(name, link)
+    os.replace(link, root / POINTER)
+    _fsync(root)
+    _prune(root, name)
+
+
+def _built_at(name: str) -> dt.datetime:
+    return dt.datetime.strptime(name, ID_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def snapshot_publish(snapshot: Snapshot) -> Manifest | None:
+    """Upload a built snapshot to the store (SNAPSHOT_STORE_URL) and keep the newest few there.
+
+    Returns its manifest, or None when no store is configured. Raises SnapshotStoreError when the
+    store cannot be reached: the snapshot still serves on this host, and publishing it again
+    later is safe (an id already published is not uploaded twice).
+    """
+    store = store_from_settings()
+    if store is None:
+        return None
+    sums = json.loads((snapshot.folder / CHECKSUMS).read_text(encoding="utf-8"))
+    files = {
+        name: StoredFile(size=(snapshot.folder / name).stat().st_size, sha256=digest)
+        for name, digest in sums.items()
+    }
+    record = snapshot.folder / CHECKSUMS
+    files[CHECKSUMS] = StoredFile(size=record.stat().st_size, sha256=_sha256(record))
+    manifest = Manifest(
+        id=snapshot.id, built_at=_built_at(snapshot.id), date=snapshot.date, files=files
+    )
+    store.publish(snapshot.folder, manifest)
+    return manifest
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What a pull did: ``pulled`` a new snapshot, or found this host ``current`` (or
+    ``newer`` than the store, a snapshot built here), or the store ``empty``."""
+
+    status: str
+    id: str | None = None
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+PULL_STATUS = ".pull.json"  # the last pull's outcome on this host, for /healthz
+
+
+def snapshot_pull(*, if_missing: bool = False) -> Pull:
+    """Fetch the store's newest complete snapshot, verify every file and make it current.
+
+    With ``if_missing``, only when this host has no snapshot yet (a web host starting). Raises
+    SnapshotStoreError (SnapshotDamaged for a file that does not match its checksum) and leaves
+    the current snapshot serving: nothing changes here until the new folder is whole and checked.
+    """
+    store = store_from_settings()
+    if store is None:
+        raise ImproperlyConfigured("SNAPSHOT_STORE_URL is not set: there is no store to pull from")
+    root = _root()
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with _build_lock(root):
+        try:
+            current = os.readlink(root / POINTER)
+        except (FileNotFoundError, NotADirectoryError):
+            current = None
+        if if_missing and current is not None:
+            return Pull("current", current)
+        try:
+            pull = _pull(store, root, current, started)
+        except Exception as exc:
+            _pull_status_write(root, ok=False, error=f"{type(exc).__name__}: {exc}")
+            raise
+        _pull_status_write(root, ok=True, newest=pull.id)
+    return pull
+
+
+def _pull(store: SnapshotStore, root: Path, current: str | None, started: float) -> Pull:
+    manifest = store.newest()
+    if manifest is None:
+        return Pull("empty")
+    if current is not None and current >= manifest.id:
+        return Pull("current" if current == manifest.id else "newer", current)
+    partial = root / f".{manifest.id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        store.download(manifest, partial)
+        recorded = json.loads((partial / CHECKSUMS).read_text(encoding="utf-8"))
+        if set(recorded) | {CHECKSUMS} != set(manifest.files) or any(
+            manifest.files[name].sha256 != digest for name, digest in recorded.items()
+        ):
+            raise SnapshotDamaged(f"{manifest.id}: {CHECKSUMS} disagrees with the manifest")
+        _check(partial, checksums=False)  # every file's SHA-256 was checked as it came in
+        built = manifest.built_at.timestamp()
+        for path in partial.iterdir():  # the files keep their build time: /healthz's age
+            os.utime(path, (built, built))
+        _fsync_folder(partial)
+        if (root / manifest.id).exists():  # left by an older pull whose swap never happened
+            shutil.rmtree(root / manifest.id)
+        _make_current(root, partial, manifest.id)
+    except (SnapshotCorrupt, ValueError) as exc:
+        raise SnapshotDamaged(f"{manifest.id}: {exc}") from exc
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return Pull("pulled", manifest.id, manifest.size, time.perf_counter() - started)
+
+
+def _pull_status_write(root: Path, *, ok: bool, newest: str | None = None, error: str = "") -> None:
+    status = {"at": timezone.now().isoformat(timespec="seconds"), "ok": ok}
+    if newest:
+        status["newest"] = newest
+    if error:
+        status["error"] = error[:500]
+    temporary = root / f"{PULL_STATUS}.{os.getpid()}"
+    temporary.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(temporary, root / PULL_STATUS)
 
 
 _warmed_up: set[str] = set()  # the snapshots this process has warmed up on
@@ -133,10 +273,10 @@ def warm_up_process() -> bool:
     """Attach the current snapshot, load the engine's compiled kernels and import what a
     result's statistics use (scikit-learn, SciPy) in this process; once per snapshot.
 
-    Every process that searches calls it before serving: the WSGI application (runserver, so
-    `make run`, and gunicorn's workers, see ``gunicorn.conf.py``) and each Celery worker
-    process, so that the first search takes as long as the second. Returns whether a snapshot
-    was there to warm up on.
+    Every process that searches calls it before serving (through
+    ``similarity.services.search_warm_up``: the WSGI application, so runserver for `make run`
+    and gunicorn's workers, and each Celery worker process), so that the first search takes as
+    long as the second. Returns whether a snapshot was there to warm up on.
     """
     try:
         snapshot = snapshot_current()
@@ -315,12 +455,15 @@ def _check(folder: Path, *, checksums: bool = True) -> Market:
             "max_dev": (market.max_dev.size, series),
             "fft_len": (market.fft_len.size, series),
             "spec_offsets": (market.spec_offsets.size, series + 1),
+            "prefix_offsets": (market.prefix_offsets.size, series + 1),
         }
         if market.dates is not None:
             sizes["dates"] = (market.dates.size, closes)
         if series:
             sizes["offsets[-1]"] = (int(market.offsets[-1]), closes)
             sizes["spectra"] = (market.spectra.size, int(market.spec_offsets[-1]))
+            sizes["prefix1"] = (market.prefix1.size, int(market.prefix_offsets[-1]))
+            sizes["prefix2"] = (market.prefix2.size, int(market.prefix_offsets[-1]))
     except FileNotFoundError:
         if not folder.is_dir():
             raise  # pruned meanwhile, not corrupt
@@ -403,18 +546,20 @@ def _extras(folder: Path, *, series: int) -> tuple[np.ndarray | None, BaselineIn
 
 
 def snapshot_health() -> dict:
-    """For /healthz: the current snapshot's id, age and size; ``present: false`` before the
-    first build (the site still serves everything but searches). A snapshot older than
+    """For /healthz: the current snapshot's id, age (since it was built, pulled or not) and size;
+    ``present: false`` before the first build or pull (the site still serves everything but
+    searches); on a host that pulls, the last pull's outcome. A snapshot older than
     SIMILARITY_SNAPSHOT_MAX_AGE_DAYS is not ok: the daily rebuild has stopped."""
     root = _root()
+    pull = _pull_status_read(root)
     try:
         name = os.readlink(root / POINTER)
     except (FileNotFoundError, NotADirectoryError):
-        return {"ok": True, "present": False}
+        return {"ok": True, "present": False, **pull}
     try:
         snapshot = snapshot_current()
     except SnapshotUnavailable:
-        return {"ok": False, "present": True, "id": name, "corrupt": _corrupt_in(root)}
+        return {"ok": False, "present": True, "id": name, "corrupt": _corrupt_in(root), **pull}
     files = [p for p in snapshot.folder.iterdir() if p.is_file()]
     age_seconds = time.time() - (snapshot.folder / "meta.json").stat().st_mtime
     return {
@@ -427,7 +572,17 @@ def snapshot_health() -> dict:
         "series": len(snapshot.market),
         "closes": snapshot.market.size,
         "size_bytes": sum(p.stat().st_size for p in files),
+        **pull,
     }
+
+
+def _pull_status_read(root: Path) -> dict:
+    """``{"pull": {...}}`` on a host that pulls from the store: when it last tried, whether that
+    worked, the newest id it saw or its error; ``{}`` on a host that only builds."""
+    try:
+        return {"pull": json.loads((root / PULL_STATUS).read_text(encoding="utf-8"))}
+    except (OSError, ValueError):
+        return {}
 
 
 def _corrupt_in(root: Path) -> list[str]:

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "billing.middleware.EntitlementsMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -280,6 +281,11 @@ SIMILARITY_SNAPSHOT_DIR = Path(
 # A snapshot older than this makes /healthz fail: the longest TSE closure (New Year, Golden Week)
 # with its weekends stays under a week, and the snapshot is rebuilt after each day's prices.
 SIMILARITY_SNAPSHOT_MAX_AGE_DAYS = env.int("SIMILARITY_SNAPSHOT_MAX_AGE_DAYS", default=7)
+# Where the build worker publishes snapshots and every host pulls them from (s3://bucket/prefix);
+# unset: one host, the snapshot built into SIMILARITY_SNAPSHOT_DIR only. SNAPSHOT_STORE_ENDPOINT
+# points at an S3-compatible service; credentials come from the usual AWS_* variables.
+SNAPSHOT_STORE_URL = env.str("SNAPSHOT_STORE_URL", default="")
+SNAPSHOT_STORE_ENDPOINT = env.str("SNAPSHOT_STORE_ENDPOINT", default="")
 SCRAPE_BASE_URL = env.str("SCRAPE_BASE_URL", default="https://kabutan.jp")
 SCRAPE_RATE_PER_SECOND = env.float("SCRAPE_RATE_PER_SECOND", default=1.0)
 SCRAPE_TIMEOUT_SECONDS = env.float("SCRAPE_TIMEOUT_SECONDS", default=10.0)

@@ -41,13 +41,20 @@ class BuyAndHoldBenchmark:
     fallback: None = None
 
     @classmethod
-    def build(cls, market: Market, ordinary: np.ndarray | None = None) -> BuyAndHoldBenchmark:
-        """From a market with dates; ``ordinary`` (a mask per series) picks the shares held."""
+    def build(
+        cls, market: Market, ordinary: np.ndarray | None = None, calendar: np.ndarray | None = None
+    ) -> BuyAndHoldBenchmark:
+        """From a market with dates; ``ordinary`` (a mask per series) picks the shares held;
+        ``calendar`` (every trading day of the market, sorted, as the base-rate index holds it)
+        spares sorting every close's day."""
         if market.dates is None:
             raise ValueError("an equal-weighted benchmark needs a market with dates")
-        dates = np.asarray(market.dates)
+        dates = np.asarray(market.dates).astype("datetime64[D]")
         offsets = np.asarray(market.offsets)
-        calendar, position = np.unique(dates, return_inverse=True)
+        if calendar is None:
+            calendar = np.unique(dates)
+        calendar = np.asarray(calendar).astype("datetime64[D]")
+        position = np.searchsorted(calendar, dates)
         rows = np.arange(len(market)) if ordinary is None else np.flatnonzero(ordinary)
         lengths = np.diff(offsets)
         rows = rows[lengths[rows] > 0]

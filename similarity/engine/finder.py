@@ -233,7 +233,7 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
 
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
-    upper, lower = screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn)
+    upper, lower = screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k)
     max_len = int(market.lengths[rows].max())
     threshold = -np.inf
     if rows.size >= k:

@@ -31,6 +31,11 @@ import math
 import numpy as np
 from numba import njit
 
+from .series import PREFIX_STEP
+
+# The screen's blocks of starts are the stored prefix sums' steps; _block_spreads unrolls them.
+assert PREFIX_STEP == 4
+
 EPS32 = float(np.finfo(np.float32).eps)
 EPS64 = float(np.finfo(np.float64).eps)
 
@@ -121,99 +126,244 @@ def _scan_tail(values, base, n, start, p1, p2):
         p2[j + 1] = a2
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _prefix_sums4(values, offsets, rows, g, p1, p2):
-    """``_prefix_sums_fast`` of the series ``rows[g:g + 4]`` into ``p1[r]``, ``p2[r]``.
-
-    One scan is bound by the latency of its additions; four series side by side run four
-    independent chains (about 1.4x faster). Past the end of ``rows`` the last series repeats.
-    """
-    last = rows.shape[0] - 1
-    s0 = rows[g]
-    s1 = rows[min(g + 1, last)]
-    s2 = rows[min(g + 2, last)]
-    s3 = rows[min(g + 3, last)]
-    b0 = offsets[s0]
-    b1 = offsets[s1]
-    b2 = offsets[s2]
-    b3 = offsets[s3]
-    n0 = offsets[s0 + 1] - b0
-    n1 = offsets[s1 + 1] - b1
-    n2 = offsets[s2 + 1] - b2
-    n3 = offsets[s3 + 1] - b3
-    a0 = a1 = a2 = a3 = 0.0
-    c0 = c1 = c2 = c3 = 0.0
-    for r in range(4):
-        p1[r, 0] = 0.0
-        p2[r, 0] = 0.0
-    for j in range(min(n0, n1, n2, n3)):
-        v0 = np.float64(values[b0 + j])
-        v1 = np.float64(values[b1 + j])
-        v2 = np.float64(values[b2 + j])
-        v3 = np.float64(values[b3 + j])
-        a0 += v0
-        a1 += v1
-        a2 += v2
-        a3 += v3
-        c0 += v0 * v0
-        c1 += v1 * v1
-        c2 += v2 * v2
-        c3 += v3 * v3
-        p1[0, j + 1] = a0
-        p1[1, j + 1] = a1
-        p1[2, j + 1] = a2
-        p1[3, j + 1] = a3
-        p2[0, j + 1] = c0
-        p2[1, j + 1] = c1
-        p2[2, j + 1] = c2
-        p2[3, j + 1] = c3
-    common = min(n0, n1, n2, n3)
-    _scan_tail(values, b0, n0, common, p1[0], p2[0])
-    _scan_tail(values, b1, n1, common, p1[1], p2[1])
-    _scan_tail(values, b2, n2, common, p1[2], p2[2])
-    _scan_tail(values, b3, n3, common, p1[3], p2[3])
-
-
 # Relative error allowed for the float32 arithmetic of a correlation bound: the rounding of the
 # variance to float32, an approximate reciprocal square root and three products stay below 1e-6.
 _REL32 = np.float32(1e-6)
 
 
 @njit(nogil=True, cache=True, fastmath=FAST | {"afn"}, error_model="numpy")
-def _upper_row(prof, p1, p2, lo, count, m, sc, dot_err, var_err, dev_rel, out):
-    """Upper bound of each window's correlation into ``out`` (float32); returns how many windows
-    are suspicious (their slot holds NONE32).
+def _upper_bound(prof_i, s1, s2, m, sc, dot_err, var_err, dev_rel):
+    """Upper bound of one window's correlation (float32) from its dot product and the sums of
+    its centred closes and of their squares; NONE32 when its variance is too close to zero to
+    trust (a suspicious window).
 
-    The variance comes from the float64 prefix sums; the rest runs in float32 in units of the
-    series' scale ``sc`` (so nothing underflows or overflows, whatever the prices), which lets the
-    loop run 16 windows at a time. Its rounding is covered by ``_REL32``. Written without
-    branches or max reductions, so that LLVM vectorises it.
+    The variance comes from the float64 sums; the rest runs in float32 in units of the series'
+    scale ``sc`` (so nothing underflows or overflows, whatever the prices). Its rounding is
+    covered by ``_REL32``.
     """
     inv_sc = 1.0 / sc if sc > 0.0 else 1.0
     inv_sc2 = inv_sc * inv_sc
     invm = 1.0 / m
-    thr = 2.0 * var_err
-    mm = np.uint64(m)
-    cscale = np.float32(invm * inv_sc)
-    dot32 = np.float32(dot_err * invm * inv_sc)
-    var32 = np.float32(var_err * inv_sc2)
-    dev32 = np.float32(dev_rel * inv_sc)
-    suspicious = 0
-    for t in range(count):
-        i = np.uint64(lo + t)
-        s1 = p1[i + mm] - p1[i]
-        var = (p2[i + mm] - p2[i]) * invm - (s1 * invm) * (s1 * invm)
-        ok = var > thr
-        v64 = (var if ok else thr) * inv_sc2
-        v = np.float32(v64 if v64 > 1e-30 else 1e-30)
-        inv_sd = np.float32(1.0) / np.sqrt(v)
-        c = prof[i] * inv_sd * cscale
-        # The dot product's error over m*sd, plus the relative error of sd (prefix sums and
-        # float32 closes) and of this float32 arithmetic.
-        slack = dot32 * inv_sd + abs(c) * (var32 * inv_sd * inv_sd + dev32 * inv_sd + _REL32)
-        out[t] = (c + slack) if ok else NONE32
-        suspicious += 0 if ok else 1
-    return suspicious
+    var = s2 * invm - (s1 * invm) * (s1 * invm)
+    if not var > 2.0 * var_err:
+        return NONE32
+    v64 = var * inv_sc2
+    v = np.float32(v64 if v64 > 1e-30 else 1e-30)
+    inv_sd = np.float32(1.0) / np.sqrt(v)
+    c = np.float32(prof_i) * inv_sd * np.float32(invm * inv_sc)
+    # The dot product's error over m*sd, plus the relative error of sd (prefix sums and
+    # float32 closes) and of this float32 arithmetic.
+    slack = np.float32(dot_err * invm * inv_sc) * inv_sd + abs(c) * (
+        np.float32(var_err * inv_sc2) * inv_sd * inv_sd
+        + np.float32(dev_rel * inv_sc) * inv_sd
+        + _REL32
+    )
+    return c + slack
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _leading_sums(prefix1, prefix2, first, closes32, base, t):
+    """Sums of the first ``t`` centred closes of a series and of their squares (float64): a
+    stored prefix sum (``first``: the series' first entry) plus at most PREFIX_STEP - 1 closes."""
+    c = t // PREFIX_STEP
+    a1 = prefix1[first + c]
+    a2 = prefix2[first + c]
+    for u in range(c * PREFIX_STEP, t):
+        v = np.float64(closes32[base + u])
+        a1 += v
+        a2 += v * v
+    return a1, a2
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_spreads(
+    row, closes32, base, prefix1, prefix2, first, j_start, j_stop, m, terms, out, at
+):
+    """``_edge_spread`` of the blocks ``j_start..j_stop - 1`` (all their starts allowed), into
+    ``out[:, at + j - j_start]`` (``out`` whole: a slice of it would not vectorise). Written
+    without branches and with unsigned indices (no negative-index checks), so that LLVM
+    vectorises it."""
+    dot_err, lb_err, guard, limit = terms
+    invm = 1.0 / m
+    one, two, three, four = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    whole = np.uint64(m // 4)
+    count = j_stop - j_start
+    if m >= 8:
+        # The stored steps from the block's last start to its first start + m.
+        inv_shared = 1.0 / ((m // 4 - 1) * 4)
+        for jj in range(count):
+            t = np.uint64(at + jj)
+            j = np.uint64(j_start + jj)
+            p = j * four
+            q = j + np.uint64(first)
+            top = max(max(row[p], row[p + one]), max(row[p + two], row[p + three]))
+            num = max(np.float64(top) + dot_err, 0.0)
+            s1 = prefix1[q + whole] - prefix1[q + one]
+            s2 = prefix2[q + whole] - prefix2[q + one]
+            spread = (s2 - s1 * s1 * inv_shared) * invm - lb_err
+            spread = spread if spread > guard else -1.0
+            out[0, t] = num * num
+            out[1, t] = spread
+            out[2, t] = 0.0 if (spread > 0.0 and num * num <= limit * spread) else 1.0
+        return
+    # Short patterns: the closes 4j + 3 .. 4j + m - 1, the stored sum at 4j less closes
+    # 4j .. 4j + 2 plus those from 4(j + whole) on.
+    inv_shared = 1.0 / (m - 3)
+    w0 = 1.0 if m % 4 > 0 else 0.0
+    w1 = 1.0 if m % 4 > 1 else 0.0
+    w2 = 1.0 if m % 4 > 2 else 0.0
+    for jj in range(count):
+        t = np.uint64(at + jj)
+        j = np.uint64(j_start + jj)
+        p = j * four
+        c = p + np.uint64(base)
+        e = c + whole * four
+        q = j + np.uint64(first)
+        top = max(max(row[p], row[p + one]), max(row[p + two], row[p + three]))
+        num = max(np.float64(top) + dot_err, 0.0)
+        a0 = np.float64(closes32[c])
+        a1 = np.float64(closes32[c + one])
+        a2 = np.float64(closes32[c + two])
+        b0 = np.float64(closes32[e]) * w0
+        b1 = np.float64(closes32[e + one]) * w1
+        b2 = np.float64(closes32[e + two]) * w2
+        s1 = prefix1[q + whole] - prefix1[q] + (b0 + b1 + b2) - (a0 + a1 + a2)
+        s2 = (
+            prefix2[q + whole]
+            - prefix2[q]
+            + (b0 * b0 + b1 * b1 + b2 * b2)
+            - (a0 * a0 + a1 * a1 + a2 * a2)
+        )
+        spread = (s2 - s1 * s1 * inv_shared) * invm - lb_err
+        spread = spread if spread > guard else -1.0
+        out[0, t] = num * num
+        out[1, t] = spread
+        out[2, t] = 0.0 if (spread > 0.0 and num * num <= limit * spread) else 1.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _edge_spread(row, closes32, base, prefix1, prefix2, first, j, lo, hi, m, terms, out, at):
+    """Block ``j`` of starts ``4j..4j+3`` (those of lo..hi), into ``out[:, at]``: the square of
+    its largest dot product plus ``dot_err`` (0 when negative); the variance over ``m`` of the
+    closes all its windows hold (``4j + 3`` to ``4j + m - 1``), a lower bound of each window's
+    own, less ``lb_err`` (its rounding), or -1 when not above ``guard``; and 0 when these show
+    that no window of it reaches the correlation whose ``limit`` is given, else 1."""
+    dot_err, lb_err, guard, limit = terms
+    a = max(j * 4, lo)
+    z = min(j * 4 + 3, hi)
+    top = np.float64(row[a])
+    for i in range(a + 1, z + 1):
+        top = max(top, np.float64(row[i]))
+    num = max(top + dot_err, 0.0)
+    l1, l2 = _leading_sums(prefix1, prefix2, first, closes32, base, j * 4 + 3)
+    r1, r2 = _leading_sums(prefix1, prefix2, first, closes32, base, j * 4 + m)
+    s1 = r1 - l1
+    spread = ((r2 - l2) - s1 * s1 / (m - 3)) / m - lb_err
+    spread = spread if spread > guard else -1.0
+    out[0, at] = num * num
+    out[1, at] = spread
+    out[2, at] = 0.0 if (spread > 0.0 and num * num <= limit * spread) else 1.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _block_windows(row, closes32, base, prefix1, prefix2, first, j, lo, hi, m, sc, terms, best):
+    """Every window bound of block ``j`` (allowed starts only): ``best`` holds the highest
+    bound so far and its start (the first of equal ones) and the count of suspicious windows."""
+    dot_err, var_err, dev_rel, _ = terms
+    top, top_i, suspicious = best
+    a = max(j * PREFIX_STEP, lo)
+    z = min(j * PREFIX_STEP + PREFIX_STEP - 1, hi)
+    l1, l2 = _leading_sums(prefix1, prefix2, first, closes32, base, a)
+    r1, r2 = _leading_sums(prefix1, prefix2, first, closes32, base, a + m)
+    for i in range(a, z + 1):
+        if i > a:
+            out_v = np.float64(closes32[base + i - 1])
+            in_v = np.float64(closes32[base + i + m - 1])
+            l1 += out_v
+            l2 += out_v * out_v
+            r1 += in_v
+            r2 += in_v * in_v
+        bound = _upper_bound(row[i], r1 - l1, r2 - l2, m, sc, dot_err, var_err, dev_rel)
+        if bound == NONE32:
+            suspicious += 1
+        elif bound > top or (bound == top and i < top_i):
+            top, top_i = bound, i
+    return top, top_i, suspicious
+
+
+# A block is passed over only when its spread bounds every window's standard deviation to
+# within this share: the float32 rounding of the closes (dev_rel) then costs at most that much.
+_SPREAD_REL = 1e-3
+# Margin between a block passed over and the correlation it was compared with.
+_PASS_MARGIN = 1e-9
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _pass_limit(reach, m):
+    """A block whose squared top dot product is at most this times its spread has no window
+    reaching the correlation ``reach`` (-1: every block may)."""
+    scaled = (reach - _PASS_MARGIN) * m * (1.0 - _SPREAD_REL)
+    return scaled * scaled if scaled > 0.0 else -1.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _screen_row(
+    row, closes32, base, n, prefix1, prefix2, first, lo, hi, m, sc, terms, floor, blocks
+):
+    """The highest window bound of one series (float32, NONE32 when every window bounded is
+    suspicious), its start, the count of suspicious windows and a bound on every window passed
+    over (-inf when none was).
+
+    Each block of four starts gets its largest dot product and a lower bound of its windows'
+    spread (the closes they all hold, from the stored prefix sums); a block is passed over when
+    these show that none of its windows reaches the best window bound so far nor ``floor`` (a
+    correlation the search already knows ``k`` windows to reach); the windows of the others are
+    bounded one by one. ``blocks`` is scratch space of (3, number of blocks).
+    """
+    dot_err, var_err, dev_rel, lb_err = terms
+    # Passing over needs the spread's square root within _SPREAD_REL of the standard deviation
+    # and no suspicious window in the block.
+    guard = max(4.0 * var_err, (dev_rel / _SPREAD_REL) ** 2)
+    limit = _pass_limit(floor, m)
+    block_terms = (dot_err, lb_err, guard, limit)
+    j0 = lo // 4
+    j1 = hi // 4
+    count = j1 - j0 + 1
+    edge = (row, closes32, base, prefix1, prefix2, first)
+    _edge_spread(*edge, j0, lo, hi, m, block_terms, blocks, 0)
+    if count > 1:
+        _edge_spread(*edge, j1, lo, hi, m, block_terms, blocks, count - 1)
+    if count > 2:
+        _block_spreads(*edge, j0 + 1, j1, m, block_terms, blocks, 1)
+    best = (NONE32, lo, 0)
+    seed = -1
+    if floor == -np.inf:
+        # Nothing to compare with yet: start from the block of the largest dot product.
+        seed = 0
+        for jj in range(1, count):
+            if blocks[0, jj] > blocks[0, seed]:
+                seed = jj
+        best = _block_windows(*edge, j0 + seed, lo, hi, m, sc, terms, best)
+    level = floor
+    passed = False
+    for jj in range(count):
+        if blocks[2, jj] == 0.0:
+            passed = True
+            continue
+        if jj == seed:
+            continue
+        reach = max(np.float64(best[0]), floor)
+        if reach != level:
+            level = reach
+            limit = _pass_limit(reach, m)
+        if blocks[1, jj] > 0.0 and blocks[0, jj] <= limit * blocks[1, jj]:
+            passed = True
+            continue
+        best = _block_windows(*edge, j0 + jj, lo, hi, m, sc, terms, best)
+    left_out = -np.inf
+    if passed:
+        left_out = max(np.float64(best[0]), floor) - _PASS_MARGIN
+    return best[0], best[1], best[2], left_out
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -256,67 +406,6 @@ def _sliding_dot(values, base, count, q, out):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def screen_rows(
-    prof,
-    stride,
-    rows,
-    pos,
-    closes32,
-    offsets,
-    scale,
-    max_dev,
-    lo,
-    hi,
-    m,
-    err_coef,
-    q32,
-    direct_coef,
-    p1,
-    p2,
-    ubuf,
-    flags,
-):
-    """First half of the screen: every window's correlation upper bound, into ``ubuf``.
-
-    Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
-    calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
-    float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with the strict
-    bound ``direct_coef * max_dev`` (see ``screen.screen``). ``p1`` and ``p2`` hold four rows
-    (see ``_prefix_sums4``).
-    """
-    direct = q32.shape[0] > 0
-    width = ubuf.shape[1]
-    for g in range(0, rows.shape[0], 4):
-        _prefix_sums4(closes32, offsets, rows, g, p1, p2)
-        for b in range(g, min(g + 4, rows.shape[0])):
-            s = rows[b]
-            position = pos[b]
-            base = offsets[s]
-            n = offsets[s + 1] - base
-            var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
-            row = prof[b * stride : (b + 1) * stride]
-            if direct:
-                dot_err = direct_coef * max_dev[s]
-                _sliding_dot(closes32, base, n - m + 1, q32, row)
-            count = hi[position] - lo[position] + 1
-            flags[b] = _upper_row(
-                row,
-                p1[b - g],
-                p2[b - g],
-                lo[position],
-                count,
-                m,
-                scale[s],
-                dot_err,
-                var_err,
-                dev_rel,
-                ubuf[b],
-            )
-            for t in range(count, width):
-                ubuf[b, t] = NONE32
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
 def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
     """Whether a start in lo..hi has a variance too close to zero to trust its bound, and yet
     is not exactly flat (such a series must be evaluated exactly)."""
@@ -330,17 +419,7 @@ def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _row_errors(n, scale, max_dev, m, err_coef, direct_coef):
-    """``_errors`` of one series, with the dot-product error of direct products
-    (``direct_coef * max_dev``) when ``direct_coef > 0``."""
-    var_err, dot_err, dev_rel = _errors(n, scale, max_dev, m, err_coef)
-    if direct_coef > 0.0:
-        dot_err = direct_coef * max_dev
-    return var_err, dot_err, dev_rel
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def screen_finish(
+def screen_rows(
     prof,
     stride,
     rows,
@@ -348,6 +427,9 @@ def screen_finish(
     closes,
     closes32,
     offsets,
+    prefix1,
+    prefix2,
+    prefix_offsets,
     scale,
     max_dev,
     lo,
@@ -357,48 +439,76 @@ def screen_finish(
     ex_hi,
     m,
     err_coef,
+    q32,
     direct_coef,
+    floor,
     p1,
     p2,
-    ubuf,
-    best,
-    flags,
+    blocks,
     out_upper,
     out_lower,
 ):
-    """Second half of the screen, given ``best = argmax(ubuf, axis=1)``.
+    """The screen of a block of series: bounds of each one's best correlation.
 
-    ``out_upper[pos[b]]`` is at least the best correlation of any window lo..hi of the series
+    Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
+    calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
+    float32 from the pattern ``q32`` (cheaper than the FFT below about 40 closes) with the strict
+    bound ``direct_coef * max_dev`` (see ``screen.screen``).
+
+    ``out_upper[pos[b]]`` is at least the correlation of every window lo..hi of the series
     (exclusions ignored, which only loosens it); ``out_lower`` is at most the best correlation of
     an allowed window (-inf when unknown: the best-bounded window is excluded; ``ex_ptr``,
     ``ex_lo``, ``ex_hi`` are the forbidden starts per position, as in ``exact_series``). A
     suspicious window that is not flat sets the upper bound to +inf: the series is then
-    evaluated exactly. ``direct_coef > 0`` says the dot
-    products were computed directly (``screen_rows`` with a pattern), whose error bound is
-    ``direct_coef * max_dev``.
+    evaluated exactly. Windows are bounded one by one only where their block's bound may exceed
+    both the series' best so far and ``floor`` (see ``_screen_row``); a series whose every
+    window stays below ``floor`` gets an upper bound below it. ``p1``, ``p2`` and ``blocks`` are
+    scratch arrays of the longest series' length + 1 and of (2, its blocks of four starts).
     """
+    direct = q32.shape[0] > 0
     for b in range(rows.shape[0]):
         s = rows[b]
         position = pos[b]
         base = offsets[s]
         n = offsets[s + 1] - base
-        var_err, dot_err, dev_rel = _row_errors(n, scale[s], max_dev[s], m, err_coef, direct_coef)
-        top = np.float64(ubuf[b, best[b]])
+        var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
+        row = prof[b * stride : (b + 1) * stride]
+        if direct:
+            dot_err = direct_coef * max_dev[s]
+            _sliding_dot(closes32, base, n - m + 1, q32, row)
+        # The stored prefix sums hold up to n closes: their rounding, and that of the square of
+        # a sum of up to m closes of at most max_dev, bound the error of a spread taken from them.
+        lb_err = 2.0 * var_err + 16.0 * EPS64 * n * max_dev[s] * max_dev[s] / m
+        terms = (dot_err, var_err, dev_rel, lb_err)
+        top32, i, suspicious, left_out = _screen_row(
+            row,
+            closes32,
+            base,
+            n,
+            prefix1,
+            prefix2,
+            prefix_offsets[s],
+            lo[position],
+            hi[position],
+            m,
+            scale[s],
+            terms,
+            floor,
+            blocks,
+        )
+        top = np.float64(top32)
         upper = -np.inf
         lower = -np.inf
         if top > NONE32:
             # float32 storage of the bound rounds it by up to 6e-8 relative.
             upper = top + 1e-6 * max(1.0, abs(top))
-            i = lo[position] + best[b]
             if not _forbidden(i, ex_lo, ex_hi, ex_ptr[position], ex_ptr[position + 1]):
-                lower = _lower_bound(
-                    prof[b * stride + i], closes32, base + i, m, dot_err, var_err, dev_rel
-                )
-        if flags[b] > 0 and _unsure_window(
+                lower = _lower_bound(row[i], closes32, base + i, m, dot_err, var_err, dev_rel)
+        if suspicious > 0 and _unsure_window(
             closes, closes32, base, n, lo[position], hi[position], m, var_err, p1, p2
         ):
             upper = np.inf
-        out_upper[position] = upper
+        out_upper[position] = max(upper, left_out)
         out_lower[position] = lower
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.fft
 
 from . import kernels
-from .series import Market
+from .series import PREFIX_STEP, Market
 
 # Series per screen task. Larger batches make the batched inverse FFT and the kernels' calls
 # cheaper per series; 64 measured best of 8 to 256 (about 15% faster than 32).
@@ -85,6 +85,7 @@ def screen(
     ex_lo: np.ndarray,
     ex_hi: np.ndarray,
     qn: np.ndarray,
+    k: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of each selected series' best correlation with the z-normalised pattern ``qn``.
 
@@ -101,22 +102,27 @@ def screen(
         ``ex_ptr[t]..ex_ptr[t + 1] - 1``.
     qn : numpy.ndarray of float64
         The z-normalised pattern.
+    k : int, optional
+        The matches the search wants. Once ``k`` series' lower bounds are known, a series'
+        windows that cannot reach the ``k``-th of them are not bounded one by one.
 
     Returns
     -------
     upper, lower : numpy.ndarray of float64
         ``upper[t]`` is at least the correlation of every window ``lo[t]..hi[t]`` of series
-        ``rows[t]`` (+inf when the series must be evaluated exactly); ``lower[t]`` is at most
-        the best correlation among them (-inf when unknown: the best-bounded window is
-        excluded).
+        ``rows[t]`` (+inf when the series must be evaluated exactly; with ``k``, below the
+        ``k``-th largest ``lower`` when no window can reach it); ``lower[t]`` is at most the
+        best correlation among them (-inf when unknown: the best-bounded window is excluded).
     """
     plan, tasks = _plan(market, rows, lo, hi, (ex_ptr, ex_lo, ex_hi), qn)
     local = threading.local()
+    floor = _Floor(k)
 
     def run(task: tuple[int, np.ndarray]) -> None:
         if getattr(local, "buffers", None) is None:
             local.buffers = _Buffers(plan)
-        _screen_block(plan, local.buffers, *task)
+        _screen_block(plan, local.buffers, *task, floor.value)
+        floor.add(plan.lower[task[1]])
 
     if THREADS > 1 and len(tasks) > 1:
         # Largest blocks first, handed out one at a time, keep both threads busy to the end.
@@ -172,71 +178,77 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
     return plan, tasks
 
 
+class _Floor:
+    """The ``k``-th largest lower bound of the series screened so far (-inf before ``k`` are
+    known, or without ``k``): some ``k`` windows reach it, so no window below it is a match.
+    Shared by the screen's threads; it only rises."""
+
+    def __init__(self, k: int | None):
+        self.k = k
+        self.lowers = np.zeros(0)
+        self.value = -np.inf
+        self.lock = threading.Lock()
+
+    def add(self, lowers: np.ndarray) -> None:
+        if self.k is None:
+            return
+        with self.lock:
+            found = np.concatenate((self.lowers, lowers[np.isfinite(lowers)]))
+            if found.size >= self.k:
+                found = np.partition(found, found.size - self.k)[found.size - self.k :]
+                self.value = float(found.min())
+            self.lowers = found
+
+
 class _Buffers:
     """One thread's scratch arrays, reused by every block it screens."""
 
     def __init__(self, plan: _Plan):
-        # Four rows of prefix sums: the kernels scan four series side by side.
-        self.p1 = np.empty((4, plan.max_len + 1))
-        self.p2 = np.empty((4, plan.max_len + 1))
-        self.bounds = np.empty((BLOCK, plan.width), dtype=np.float32)
-        self.flags = np.empty(BLOCK, dtype=np.int64)
+        self.p1 = np.empty(plan.max_len + 1)
+        self.p2 = np.empty(plan.max_len + 1)
+        self.blocks = np.empty((3, plan.width // PREFIX_STEP + 2))
         self.product = np.empty(BLOCK * plan.max_bins, dtype=np.complex64)
         stride = _row_stride(max(plan.max_len, 2 * plan.max_bins))
         self.prof = np.empty(BLOCK * stride, np.float32)
 
 
-def _screen_block(plan: _Plan, buffers: _Buffers, length: int, pos: np.ndarray) -> None:
-    """Screen the rows ``pos`` (of one FFT ``length``, or 0 for direct products)."""
+def _screen_block(
+    plan: _Plan, buffers: _Buffers, length: int, pos: np.ndarray, floor: float
+) -> None:
+    """Screen the rows ``pos`` (of one FFT ``length``, or 0 for direct products); windows that
+    cannot reach ``floor`` need no bound of their own."""
     market = plan.market
-    block_rows = plan.rows[pos]
     count = pos.size
-    bounds = buffers.bounds[:count]
-    common = (market.scale, market.max_dev, plan.lo, plan.hi)
     stride = _row_stride(length or plan.max_len)
     prof = buffers.prof[: count * stride]
     if length != 0:
         _fft_dot_products(plan, buffers, length, pos, prof.reshape(count, stride)[:, :length])
-    flags = buffers.flags
-    p1, p2 = buffers.p1, buffers.p2
     kernels.screen_rows(
         prof,
         stride,
-        block_rows,
-        pos,
-        market.closes32,
-        market.offsets,
-        *common,
-        plan.m,
-        ERR_COEF,
-        plan.q32,
-        plan.direct_coef,
-        p1,
-        p2,
-        bounds,
-        flags,
-    )
-    best = np.argmax(bounds, axis=1)
-    kernels.screen_finish(
-        prof,
-        stride,
-        block_rows,
+        plan.rows[pos],
         pos,
         market.closes,
         market.closes32,
         market.offsets,
-        *common,
+        market.prefix1,
+        market.prefix2,
+        market.prefix_offsets,
+        market.scale,
+        market.max_dev,
+        plan.lo,
+        plan.hi,
         plan.ex_ptr,
         plan.ex_lo,
         plan.ex_hi,
         plan.m,
         ERR_COEF,
+        plan.q32,
         plan.direct_coef,
-        p1[0],
-        p2[0],
-        bounds,
-        best,
-        flags,
+        floor,
+        buffers.p1,
+        buffers.p2,
+        buffers.blocks,
         plan.upper,
         plan.lower,
     )

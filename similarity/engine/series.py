@@ -28,12 +28,20 @@ _ARRAYS = (
     "fft_len",
     "spec_offsets",
     "spectra",
+    "prefix_offsets",
+    "prefix1",
+    "prefix2",
 )
+# Arrays a snapshot saved before they existed may lack; they are computed when it is loaded.
+_DERIVED = ("prefix_offsets", "prefix1", "prefix2")
 # Window sums of squares must stay far from overflow; no price comes near this.
 MAX_CLOSE = 1e12
 # A fast FFT length shared by at least this many series gets its own batch; rarer lengths are
 # rounded up onto a coarse ladder so that series of similar length are transformed together.
 _OWN_LENGTH_MIN_SERIES = 32
+# Closes between two stored prefix sums: a window's sums need at most 2 * (PREFIX_STEP - 1) closes
+# added to two stored sums, and the stored sums take 16 / PREFIX_STEP bytes a close.
+PREFIX_STEP = 4
 
 
 def fft_lengths(lengths: np.ndarray) -> np.ndarray:
@@ -66,7 +74,10 @@ class Market:
     mean, ``closes32`` the closes minus their series' mean in float32. ``spectra`` holds the rFFT
     of each centred series at length ``fft_len[s]`` (complex64, ``fft_len[s] // 2 + 1`` bins
     from ``spec_offsets[s]``; ``spec_offsets[-1]`` is the total), so one spectrum serves every
-    pattern length.
+    pattern length. ``prefix1[prefix_offsets[s] + c]`` is the sum of the first
+    ``c * PREFIX_STEP`` centred closes of series ``s`` (``closes32`` in float64), ``prefix2`` the
+    sum of their squares (``c`` from 0 to ``n // PREFIX_STEP``), from which the screen bounds the
+    spread of every window of any length.
     """
 
     ids: tuple[str, ...]
@@ -80,6 +91,9 @@ class Market:
     fft_len: np.ndarray
     spec_offsets: np.ndarray
     spectra: np.ndarray
+    prefix_offsets: np.ndarray
+    prefix1: np.ndarray
+    prefix2: np.ndarray
 
     @classmethod
     def from_series(
@@ -229,7 +243,12 @@ class Market:
             if name == "dates" and not meta["has_dates"]:
                 arrays[name] = None
                 continue
-            arrays[name] = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            path = folder / f"{name}.npy"
+            if name in _DERIVED and not path.exists():
+                continue
+            arrays[name] = np.load(path, mmap_mode="r", allow_pickle=False)
+        if any(name not in arrays for name in _DERIVED):
+            arrays.update(_prefix_sums(arrays["closes32"], arrays["offsets"]))
         return cls(ids=tuple(meta["ids"]), **arrays)
 
 
@@ -297,4 +316,25 @@ def _series_statistics(
         "fft_len": fft_len,
         "spec_offsets": spec_offsets,
         "spectra": spectra,
+        **_prefix_sums(closes32, offsets),
     }
+
+
+def _prefix_sums(closes32: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
+    """Every ``PREFIX_STEP``-th prefix sum of each series' centred closes and of their squares,
+    accumulated in float64 close by close (Market's ``prefix1``, ``prefix2``)."""
+    lengths = np.diff(offsets)
+    prefix_offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths // PREFIX_STEP + 1, out=prefix_offsets[1:])
+    prefix1 = np.empty(int(prefix_offsets[-1]))
+    prefix2 = np.empty(int(prefix_offsets[-1]))
+    for s in range(lengths.size):
+        values = np.asarray(closes32[offsets[s] : offsets[s + 1]], dtype=np.float64)
+        first = prefix_offsets[s]
+        prefix1[first] = prefix2[first] = 0.0
+        count = values.size // PREFIX_STEP
+        if count:
+            whole = slice(PREFIX_STEP - 1, count * PREFIX_STEP, PREFIX_STEP)
+            prefix1[first + 1 : first + 1 + count] = np.cumsum(values)[whole]
+            prefix2[first + 1 : first + 1 + count] = np.cumsum(values * values)[whole]
+    return {"prefix_offsets": prefix_offsets, "prefix1": prefix1, "prefix2": prefix2}

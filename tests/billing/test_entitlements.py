@@ -4,8 +4,10 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.services import api_token_rotate
 from billing.entitlements import (
     PAST_DUE_GRACE,
     SearchQuotaExceeded,
@@ -13,7 +15,7 @@ from billing.entitlements import (
     search_quota_consume,
 )
 from billing.models import ComplimentaryGrant
-from tests.factories import UserFactory
+from tests.factories import ComplimentaryGrantFactory, UserFactory
 
 
 def test_anonymous_visitor_has_the_free_plan(db):
@@ -217,3 +219,24 @@ def test_history_start_follows_the_plan(user, free_plan, years, today, start):
     free_plan.save()
 
     assert entitlements_for(user=user).history_start(today=today) == start
+
+
+def test_an_api_request_reads_the_plan_once(client, user):
+    ComplimentaryGrantFactory(user=user)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_rotate(user=user)}"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/searches/")  # authentication, permission and throttle
+
+    assert response.status_code == 200
+    reads = [q["sql"] for q in queries if 'FROM "billing_complimentarygrant"' in q["sql"]]
+    assert len(reads) == 1
+
+
+def test_a_plan_ended_between_two_requests_counts_in_the_second(client, user):
+    grant = ComplimentaryGrantFactory(user=user)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_rotate(user=user)}"
+    assert client.get("/api/v1/searches/").status_code == 200
+    grant.delete()
+
+    assert client.get("/api/v1/searches/").status_code == 402

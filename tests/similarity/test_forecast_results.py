@@ -6,10 +6,12 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import api_token_rotate
+from billing.entitlements import entitlements_for
 from similarity import selectors
 from similarity.models import ForecastModel
 from similarity.services import search_run
 from similarity.snapshot import snapshot_current
+from similarity.validation import SearchInputError
 
 NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
 FORECAST_KEYS = {"p10", "p25", "p50", "p75", "p90", "matches_weight"}
@@ -79,6 +81,18 @@ def test_as_of_searches_only_windows_whose_outcomes_were_known_before_the_patter
         dates = market.series_dates(market.index_of(match["code"]))
         end = int(np.searchsorted(dates, np.datetime64(match["end_date"])))
         assert dates[end + 60] < first_day  # the longest horizon closed before the pattern
+
+
+def test_as_of_of_pasted_prices_is_refused_before_a_search_is_charged(search_market, pro_user):
+    with pytest.raises(SearchInputError) as refused:
+        search_run(
+            user=pro_user,
+            spec={"source": "prices", "prices": [100, 102, 101, 105, 110, 108, 112, 115]},
+            options={"as_of": True},
+        )
+
+    assert "as_of" in refused.value.fields
+    assert entitlements_for(user=pro_user).searches_today == 0
 
 
 def test_as_of_through_the_api_needs_a_stock_range_in_history_mode(search_market, api):

@@ -104,8 +104,12 @@ def test_stats_fan_and_groups_summarise_the_matches(search_market, pro_user):
     assert result["fan"]["bands"]["p10"][0] == pytest.approx(1.0)
     assert result["groups_horizon"] == 60
     assert sum(group["share"] for group in result["groups"]) == pytest.approx(1.0, abs=1e-5)
+    # The fan and the scenarios count each episode once; the groups list every match of theirs.
+    with_60 = [m for m in result["matches"] if m["returns"]["60"] is not None]
+    assert result["fan"]["count"] == len({m["episode"] for m in with_60}) < len(with_60)
+    assert sum(group["count"] for group in result["groups"]) == result["fan"]["count"]
     grouped = sorted(rank for group in result["groups"] for rank in group["ranks"])
-    assert len(grouped) == result["fan"]["count"]
+    assert grouped == sorted(m["rank"] for m in with_60)
     assert all(len(group["median_path"]) == 61 for group in result["groups"])
 
 

@@ -173,6 +173,7 @@ def test_rebuild_task_builds_and_describes_the_snapshot():
         "series": 1,
         "closes": 50,
         "date_advanced": True,  # a first data date is a new one
+        "publishing": False,  # no store configured
     }
 
 

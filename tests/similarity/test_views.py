@@ -219,6 +219,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
         "date_to": None,
         "stretch": True,
         "same_period": True,
+        "as_of": False,
     }
 
 

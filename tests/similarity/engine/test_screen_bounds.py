@@ -34,7 +34,7 @@ def make_series(rng, count, level, lengths):
     return series
 
 
-def check_bounds(series, pattern):
+def check_bounds(series, pattern, k=None):
     market = Market.from_series(series, [f"s{i}" for i in range(len(series))])
     qn = normalize_pattern(pattern)
     m = len(qn)
@@ -42,7 +42,8 @@ def check_bounds(series, pattern):
     lo = np.zeros(rows.size, dtype=np.int64)
     hi = market.lengths[rows] - m
     none = np.zeros(0, dtype=np.int64)
-    upper, lower = screen(market, rows, lo, hi, np.zeros(rows.size + 1, np.int64), none, none, qn)
+    no_exclusions = (np.zeros(rows.size + 1, np.int64), none, none)
+    upper, lower = screen(market, rows, lo, hi, *no_exclusions, qn, k)
     truth = naive.best_correlations([series[s] for s in rows], qn)
     assert np.all(upper >= truth - 1e-12), (upper - truth).min()
     assert np.all(lower <= truth + 1e-12), (truth - lower).min()
@@ -78,3 +79,16 @@ def test_screen_bounds_hold_for_random_patterns(seed, m, level):
     if np.ptp(pattern) == 0:
         pattern[0] += 1
     check_bounds(series, pattern)
+
+
+@pytest.mark.parametrize("m", [5, 20, 60, 250])
+def test_screen_bounds_hold_when_series_below_the_k_th_lower_bound_are_passed_over(m):
+    rng = np.random.default_rng(m)
+    series = make_series(rng, 200, 300.0, [300, 700, 1500])
+    source = series[5]
+    start = int(rng.integers(0, len(source) - m))
+    pattern = source[start : start + m] + rng.normal(0, 0.05 * source[start : start + m].std(), m)
+    upper, lower, truth = check_bounds(series, pattern, k=3)
+    # Most series cannot reach the third best lower bound, and their windows were passed over.
+    floor = np.sort(lower)[-3]
+    assert np.mean(upper < floor) > 0.5
