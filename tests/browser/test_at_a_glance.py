@@ -4,8 +4,6 @@ broker's chart. Screenshots under test-output/screenshots/glance-*."""
 
 import re
 
-import pytest
-
 from similarity.services import search_run
 from tests.browser.conftest import sign_in
 
@@ -50,9 +48,7 @@ def _pages(site: str, result_id) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("window", ["wide", "phone"])
-def test_no_page_scrolls_sideways(request, window, site, browser_market, pro_trader, screenshot):
-    page = request.getfixturevalue(window)
+def _no_page_scrolls_sideways(page, window, site, pro_trader, screenshot):
     saved = search_run(
         user=pro_trader,
         spec={"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"},
@@ -75,6 +71,14 @@ def test_no_page_scrolls_sideways(request, window, site, browser_market, pro_tra
     screenshot(page, f"glance-results-{window}")
 
     assert sideways == {}
+
+
+def test_no_page_scrolls_sideways_on_a_laptop(wide, site, browser_market, pro_trader, screenshot):
+    _no_page_scrolls_sideways(wide, "wide", site, pro_trader, screenshot)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(phone, site, browser_market, pro_trader, screenshot):
+    _no_page_scrolls_sideways(phone, "phone", site, pro_trader, screenshot)
 
 
 def test_the_phone_menu_reaches_alerts_hit_rates_and_track_record(phone, site, trader, screenshot):
