@@ -59,6 +59,7 @@ run: install assets messages migrate
 	$(BIN)/python manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py build_snapshot
 	$(BIN)/python manage.py calibrate --demo
+	$(BIN)/python manage.py demo_track_record
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.

@@ -7,6 +7,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users and sign-in")
 
     def ready(self):
+        # allauth's MFA model has no verbose names, so the admin would title it "Authenticators"
+        # in every language: give it translatable ones (two-factor is the accounts' own).
+        from allauth.mfa.models import Authenticator
+
+        Authenticator._meta.verbose_name = _("authenticator")
+        Authenticator._meta.verbose_name_plural = _("authenticators")
+
         from allauth.mfa import signals
 
         signals.authenticator_added.connect(_authenticator_added, dispatch_uid="accounts.mfa_add")

@@ -5,9 +5,11 @@ The page is the same (the form with its messages); the status tells scripts and 
 the request was refused.
 """
 
+import time
 from functools import wraps
 from urllib.parse import urlencode
 
+from allauth.account import app_settings as account_settings
 from allauth.account import views as allauth_views
 from allauth.account.authentication import get_authentication_records
 from allauth.account.decorators import secure_admin_login
@@ -19,6 +21,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from rest_framework import status
@@ -82,6 +85,7 @@ def admin_login(admin_login_view):
                     request,
                     _("The admin needs two-factor authentication: set it up, then open the admin."),
                 )
+                _password_just_given_counts_as_reauthentication(request)
                 return redirect("mfa_activate_totp")
             if not session_passed_second_factor(request):
                 return redirect(
@@ -105,19 +109,30 @@ def second_factor_removed(request, user) -> None:
     update_session_auth_hash(request, user)
 
 
+def _password_just_given_counts_as_reauthentication(request) -> None:
+    """Staff sent from the admin's sign-in to set up a second factor typed their password moments
+    ago: allauth would ask for it again (it counts only explicit re-authentications), so a
+    password sign-in of this session within ACCOUNT_REAUTHENTICATION_TIMEOUT counts as one."""
+    records = get_authentication_records(request, request.user)
+    if not records or records[-1].get("method") != "password":
+        return
+    if time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT:
+        record_authentication(request, request.user, method="password", reauthenticated=True)
+
+
 @method_decorator(never_cache, name="dispatch")
 class ActivateTOTPView(totp_views.ActivateTOTPView):
-    """allauth's TOTP set-up page (it shows the secret: never cached); staff go on to the admin,
-    told where their recovery codes are."""
+    """allauth's TOTP set-up (it shows the secret: never cached): staff go on to the admin when
+    it is done (a message links the recovery codes), everyone else to their recovery codes."""
 
     def get_success_url(self) -> str:
         if self.request.user.is_staff:
-            messages.info(
-                self.request,
-                _(
-                    "Keep your recovery codes somewhere safe: they are under Two-factor "
-                    "authentication on your account."
-                ),
+            message = _(
+                "Two-factor authentication is on. Keep your recovery codes somewhere safe: "
+                '<a href="{url}">show them</a>.'
+            )
+            messages.success(
+                self.request, format_html(message, url=reverse("mfa_view_recovery_codes"))
             )
             return reverse("admin:index")
         return super().get_success_url()

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
 
+from core.templatetags.site_formats import day
+
 
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
@@ -63,7 +65,7 @@ def digest_message(
             "[stocksite] %(count)d stock looks like your alerts (%(date)s)",
             "[stocksite] %(count)d stocks look like your alerts (%(date)s)",
             len(hits) + more,
-        ) % {"count": len(hits) + more, "date": data_date.isoformat()}
+        ) % {"count": len(hits) + more, "date": day(data_date)}
         text = render_to_string("alerts/email/digest.txt", context)
         html = render_to_string("alerts/email/digest.html", context)
     message = EmailMultiAlternatives(

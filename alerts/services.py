@@ -30,6 +30,7 @@ from alerts.models import (
 from alerts.selectors import UNSUBSCRIBE_SALT, alert_channels_get, alert_unsubscribe_user
 from billing.entitlements import entitlements_for
 from core.errors import DomainError, InvalidInputError, NotFoundError
+from similarity.results.texts import stock_label_text
 from similarity.services import pattern_resolve
 from similarity.validation import pattern_spec_clean, search_options_clean
 
@@ -144,7 +145,7 @@ def alert_create(
     )
     threshold = _threshold_clean(threshold)
     pattern = pattern_resolve(spec=spec)
-    name = _name_clean(name, pattern.label)
+    name = _name_clean(name, stock_label_text(pattern.label))
     _lock_user(user)
     _check_room(user)
     _check_storage(user)

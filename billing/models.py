@@ -69,6 +69,13 @@ class Plan(models.Model):
     def is_free(self) -> bool:
         return self.price_monthly == 0 and self.price_yearly == 0
 
+    @property
+    def yearly_saving(self) -> int:
+        """What paying yearly saves against twelve monthly payments, in yen (0: nothing)."""
+        if not self.price_monthly or not self.price_yearly:
+            return 0
+        return max(0, self.price_monthly * 12 - self.price_yearly)
+
 
 class PlanPrice(models.Model):
     """Every Stripe price (or legacy plan) id a plan has ever been sold under.

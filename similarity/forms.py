@@ -2,12 +2,15 @@
 and the options to `similarity.validation`, the one validator, whose messages land on the fields."""
 
 from django import forms
+from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.forms import DomainErrorFormMixin
 from core.text import interpolate_lazy
 from market.exchanges.tse.sectors import sector_label, segment_label
+from market.selectors import stock_by_code_or_name, stock_suggestions
 from similarity import limits
 from similarity.models import SavedSearch
 from similarity.validation import (
@@ -51,10 +54,17 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         widget=forms.RadioSelect,
     )
     code = forms.CharField(
-        label=_("Stock code"),
+        label=_("Stock (code or name)"),
         required=False,
-        max_length=8,
-        widget=forms.TextInput(attrs={"placeholder": "7974", "autocomplete": "off"}),
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("7974 or 任天堂"),
+                "autocomplete": "off",
+                "class": "stock-complete",
+                "data-suggest-url": reverse_lazy("stock_suggest"),
+            }
+        ),
     )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -163,6 +173,26 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         self.fields["sector"].choices = [("", _("All sectors"))] + [
             (code, sector_label(code, name)) for code, name in sectors
         ]
+
+    def clean_code(self) -> str:
+        """A code as typed, or the code of the one listed stock whose name was typed."""
+        text = self.cleaned_data["code"].strip()
+        if not text:
+            return text
+        stock = stock_by_code_or_name(text=text)
+        if stock is not None:
+            return stock.code
+        candidates = stock_suggestions(query=text, limit=5)
+        if len(candidates) > 1:
+            raise forms.ValidationError(
+                gettext("Several stocks match “%(text)s” (%(stocks)s): choose one by its code.")
+                % {
+                    "text": text,
+                    "stocks": gettext(", ").join(f"{s.code} {s.display_name}" for s in candidates),
+                },
+                code="ambiguous",
+            )
+        return text
 
     def clean_prices(self) -> list[float]:
         try:

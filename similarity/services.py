@@ -27,6 +27,7 @@ from billing.entitlements import (
     search_quota_release,
 )
 from core.errors import NotFoundError
+from core.templatetags.site_formats import day
 from market.models import DailyBar
 from market.selectors import stock_by_code
 from similarity import limits
@@ -52,7 +53,7 @@ from similarity.selectors import (
     market_benchmark,
     search_universe,
 )
-from similarity.snapshot import Snapshot, snapshot_current
+from similarity.snapshot import Snapshot, snapshot_current, warm_up_process
 from similarity.validation import (
     PATTERN_FIELD,
     SearchInputError,
@@ -62,6 +63,19 @@ from similarity.validation import (
 
 
 @transaction.atomic
+def search_warm_up() -> bool:
+    """Make this process's first search as fast as its second: attach the snapshot and load
+    the engine (warm_up_process), then build the per-snapshot caches a history search reads
+    (the market benchmark, the base rate's excess sample; from the database). The WSGI
+    application and each Celery worker process call it before serving."""
+    if not warm_up_process():
+        return False
+    snapshot = snapshot_current()
+    market_benchmark(snapshot=snapshot)
+    base_excess_sample(snapshot=snapshot)
+    return True
+
+
 def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     """Validate, resolve the pattern, take one search from the quota, search, save."""
     started = time.perf_counter()
@@ -142,6 +156,12 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
         .order_by("date")
         .values_list("date", "adj_close")
     )
+    if not rows and stock.last_bar_date and start > stock.last_bar_date:
+        raise SearchInputError(
+            "from",
+            _("The prices of %(code)s end on %(day)s: choose days up to then.")
+            % {"code": stock.code, "day": day(stock.last_bar_date)},
+        )
     if not limits.MIN_LENGTH <= len(rows) <= limits.MAX_LENGTH:
         raise SearchInputError(
             "to",
@@ -152,8 +172,8 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
             % {
                 "code": stock.code,
                 "count": len(rows),
-                "start": start,
-                "end": end,
+                "start": day(start),
+                "end": day(end),
                 "min": limits.MIN_LENGTH,
                 "max": limits.MAX_LENGTH,
             },

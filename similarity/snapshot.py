@@ -60,7 +60,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceUnavailableError
 from market.models import DailyBar
-from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, search
+from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, base_rate, search
 from similarity.snapshot_store import (
     Manifest,
     SnapshotDamaged,
@@ -269,17 +269,25 @@ def _pull_status_write(root: Path, *, ok: bool, newest: str | None = None, error
     os.replace(temporary, root / PULL_STATUS)
 
 
-def warm_up_process() -> bool:
-    """Attach the current snapshot and load the engine's compiled kernels in this process.
+_warmed_up: set[str] = set()  # the snapshots this process has warmed up on
 
-    A web worker calls it before serving (``gunicorn.conf.py``), so that its first search does
-    not pay seconds of loading. Returns whether a snapshot was there to warm up on.
+
+def warm_up_process() -> bool:
+    """Attach the current snapshot, load the engine's compiled kernels and import what a
+    result's statistics use (scikit-learn, SciPy) in this process; once per snapshot.
+
+    Every process that searches calls it before serving (through
+    ``similarity.services.search_warm_up``: the WSGI application, so runserver for `make run`
+    and gunicorn's workers, and each Celery worker process), so that the first search takes as
+    long as the second. Returns whether a snapshot was there to warm up on.
     """
     try:
         snapshot = snapshot_current()
     except SnapshotMissing:  # also SnapshotUnavailable: no intact snapshot at all
         return False
-    _warm_up(snapshot.market)
+    if snapshot.id not in _warmed_up:
+        _warm_up(snapshot.market, statistics=True, baseline=snapshot.baseline)
+        _warmed_up.add(snapshot.id)
     return True
 
 
@@ -297,9 +305,14 @@ def _fsync_folder(folder: Path) -> None:
     _fsync(folder)
 
 
-def _warm_up(market: Market) -> None:
+def _warm_up(
+    market: Market, *, statistics: bool = False, baseline: BaselineIndex | None = None
+) -> None:
     """Search the new snapshot once per code path, so the engine's compiled kernels are in
-    numba's on-disk cache before web processes need them (compiling takes seconds)."""
+    numba's on-disk cache before web processes need them (compiling takes seconds); with
+    `statistics`, also count a base rate and compute a result's statistics once, which loads
+    the base rate's kernels and imports scikit-learn and SciPy (seconds more on a first search
+    otherwise)."""
     if not len(market) or market.lengths.max() < 61:
         return
     s = int(np.argmax(market.lengths))
@@ -307,9 +320,14 @@ def _warm_up(market: Market) -> None:
     for m, mode in ((20, "history"), (60, "history"), (60, "latest")):
         pattern = closes[-m:] + np.linspace(0, 1e-3 * float(np.ptp(closes) or 1.0), m)
         try:
-            search(market, pattern, k=1, mode=mode)
+            found = search(market, pattern, k=10 if statistics else 1, mode=mode)
         except PatternError:
             continue
+        if statistics and mode == "history" and found:
+            from similarity.results.statistics import history_statistics
+
+            baselines = base_rate(market, m, [5, 20], index=baseline)
+            history_statistics(market, found, [5, 20], baselines=baselines, benchmark=None)
 
 
 def _market_closes() -> tuple[list[np.ndarray], list[str], list[np.ndarray], list[bool]]:

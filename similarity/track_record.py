@@ -82,3 +82,16 @@ def search_grades_write(*, saved_search: SavedSearch) -> int:
         )
     SearchGrade.objects.bulk_create(grades, ignore_conflicts=True)
     return len(grades)
+
+
+def track_record_replay(*, user, spec: dict) -> SavedSearch:
+    """Search a past stretch of a stock with only the data known before it began (as_of), and
+    grade it against what followed: a track record from history, for data that stopped long
+    ago (the demo's). The search counts against the user's searches of the day."""
+    from similarity.services import search_run
+
+    saved = search_run(user=user, spec=spec, options={"as_of": True})
+    saved.tracks_outcome = True
+    saved.save(update_fields=["tracks_outcome"])
+    search_grades_write(saved_search=saved)
+    return saved

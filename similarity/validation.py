@@ -27,6 +27,7 @@ import numpy as np
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInputError
+from core.templatetags.site_formats import day
 from core.text import normalize_search_text
 from similarity import limits
 from similarity.models import SavedSearch
@@ -100,7 +101,14 @@ _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 # Around a number: currency signs before it and units after it that a copied price may carry.
 _PRICE_SIGNS = "¥\\$"
 _PRICE_UNITS = ("円", "JPY")
-_DATE_CELL = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$")
+# A date cell of a pasted table, as brokers and spreadsheets write it: 2018/11/16, 2018-11-16,
+# 2018年11月16日, 18/11/16 (kabutan's 時系列), 11/16, 11月16日, 16.11.2018, 11/16/2018.
+_DATE_CELL = re.compile(
+    r"^(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+    r"|\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
+    r"|\d{1,2}[/月]\d{1,2}日?)$"
+)
 # Table headers of the close, best first: the split-adjusted close is what the search compares.
 CLOSE_HEADERS = ("調整後終値", "adj close", "adj. close", "adjusted close", "終値", "close")
 
@@ -162,6 +170,29 @@ def _is_price_cell(cell: str) -> bool:
     return True
 
 
+def _newest_first(days: list[str]) -> bool:
+    """Whether a table's date cells run newest first: most steps from one row to the next go
+    back in time. Month/day dates step the shorter way round the year, so a table across New
+    Year reads right; a year written last is read first, and day/month is told from month/day
+    by a first number above 12."""
+    keys = [
+        tuple(int(part) for part in re.findall(r"\d+", unicodedata.normalize("NFKC", day)))
+        for day in days
+        if day.strip()
+    ]
+    if any(len(key) == 3 and key[2] >= 1000 for key in keys):  # 16.11.2018 or 11/16/2018
+        day_first = any(key[0] > 12 for key in keys)
+        keys = [(y, b, a) if day_first else (y, a, b) for a, b, y in keys]
+    steps = []
+    for older, newer in zip(keys, keys[1:], strict=False):
+        if len(older) == len(newer) == 2:  # month/day: a step is the shorter way round the year
+            gap = (newer[0] * 31 + newer[1] - older[0] * 31 - older[1]) % (12 * 31)
+            steps.append(0 if gap == 0 else 1 if gap < 6 * 31 else -1)
+        else:
+            steps.append((newer > older) - (newer < older))
+    return steps.count(-1) > steps.count(1)
+
+
 def _table_parse(rows: list[list[str]]) -> PastedPrices:
     """The close column of a table: found by its header, else the 4th price after a date
     (date, open, high, low, close, volume as brokers and Excel downloads order them), else the
@@ -193,13 +224,9 @@ def _table_parse(rows: list[list[str]]) -> PastedPrices:
         _price_number(row[index] if index < len(row) else "", position)
         for position, row in enumerate(rows, start=1)
     ]
-    turned = False
-    if dated:
-        days = [unicodedata.normalize("NFKC", row[0]).strip() for row in rows]
-        keys = [tuple(int(part) for part in re.findall(r"\d+", day)) for day in days]
-        if len(keys) > 1 and keys[0] > keys[-1]:
-            prices.reverse()
-            turned = True
+    turned = dated and _newest_first([row[0] for row in rows])
+    if turned:
+        prices.reverse()
     column = (
         header[index]
         if header and header[index]
@@ -267,7 +294,7 @@ def _stock_spec_clean(spec: dict) -> dict:
         raise SearchInputError(
             "from",
             _("The pattern's first day (%(start)s) is after its last day (%(end)s).")
-            % {"start": start, "end": end},
+            % {"start": day(start), "end": day(end)},
         )
     return {
         "source": "stock",
@@ -359,7 +386,7 @@ def search_options_clean(*, options: dict | None) -> dict:
         raise SearchInputError(
             "date_from",
             _("The windows' first day (%(start)s) is after their last day (%(end)s).")
-            % {"start": date_from, "end": date_to},
+            % {"start": day(date_from), "end": day(date_to)},
         )
     return {
         "mode": mode,

@@ -24,6 +24,8 @@ from similarity.forms import SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats
 from similarity.results.export import search_csv_rows
+from similarity.results.glossary import glossary
+from similarity.results.summary import result_summary
 from similarity.results.texts import limit_text, scenario_text, skill_sentence
 
 PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
@@ -166,7 +168,10 @@ def search_result(request, search_id: uuid.UUID):
             "label": scenario_text(group["label"]),
             "spark": charts.line_chart(values=group["median_path"], width=200, height=56),
         }
-        for group in result.get("groups") or []
+        # Best outcome first, so that the groups read in the order of their medians.
+        for group in sorted(
+            result.get("groups") or [], key=lambda group: -(group.get("median_return") or 0)
+        )
     ]
     track = _verdict_track_record()
     context = {
@@ -188,11 +193,24 @@ def search_result(request, search_id: uuid.UUID):
         "limits": [limit_text(limit) for limit in result.get("limits") or []],
         "entitlements": entitlements_for(user=request.user),
         "is_latest": result.get("mode") == "latest",
-        "headline": _headline(result),
         "evidence": [
-            {**stat, "bar": charts.interval_bar(stat=stat), "track": track.get(stat["horizon"])}
+            {
+                **stat,
+                "bar": charts.interval_bar(stat=stat),
+                "track": track.get(stat["horizon"]),
+                "rose": round((stat.get("share_positive") or 0) * (stat.get("count") or 0)),
+            }
             for stat in result.get("stats") or []
         ],
+        "summary": result_summary(
+            result.get("stats") or [] if result.get("mode") == "history" else [],
+            hit_rates={
+                horizon: {"rate": cell["hit"], "count": cell["verdicts"]}
+                for horizon, cell in track.items()
+            },
+        ),
+        "glossary": {term["key"]: term for term in glossary()},
+        "glossary_order": glossary(),
         "forecast_model": result.get("forecast_model"),
         "as_of": bool((saved.options or {}).get("as_of")),
         "booked": sum(stat.get("booked", 0) for stat in result.get("stats") or []),
@@ -225,38 +243,6 @@ def _base_band(result: dict) -> dict[int, tuple[float, float]]:
         if base.get("p10") is not None and base.get("p90") is not None:
             band[stat["horizon"]] = (base["p10"], base["p90"])
     return band
-
-
-def _headline(result: dict) -> str:
-    """The plain sentence a history result opens with, at its longest horizon: how many
-    independent matches rose, next to the base rate, and whether that differs."""
-    stats = [stat for stat in result.get("stats") or [] if stat.get("count")]
-    if result.get("mode") != "history" or not stats:
-        return ""
-    stat = stats[-1]
-    rose = round(stat["share_positive"] * stat["count"])
-    base = stat.get("baseline") or {}
-    if base.get("share_positive") is None:
-        return _("%(rose)d of %(count)d rose %(days)d days later.") % {
-            "rose": rose,
-            "count": stat["count"],
-            "days": stat["horizon"],
-        }
-    difference = {
-        "above": _("after the market's move, the matches did better than the base rate"),
-        "below": _("after the market's move, the matches did worse than the base rate"),
-        "insufficient": _("too few episodes to judge a difference"),
-    }.get(stat.get("verdict"), _("the difference is not significant"))
-    return _(
-        "%(rose)d of %(count)d rose %(days)d days later (the whole market over the same "
-        "years: %(base)s; %(difference)s)."
-    ) % {
-        "rose": rose,
-        "count": stat["count"],
-        "days": stat["horizon"],
-        "base": f"{base['share_positive'] * 100:.0f}%",
-        "difference": difference,
-    }
 
 
 def _export_file_name(saved, result: dict) -> str:

@@ -1,4 +1,16 @@
 from django.conf import settings
+from django.db import DatabaseError
+from django.utils.functional import SimpleLazyObject
+
+from market.selectors import market_freshness
+
+
+def _freshness() -> dict | None:
+    # The error pages render with this context too, also while the database is down.
+    try:
+        return market_freshness()
+    except DatabaseError:
+        return None
 
 
 def site(request):
@@ -6,4 +18,7 @@ def site(request):
         "site_name": "stocksite",
         "site_debug": settings.DEBUG,
         "candle_colors": settings.CANDLE_COLORS,
+        # The prices' date and age: the stale-data notice of every page, the "as of" line of
+        # every page that shows prices.
+        "data_freshness": SimpleLazyObject(_freshness),
     }

@@ -170,6 +170,9 @@ AUTH_PASSWORD_VALIDATORS = [
 SITE_ID = 1
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "account"
+# A new account's next step is its first search (the search page greets it), not the account page.
+ACCOUNT_SIGNUP_REDIRECT_URL = "/search/?welcome=1"
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = ACCOUNT_SIGNUP_REDIRECT_URL
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -31,6 +31,7 @@ admin.site.has_permission = auth_views.admin_has_permission
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("status/", views.status_page, name="status"),
     path("legal/terms/", views.legal_terms, name="legal_terms"),
     path("legal/privacy/", views.legal_privacy, name="legal_privacy"),
     path("legal/commerce/", views.legal_commerce, name="legal_commerce"),

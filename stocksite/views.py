@@ -14,13 +14,14 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import status
 
 from billing.selectors import plans_for_pricing
 from core.api import error_body
-from market.selectors import market_summary, stocks_by_codes
+from market.selectors import market_freshness, market_summary, stocks_by_codes
 from stocksite.account import account_data_json
 from stocksite.health import run_checks
 
@@ -93,6 +94,33 @@ def healthz(request):
     if request.user.is_authenticated and request.user.is_staff:
         body |= {"time": timezone.now().isoformat(), "checks": checks}
     return JsonResponse(body, status=200 if ok else 503)
+
+
+# What the status page calls each health check, in the order people read them.
+STATUS_PARTS = (
+    ("database", _lazy("Accounts and saved searches (database)")),
+    ("cache", _lazy("Usage counters and sessions (cache)")),
+    ("snapshot", _lazy("Similarity search (market snapshot)")),
+)
+
+
+@never_cache
+@require_GET
+def status_page(request):
+    """/status/: /healthz for people, in their language; how current the prices are. Like
+    /healthz for the public, it says only whether each part works, never how it is set up."""
+    ok, checks = run_checks()
+    parts = [
+        {"name": name, "label": label, "ok": bool(checks[name].get("ok"))}
+        for name, label in STATUS_PARTS
+        if name in checks
+    ]
+    return render(
+        request,
+        "status.html",
+        {"ok": ok, "parts": parts, "freshness": market_freshness(), "checked_at": timezone.now()},
+        status=200 if ok else 503,
+    )
 
 
 def _wants_json(request) -> bool:

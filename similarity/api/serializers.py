@@ -20,6 +20,7 @@ from similarity.engine import (
     VERDICTS,
 )
 from similarity.models import SavedSearch
+from similarity.results.glossary import TERMS
 from similarity.results.schema import LimitApplied
 from similarity.results.statistics import MIN_EPISODES, WEAK_CORRELATION
 from similarity.validation import (
@@ -200,7 +201,7 @@ class MatchSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     length = serializers.IntegerField()
-    correlation = serializers.FloatField()
+    correlation = serializers.FloatField(help_text=TERMS["similarity"][1])
     distance = serializers.FloatField()
     returns = serializers.DictField(
         child=serializers.FloatField(allow_null=True),

@@ -5,7 +5,11 @@ stored as a key and its numbers (a plan limit's code and params, a scenario's En
 put into words when shown. Results saved before that carry only their text, shown as stored.
 """
 
+import re
+
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
+from core.templatetags.site_formats import day, period
 
 LIMIT_MESSAGES = {
     "k_capped": gettext_lazy("Matches capped at %(max)d on the %(plan)s plan."),
@@ -29,7 +33,10 @@ SCENARIO_LETTERS = "ABCDEFGH"
 
 
 def limit_message(code: str, params: dict) -> str:
-    """A plan limit in words, e.g. "Matches capped at 10 on the Free plan."."""
+    """A plan limit in words, e.g. "Matches capped at 10 on the Free plan."; a date in the
+    page's format (2015/11/16 in Japanese)."""
+    if "date" in params:
+        params = {**params, "date": day(params["date"])}
     return str(LIMIT_MESSAGES[code] % params)
 
 
@@ -53,6 +60,19 @@ def scenario_text(label: str) -> str:
     if base in names and len(letter) == 1 and letter in SCENARIO_LETTERS:
         return f"{gettext(base)} {letter}"
     return gettext(label) if label in names else label
+
+
+# The end of a stock range's stored label: "7974 任天堂 2018-08-20 – 2018-11-16".
+_STORED_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2}) – (\d{4}-\d{2}-\d{2})$")
+
+
+def stock_label_text(label: str) -> str:
+    """A stock range's stored label with its dates in the page's language
+    ("7974 任天堂 2018/08/20〜2018/11/16"); any other label as stored."""
+    found = _STORED_RANGE.search(label or "")
+    if found is None:
+        return label
+    return label[: found.start()] + period(found[1], found[2])
 
 
 def pattern_text(*, source: str, spec: dict) -> str | None:

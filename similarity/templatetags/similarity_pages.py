@@ -2,7 +2,7 @@ from django import template
 
 from core.templatetags.site_formats import signed_percent
 from similarity import limits, selectors
-from similarity.results.texts import pattern_text
+from similarity.results.texts import pattern_text, stock_label_text
 
 register = template.Library()
 
@@ -12,9 +12,9 @@ ACCOUNT_HISTORY_LENGTH = 10
 @register.filter
 def search_label(saved) -> str:
     """A saved search's label in the page's language: pasted prices and a sketch say what they
-    are in words; a stock range keeps its own (code, name, dates)."""
+    are in words; a stock range keeps its own (code, name, dates in the page's format)."""
     text = pattern_text(source=saved.source, spec=saved.spec or {})
-    return text or saved.label or str(saved.get_source_display())
+    return text or stock_label_text(saved.label) or str(saved.get_source_display())
 
 
 @register.simple_tag

@@ -31,7 +31,17 @@
 
   // Axes and the crosshair's labels in the page's language: 2015/01/05 and 1,520 in Japanese.
   const lang = document.documentElement.lang || "ja";
-  const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+  // Yen prices: no decimals for most stocks, a few for split-adjusted or low-priced ones.
+  const highest = bars.reduce(function (max, bar) { return Math.max(max, bar[2]); }, 0);
+  const precision = highest >= 1000 ? 0 : highest >= 100 ? 1 : 2;
+  const numberFormat = new Intl.NumberFormat(lang, {
+    minimumFractionDigits: precision, maximumFractionDigits: precision,
+  });
+  const volumeFormat = new Intl.NumberFormat(lang);
+  // Dates as the page's language writes them: 2018/11/16 in Japanese, 2018-11-16 in English.
+  function formatDay(isoDay) {
+    return lang.indexOf("ja") === 0 ? isoDay.replace(/-/g, "/") : isoDay;
+  }
   const chart = LC.createChart(container, {
     autoSize: true,
     localization: {
@@ -49,13 +59,11 @@
       vertLines: { color: colour("--surface-muted") },
       horzLines: { color: colour("--surface-muted") },
     },
-    rightPriceScale: { borderColor: colour("--border") },
+    // Wide enough for the longest price label, so it never runs over the axis's edge.
+    rightPriceScale: { borderColor: colour("--border"), minimumWidth: 64 },
     timeScale: { borderColor: colour("--border"), rightOffset: 3, minBarSpacing: 0.2 },
     crosshair: { mode: LC.CrosshairMode.Normal },
   });
-  // Yen prices: no decimals for most stocks, a few for split-adjusted or low-priced ones.
-  const highest = bars.reduce(function (max, bar) { return Math.max(max, bar[2]); }, 0);
-  const precision = highest >= 1000 ? 0 : highest >= 100 ? 1 : 2;
   const candles = chart.addSeries(LC.CandlestickSeries, {
     upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false,
     priceFormat: { type: "price", precision: precision, minMove: Math.pow(10, -precision) },
@@ -77,6 +85,95 @@
       color: bar[4] >= bar[1] ? volumeUp : volumeDown,
     };
   }));
+
+  // Moving averages of the adjusted close (5, 25 and 75 days, as Japanese brokers draw them),
+  // each switched on and off by its chip; the choice is remembered in this browser.
+  const closes = bars.map(function (bar) { return bar[4]; });
+  function movingAverage(days) {
+    const points = [];
+    let sum = 0;
+    for (let i = 0; i < closes.length; i++) {
+      sum += closes[i];
+      if (i >= days) sum -= closes[i - days];
+      if (i >= days - 1) points.push({ time: dates[i], value: sum / days });
+    }
+    return points;
+  }
+  const averages = {};
+  const averageValues = {};
+  document.querySelectorAll("[data-ma]").forEach(function (button) {
+    const days = parseInt(button.dataset.ma, 10);
+    const points = movingAverage(days);
+    averageValues[days] = {};
+    points.forEach(function (point) { averageValues[days][point.time] = point.value; });
+    const key = "stocksite:ma" + days;
+    const stored = window.localStorage ? localStorage.getItem(key) : null;
+    const visible = stored === null ? true : stored === "1";
+    averages[days] = chart.addSeries(LC.LineSeries, {
+      color: colour(button.dataset.colourVar), lineWidth: 1.5, visible: visible,
+      priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false,
+      priceFormat: { type: "price", precision: precision, minMove: Math.pow(10, -precision) },
+    });
+    averages[days].setData(points);
+    button.setAttribute("aria-pressed", String(visible));
+    button.addEventListener("click", function () {
+      const on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", String(on));
+      averages[days].applyOptions({ visible: on });
+      if (window.localStorage) localStorage.setItem(key, on ? "1" : "0");
+      showReadout(null);
+    });
+  });
+
+  // Splits found in the data (the day the split factor changes), marked above the bar.
+  const splits = JSON.parse(dataElement.textContent).splits || [];
+  if (splits.length && LC.createSeriesMarkers) {
+    LC.createSeriesMarkers(candles, splits.map(function (split) {
+      const ratio = split.ratio >= 1
+        ? "1:" + +split.ratio.toFixed(2) : +(1 / split.ratio).toFixed(2) + ":1";
+      return {
+        time: split.date, position: "aboveBar", shape: "arrowDown",
+        color: colour("--highlight"), text: interpolate(gettext("split %s"), [ratio]),
+      };
+    }));
+  }
+
+  // The bar under the pointer (or the last bar) in words: date, open, high, low, close, volume.
+  const readout = document.getElementById("ohlc-readout");
+  function showReadout(logical) {
+    if (!readout) return;
+    const index = logical === null || logical === undefined
+      ? last : Math.min(last, Math.max(0, Math.round(logical)));
+    const bar = bars[index];
+    const previous = index > 0 ? bars[index - 1][4] : null;
+    const fields = readout.querySelectorAll("[data-field]");
+    const values = {
+      date: formatDay(bar[0]),
+      open: numberFormat.format(bar[1]), high: numberFormat.format(bar[2]),
+      low: numberFormat.format(bar[3]), close: numberFormat.format(bar[4]),
+      volume: volumeFormat.format(bar[5]),
+      change: previous ? (bar[4] >= previous ? "+" : "") +
+        ((bar[4] / previous - 1) * 100).toFixed(2) + "%" : "",
+    };
+    Object.keys(averages).forEach(function (days) {
+      const value = averageValues[days][bar[0]];
+      values["ma" + days] = value === undefined ? "—" : numberFormat.format(value);
+    });
+    fields.forEach(function (field) {
+      field.textContent = values[field.dataset.field] || "";
+      if (field.dataset.field === "change") {
+        field.classList.toggle("up", previous !== null && bar[4] > previous);
+        field.classList.toggle("down", previous !== null && bar[4] < previous);
+      }
+    });
+    readout.querySelectorAll("[data-ma-readout]").forEach(function (item) {
+      item.hidden = !averages[item.dataset.maReadout].options().visible;
+    });
+  }
+  chart.subscribeCrosshairMove(function (param) {
+    showReadout(param.point ? param.logical : null);
+  });
+  showReadout(null);
   showLast(250);
 
   let selection = null;  // {start, end}: bar indexes, inclusive
@@ -135,8 +232,9 @@
   function describe() {
     if (!selection) return;
     const days = selection.end - selection.start + 1;
-    let text = dates[selection.start] + " → " + dates[selection.end] + " · " +
-      interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
+    let text = interpolate(gettext("%(start)s → %(end)s"), {
+      start: formatDay(dates[selection.start]), end: formatDay(dates[selection.end]),
+    }, true) + " · " + interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
     let valid = true;
     if (days < MIN_DAYS) {
       text += " — " + interpolate(gettext("choose at least %s days"), [MIN_DAYS]);
@@ -182,7 +280,13 @@
     if (start < 0 || end < 0 || start > end) {
       selection = null;
       drawOverlay();
-      summary.textContent = gettext("No trading days between these dates.");
+      summary.textContent = start < 0
+        ? interpolate(gettext("The prices end on %s: choose days up to then."),
+          [formatDay(dates[last])])
+        : end < 0
+          ? interpolate(gettext("The prices begin on %s: choose days from then on."),
+            [formatDay(dates[0])])
+          : gettext("No trading days between these dates.");
       summary.classList.add("is-invalid");
       submit.disabled = true;
       return;

@@ -33,6 +33,27 @@ def test_signup_sends_a_verification_email_and_confirming_signs_in(client):
     assert client.get("/account/").status_code == 200
 
 
+def test_signup_states_the_agreement_to_the_terms_and_the_privacy_policy(client):
+    body = client.get("/accounts/signup/").content.decode()
+
+    assert '<a href="/legal/terms/">利用規約</a>' in body
+    assert '<a href="/legal/privacy/">プライバシーポリシー</a>に同意' in body
+
+
+def test_a_confirmed_sign_up_goes_on_to_a_first_search(client):
+    client.post(
+        "/accounts/signup/",
+        {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    key_url = next(line for line in mail.outbox[0].body.splitlines() if "/confirm-email/" in line)
+
+    confirmed = client.post(key_url[key_url.index("/accounts/") :].strip())
+    welcome = client.get(confirmed["Location"]).content.decode()
+
+    assert confirmed["Location"] == "/search/?welcome=1"
+    assert 'data-testid="welcome"' in welcome and "/stocks/7974/?preset=60" in welcome
+
+
 def test_signup_with_a_taken_email_is_refused_with_a_message(client, user):
     response = client.post(
         "/accounts/signup/",

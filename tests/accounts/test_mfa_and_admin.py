@@ -199,3 +199,23 @@ def test_the_totp_set_up_page_is_never_cached(client, user):
     page = client.get("/accounts/2fa/totp/activate/")
 
     assert "no-store" in page["Cache-Control"]
+
+
+def test_staff_set_up_their_second_factor_at_the_admin_door_and_land_in_the_admin(
+    client, django_user_model
+):
+    staff = _verified(
+        django_user_model.objects.create_superuser(email="boss@example.com", password=PASSWORD)
+    )
+    signed_in = client.post(
+        "/accounts/login/?next=/admin/", {"login": staff.email, "password": PASSWORD}
+    )
+    admin_index = client.get(signed_in["Location"])
+    admin_door = client.get(admin_index["Location"])
+    page = client.get(admin_door["Location"])  # no second password prompt
+
+    assert admin_door["Location"] == "/accounts/2fa/totp/activate/"
+    assert page.status_code == 200, page.get("Location")
+    done = client.post("/accounts/2fa/totp/activate/", {"code": _code(page.context["form"].secret)})
+    assert done["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200

@@ -54,7 +54,7 @@ def test_the_digest_reaches_the_smtp_server_with_both_parts(digest_sent, user, s
     assert digest_sent["to"] == [user.email]
     assert digest_sent["from"] == "alerts@stocksite.test"
     assert message["To"] == user.email
-    assert synthetic_market.new_day.isoformat() in message["Subject"]
+    assert synthetic_market.new_day.strftime("%Y/%m/%d") in message["Subject"]
     subject = str(message["Subject"]).strip()  # a folded header keeps its leading space
     assert subject.startswith("[stocksite] ")
     assert "1件" in subject  # the user's language: the site's, Japanese
@@ -67,6 +67,8 @@ def test_the_digest_reaches_the_smtp_server_with_both_parts(digest_sent, user, s
         assert "https://stocksite.test/stocks/1001/?date_from=" in body
         assert "https://stocksite.test/search/?source=stock" in body
         assert "https://stocksite.test/alerts/unsubscribe/" in body
+        assert synthetic_market.new_day.strftime("%Y/%m/%d") in body
+        assert "円" in body  # the last close in yen
 
 
 def test_the_digest_has_rfc_8058_one_click_unsubscribe_headers(digest_sent):

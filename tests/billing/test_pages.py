@@ -29,6 +29,14 @@ def test_pricing_page_shows_tax_inclusive_prices_in_japanese(client, pro_plan):
     assert 'href="/legal/commerce/"' in body
 
 
+def test_pricing_page_lists_the_shape_alerts_and_the_yearly_saving(client, pro_plan):
+    body = client.get("/pricing/").content.decode()
+
+    alerts = body.split('data-testid="plan-alerts">')[1:]
+    assert [cell.split("<")[0] for cell in alerts] == ["1", "50"]
+    assert "年払いなら、月払い12か月分より5,960円お得です。" in body
+
+
 def test_pricing_page_says_payments_are_not_configured_without_keys(client, user, settings):
     settings.STRIPE_SECRET_KEY = ""
     client.force_login(user)

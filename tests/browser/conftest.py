@@ -105,6 +105,15 @@ def page(browser):
 
 
 @pytest.fixture
+def wide(browser):
+    """A laptop's window, 1366 x 900."""
+    context, page = _page(browser, 1366, 900)
+    yield page
+    context.close()
+    assert page.js_errors == [], f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.fixture
 def english_page(browser):
     context, page = _page(browser, 1280, 900, locale="en-US")
     yield page

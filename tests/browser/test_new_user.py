@@ -33,6 +33,7 @@ def _drag(page, selector: str, start: float, end: float, *, shift: bool) -> None
 
 def _touch_drag(page, selector: str, start: float, end: float) -> None:
     """A one-finger drag across the element, as real touch events (Chrome DevTools Protocol)."""
+    page.locator(selector).scroll_into_view_if_needed()  # touch points are viewport points
     box = page.locator(selector).bounding_box()
     y = box["y"] + box["height"] * 0.4
     cdp = page.context.new_cdp_session(page)
@@ -55,6 +56,7 @@ def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
     page.get_by_label("メールアドレス").fill("newcomer@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
+    assert page.get_by_test_id("signup-agreement").is_visible()
     screenshot(page, "01-sign-up")
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/accounts/confirm-email/")
@@ -64,10 +66,11 @@ def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
     page.goto(site + link[link.index("/accounts/") :])
     page.locator("main form button[type=submit]").click()
 
-    page.wait_for_url(f"{site}/account/")
+    page.wait_for_url(f"{site}/search/?welcome=1")
+    assert page.get_by_test_id("welcome").is_visible()
+    screenshot(page, "02-first-search-after-sign-up")
+    page.goto(f"{site}/account/")
     assert page.get_by_test_id("plan-name").inner_text() == "Free"
-    assert page.get_by_test_id("search-history").is_visible()
-    screenshot(page, "02-account-after-sign-up")
 
 
 def test_drag_a_range_on_the_chart_search_and_read_the_results(
@@ -75,7 +78,7 @@ def test_drag_a_range_on_the_chart_search_and_read_the_results(
 ):
     sign_in(page, site, trader.email)
     page.goto(f"{site}/stocks/")
-    page.get_by_label("銘柄コード・銘柄名").fill("任天堂")
+    page.get_by_label("銘柄コード・銘柄名").fill("任天")
     page.get_by_role("button", name="検索", exact=True).click()
     page.get_by_role("link", name="任天堂").click()
     page.wait_for_url(f"{site}/stocks/7974/")
@@ -184,7 +187,7 @@ def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trad
     sign_in(page, site, trader.email)
     page.goto(f"{site}/search/")
     page.get_by_text("株価の貼り付け", exact=True).click()
-    assert page.get_by_label("銘柄コード", exact=True).is_hidden()
+    assert page.get_by_label("銘柄（コードまたは銘柄名）", exact=True).is_hidden()
     page.get_by_label("株価（古い順）").fill(
         "¥1,520\n1,534円\n１，５２９\n1,551 1,580 1,572、1,601 1,596"
     )
@@ -400,7 +403,7 @@ def test_the_main_pages_in_english(english_page, site, browser_market, trader, s
     page.get_by_role("button", name="last 20").click()
     page.get_by_role("button", name="Find similar charts").click()
     page.wait_for_url(RESULT_URL)
-    assert page.get_by_role("heading", name="Returns after the matches").is_visible()
+    assert page.get_by_role("heading", name="The answer at a glance").is_visible()
     screenshot(page, "23-en-results")
 
 

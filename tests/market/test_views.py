@@ -56,9 +56,9 @@ def _codes(response) -> list[str]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("7974", ["7974"]),
-        ("７９７４", ["7974"]),
-        ("130a", ["130A"]),
+        ("79", ["7974"]),
+        ("７９", ["7974"]),
+        ("130", ["130A"]),
         ("任天", ["7974"]),
         ("veritas", ["130A"]),
         ("ＶＥＲＩＴＡＳ", ["130A"]),
@@ -70,6 +70,36 @@ def test_stock_list_finds_by_code_or_name_with_full_width_input(client, market, 
 
     assert response.status_code == 200
     assert _codes(response) == expected
+
+
+@pytest.mark.parametrize("query", ["7974", "７９７４", " 7974 "])
+def test_a_code_alone_opens_its_stock(client, market, query):
+    response = client.get("/stocks/", {"q": query})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/stocks/7974/"
+
+
+def test_a_code_with_a_filter_stays_on_the_list(client, market):
+    response = client.get("/stocks/", {"q": "7974", "segment": "プライム"})
+
+    assert _codes(response) == ["7974"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("とよた", ["7203"]), ("7", ["7203", "7974"]), ("7974", ["7974"]), ("", [])],
+)
+def test_suggestions_complete_a_code_or_a_name_in_either_script(client, market, query, expected):
+    response = client.get("/stocks/suggest/", {"q": query})
+
+    assert [stock["code"] for stock in response.json()["stocks"]] == expected
+
+
+def test_suggestions_name_the_stock(client, market):
+    stocks = client.get("/stocks/suggest/", {"q": "7203"}).json()["stocks"]
+
+    assert stocks == [{"code": "7203", "name": "トヨタ自動車"}]
 
 
 def test_stock_list_filters_by_segment_and_sector(client, market):
@@ -88,7 +118,7 @@ def test_stock_list_ignores_an_unknown_filter_value(client, market):
 
 
 def test_stock_list_shows_the_last_close_and_links_to_the_chart(client, market):
-    html = client.get("/stocks/", {"q": "7974"}).content.decode()
+    html = client.get("/stocks/", {"q": "任天堂"}).content.decode()
 
     assert 'href="/stocks/7974/"' in html
     assert "1,029" in html
@@ -125,6 +155,21 @@ def test_stock_page_embeds_split_adjusted_bars_for_the_chart(client, db):
     html = response.content.decode()
     embedded = html.split('<script id="chart-data" type="application/json">')[1].split("</script>")
     assert json.loads(embedded[0]) == chart
+
+
+def test_stock_page_marks_the_day_of_a_split(client, db):
+    _stock("8306", "三菱ＵＦＪ", bars=6, split_at=3)
+
+    chart = client.get("/stocks/8306/").context["chart"]
+
+    assert chart["splits"] == [{"date": "2018-01-07", "ratio": 2.0}]
+
+
+def test_stock_page_offers_the_moving_averages_brokers_draw(client, market):
+    html = client.get("/stocks/7974/").content.decode()
+
+    assert all(f'data-ma="{days}"' in html for days in (5, 25, 75))
+    assert 'data-testid="ohlc-readout"' in html
 
 
 def test_stock_page_offers_presets_the_history_allows(client, market):

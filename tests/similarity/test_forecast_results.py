@@ -132,7 +132,7 @@ def test_the_result_page_says_whether_later_history_is_included(
     ("language", "forecast", "described"),
     [
         ("en", "Forecast range", "What happened to these matches"),
-        ("ja", "予測レンジ", "これらの一致銘柄にその後起きたこと"),
+        ("ja", "予測レンジ", "これらの類似チャートのその後"),
     ],
 )
 def test_the_result_page_labels_the_forecast_apart_from_what_happened(

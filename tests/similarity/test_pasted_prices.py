@@ -42,6 +42,37 @@ def test_a_brokers_table_newest_first_gives_the_close_column_oldest_first():
     assert (pasted.column, pasted.reversed) == ("終値", True)
 
 
+@pytest.mark.parametrize(
+    "days",
+    [
+        ["18/11/16", "18/11/15", "18/11/14"],  # kabutan's 時系列: YY/MM/DD
+        ["11/16", "11/15", "11/14"],
+        ["01/07", "01/04", "12/28"],  # month/day across New Year
+        ["11月16日", "11月15日", "11月14日"],
+        ["2018-11-16", "2018-11-15", "2018-11-14"],
+        ["16.11.2018", "15.11.2018", "14.11.2018"],
+        ["11/16/2018", "11/15/2018", "11/14/2018"],
+    ],
+)
+def test_a_newest_first_table_in_any_date_format_is_turned_oldest_first(days):
+    rows = [f"{day}\t{price}" for day, price in zip(days, (1555, 1520, 1500), strict=True)]
+
+    pasted = prices_text_parse("日付\t終値\n" + "\n".join(rows))
+
+    assert (pasted.prices, pasted.reversed) == ([1500, 1520, 1555], True)
+
+
+@pytest.mark.parametrize(
+    "days", [["18/11/14", "18/11/15", "18/11/16"], ["12/28", "01/04", "01/07"]]
+)
+def test_an_oldest_first_table_stays_as_it_is(days):
+    rows = [f"{day}\t{price}" for day, price in zip(days, (1500, 1520, 1555), strict=True)]
+
+    pasted = prices_text_parse("日付\t終値\n" + "\n".join(rows))
+
+    assert (pasted.prices, pasted.reversed) == ([1500, 1520, 1555], False)
+
+
 def test_an_excel_download_prefers_the_adjusted_close():
     text = (
         "Date\tOpen\tHigh\tLow\tClose\tVolume\tAdj Close\n"

@@ -462,3 +462,31 @@ def test_a_rebuild_killed_half_way_leaves_the_current_snapshot_serving(
     after = snapshot_build()  # the dead builder's lock went with it
     assert snapshot_current().id == after.id
     assert snapshot_current().market.ids == ("6758", "7203")
+
+
+def test_the_web_application_warms_the_search_up_before_serving():
+    """runserver (`make run`) and gunicorn load stocksite.wsgi before their first request: by
+    then the snapshot is attached, the engine's kernels are loaded and the statistics'
+    libraries imported, so the first search takes as long as the second."""
+    add_stock("7203", walk(1, 300))
+    snapshot_build()
+    probe = (
+        "import sys, stocksite.wsgi;"
+        "from similarity import snapshot;"
+        "from similarity.engine import kernels;"
+        "print(snapshot._current is not None, bool(kernels.exact_series.signatures),"
+        " 'sklearn.cluster' in sys.modules)"
+    )
+    env = {**os.environ, "DEBUG": "1"}
+    env["SIMILARITY_SNAPSHOT_DIR"] = str(settings.SIMILARITY_SNAPSHOT_DIR)
+
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert run.stdout.split() == ["True", "True", "True"]

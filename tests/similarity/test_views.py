@@ -511,6 +511,32 @@ def test_the_stock_pages_form_searches_the_chosen_days(client, user, search_mark
     assert saved.result["pattern"]["code"] == "7974"
 
 
+def test_the_code_field_takes_a_name_that_one_stock_has(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "とよた", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 302
+    assert SavedSearch.objects.get(user=user).spec["code"] == "7203"
+
+
+def test_a_name_several_stocks_share_asks_for_the_code(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "グループ", "date_from": "2018-06-01", "date_to": "2018-08-31"},
+    )
+
+    assert response.status_code == 400
+    message = response.context["form"].errors["code"][0]
+    assert "6758 Sony Group" in message or "6758 ソニーグループ" in message
+    assert "choose one by its code" in message
+
+
 def test_an_unknown_code_re_renders_the_form_with_a_404_on_the_code(client, user, search_market):
     client.force_login(user)
 
@@ -650,7 +676,7 @@ def test_the_result_page_lists_the_same_period_apart_from_the_matches(
     assert html.count("data-rank=") == len(saved.result["matches"])  # the sortable matches only
     for item in context:
         assert f'<span class="mono">{item["code"]}</span>' in section
-        assert f"{item['correlation'] * 100:.0f}%" in section
+        assert f"{item['correlation']:.2f}" in section
         assert percent(item["returns"]["20"]) in section
 
 
@@ -707,3 +733,34 @@ def test_the_csv_marks_the_same_period_rows_apart_from_the_matches(client, pro_u
     assert all(row[-1] == "" for row in context)  # no episode: not counted
     assert all(row[-1] != "" for row in body if row[0] == "match")
     assert context[0][header.index("name")] == '\'=HYPERLINK("http://evil.example")'
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("ja", "7974 任天堂 2018/08/20〜2018/11/16"), ("en", "7974 任天堂 2018-08-20 → 2018-11-16")],
+)
+def test_a_stock_range_is_labelled_with_dates_in_the_pages_format(client, user, language, label):
+    saved = SavedSearchFactory(user=user, prices=TAIL_OF_7203)
+    saved.label = "7974 任天堂 2018-08-20 – 2018-11-16"
+    saved.source = SavedSearch.Source.STOCK
+    saved.spec = {"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"}
+    saved.save()
+    client.force_login(user)
+
+    html = client.get("/search/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert label in html
+
+
+def test_a_range_past_the_data_says_where_the_prices_end(client, user, search_market):
+    client.force_login(user)
+
+    response = client.post(
+        "/search/",
+        {"source": "stock", "code": "7974", "date_from": "2026-01-05", "date_to": "2026-03-31"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["date_from"]
+    assert message.startswith("7974の株価データは") and "/" in message and "-" not in message

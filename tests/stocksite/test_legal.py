@@ -44,3 +44,21 @@ def test_an_empty_address_is_disclosed_on_request(client, settings):
     page = client.get("/legal/commerce/").content.decode()
 
     assert "ご請求があれば遅滞なく開示します" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ja", "アカウントはご自身でいつでも削除できます"),
+        ("en", "You can delete your account yourself at any time"),
+    ],
+)
+def test_the_privacy_policy_says_deletion_is_self_service_and_what_it_removes(
+    client, language, text
+):
+    body = client.get("/legal/privacy/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert text in body
+    assert ("形状アラート" if language == "ja" else "shape alerts") in body
+    assert "下記までご連絡ください" not in body and "Write to us below to delete" not in body
