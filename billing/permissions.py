@@ -17,8 +17,9 @@ class HasApiAccess(BasePermission):
         return True
 
 
+# An API endpoint for the plans with the API: signed in, the plan checked, its rate kept. (A
+# comment, not a docstring: drf-spectacular would show a docstring as every endpoint's text.)
 class ProApiMixin:
-    """An API endpoint for the plans with the API: signed in, the plan checked, its rate kept."""
 
     permission_classes = [IsAuthenticated, HasApiAccess]
     throttle_classes = [PlanRateThrottle]

@@ -62,7 +62,6 @@ from similarity.validation import (
 )
 
 
-@transaction.atomic
 def search_warm_up() -> bool:
     """Make this process's first search as fast as its second: attach the snapshot and load
     the engine (warm_up_process), then build the per-snapshot caches a history search reads
@@ -76,6 +75,7 @@ def search_warm_up() -> bool:
     return True
 
 
+@transaction.atomic
 def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     """Validate, resolve the pattern, take one search from the quota, search, save."""
     started = time.perf_counter()

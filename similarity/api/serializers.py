@@ -432,7 +432,7 @@ class SavedSearchSummarySerializer(serializers.ModelSerializer):
 
 
 class SavedSearchSerializer(serializers.Serializer):
-    """A saved search with its whole result (SavedSearch.result, see similarity.results.schema)."""
+    """A saved search with its whole result (SavedSearch.result, see similarity.results)."""
 
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()

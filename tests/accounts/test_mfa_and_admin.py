@@ -201,6 +201,8 @@ def test_the_totp_set_up_page_is_never_cached(client, user):
     assert "no-store" in page["Cache-Control"]
 
 
+# allauth announces a factor added once its transaction commits: this test commits.
+@pytest.mark.django_db(transaction=True)
 def test_staff_set_up_their_second_factor_at_the_admin_door_and_land_in_the_admin(
     client, django_user_model
 ):

@@ -4,6 +4,7 @@ import pytest
 
 from alerts.models import AlertChannelPreference
 from billing.entitlements import entitlements_for
+from tests.factories import staff_sign_in
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_staff_see_the_deliveries_of_a_digest_in_admin(line, client, staff_user,
 
     digest = AlertDigest.objects.create(user=line_linked, data_date="2026-11-16")
     AlertDelivery.objects.create(digest=digest, channel="line", state="rejected", error="401")
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
     for path in (
         f"/admin/alerts/alertdigest/{digest.pk}/change/",
         "/admin/alerts/alertdelivery/",

@@ -489,4 +489,4 @@ def test_the_web_application_warms_the_search_up_before_serving():
         check=True,
     )
 
-    assert run.stdout.split() == ["True", "True", "True"]
+    assert run.stdout.split() == ["True", "True", "True"], run.stderr[-3000:]

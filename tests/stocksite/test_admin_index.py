@@ -19,7 +19,7 @@ def test_no_two_admin_sections_share_a_title(client, staff_user, language):
 
 @pytest.mark.django_db
 def test_the_third_party_sections_of_the_admin_read_in_japanese(client, staff_user):
-    client.force_login(staff_user)
+    staff_sign_in(client, staff_user)
 
     page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
