@@ -20,6 +20,5 @@ class HasApiAccess(BasePermission):
 # An API endpoint for the plans with the API: signed in, the plan checked, its rate kept. (A
 # comment, not a docstring: drf-spectacular would show a docstring as every endpoint's text.)
 class ProApiMixin:
-
     permission_classes = [IsAuthenticated, HasApiAccess]
     throttle_classes = [PlanRateThrottle]
