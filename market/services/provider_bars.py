@@ -42,6 +42,9 @@ class BarsSaved:
     splits: list[SplitAdjustment] = field(default_factory=list)
     disagreements: dict[str, str] = field(default_factory=dict)
     held: list[HeldAdjFactor] = field(default_factory=list)
+    # Rows of the provider's answer skipped by validation, with the reason (index bars: stock
+    # bars carry theirs in ProviderBars).
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 def values_agree(stored: float, fetched: float) -> bool:

@@ -84,13 +84,16 @@ def open_days(
 def index_sync(
     *, source: JQuantsSource, name: str, start: datetime.date, end: datetime.date
 ) -> BarsSaved:
-    """An index's daily bars (TOPIX); a stored day the source disagrees with is reported."""
+    """An index's daily bars (TOPIX); a stored day the source disagrees with is reported, and a
+    row that failed validation (dated outside start..end, prices not finite and positive) is
+    skipped and reported in `rejected` while the rest is stored."""
     index, _created = MarketIndex.objects.get_or_create(
         code=INDEX_SOURCES[name]["code"],
         defaults={key: value for key, value in INDEX_SOURCES[name].items() if key != "code"},
     )
-    bars = source.topix(start=start, end=end)
-    saved = BarsSaved()
+    answer = source.topix(start=start, end=end)
+    bars = answer.bars
+    saved = BarsSaved(rejected=answer.rejected)
     if not bars:
         return saved
     stored = {

@@ -3,6 +3,7 @@ it is stored, a bad row is skipped and reported while the rest of its day is sto
 answer can stop the sync or leave its run open. Against the local server in the API's shape."""
 
 import datetime
+import json
 from io import StringIO
 
 import pytest
@@ -12,8 +13,17 @@ from django.utils import translation
 from werkzeug import Response
 
 from market.exchanges.tse import jquants
-from market.models import DailyBar, HeldAdjFactor, ScrapeRun, SplitAdjustment, Stock
+from market.models import (
+    DailyBar,
+    HeldAdjFactor,
+    IndexBar,
+    ScrapeRun,
+    SplitAdjustment,
+    Stock,
+)
 from market.services import sync as market_sync
+from market.services.daily_bars import daily_bars_upsert
+from market.services.listing import stocks_ensure
 from market.sources.parsing import ParseError
 from tests.factories import staff_sign_in
 from tests.market.jquants_server import master_row
@@ -197,3 +207,61 @@ def jquants_module():
 
 def jquants_source():
     return jquants.JQuantsSource()
+
+
+def topix_answer(*rows: dict) -> Response:
+    return Response(json.dumps({"data": list(rows)}), content_type="application/json")
+
+
+TOPIX_DAY = {"Date": DAY, "O": 1590.1, "H": 1595.0, "L": 1585.2, "C": 1590.6}
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ({**TOPIX_DAY, "Date": "2030-01-04"}, "dated outside the days asked for"),
+        ({**TOPIX_DAY, "Date": "2017-06-13", "O": None}, "not a finite number"),
+        ({**TOPIX_DAY, "Date": "2017-06-13", "C": float("inf")}, "not a finite number"),
+        ({**TOPIX_DAY, "Date": "2017-06-13", "L": -1.0}, "positive"),
+        ({**TOPIX_DAY, "Date": "2017-06-13", "C": 2000.0}, "outside low-high"),
+        (TOPIX_DAY, "appears twice"),
+    ],
+)
+def test_a_bad_index_row_is_skipped_and_reported_and_the_rest_stored(jquants, bad, reason):
+    jquants.fail_next("/indices/bars/daily/topix", topix_answer(TOPIX_DAY, bad))
+    out, err = StringIO(), StringIO()
+
+    with translation.override("en"):
+        call_command(
+            "sync_index", "topix", "--from", DAY, "--to", "2017-06-13", stdout=out, stderr=err
+        )
+
+    assert list(IndexBar.objects.values_list("date", "close")) == [
+        (datetime.date(2017, 6, 12), 1590.6)
+    ]
+    assert "1 new bars" in out.getvalue()
+    assert f"TOPIX {bad['Date']} skipped" in err.getvalue()
+    assert reason in err.getvalue()
+
+
+def test_the_daily_sync_reports_a_bad_index_row_and_stores_the_rest(market, monkeypatch):
+    from market.tasks import sync_market
+
+    monkeypatch.setattr("market.tasks.tokyo_today", lambda: datetime.date(2017, 6, 14))
+    market.master = [master_row("7203", "トヨタ自動車")]
+    market.fail_next(
+        "/indices/bars/daily/topix",
+        topix_answer({**TOPIX_DAY, "Date": "2017-06-13"}, {**TOPIX_DAY, "Date": "2030-01-04"}),
+    )
+    stocks_ensure(codes=["7203"])
+    daily_bars_upsert(
+        stock=Stock.objects.get(code="7203"),
+        bars=[b.bar for b in jquants.parse_daily_bars(market._daily({"date": DAY})).bars[:1]],
+    )
+
+    run = ScrapeRun.objects.get(pk=sync_market.delay(trigger="schedule").get()["run_id"])
+
+    assert run.status == "succeeded"
+    assert "topix" not in run.errors
+    assert list(run.rejected_rows) == ["TOPIX 2030-01-04"]
+    assert list(IndexBar.objects.values_list("date", flat=True)) == [datetime.date(2017, 6, 13)]

@@ -235,23 +235,57 @@ def parse_calendar(
     return days
 
 
+@dataclass
+class IndexBars:
+    """An index's rows that passed validation, oldest first, as (date, open, high, low, close),
+    and the ones skipped with the reason ({"TOPIX 2030-01-04": "..."}), as for stock rows."""
+
+    bars: list[tuple[datetime.date, float, float, float, float]]
+    rejected: dict[str, str]
+
+
 def parse_index_bars(
     rows: list[dict],
     *,
     first: datetime.date | None = None,
     last: datetime.date | None = None,
-) -> list[tuple[datetime.date, float, float, float, float]]:
-    """An index's bars oldest first; a row dated outside first..last is refused."""
-    bars = []
+    code: str = "TOPIX",
+) -> IndexBars:
+    """An index's bars oldest first. A row dated outside first..last (the range asked for),
+    with prices that are not finite, positive and consistent, or repeated, is skipped and
+    reported: one bad row never stops the rest."""
+    bars, rejected, seen = [], {}, set()
     for row in rows:
-        day = _date(row.get("Date"), what="index")
-        if not _in_range(day, first, last):
-            raise ParseError(f"index {day}: dated outside the days asked for ({first}..{last})")
-        values = [_number(row, key, what=f"index {day}") for key in ("O", "H", "L", "C")]
-        if not 0 < values[2] <= min(values[0], values[3]) <= max(values[0], values[3]) <= values[1]:
-            raise ParseError(f"index {day}: open/close outside low-high or not positive")
-        bars.append((day, *values))
-    return sorted(bars)
+        where = f"{code} {str(row.get('Date'))[:10]}"
+        try:
+            bar = _index_bar(row, where=where, first=first, last=last)
+        except ParseError as exc:
+            rejected[where] = exc.reason
+            continue
+        if bar.date in seen:
+            rejected[where] = f"{where}: the row appears twice; the first one is kept"
+            continue
+        seen.add(bar.date)
+        bars.append((bar.date, bar.open, bar.high, bar.low, bar.close))
+    return IndexBars(bars=sorted(bars), rejected=rejected)
+
+
+def _index_bar(row: dict, *, where: str, first, last) -> Bar:
+    day = _date(row.get("Date"), what=where)
+    if not _in_range(day, first, last):
+        raise ParseError(f"{where}: dated outside the days asked for ({first}..{last})")
+    bar = Bar(
+        date=day,
+        open=_number(row, "O", what=where),
+        high=_number(row, "H", what=where),
+        low=_number(row, "L", what=where),
+        close=_number(row, "C", what=where),
+        volume=0,
+    )
+    problem = bar_problem(bar)
+    if problem:
+        raise ParseError(f"{where}: {problem}")
+    return bar
 
 
 class JQuantsSource:
@@ -331,7 +365,7 @@ class JQuantsSource:
         rows = list(self.rows(CALENDAR_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
         return parse_calendar(rows, first=start, last=end)
 
-    def topix(self, *, start: datetime.date, end: datetime.date):
+    def topix(self, *, start: datetime.date, end: datetime.date) -> IndexBars:
         rows = list(self.rows(TOPIX_PATH, {"from": start.isoformat(), "to": end.isoformat()}))
         return parse_index_bars(rows, first=start, last=end)
 

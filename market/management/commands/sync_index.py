@@ -37,6 +37,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             source.close()
+        for key, reason in sorted(saved.rejected.items()):
+            self.stderr.write(
+                self.style.WARNING(
+                    _("%(key)s skipped: %(reason)s") % {"key": key, "reason": reason}
+                )
+            )
         for key, problem in sorted(saved.disagreements.items()):
             self.stderr.write(self.style.WARNING(f"{key}: {problem}"))
         self.stdout.write(
