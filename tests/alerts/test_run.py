@@ -267,3 +267,67 @@ def test_a_digest_lists_the_best_hits_and_counts_the_rest(pro_user, synthetic_ma
 
     assert (checked.hits, mails.sent) == (2, 1)
     assert "ほか1件のヒットはアラートのページにあります" in mail.outbox[0].body
+
+
+def test_the_hits_kept_per_alert_and_day_are_exactly_the_best_by_correlation(
+    pro_user, synthetic_market, monkeypatch
+):
+    """Eight more stocks end on a rise, with noise of eight sizes in no order of their codes:
+    their last windows correlate with a rising pattern more or less. With the cap below the number of
+    hits, each alert keeps exactly the cap's best by correlation and only counts the rest."""
+    import numpy as np
+
+    from alerts import limits as alert_limits
+    from market.bars import Bar
+    from market.models import Stock
+    from market.services.daily_bars import daily_bars_upsert
+
+    rng = np.random.default_rng(20)
+    for i, noise in enumerate((5, 2, 7, 0, 3, 6, 1, 4)):
+        stock = Stock.objects.create(code=f"{2001 + i}", name=f"上昇{i}", segment="プライム")
+        closes = 100 + np.concatenate([np.zeros(DAYS - 20), np.linspace(0, 20, 20)])
+        closes += rng.normal(0, 0.5 + 0.5 * noise, DAYS)
+        closes = np.maximum(closes, 1.0)
+        daily_bars_upsert(
+            stock=stock,
+            bars=[
+                Bar(date=day, open=c, high=c, low=c, close=c, volume=10_000, adj_close=c)
+                for day, c in zip(synthetic_market.days, closes.tolist(), strict=True)
+            ],
+        )
+    synthetic_market.load(DAYS)
+    rising = [100 + i for i in range(20)]
+    alerts = [
+        alert_create(
+            user=pro_user, name=name, threshold=0.8, spec={"source": "prices", "prices": rising}
+        )
+        for name in ("first", "second")
+    ]
+
+    monkeypatch.setattr(alert_limits, "HITS_KEPT_PER_ALERT_AND_DAY", 1000)
+    alerts_check()
+    every = {
+        alert.pk: sorted(
+            alert.hits.values_list("correlation", "code"), key=lambda hit: (-hit[0], hit[1])
+        )
+        for alert in alerts
+    }
+    assert all(len(hits) >= 6 for hits in every.values())
+    assert len({correlation for correlation, _code in every[alerts[0].pk]}) == len(
+        every[alerts[0].pk]
+    )
+
+    AlertHit.objects.all().delete()
+    AlertDigest.objects.all().delete()
+    Alert.objects.update(last_checked_date=None, hits_not_kept=0)
+    monkeypatch.setattr(alert_limits, "HITS_KEPT_PER_ALERT_AND_DAY", 3)
+    checked = alerts_check()
+
+    assert checked.hits == 6
+    for alert in alerts:
+        alert.refresh_from_db()
+        kept = sorted(
+            alert.hits.values_list("correlation", "code"), key=lambda hit: (-hit[0], hit[1])
+        )
+        assert kept == every[alert.pk][:3]
+        assert alert.hits_not_kept == len(every[alert.pk]) - 3
