@@ -268,7 +268,7 @@ def _delivery_send(*, delivery_id: int) -> str | None:
         if delivery.channel == Channel.MAIL:
             _mail_send(digest=digest, hits=hits, more=more)
         else:
-            _line_send(delivery=delivery, hits=hits)
+            _line_send(delivery=delivery, hits=hits, more=more)
     except line_gateway.LineRejected as exc:
         logger.warning("alert delivery %s refused: %s", delivery.pk, exc)
         delivery.state = AlertDelivery.State.REJECTED
@@ -303,11 +303,11 @@ def _mail_send(*, digest: AlertDigest, hits: list[AlertHit], more: int = 0) -> N
     ).send()
 
 
-def _line_send(*, delivery: AlertDelivery, hits: list[AlertHit]) -> None:
+def _line_send(*, delivery: AlertDelivery, hits: list[AlertHit], more: int = 0) -> None:
     digest = delivery.digest
     link = line_link_get(user=digest.user)
     line_gateway.text_push(
         line_user_id=link.line_user_id,
-        text=digest_text(user=digest.user, data_date=digest.data_date, hits=hits),
+        text=digest_text(user=digest.user, data_date=digest.data_date, hits=hits, more=more),
         retry_key=str(delivery.retry_key),
     )

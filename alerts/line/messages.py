@@ -43,15 +43,16 @@ def linked_text(*, user) -> str:
         ) % {"url": _absolute(reverse("alerts"))}
 
 
-def digest_text(*, user, data_date: dt.date, hits: list) -> str:
+def digest_text(*, user, data_date: dt.date, hits: list, more: int = 0) -> str:
     """The day's hits grouped by alert: code, name, correlation and last close of each, as many
-    as fit in one LINE message; the rest are one tap away on the alerts page."""
+    as fit in one LINE message; the rest, and the `more` hits beyond the digest's cap
+    (HITS_PER_DIGEST, as in the mail), are counted, one tap away on the alerts page."""
     with translation.override(user_language(user)):
         head = ngettext(
             "stocksite: %(count)d stock looks like your alerts (data of %(date)s).",
             "stocksite: %(count)d stocks look like your alerts (data of %(date)s).",
-            len(hits),
-        ) % {"count": len(hits), "date": day(data_date)}
+            len(hits) + more,
+        ) % {"count": len(hits) + more, "date": day(data_date)}
         alerts_url = _absolute(reverse("alerts"))
         blocks, alert_id = [], None
         for hit in hits:
@@ -65,7 +66,7 @@ def digest_text(*, user, data_date: dt.date, hits: list) -> str:
                 % {"correlation": f"{hit.correlation:.3f}", "close": yen(hit.last_close)},
             ]
             blocks.append("\n".join(lines))
-        return _fit(head, blocks, alerts_url, total=len(hits))
+        return _fit(head, blocks, alerts_url, total=len(hits) + more)
 
 
 def _fit(head: str, blocks: list[str], alerts_url: str, *, total: int) -> str:
@@ -86,4 +87,4 @@ def _fit(head: str, blocks: list[str], alerts_url: str, *, total: int) -> str:
         if text_length(longer + foot(total - shown - 1)) > TEXT_MAX_LENGTH:
             return text + foot(total - shown)
         text = longer
-    return text + foot(0)
+    return text + foot(total - len(blocks))

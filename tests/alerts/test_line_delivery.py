@@ -211,3 +211,33 @@ def test_each_delivery_has_its_own_retry_key(line, hit_day):
     keys = set(AlertDelivery.objects.values_list("retry_key", flat=True))
     assert len(keys) == 2
     assert all(isinstance(key, uuid.UUID) for key in keys)
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "foot"),
+    [
+        ("ja", "アラートの形に似た銘柄が2件", "ほか1件はアラートのページで：\n"),
+        ("en", "2 stocks look like your alerts", "1 more on the alerts page:\n"),
+    ],
+)
+def test_the_push_counts_the_hits_beyond_the_digest_cap_and_links_to_them(
+    line, line_linked, synthetic_market, monkeypatch, language, count, foot
+):
+    from alerts import limits as alert_limits
+
+    line_linked.language = language
+    line_linked.save(update_fields=["language"])
+    for name in ("first", "second"):  # the same shape twice: two hits of 1001
+        alert_create(
+            user=line_linked, name=name, spec={"source": "prices", "prices": spike_pattern()}
+        )
+    synthetic_market.load(DAYS)
+    alerts_check()
+    monkeypatch.setattr(alert_limits, "HITS_PER_DIGEST", 1)
+
+    alert_deliveries_send()
+
+    text = line.pushes[0]["text"]
+    assert count in text.splitlines()[0]
+    assert text.count("1001 銘柄1001") == 1
+    assert text.endswith(foot + "https://stocksite.test/account/alerts/")
