@@ -6,8 +6,12 @@ On the benchmark market of similarity_bench.py (4,000 series, 18.5 M closes, its
 built as a snapshot builds it), each case runs what the search service runs for it (the engine's
 search, the same-period search when it applies, the base rate at its horizons) and prints the
 median process CPU beside what `similarity.services.search_cost_estimate` charges the user's
-per-minute budget for it (`similarity.limits`). Each ratio should lie within 0.5..2. Not a test:
-the figures depend on the machine and on what else runs on it.
+per-minute budget for it (`similarity.limits`). The last case is a base rate the index could
+not give though the charge foresaw it would (a quantile in an open-ended bin of the histogram, on
+a market of a quarter of the series made to rise 30% a day five days in six): charged before the
+search as indexed and after it, by `similarity.services.search_cost_unforeseen`, as exact. Each
+ratio should lie within 0.5..2. Not a test: the figures depend on the machine and on what else
+runs on it.
 """
 
 from __future__ import annotations
@@ -37,8 +41,15 @@ from benchmarks.similarity_bench import (  # noqa: E402
     make_query,
     query_period,
 )
-from similarity.engine import DEFAULT_HORIZONS, BaselineIndex, Market, base_rate, search  # noqa: E402
-from similarity.services import search_cost_estimate  # noqa: E402
+from similarity.engine import (  # noqa: E402
+    DEFAULT_HORIZONS,
+    BaselineIndex,
+    Market,
+    base_rate,
+    base_rate_counted,
+    search,
+)
+from similarity.services import search_cost_estimate, search_cost_unforeseen  # noqa: E402
 
 M = 60
 CASES = [
@@ -84,22 +95,42 @@ def main() -> None:
     for name, given, horizons, share, same_period in CASES:
         options = _options(given)
         mask = None if share == 1.0 else rng.random(len(market)) < share
-        charged = search_cost_estimate(
-            snapshot=snapshot,
-            mask=mask,
-            k=options["k"],
-            horizons=list(horizons),
-            options=options,
-            length=M,
-            same_period=same_period,
+        measure(args, name, snapshot, query, period, options, horizons, mask, same_period)
+    series = [s * 1.3 ** (np.arange(s.size) % 6) for s in series[: SERIES // 4]]
+    market = Market.from_series(
+        series, [f"S{i:04d}" for i in range(len(series))], build_dates(series)
+    )
+    snapshot = SimpleNamespace(market=market, baseline=BaselineIndex.build(market))
+    query, period = make_query(series, M), query_period(market, M)
+    name = "index fell back to exact (open bin)"
+    measure(args, name, snapshot, query, period, _options({"k": 10}), DEFAULT_HORIZONS, None, False)
+
+
+def measure(args, name, snapshot, query, period, options, horizons, mask, same_period) -> None:
+    """Print a case's charge, before and after the search, beside its median process CPU."""
+    market, index = snapshot.market, snapshot.baseline
+    charged = search_cost_estimate(
+        snapshot=snapshot,
+        mask=mask,
+        k=options["k"],
+        horizons=list(horizons),
+        options=options,
+        length=M,
+        same_period=same_period,
+    )
+    if options["mode"] == "history":
+        scope = {"series": mask, "exclude_period": period}
+        counted = base_rate_counted(market, M, horizons, index=index, **scope)
+        charged += search_cost_unforeseen(
+            snapshot=snapshot, mask=mask, horizons=horizons, exact_horizons=counted.exact_horizons
         )
-        cpus = []
-        for _ in range(args.repeat):
-            started = time.process_time()
-            run_case(market, index, query, period, options, horizons, mask, same_period)
-            cpus.append((time.process_time() - started) * 1e3)
-        cpu = statistics.median(cpus)
-        print(f"{name:<40} {charged:11.0f} {cpu:9.0f} {charged / cpu:12.2f}")
+    cpus = []
+    for _ in range(args.repeat):
+        started = time.process_time()
+        run_case(market, index, query, period, options, horizons, mask, same_period)
+        cpus.append((time.process_time() - started) * 1e3)
+    cpu = statistics.median(cpus)
+    print(f"{name:<40} {charged:11.0f} {cpu:9.0f} {charged / cpu:12.2f}")
 
 
 def _options(given: dict) -> dict:

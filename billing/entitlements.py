@@ -296,6 +296,15 @@ def search_cost_consume(*, user, cost_ms: float, budget_ms: float) -> None:
         )
 
 
+def search_cost_add(*, user, cost_ms: float) -> None:
+    """Add work a search did beyond what it was charged before it ran (a base rate the index
+    could not answer) to the user's budget for this minute, refusing nothing: the next search
+    waits for it."""
+    window = int(time.time() // COST_WINDOW_SECONDS)
+    key = f"usage:search-cost:{user.pk}:{window}"
+    _increment(key, delta=max(1, round(cost_ms * 1000)), timeout=COST_WINDOW_SECONDS * 2)
+
+
 def _increment(key: str, *, delta: int = 1, timeout: int = 60 * 60 * 26) -> int:
     # A day's key lives past midnight in every time zone, then expires on its own.
     cache.add(key, 0, timeout=timeout)

@@ -85,8 +85,14 @@ def search_cost_ms(
     )
     if same_period:
         cost *= 1 + SAME_PERIOD_COST_SHARE
-    cost += closes / 1e6 * BASE_RATE_EXACT_MS_PER_MILLION_CLOSES * base_rate_exact
+    cost += base_rate_exact_ms(closes=closes, horizons=base_rate_exact)
     return cost + (BASE_RATE_INDEXED_MS if base_rate_indexed else 0.0)
+
+
+def base_rate_exact_ms(*, closes: int, horizons: int) -> float:
+    """The estimated CPU milliseconds of a base rate counted exactly at `horizons` horizons over
+    `closes` closes: charged before a search when foreseen, after it when the index fell back."""
+    return closes / 1e6 * BASE_RATE_EXACT_MS_PER_MILLION_CLOSES * horizons
 
 
 def script_limits() -> dict:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.entitlements import (
     Entitlements,
     SearchCostExceeded,
+    search_cost_add,
     search_cost_consume,
     search_quota_consume,
     search_quota_release,
@@ -35,7 +36,7 @@ from similarity.engine import (
     Market,
     PatternError,
     as_of_end,
-    base_rate,
+    base_rate_counted,
     base_rate_exact_horizons,
     normalize_pattern,
     search,
@@ -245,6 +246,7 @@ def _search_execute(
         market=market, pattern=pattern, k=k, options=options, source=spec["source"], scope=scope
     )
     evidence = _search_evidence(
+        user=user,
         snapshot=snapshot,
         history=history,
         length=pattern.values.size,
@@ -332,14 +334,27 @@ def _search_mask(
     return mask
 
 
-def _search_evidence(*, snapshot, history: bool, length: int, horizons, as_of, **scope) -> dict:
+def _search_evidence(
+    *, user, snapshot, history: bool, length: int, horizons, as_of, **scope
+) -> dict:
     """A history search's comparison evidence over the same scope (filters, dates, excluded
     period): the base rate, its median excess return, the market benchmark, the market's
     calendar. Latest-mode searches have none. With ``as_of`` (the pattern's first day), only
-    excess outcomes dated before it count, as in the calibration."""
+    excess outcomes dated before it count, as in the calibration. Horizons the base rate had
+    to count exactly though the charge foresaw the index answering them (a quantile in an
+    open-ended bin: only the data tell) are charged to the user's budget now."""
     if not history:
         return {}
-    baselines = base_rate(snapshot.market, length, horizons, index=snapshot.baseline, **scope)
+    counted = base_rate_counted(snapshot.market, length, horizons, index=snapshot.baseline, **scope)
+    surplus = search_cost_unforeseen(
+        snapshot=snapshot,
+        mask=scope["series"],
+        horizons=horizons,
+        exact_horizons=counted.exact_horizons,
+    )
+    if surplus:
+        search_cost_add(user=user, cost_ms=surplus)
+    baselines = counted.stats
     excess = base_excess_sample(snapshot=snapshot).medians(
         length, horizons, outcome_before=as_of, **scope
     )
@@ -454,9 +469,7 @@ def search_cost_estimate(
     """What a search of these options over the series of `mask` is charged, in estimated CPU
     milliseconds (`limits.search_cost_ms`): the search, the same-period one, the base rate."""
     market = snapshot.market
-    lengths = np.diff(market.offsets)
-    if mask is not None:
-        lengths = lengths[mask]
+    lengths = _series_lengths(market, mask)
     exact = indexed = 0
     if options["mode"] == "history":
         exact = len(
@@ -474,6 +487,31 @@ def search_cost_estimate(
         base_rate_exact=exact,
         base_rate_indexed=indexed,
     )
+
+
+def search_cost_unforeseen(*, snapshot, mask, horizons, exact_horizons) -> float:
+    """What a history search is charged after it ran, in estimated CPU milliseconds: the
+    horizons its base rate counted exactly (`exact_horizons`) though search_cost_estimate
+    foresaw the index answering them (a quantile in an open-ended bin: only the data tell)."""
+    foreseen = base_rate_exact_horizons(
+        snapshot.market, horizons, index=snapshot.baseline, series=mask
+    )
+    unforeseen = len(set(exact_horizons) - set(foreseen))
+    if not unforeseen:
+        return 0.0
+    return limits.base_rate_exact_ms(
+        closes=_scanned_closes(snapshot.market, mask), horizons=unforeseen
+    )
+
+
+def _series_lengths(market: Market, mask) -> np.ndarray:
+    lengths = np.diff(market.offsets)
+    return lengths if mask is None else lengths[mask]
+
+
+def _scanned_closes(market: Market, mask) -> int:
+    """The closes of the series a search scans (its filters' mask, None for all)."""
+    return int(_series_lengths(market, mask).sum())
 
 
 def _search_cost_consume(*, user, cost: float) -> None:

@@ -12,7 +12,7 @@ Inside, dependencies run one way, from the bottom:
 * ``latest`` (many patterns in latest mode) and ``walkforward`` (calibration) on top.
 """
 
-from .baseline import base_rate, base_rate_exact_horizons
+from .baseline import BaseRate, base_rate, base_rate_counted, base_rate_exact_horizons
 from .baseline_index import BaselineIndex
 from .buy_and_hold import BuyAndHoldBenchmark, ExcessSample, booked_returns, chain_returns
 from .evidence import (
@@ -113,6 +113,8 @@ __all__ = [
     "match_episodes",
     "BaselineIndex",
     "base_rate",
+    "BaseRate",
+    "base_rate_counted",
     "BuyAndHoldBenchmark",
     "ExcessSample",
     "booked_returns",

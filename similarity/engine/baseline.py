@@ -21,6 +21,8 @@ last bin, a horizon that was not precomputed, or a subset of the series is compu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
@@ -29,6 +31,15 @@ from .baseline_query import index_core, indexed_stats
 from .outcomes import OutcomeStats, summarize
 from .series import Market
 from .windows import NO_DAY, as_day, period_starts, selected_series, window_ranges
+
+
+@dataclass(frozen=True)
+class BaseRate:
+    """A base rate's statistics, one per horizon, and the horizons it counted exactly, window
+    by window (the index could not answer them): what its work cost."""
+
+    stats: list[OutcomeStats]
+    exact_horizons: list[int]
 
 
 def base_rate(
@@ -43,7 +54,36 @@ def base_rate(
     exclude_period=None,
     outcome_before=None,
 ) -> list[OutcomeStats]:
-    """Statistics of the forward returns after every window a search could have returned.
+    """Statistics of the forward returns after every window a search could have returned:
+    :func:`base_rate_counted`'s statistics."""
+    return base_rate_counted(
+        market,
+        m,
+        horizons,
+        index=index,
+        series=series,
+        date_from=date_from,
+        date_to=date_to,
+        exclude_period=exclude_period,
+        outcome_before=outcome_before,
+    ).stats
+
+
+def base_rate_counted(
+    market: Market,
+    m: int,
+    horizons,
+    *,
+    index: BaselineIndex | None = None,
+    series=None,
+    date_from=None,
+    date_to=None,
+    exclude_period=None,
+    outcome_before=None,
+) -> BaseRate:
+    """Statistics of the forward returns after every window a search could have returned, and
+    the horizons counted exactly (those :func:`base_rate_exact_horizons` foresees, and any
+    whose quantile fell in an open-ended bin of the index, which only the data tell).
 
     Parameters
     ----------
@@ -70,9 +110,10 @@ def base_rate(
 
     Returns
     -------
-    list of OutcomeStats
-        One per horizon: count, mean, median, quartiles (``numpy.percentile``'s linear rule)
-        and share positive; None values when no window qualifies.
+    BaseRate
+        ``stats``, one per horizon: count, mean, median, quartiles (``numpy.percentile``'s
+        linear rule) and share positive, None values when no window qualifies; and
+        ``exact_horizons``, the horizons counted window by window.
     """
 
     m = int(m)
@@ -86,11 +127,13 @@ def base_rate(
     if _index_serves(market, index, rows, outcome_before):
         core = index_core(index, days, offsets, rows, lo, hi, m, period)
         stats = _from_index(index, core, closes, offsets, rows, lo, hi, ex_lo, ex_hi, m, horizons)
+    exact = []
     for i, h in enumerate(horizons):
         if stats[i] is None:
             where = (closes, offsets, days, rows, lo, hi, ex_lo, ex_hi, m)
             stats[i] = _exact(*where, h, before, *flats)
-    return stats
+            exact.append(h)
+    return BaseRate(stats=stats, exact_horizons=exact)
 
 
 def _index_serves(market: Market, index: BaselineIndex | None, rows, outcome_before) -> bool:
@@ -108,7 +151,8 @@ def base_rate_exact_horizons(
     """The horizons :func:`base_rate` counts exactly, window by window, for these arguments:
     all of them without an index, for a subset of the series or with an outcome cut; else those
     the index lacks. (A quantile that falls in an open-ended bin is also counted exactly; that
-    depends on the data and is not foreseen here.) What a search's cost is charged on."""
+    depends on the data and is not foreseen here: :func:`base_rate_counted` reports it.) What a
+    search's cost is charged on, before it runs."""
     horizons = _positive_horizons(horizons)
     rows = selected_series(market, series)
     if not _index_serves(market, index, rows, outcome_before):

@@ -81,3 +81,56 @@ def test_a_search_whose_exact_base_rate_exceeds_the_budget_is_refused(
 
 def test_latest_mode_is_not_charged_for_a_base_rate(search_market):
     assert _charge(mode="latest", horizons=[1, 2, 3]) == _charge(mode="latest")
+
+
+@pytest.fixture
+def tripling_market(db, settings, tmp_path):
+    """Three stocks that rise by 30% a day for five days and fall back, again and again: a sixth
+    of their 5-day returns are above +200%, in the index's open-ended last bin, so the index
+    cannot give the base rate's 90th percentile and the base rate is counted exactly."""
+    import datetime as dt
+
+    from market.bars import Bar
+    from market.models import Stock
+    from market.services.daily_bars import daily_bars_upsert
+    from similarity.snapshot import snapshot_build
+
+    settings.SIMILARITY_SNAPSHOT_DIR = tmp_path / "snapshot"
+    days = [dt.date(2016, 1, 4) + dt.timedelta(days=d) for d in range(900)]
+    days = [day for day in days if day.weekday() < 5][:600]
+    for i, code in enumerate(("1301", "1332", "1333")):
+        stock = Stock.objects.create(code=code, name=f"三倍{i}", segment="プライム（内国株式）")
+        closes = [100 * 1.3 ** (d % 6) * (1 + 0.01 * np.sin(d * (i + 1))) for d in range(len(days))]
+        daily_bars_upsert(
+            stock=stock,
+            bars=[
+                Bar(date=day, open=c, high=c, low=c, close=c, volume=10_000, adj_close=c)
+                for day, c in zip(days, closes, strict=True)
+            ],
+        )
+    return snapshot_build()
+
+
+def test_a_base_rate_the_index_could_not_give_is_charged_after_the_search(
+    tripling_market, pro_user, monkeypatch
+):
+    from similarity.engine import base_rate_counted, base_rate_exact_horizons
+
+    snapshot = snapshot_current()
+    market, index = snapshot.market, snapshot.baseline
+    assert index is not None and 5 in index.horizons
+    # Not foreseen (the index holds the horizon, the whole market is searched) but counted.
+    assert base_rate_exact_horizons(market, [5], index=index) == []
+    assert base_rate_counted(market, len(WAVE), [5], index=index).exact_horizons == [5]
+    monkeypatch.setattr(limits, "BASE_RATE_INDEXED_MS", 0.0)
+    foreseen = _charge(horizons=[5])
+    exact = limits.base_rate_exact_ms(closes=market.size, horizons=1)
+    assert exact > foreseen
+    # Two searches fit in the budget as charged before they run, not with their exact base rate.
+    monkeypatch.setattr(limits, "SEARCH_COST_MS_PER_MINUTE", 2 * foreseen + exact / 2)
+
+    saved = search_run(user=pro_user, spec=PRICES, options={"horizons": [5]})
+    with pytest.raises(SearchCostExceeded):
+        search_run(user=pro_user, spec=PRICES, options={"horizons": [5]})
+
+    assert saved.result["stats"][0]["baseline"]["count"] > 0
