@@ -158,9 +158,11 @@ def test_enrolling_ends_the_other_sessions_and_revokes_api_tokens(client, user):
 
 # allauth announces a factor added once its transaction commits: these tests commit.
 @pytest.mark.django_db(transaction=True)
-def test_removing_a_factor_ends_the_other_sessions(client, user):
+def test_removing_a_factor_ends_the_other_sessions_and_revokes_api_tokens(client, user):
     from allauth.mfa.base.internal.flows import delete_and_cleanup
     from django.test import Client, RequestFactory
+
+    from accounts.services import api_token_rotate
 
     _verified(user)
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
@@ -172,9 +174,15 @@ def test_removing_a_factor_ends_the_other_sessions(client, user):
     request = RequestFactory().post("/accounts/2fa/totp/deactivate/")
     request.user = user
     request.session = client.session
+    user.refresh_from_db()
+    key = api_token_rotate(user=user)
+    assert (
+        client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 402
+    )  # the token signs in (a plan without the API)
     delete_and_cleanup(request, authenticator)
 
     assert other.get("/account/").status_code == 302
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
 # allauth announces a factor added once its transaction commits: these tests commit.

@@ -24,7 +24,7 @@ from market.exchanges.tse.jquants import (
 )
 from market.exchanges.tse.kabutan import parse_daily_prices
 from market.sources.parsing import ParseError
-from similarity.validation import SearchInputError, prices_text_parse
+from similarity.validation import SearchInputError, prices_text_parse, sketch_points_parse
 from tests.market.kabutan_pages import HEADER
 
 MEGABYTE = 1 << 20
@@ -60,6 +60,13 @@ def _kabutan_page(cell: str) -> str:
 def test_pasted_prices_are_read_or_refused(text):
     with contextlib.suppress(SearchInputError):
         prices_text_parse(text)
+
+
+@bounded
+@given(text=adversarial, wrap=st.sampled_from(["{}", "[{}]", "[[{}, 1]]", "[[1, {}]]"]))
+def test_a_sketch_is_read_or_refused(text, wrap):
+    with contextlib.suppress(SearchInputError):
+        sketch_points_parse(text=wrap.format(text))
 
 
 @bounded
