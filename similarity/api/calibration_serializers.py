@@ -7,6 +7,7 @@ from rest_framework import serializers
 from core.text import interpolate_lazy
 from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
+from similarity.results.glossary import term_help
 from similarity.results.texts import skill_sentence
 
 
@@ -93,9 +94,12 @@ class CalibrationCellSerializer(serializers.Serializer):
     verdicts = serializers.IntegerField(help_text=_("Verdicts issued."))
     hit = serializers.FloatField(
         allow_null=True,
-        help_text=_(
-            "Share of verdicts right: the stock's excess return fell on the verdict's side of "
-            "the base rate's median excess."
+        help_text=term_help(
+            "hit_rate",
+            _(
+                "Share of verdicts right: the stock's excess return fell on the verdict's side "
+                "of the base rate's median excess."
+            ),
         ),
     )
     hit_interval = _interval(QUARTER_INTERVAL)

@@ -20,7 +20,7 @@ from similarity.engine import (
     VERDICTS,
 )
 from similarity.models import SavedSearch
-from similarity.results.glossary import TERMS
+from similarity.results.glossary import term_help
 from similarity.results.schema import LimitApplied
 from similarity.results.statistics import MIN_EPISODES, WEAK_CORRELATION
 from similarity.validation import (
@@ -201,7 +201,7 @@ class MatchSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     length = serializers.IntegerField()
-    correlation = serializers.FloatField(help_text=TERMS["similarity"][1])
+    correlation = serializers.FloatField(help_text=term_help("similarity"))
     distance = serializers.FloatField()
     returns = serializers.DictField(
         child=serializers.FloatField(allow_null=True),
@@ -210,8 +210,9 @@ class MatchSerializer(serializers.Serializer):
     excess_returns = serializers.DictField(
         child=serializers.FloatField(allow_null=True),
         required=False,
-        help_text=_(
-            "History mode: the return minus the market's (market_benchmark) over the same days."
+        help_text=term_help(
+            "versus_market",
+            _("History mode: the return minus the market's (market_benchmark) over the same days."),
         ),
     )
     excess_benchmark = serializers.ChoiceField(
@@ -226,9 +227,12 @@ class MatchSerializer(serializers.Serializer):
     )
     episode = serializers.IntegerField(
         required=False,
-        help_text=_(
-            "History mode: matches sharing an episode overlap in time (or are an ETF and its "
-            "leveraged or inverse twin) and count once."
+        help_text=term_help(
+            "episode",
+            _(
+                "History mode: matches sharing an episode overlap in time (or are an ETF and its "
+                "leveraged or inverse twin) and count once."
+            ),
         ),
     )
     stopped_trading = serializers.DateField(
@@ -336,34 +340,48 @@ class ForecastModelSerializer(serializers.Serializer):
 class HorizonStatsSerializer(DistributionSerializer):
     horizon = serializers.IntegerField()
     count = serializers.IntegerField(
-        help_text=_("Independent episodes with a return (overlapping matches count once).")
+        help_text=term_help(
+            "episode",
+            _("Independent episodes with a return (overlapping matches count once)."),
+        )
     )
     matches = serializers.IntegerField(
-        required=False, help_text=_("Matches with a return at this horizon.")
+        required=False,
+        help_text=term_help("match", _("Matches with a return at this horizon.")),
     )
     baseline = BaselineSerializer(
         required=False,
-        help_text=_(
-            "Base rate: the returns after every window that could have been a match (same "
-            "filters and dates, the pattern's own days and flat windows left out)."
+        help_text=term_help(
+            "base_rate",
+            _(
+                "Base rate: the returns after every window that could have been a match (same "
+                "filters and dates, the pattern's own days and flat windows left out)."
+            ),
         ),
     )
     excess = DistributionSerializer(
         required=False,
-        help_text=_("The same statistics of the returns minus the market's over the same days."),
+        help_text=term_help(
+            "versus_market",
+            _("The same statistics of the returns minus the market's over the same days."),
+        ),
     )
-    interval = IntervalSerializer(required=False)
+    interval = IntervalSerializer(required=False, help_text=term_help("interval"))
     verdict = serializers.ChoiceField(
         choices=list(VERDICTS),
         required=False,
-        help_text=interpolate_lazy(
-            _(
-                "above/below: the episodes' excess returns (minus the market's) lie above/below "
-                "the base rate's median excess (sign test, Holm-corrected over the horizons at "
-                "%(alpha)s); indistinguishable: no such difference; insufficient: fewer than "
-                "%(episodes)d episodes to judge."
+        help_text=term_help(
+            "verdict",
+            interpolate_lazy(
+                _(
+                    "above/below: the episodes' excess returns (minus the market's) lie "
+                    "above/below the base rate's median excess (sign test, Holm-corrected over "
+                    "the horizons at %(alpha)s); indistinguishable: no such difference; "
+                    "insufficient: fewer than "
+                    "%(episodes)d episodes to judge."
+                ),
+                {"alpha": VERDICT_ALPHA, "episodes": MIN_VERDICT_EPISODES},
             ),
-            {"alpha": VERDICT_ALPHA, "episodes": MIN_VERDICT_EPISODES},
         ),
     )
     booked = serializers.IntegerField(
@@ -375,11 +393,14 @@ class HorizonStatsSerializer(DistributionSerializer):
     forecast = ForecastSerializer(
         allow_null=True,
         required=False,
-        help_text=_(
-            "The calibrated forecast range: the base rate scaled to the pattern's own "
-            "volatility, moved toward the matches by a weight learned walk-forward, widened so "
-            "that 10-90 holds four outcomes in five and 25-75 half. Null before the first "
-            "calibration. The other figures here describe what happened to these matches."
+        help_text=term_help(
+            "forecast",
+            _(
+                "The calibrated forecast range: the base rate scaled to the pattern's own "
+                "volatility, moved toward the matches by a weight learned walk-forward, widened "
+                "so that 10-90 holds four outcomes in five and 25-75 half. Null before the first "
+                "calibration. The other figures here describe what happened to these matches."
+            ),
         ),
     )
 

@@ -8,7 +8,14 @@ ourselves (a negative return is `-0.012000`) stay numbers.
 A search run with the same_period option starts every row with a `list` column: `match` for the
 matches, `same_period` for the windows over the pattern's own days that follow them (context,
 ranked within their own list, counted in no statistic: no excess return, no episode).
+
+The rows begin with a note: one row per term of the result (similarity.results.glossary), its
+first cell `# ` and the term, its second the definition, in the page's language: the same text
+the page and the API schema give. A program skips the lines that begin with `#` (pandas:
+`comment="#"`); a spreadsheet shows them above the header.
 """
+
+from similarity.results.glossary import glossary
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("code", "name", "segment", "sector", "start_date", "end_date")
@@ -21,8 +28,8 @@ def csv_text(value) -> str:
 
 
 def search_csv_rows(result: dict) -> list[list]:
-    """The header and one row per match of a stored search result (then per same-period
-    window, marked in a first `list` column, when the search asked for them)."""
+    """The terms' note, the header and one row per match of a stored search result (then per
+    same-period window, marked in a first `list` column, when the search asked for them)."""
     horizons = result.get("horizons") or []
     latest = result.get("mode") == "latest"
     header = ["rank", *TEXT_COLUMNS, "length", "correlation", "distance"]
@@ -32,7 +39,8 @@ def search_csv_rows(result: dict) -> list[list]:
     else:
         header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
     marked = "same_period" in result
-    rows = [["list", *header] if marked else header]
+    rows = [[f"# {term['term']}", csv_text(term["definition"])] for term in glossary()]
+    rows.append(["list", *header] if marked else header)
     for name, key in LISTS:
         for match in result.get(key) or []:
             row = _match_row(match, horizons, latest)

@@ -1,7 +1,10 @@
 """The words of a result, defined once: the page shows each definition one tap from its term,
-and the API schema gives the similarity's as its field's description. One unit each: similarity
+the CSV export's note repeats them (similarity.results.export), the API schema gives each as its
+field's description (`term_help`) and docs/api.md lists them (tests/similarity/test_glossary.py
+holds the four to this text). One unit each: similarity
 is a correlation written 0.92; matches are counted in 件, statistics in 局面 (market episodes)."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 TERMS = {
@@ -86,3 +89,10 @@ def glossary() -> list[dict]:
         {"key": key, "term": str(term), "definition": str(definition)}
         for key, (term, definition) in TERMS.items()
     ]
+
+
+def term_help(key: str, detail=None):
+    """An API field's description (lazy): the term's definition, then what the field adds."""
+    if detail is None:
+        return TERMS[key][1]
+    return format_lazy("{} {}", TERMS[key][1], detail)

@@ -76,3 +76,8 @@ def pro_user(user):
     """`user` on the Pro plan, granted by staff for a month."""
     ComplimentaryGrantFactory(user=user)
     return user
+
+
+def csv_data_rows(rows: list[list[str]]) -> list[list[str]]:
+    """An exported CSV's rows without its note (the rows that begin with `#`, after the BOM)."""
+    return [row for row in rows if not (row and row[0].lstrip("\ufeff").startswith("#"))]

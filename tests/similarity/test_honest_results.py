@@ -17,7 +17,7 @@ from similarity.services import search_run
 from similarity.snapshot import snapshot_build, snapshot_current
 from similarity.tasks import track_record_grade
 
-from .conftest import STOCKS, _bars, market_load
+from .conftest import STOCKS, _bars, csv_data_rows, market_load
 
 NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": "2015-04-30"}
 
@@ -280,9 +280,11 @@ def test_csv_carries_excess_returns_and_episodes(search_market, pro_user, client
     saved = search_run(user=pro_user, spec=NINTENDO_2015, options={"k": 10})
     client.force_login(pro_user)
 
-    rows = list(
-        csv.reader(
-            client.get(f"/search/results/{saved.pk}/export.csv").content.decode().splitlines()
+    rows = csv_data_rows(
+        list(
+            csv.reader(
+                client.get(f"/search/results/{saved.pk}/export.csv").content.decode().splitlines()
+            )
         )
     )
 

@@ -17,6 +17,8 @@ from tests.factories import (
     walk_closes,
 )
 
+from .conftest import csv_data_rows
+
 TAIL_OF_7203 = walk_closes(seed=TINY_MARKET["7203"][3], days=TINY_MARKET_DAYS)[-30:]
 
 
@@ -345,7 +347,7 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
     assert response.content.startswith("\ufeff".encode())  # Japanese Excel reads it as UTF-8
     assert 'filename="stocksite_prices_' in response["Content-Disposition"]
     assert response["Content-Disposition"].endswith('_history.csv"')
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_data_rows(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))))
     assert rows[0] == [
         "rank",
         "code",
@@ -399,10 +401,12 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
     ComplimentaryGrantFactory(user=user)
     client.force_login(user)
 
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                client.get(f"/search/results/{saved_search.pk}/export.csv").content.decode()
+    rows = csv_data_rows(
+        list(
+            csv.reader(
+                io.StringIO(
+                    client.get(f"/search/results/{saved_search.pk}/export.csv").content.decode()
+                )
             )
         )
     )
@@ -723,7 +727,7 @@ def test_the_csv_marks_the_same_period_rows_apart_from_the_matches(client, pro_u
 
     response = client.get(f"/search/results/{saved.pk}/export.csv")
 
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_data_rows(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))))
     header, body = rows[0], rows[1:]
     assert header[:3] == ["list", "rank", "code"] and header[-1] == "episode"
     lists = [row[0] for row in body]
