@@ -108,7 +108,9 @@ SPLIT_FACTOR_TOLERANCE = 0.01
 def stock_chart(*, stock: Stock) -> dict:
     """The chart of a stock: `bars` as stock_chart_bars() gives them, and `splits`, the days
     its split factor (adj_close / close) changed, as {date, ratio} with ratio = shares after
-    one share before (2.0 for a 1:2 split; below 1 for a reverse split)."""
+    one share before (2.0 for a 1:2 split; below 1 for a reverse split). Each list of marks
+    (`splits`; earnings once stored, docs/market-data.md) is one kind of the chart script's
+    MARK_KINDS."""
     rows = DailyBar.objects.filter(stock=stock).order_by("date")
     bars, splits = [], []
     previous_factor = None

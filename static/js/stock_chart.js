@@ -13,7 +13,8 @@
   const limits = JSON.parse(document.getElementById("search-limits").textContent);
   const MIN_DAYS = limits.minDays;
   const MAX_DAYS = limits.maxDays;
-  const bars = JSON.parse(dataElement.textContent).bars;
+  const chartData = JSON.parse(dataElement.textContent);
+  const bars = chartData.bars;
   const dates = bars.map(function (bar) { return bar[0]; });
   const last = bars.length - 1;
   const overlay = document.getElementById("range-overlay");
@@ -125,18 +126,27 @@
     });
   });
 
-  // Splits found in the data (the day the split factor changes), marked above the bar.
-  const splits = JSON.parse(dataElement.textContent).splits || [];
-  if (splits.length && LC.createSeriesMarkers) {
-    LC.createSeriesMarkers(candles, splits.map(function (split) {
+  // The marks on the chart, one kind per list of the chart's data (market.selectors.stock_chart):
+  // each kind turns one item into a marker. Splits are found in the data (the day the split
+  // factor changes). Earnings are not stored yet (docs/market-data.md): their marks would be one
+  // more kind here, fed by an `earnings` list of the same data.
+  const MARK_KINDS = {
+    splits: function (split) {
       const ratio = split.ratio >= 1
         ? "1:" + +split.ratio.toFixed(2) : +(1 / split.ratio).toFixed(2) + ":1";
       return {
         time: split.date, position: "aboveBar", shape: "arrowDown",
         color: colour("--highlight"), text: interpolate(gettext("split %s"), [ratio]),
       };
-    }));
-  }
+    },
+  };
+  const marks = [];
+  Object.keys(MARK_KINDS).forEach(function (kind) {
+    (chartData[kind] || []).forEach(function (item) { marks.push(MARK_KINDS[kind](item)); });
+  });
+  // The library wants its markers in time order; ISO dates sort as text.
+  marks.sort(function (a, b) { return a.time < b.time ? -1 : a.time > b.time ? 1 : 0; });
+  if (marks.length && LC.createSeriesMarkers) LC.createSeriesMarkers(candles, marks);
 
   // The bar under the pointer (or the last bar) in words: date, open, high, low, close, volume.
   const readout = document.getElementById("ohlc-readout");

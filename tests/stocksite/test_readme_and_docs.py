@@ -1,5 +1,6 @@
 """The README says what `make run` does and where to look: every management command of its
-recipe by name, the readable status page beside the machines' /healthz, in about 120 lines."""
+recipe by name, the readable status page beside the machines' /healthz, in about 120 lines; and
+docs/market-data.md says what the stock chart marks (splits) and what it does not yet (earnings)."""
 
 import re
 from pathlib import Path
@@ -26,3 +27,11 @@ def test_the_readme_tells_the_status_page_from_healthz_and_stays_short():
 
     assert "`/status/`" in readme and "`/healthz`" in readme
     assert len(readme.splitlines()) <= 130
+
+
+def test_the_market_docs_say_earnings_are_not_stored_and_where_chart_marks_go():
+    docs = (ROOT / "docs" / "market-data.md").read_text()
+    script = (ROOT / "static" / "js" / "stock_chart.js").read_text()
+
+    assert "Earnings are not stored yet" in docs
+    assert "MARK_KINDS" in docs and "const MARK_KINDS = {" in script
