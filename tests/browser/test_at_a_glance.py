@@ -21,11 +21,38 @@ SIDEWAYS = """() => {
   return {page: page.scrollWidth - window.innerWidth, boxes: wide};
 }"""
 
-SMALL_TARGETS = """(minimum) => [...document.querySelectorAll(
-  "main a, main button, main select, main input:not([type=hidden]), footer a, footer button")]
-  .filter(element => element.offsetParent !== null && !element.closest(".price-chart"))
-  .filter(element => element.getBoundingClientRect().height < minimum)
-  .map(element => (element.textContent || element.name || element.tagName).trim().slice(0, 30))"""
+# What a finger taps: links, buttons, fields and the terms' summaries, but not those the page
+# hides from sight in a box of one pixel (a phone's match cards keep the table's header there).
+SMALL_TARGETS = """(minimum) => {
+  const clipped = element => {
+    for (let box = element.parentElement; box; box = box.parentElement) {
+      const rect = box.getBoundingClientRect();
+      if (rect.width <= 1 || rect.height <= 1) return true;
+    }
+    return false;
+  };
+  return [...document.querySelectorAll("main a, main button, main summary, main select, "
+    + "main input:not([type=hidden]), footer a, footer button")]
+    .filter(element => element.offsetParent !== null && !element.closest(".price-chart"))
+    .filter(element => !clipped(element))
+    .filter(element => element.getBoundingClientRect().height < minimum)
+    .map(element => (element.textContent || element.name || element.tagName).trim().slice(0, 30));
+}"""
+# Japanese text: no ISO dates (2018/11/16 instead), no half-width punctuation right after a
+# Japanese character (、。：instead), and prices with a comma every three digits before 円.
+ISO_DATE = re.compile(r"\b(?:19|20)\d\d-\d\d-\d\d\b")
+HALF_WIDTH_AFTER_JAPANESE = re.compile(r"[ぁ-んァ-ヶ一-龠ー）」][,;:]")
+YEN = re.compile(r"(\d[\d,]*(?:\.\d+)?)円")
+GROUPED = re.compile(r"\d{1,3}(?:,\d{3})*(?:\.\d+)?")
+
+
+def _japanese_text_problems(text: str) -> list[str]:
+    problems = [match.group(0) for match in ISO_DATE.finditer(text)]
+    problems += [match.group(0) for match in HALF_WIDTH_AFTER_JAPANESE.finditer(text)]
+    problems += [
+        match.group(0) for match in YEN.finditer(text) if not GROUPED.fullmatch(match.group(1))
+    ]
+    return problems
 
 
 def _pages(site: str, result_id) -> list[str]:
@@ -147,3 +174,32 @@ def test_the_stock_page_on_a_phone_has_finger_sized_controls_and_touch_help(
     help_text = phone.locator(".chart-hint:visible").inner_text()
     assert "Shift" not in help_text and "指" in help_text
     screenshot(phone, "glance-stock-phone")
+
+
+def test_the_results_page_on_a_phone_has_finger_sized_links_and_japanese_figures(
+    phone, site, browser_market, pro_trader, screenshot
+):
+    saved = search_run(
+        user=pro_trader,
+        spec={"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"},
+        options={},
+    )
+    sign_in(phone, site, pro_trader.email)
+
+    phone.goto(f"{site}/search/results/{saved.pk}/")
+    phone.wait_for_load_state("networkidle")
+
+    assert phone.evaluate(SMALL_TARGETS, TOUCH_TARGET) == []
+    assert _japanese_text_problems(phone.locator("body").inner_text()) == []
+    screenshot(phone, "glance-results-phone-targets")
+
+
+def test_the_stock_page_writes_dates_and_prices_the_japanese_way(
+    wide, site, browser_market, screenshot
+):
+    wide.goto(f"{site}/stocks/7974/")
+    wide.locator("#price-chart canvas").first.wait_for()
+
+    text = wide.locator("main").inner_text()
+    assert _japanese_text_problems(text) == []
+    assert re.search(r"\d{4}/\d{2}/\d{2}", text) and re.search(r"\d{1,3}(?:,\d{3})+円", text)
