@@ -22,7 +22,9 @@ SIDEWAYS = """() => {
 }"""
 
 # What a finger taps: links, buttons, fields and the terms' summaries, but not those the page
-# hides from sight in a box of one pixel (a phone's match cards keep the table's header there).
+# hides from sight in a box of one pixel (a phone's match cards keep the table's header there);
+# a radio button or a checkbox is tapped through its label, and a link inside a sentence is
+# measured as the line it is on (as WCAG 2.5.8 allows).
 SMALL_TARGETS = """(minimum) => {
   const clipped = element => {
     for (let box = element.parentElement; box; box = box.parentElement) {
@@ -31,11 +33,15 @@ SMALL_TARGETS = """(minimum) => {
     }
     return false;
   };
+  const inSentence = element => element.tagName === "A" && [...element.parentElement.childNodes]
+    .some(node => node.nodeType === 3 && node.textContent.replace(/[\\s·・|]/g, "").length);
+  const target = element => ["radio", "checkbox"].includes(element.type)
+    ? element.closest("label") || (element.labels && element.labels[0]) || element : element;
   return [...document.querySelectorAll("main a, main button, main summary, main select, "
     + "main input:not([type=hidden]), footer a, footer button")]
     .filter(element => element.offsetParent !== null && !element.closest(".price-chart"))
-    .filter(element => !clipped(element))
-    .filter(element => element.getBoundingClientRect().height < minimum)
+    .filter(element => !clipped(element) && !inSentence(element))
+    .filter(element => target(element).getBoundingClientRect().height < minimum)
     .map(element => (element.textContent || element.name || element.tagName).trim().slice(0, 30));
 }"""
 # Japanese text: no ISO dates (2018/11/16 instead), no half-width punctuation right after a
@@ -203,3 +209,18 @@ def test_the_stock_page_writes_dates_and_prices_the_japanese_way(
     text = wide.locator("main").inner_text()
     assert _japanese_text_problems(text) == []
     assert re.search(r"\d{4}/\d{2}/\d{2}", text) and re.search(r"\d{1,3}(?:,\d{3})+円", text)
+
+
+def test_the_forms_and_account_pages_on_a_phone_have_finger_sized_controls(
+    phone, site, browser_market, pro_trader
+):
+    sign_in(phone, site, pro_trader.email)
+    small = {}
+    for path in ("/stocks/", "/search/", "/account/", "/account/alerts/", "/pricing/"):
+        phone.goto(site + path)
+        phone.wait_for_load_state("networkidle")
+        found = phone.evaluate(SMALL_TARGETS, TOUCH_TARGET)
+        if found:
+            small[path] = found
+
+    assert small == {}
