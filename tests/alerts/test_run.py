@@ -273,8 +273,9 @@ def test_the_hits_kept_per_alert_and_day_are_exactly_the_best_by_correlation(
     pro_user, synthetic_market, monkeypatch
 ):
     """Eight more stocks end on a rise, with noise of eight sizes in no order of their codes:
-    their last windows correlate with a rising pattern more or less. With the cap below the number of
-    hits, each alert keeps exactly the cap's best by correlation and only counts the rest."""
+    their last windows correlate with a rising pattern more or less. With the cap below the
+    number of hits, each alert keeps exactly the cap's best by correlation and only counts the
+    rest."""
     import numpy as np
 
     from alerts import limits as alert_limits
