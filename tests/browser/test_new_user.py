@@ -162,6 +162,9 @@ def test_a_pro_user_exports_the_matches_as_csv(page, site, browser_market, pro_t
     assert download_info.value.suggested_filename.startswith("stocksite_prices_")
     text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
+    note = [row for row in rows if row[0].startswith("# ")]  # the terms and their definitions
+    assert [row[0] for row in note][:1] == ["# 類似度"]
+    rows = rows[len(note) :]
     assert rows[0][:4] == ["rank", "code", "name", "segment"]
     assert len(rows) - 1 == SavedSearch.objects.get().match_count
     screenshot(page, "06-results-pro")
