@@ -6,9 +6,12 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from alerts import limits as alert_limits
 from alerts.models import Alert, AlertChannelPreference, AlertDelivery, AlertHit, LineLink
 from core.errors import NotFoundError
 
+# Hits of an alert's latest data date listed at once on the alerts page; the others it kept
+# (HITS_KEPT_PER_ALERT_AND_DAY at most) are one click away there, where a digest points.
 RECENT_HITS = 10
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
 # How long a digest's unsubscribe link works (the mail says nothing else; a later digest brings a
@@ -35,10 +38,11 @@ def alert_hits(*, alert: Alert) -> QuerySet[AlertHit]:
 
 
 def alert_latest_hits(
-    *, alerts: list[Alert], limit: int = RECENT_HITS
+    *, alerts: list[Alert], limit: int | None = None
 ) -> dict[int, list[AlertHit]]:
     """For each alert, the hits of its latest data date with hits (at most `limit`), in two
-    queries for the whole list."""
+    queries for the whole list. Every hit kept of that date by default."""
+    limit = alert_limits.HITS_KEPT_PER_ALERT_AND_DAY if limit is None else limit
     latest = dict(
         AlertHit.objects.filter(alert__in=alerts)
         .values("alert_id")

@@ -38,13 +38,16 @@ ALERT_ACTIONS = ("pause", "resume", "threshold", "delete")
 def alert_list(request):
     alerts = list(selectors.alert_list(user=request.user))
     latest = selectors.alert_latest_hits(alerts=alerts)
-    rows = [
-        {
-            "alert": alert,
-            "hits": [{"hit": hit, **hit_links(hit)} for hit in latest[alert.pk]],
-        }
-        for alert in alerts
-    ]
+    rows = []
+    for alert in alerts:
+        hits = [{"hit": hit, **hit_links(hit)} for hit in latest[alert.pk]]
+        rows.append(
+            {
+                "alert": alert,
+                "hits": hits[: selectors.RECENT_HITS],
+                "more_hits": hits[selectors.RECENT_HITS :],
+            }
+        )
     context = {
         "rows": rows,
         "entitlements": entitlements_for(user=request.user),

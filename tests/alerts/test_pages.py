@@ -178,3 +178,40 @@ def test_a_sketch_alert_keeps_its_days_not_every_point_drawn(user, synthetic_mar
 
     assert len(alert.spec["points"]) == 30
     assert alert.pattern == [point[1] for point in alert.spec["points"]]
+
+
+def test_the_alerts_page_keeps_every_kept_hit_of_the_latest_day_one_click_away(signed_in, user):
+    """A digest points to the alerts page for the hits it does not list: every hit the alert
+    kept of its latest data date is there, the first ones in view, the others one click away,
+    with their last close written as a price."""
+    import datetime as dt
+
+    from alerts import limits as alert_limits
+    from alerts.models import AlertHit
+    from alerts.selectors import RECENT_HITS
+
+    alert = alert_create(user=user, name="急騰", spec={"source": "prices", "prices": PRICES})
+    day = dt.date(2026, 11, 16)
+    count = RECENT_HITS + 5
+    assert count <= alert_limits.HITS_KEPT_PER_ALERT_AND_DAY
+    AlertHit.objects.bulk_create(
+        AlertHit(
+            alert=alert,
+            data_date=day,
+            code=f"{1300 + i}",
+            name=f"銘柄{i}",
+            correlation=0.99 - i / 100,
+            start_date=day - dt.timedelta(days=30),
+            end_date=day,
+            last_close=1520.0 + i,
+        )
+        for i in range(count)
+    )
+
+    body = signed_in.get("/account/alerts/").content.decode()
+
+    shown, more = body.split('data-testid="more-hits"')
+    assert shown.count('data-testid="alert-hit"') == RECENT_HITS
+    assert more.count('data-testid="alert-hit"') == 5
+    assert "ほか5件のヒットを表示" in more
+    assert "1,520円" in shown and "1,534円" in more
