@@ -1,7 +1,9 @@
 import datetime
 
 from django.core.cache import cache
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.text import normalize_search_text
@@ -145,6 +147,33 @@ def stock_english_names(*, codes: list[str]) -> dict[str, str]:
         .exclude(name_en="")
         .values_list("code", "name_en")
     )
+
+
+def stocks_recent_closes(
+    *, stock_ids: list[int], count: int
+) -> dict[int, list[tuple[datetime.date, float]]]:
+    """The last `count` split-adjusted closes of each stock, oldest first, as (date, close), in
+    one query for all of them (a watchlist's charts). Only the bars of the last
+    `count` x 7/5 + 30 calendar days before each stock's last bar are read."""
+    if not stock_ids:
+        return {}
+    since = ExpressionWrapper(
+        F("stock__last_bar_date") - datetime.timedelta(days=count * 7 // 5 + 30),
+        output_field=DateField(),
+    )
+    rows = (
+        DailyBar.objects.filter(stock_id__in=stock_ids, date__gte=since)
+        .annotate(
+            recency=Window(RowNumber(), partition_by=[F("stock_id")], order_by=F("date").desc())
+        )
+        .filter(recency__lte=count)
+        .order_by("stock_id", "date")
+        .values_list("stock_id", "date", "adj_close")
+    )
+    closes: dict[int, list[tuple[datetime.date, float]]] = {pk: [] for pk in stock_ids}
+    for stock_id, day, close in rows:
+        closes[stock_id].append((day, close))
+    return closes
 
 
 def stock_by_code(*, code: str) -> Stock | None:

@@ -26,6 +26,10 @@ MAX_PRICES_TEXT = 40 * MAX_LENGTH
 # token is refused before it is read, so reading a paste stays linear in its length.
 MAX_PRICE_TOKEN = 40
 
+# The bars of "今のチャートに似た過去" (the one-tap search of a stock's latest bars), by interval:
+# the pattern is that many of the stock's latest bars, editable on the results page.
+LATEST_BARS_BY_INTERVAL = {"day": 60}
+
 # Options.
 DEFAULT_K = 10
 MAX_K = 100
