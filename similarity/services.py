@@ -121,14 +121,19 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     )
 
 
+# The intervals the one-tap search takes: daily bars only, until a search runs on weekly or
+# monthly closes (a spec of other bars would search daily closes of the wrong span).
+LATEST_BARS_INTERVALS = ("day",)
+
+
 def latest_bars_spec(*, code, interval: str = "day") -> dict:
     """The pattern spec of a stock's latest bars (limits.LATEST_BARS_BY_INTERVAL of them): a
     stock range from the first of those trading days to the last, as the search form takes it."""
-    if interval not in limits.LATEST_BARS_BY_INTERVAL:
+    if interval not in LATEST_BARS_INTERVALS:
         raise SearchInputError(
             "interval",
             _("The interval is one of: %(choices)s.")
-            % {"choices": ", ".join(limits.LATEST_BARS_BY_INTERVAL)},
+            % {"choices": ", ".join(LATEST_BARS_INTERVALS)},
         )
     if not isinstance(code, str) or not code.strip() or len(code) > limits.MAX_NAME_LENGTH:
         raise SearchInputError("code", _("Give a stock code such as 7203."))
