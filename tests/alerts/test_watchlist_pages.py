@@ -145,3 +145,14 @@ def test_result_rows_have_a_star(signed_in, user):
     text = signed_in.get(f"/search/results/{saved.pk}/").content.decode()
 
     assert text.count('data-testid="watch-button"') == len(saved.result["matches"])
+
+
+def test_the_pricing_and_account_pages_state_the_watchlist_limit(client, user):
+    pricing = client.get("/pricing/").content.decode()
+    assert '<dd data-testid="plan-watchlist">10銘柄</dd>' in pricing
+    assert '<dd data-testid="plan-watchlist">300銘柄</dd>' in pricing
+
+    client.force_login(user)
+    account = client.get("/account/").content.decode()
+    assert "最大10銘柄" in account
+    assert 'href="/account/watchlist/"' in account
