@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.cache import cache
-from django.db.models import DateField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -150,19 +150,28 @@ def stock_english_names(*, codes: list[str]) -> dict[str, str]:
 
 
 def stocks_recent_closes(
-    *, stock_ids: list[int], count: int
+    *, stocks: list[Stock], count: int
 ) -> dict[int, list[tuple[datetime.date, float]]]:
-    """The last `count` split-adjusted closes of each stock, oldest first, as (date, close), in
-    one query for all of them (a watchlist's charts). Only the bars of the last
-    `count` x 7/5 + 30 calendar days before each stock's last bar are read."""
-    if not stock_ids:
-        return {}
-    since = ExpressionWrapper(
-        F("stock__last_bar_date") - datetime.timedelta(days=count * 7 // 5 + 30),
-        output_field=DateField(),
-    )
+    """The last `count` split-adjusted closes of each stock, oldest first, as (date, close) by
+    stock id, in one query for all of them (a watchlist's charts).
+
+    Only the bars of the last `count` x 7/5 + 30 calendar days before each stock's last bar are
+    read: stocks are grouped by their last bar's date (most share the market's last day), so
+    the (stock, date) index gives each stock's recent range.
+    """
+    span = datetime.timedelta(days=count * 7 // 5 + 30)
+    by_last_day: dict[datetime.date, list[int]] = {}
+    for stock in stocks:
+        if stock.last_bar_date is not None:
+            by_last_day.setdefault(stock.last_bar_date, []).append(stock.pk)
+    closes: dict[int, list[tuple[datetime.date, float]]] = {stock.pk: [] for stock in stocks}
+    if not by_last_day:
+        return closes
+    recent = Q()
+    for last_day, ids in by_last_day.items():
+        recent |= Q(stock_id__in=ids, date__gte=last_day - span)
     rows = (
-        DailyBar.objects.filter(stock_id__in=stock_ids, date__gte=since)
+        DailyBar.objects.filter(recent)
         .annotate(
             recency=Window(RowNumber(), partition_by=[F("stock_id")], order_by=F("date").desc())
         )
@@ -170,7 +179,6 @@ def stocks_recent_closes(
         .order_by("stock_id", "date")
         .values_list("stock_id", "date", "adj_close")
     )
-    closes: dict[int, list[tuple[datetime.date, float]]] = {pk: [] for pk in stock_ids}
     for stock_id, day, close in rows:
         closes[stock_id].append((day, close))
     return closes

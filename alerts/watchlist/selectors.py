@@ -57,7 +57,7 @@ class StockMove:
 def stock_moves(*, entries) -> list[StockMove]:
     """The latest move of each entry's stock, in the entries' order, in one query of bars."""
     entries = list(entries)
-    recent = stocks_recent_closes(stock_ids=[entry.stock_id for entry in entries], count=CHART_BARS)
+    recent = stocks_recent_closes(stocks=[entry.stock for entry in entries], count=CHART_BARS)
     moves = []
     for entry in entries:
         bars = recent.get(entry.stock_id) or []

@@ -3,6 +3,7 @@ posts that work without JavaScript; static/js/watchlist.js sends them to the API
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,25 +16,30 @@ from similarity.limits import LATEST_BARS_BY_INTERVAL, MIN_LENGTH
 from similarity.results.charts import line_chart
 
 CHART_WIDTH, CHART_HEIGHT = 160, 48
+# Stocks a page shows: a phone scrolls through 50 charts; a Pro list of 300 takes six pages.
+STOCKS_PER_PAGE = 50
 
 
 @login_required
 @require_GET
 def watchlist(request):
-    entries = list(selectors.watchlist_entries(user=request.user))
+    page = Paginator(selectors.watchlist_entries(user=request.user), STOCKS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     rows = [
         {
             "move": move,
             "change_percent": None if move.change is None else move.change * 100,
             "chart": line_chart(values=move.closes, width=CHART_WIDTH, height=CHART_HEIGHT),
         }
-        for move in selectors.stock_moves(entries=entries)
+        for move in selectors.stock_moves(entries=page.object_list)
     ]
     return render(
         request,
         "alerts/watchlist.html",
         {
             "rows": rows,
+            "page": page,
             "entitlements": entitlements_for(user=request.user),
             "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT},
             "latest_bars": LATEST_BARS_BY_INTERVAL["day"],

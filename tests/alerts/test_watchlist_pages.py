@@ -156,3 +156,18 @@ def test_the_pricing_and_account_pages_state_the_watchlist_limit(client, user):
     account = client.get("/account/").content.decode()
     assert "最大10銘柄" in account
     assert 'href="/account/watchlist/"' in account
+
+
+def test_a_long_watchlist_is_shown_50_stocks_a_page(signed_in, user):
+    from alerts.models import WatchlistEntry
+
+    stocks = [StockFactory(code=f"{2000 + n}") for n in range(55)]
+    WatchlistEntry.objects.bulk_create(WatchlistEntry(user=user, stock=s) for s in stocks)
+
+    first = signed_in.get("/account/watchlist/")
+    second = signed_in.get("/account/watchlist/?page=2")
+
+    assert len(first.context["rows"]) == 50
+    assert len(second.context["rows"]) == 5
+    assert "55銘柄を登録しています" in first.content.decode()
+    assert 'rel="next" href="?page=2"' in first.content.decode()
