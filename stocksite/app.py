@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 # The browser bar and the splash screen: the site's primary blue and page background (site.css).
 THEME_COLOR = "#1d4ed8"
@@ -45,6 +46,7 @@ def app_shell() -> list[str]:
 
 @require_GET
 @cache_control(max_age=3600)
+@vary_on_headers("Accept-Language", "Cookie")
 def web_manifest(request):
     """/manifest.webmanifest, in the page's language (Japanese unless English is asked for)."""
     manifest = {
