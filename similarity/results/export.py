@@ -8,7 +8,13 @@ ourselves (a negative return is `-0.012000`) stay numbers.
 A search run with the same_period option starts every row with a `list` column: `match` for the
 matches, `same_period` for the windows over the pattern's own days that follow them (context,
 ranked within their own list, counted in no statistic: no excess return, no episode).
+
+A history search's match whose stock stopped trading before a horizon keeps its return, booked at
+its last traded close; the last column (its header in the reader's language) gives that last
+trading day, empty for the others.
 """
+
+from django.utils.translation import gettext as _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("code", "name", "segment", "sector", "start_date", "end_date")
@@ -31,6 +37,7 @@ def search_csv_rows(result: dict) -> list[list]:
         header += ["latest_close", "latest_date"]
     else:
         header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
+        header += [_("stopped trading (returns after it booked at its last close)")]
     marked = "same_period" in result
     rows = [["list", *header] if marked else header]
     for name, key in LISTS:
@@ -53,4 +60,5 @@ def _match_row(match: dict, horizons: list[int], latest: bool) -> list:
         excess = match.get("excess_returns") or {}
         row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
         row += [csv_text(match.get("excess_benchmark")), match.get("episode", "")]
+        row += [csv_text(match.get("stopped_trading", ""))]
     return row
