@@ -10,8 +10,9 @@ horizon and volatility third, so that the 10-90 range holds 80% of outcomes and 
 
 The conformal factor is the weighted quantile of past scores, each weighted by its recency (half
 a weight every HALF_LIFE_YEARS: the nonexchangeable split conformal of Barber, Candès, Ramdas and
-Tibshirani, 2023): markets change, and a factor learned with every year alike held 85-87% in
-the quiet third at 60 days and 46% in the wild one on 2010-2018. It is pooled over the pattern
+Tibshirani, 2023): markets change, and walk-forward on jp_daily a factor learned with every
+year alike let the 10-90 range hold 86-87% in the quiet third at 60 days and the 25-75 range
+46-47% in the wild third at 20 days (see docs/statistics.md). It is pooled over the pattern
 lengths (after the volatility scaling the length changes little), so that each horizon x third
 has three times the samples; the lengths keep their own matches' weight.
 
@@ -69,7 +70,8 @@ class ForecastParams:
     typical window), ``volatility_cuts`` the bounds of the thirds. ``exponents[j]`` is how
     strongly the base rate follows the volatility ratio at horizon ``j``; ``weights[i, j]`` the
     matches' weight; ``widen[i, j, t, b]`` the conformal factor of band ``b`` (0: 10-90, 1:
-    25-75) for volatility third ``t`` (``POOLED``: all thirds together).
+    25-75) for volatility third ``t`` (``POOLED``: all thirds together), learned over every
+    length (the same for each ``i``; a model stored before that has its own per length).
     """
 
     lengths: tuple[int, ...]
