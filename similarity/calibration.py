@@ -17,12 +17,15 @@ from similarity.engine import (
     CALIBRATION_K,
     CALIBRATION_LENGTHS,
     DEFAULT_HORIZONS,
+    calibration_draws,
     calibration_table,
     draw_samples,
+    final_recency,
     forecast_fit,
     market_calendar,
     pattern_rows,
     samples_of,
+    scored,
     usable,
     walk_forward_predict,
 )
@@ -43,9 +46,9 @@ def calibration_compute(
     seed: int | None = None,
     demo: bool = False,
 ) -> CalibrationRun:
-    """Draw ``samples`` past patterns from the current snapshot (lengths in turn), record each
-    as known before it began, forecast each walk-forward, store the table and the forecast
-    parameters learned from all of them."""
+    """Draw past patterns from the current snapshot (lengths in turn; ``samples`` of them scored
+    after the burn-in, see walkforward.BURN_IN), record each as known before it began, forecast
+    each walk-forward, store the table and the forecast parameters learned from all of them."""
     started = time.perf_counter()
     snapshot = snapshot_current()
     market = snapshot.market
@@ -58,7 +61,8 @@ def calibration_compute(
     excess = base_excess_sample(snapshot=snapshot)
     rng = np.random.default_rng(seed)
     rows = []
-    for series, end, length in draw_samples(market, samples, lengths, max(horizons), seed=seed):
+    drawn = draw_samples(market, calibration_draws(samples), lengths, max(horizons), seed=seed)
+    for series, end, length in drawn:
         rows += pattern_rows(
             market,
             series,
@@ -75,8 +79,10 @@ def calibration_compute(
         )
     rows = usable(rows)
     quantiles, _weights = walk_forward_predict(rows, lengths, horizons)
-    params = forecast_fit(samples_of(rows), lengths, horizons)
-    table = calibration_table(rows, quantiles, params)
+    params = forecast_fit(samples_of(rows), lengths, horizons, final_recency(rows))
+    keep = scored(rows)
+    rows = [row for row, kept in zip(rows, keep, strict=True) if kept]
+    table = calibration_table(rows, quantiles[keep], params)
     with transaction.atomic():
         run = CalibrationRun.objects.create(
             snapshot_id=snapshot.id,

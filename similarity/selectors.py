@@ -248,8 +248,8 @@ _benchmark: tuple[str, Benchmark] | None = None
 
 def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
     """TOPIX where its bars are stored, with the equal-weighted buy-and-hold market of the
-    snapshot's ordinary shares for the days they do not cover (before the first, after the
-    last); cached per snapshot and process."""
+    snapshot's ordinary shares (stored in the snapshot) for the days they do not cover (before
+    the first, after the last); cached per snapshot and process."""
     global _benchmark
     cached = _benchmark
     if cached is not None and cached[0] == snapshot.id:
@@ -260,10 +260,12 @@ def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
             .order_by("date")
             .values_list("date", "close")
         )
-        market = snapshot.market
-        universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
-        calendar = snapshot.baseline.calendar if snapshot.baseline is not None else None
-        benchmark = BuyAndHoldBenchmark.build(market, universe.ordinary, calendar)
+        benchmark = snapshot.benchmark  # built with the snapshot, memory-mapped
+        if benchmark is None:  # a folder built before the snapshot held it
+            market = snapshot.market
+            universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+            calendar = snapshot.baseline.calendar if snapshot.baseline is not None else None
+            benchmark = BuyAndHoldBenchmark.build(market, universe.ordinary, calendar)
         if rows:
             benchmark = Benchmark(
                 BENCHMARK_INDEX,

@@ -22,7 +22,6 @@ from .evidence import (
     bootstrap_intervals,
     collapse,
     episodes,
-    equal_weighted_benchmark,
     excess_returns,
     independent_stats,
     match_episodes,
@@ -57,16 +56,20 @@ from .pattern import MAX_LENGTH, MIN_LENGTH, PatternError, normalize_pattern
 from .series import MAX_CLOSE, Market
 from .verdict import MIN_VERDICT_EPISODES, VERDICT_ALPHA, VERDICTS, holm, sign_test, verdicts
 from .walkforward import (
+    BURN_IN,
     CALIBRATION_K,
     CALIBRATION_LENGTHS,
     MIN_SKILL_PATTERNS,
     SampleRow,
     as_of_end,
+    calibration_draws,
     calibration_table,
     draw_samples,
+    final_recency,
     market_calendar,
     pattern_rows,
     samples_of,
+    scored,
     usable,
     walk_forward_predict,
 )
@@ -107,7 +110,6 @@ __all__ = [
     "bootstrap_intervals",
     "collapse",
     "episodes",
-    "equal_weighted_benchmark",
     "excess_returns",
     "independent_stats",
     "match_episodes",
@@ -148,4 +150,8 @@ __all__ = [
     "samples_of",
     "usable",
     "walk_forward_predict",
+    "BURN_IN",
+    "calibration_draws",
+    "final_recency",
+    "scored",
 ]

@@ -118,7 +118,7 @@ def base_rate_counted(
 
     m = int(m)
     rows = selected_series(market, series)
-    lo, hi = window_ranges(market, rows, m, date_from, date_to)
+    lo, hi = window_ranges(market, rows, m, date_from, date_to, index)
     ex_lo, ex_hi = period_starts(market, rows, m, exclude_period, index)
     period, before = _query_days(market, exclude_period, outcome_before)
     days, closes, offsets, flats = _market_arrays(market, index)

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from .evidence import Benchmark, equal_weighted_benchmark
 from .pattern import MAX_LENGTH
 from .series import Market
 
@@ -37,7 +36,6 @@ _FILES = (
     "cum_pos",
     "flat_ends",
     "flat_runs",
-    "equal_weighted",
     "first_pos",
     "gapless",
     "lead_hist",
@@ -56,11 +54,10 @@ class BaselineIndex:
     close with ``h`` closes after it, whatever the pattern) dated before block ``b``;
     ``cum_sum``/``cum_pos`` are the sum of those returns and how many are positive.
     ``flat_ends`` are the absolute indices of closes that end a run of at least
-    ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run. ``equal_weighted``
-    is the level of the equal-weighted market on each calendar day (see
-    :func:`evidence.equal_weighted_benchmark`). ``first_pos`` is the calendar position of
-    each series' first close and ``gapless`` whether the series trades every calendar day from
-    there to its last close (so that a day's index in it is a subtraction).
+    ``MIN_FLAT_RUN`` equal closes, ``flat_runs`` the length of that run. ``first_pos`` is the
+    calendar position of each series' first close and ``gapless`` whether the series trades
+    every calendar day from there to its last close (so that a day's index in it is a
+    subtraction).
     ``lead_hist[j, k]`` (with ``lead_sum``, ``lead_pos``) counts the ends of every series
     whose index in it is below ``k * LEAD_STEP``: the ends no window of length ``m`` has.
     """
@@ -72,7 +69,6 @@ class BaselineIndex:
     cum_pos: np.ndarray
     flat_ends: np.ndarray
     flat_runs: np.ndarray
-    equal_weighted: np.ndarray
     first_pos: np.ndarray
     gapless: np.ndarray
     lead_hist: np.ndarray
@@ -114,18 +110,11 @@ class BaselineIndex:
             cum_pos=cum_pos,
             flat_ends=flat_ends,
             flat_runs=flat_lengths,
-            equal_weighted=equal_weighted_benchmark(market).levels,
             first_pos=first_pos,
             gapless=last_pos - first_pos + 1 == np.diff(offsets),
             lead_hist=lead_hist,
             lead_sum=lead_sum,
             lead_pos=lead_pos,
-        )
-
-    def benchmark(self) -> Benchmark:
-        """The equal-weighted market of the snapshot."""
-        return Benchmark(
-            "equal_weighted", self.calendar.astype("datetime64[D]"), self.equal_weighted
         )
 
     def save(self, folder: str | os.PathLike) -> Path:

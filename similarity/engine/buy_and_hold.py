@@ -14,7 +14,9 @@ holding. ETFs, ETNs and REITs are left out by the caller's ``ordinary`` mask.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,8 @@ from .series import Market
 _PAIR_BLOCK = 512
 # The base rate's excess returns are measured on at most this many window ends, evenly spaced.
 EXCESS_SAMPLE_SIZE = 100_000
+# The arrays a snapshot holds (``benchmark_<name>.npy``), memory-mapped on load.
+_FILES = ("calendar", "levels", "last")
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +73,36 @@ class BuyAndHoldBenchmark:
         last = position[offsets[rows + 1] - 1].astype(np.int64)
         _forward_fill(levels)
         return cls(calendar=calendar.astype("datetime64[D]"), levels=levels, last=last)
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the arrays into ``folder`` (a snapshot's), for :meth:`load` to map."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in _FILES:
+            array = np.asarray(getattr(self, name))
+            if name == "calendar":
+                array = array.astype("datetime64[D]").astype(np.int64)
+            np.save(folder / f"benchmark_{name}.npy", array, allow_pickle=False)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> BuyAndHoldBenchmark | None:
+        """The benchmark saved in ``folder``, memory-mapped (every process that loads it shares
+        the pages), or None when there is none; ValueError when its arrays disagree in shape."""
+        folder = Path(folder)
+        if not (folder / f"benchmark_{_FILES[-1]}.npy").exists():
+            return None
+        arrays = {
+            name: np.load(folder / f"benchmark_{name}.npy", mmap_mode="r", allow_pickle=False)
+            for name in _FILES
+        }
+        calendar, levels, last = arrays["calendar"], arrays["levels"], arrays["last"]
+        if levels.ndim != 2 or levels.shape != (calendar.size, last.size):
+            raise ValueError(
+                f"benchmark levels of shape {levels.shape} for {calendar.size} days and "
+                f"{last.size} shares"
+            )
+        return cls(calendar=calendar.view("datetime64[D]"), levels=levels, last=last)
 
     def covers(self, start, end) -> bool:
         if self.calendar.size == 0:

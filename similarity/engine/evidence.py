@@ -60,24 +60,6 @@ class Benchmark:
         return out
 
 
-def equal_weighted_benchmark(market: Market) -> Benchmark:
-    """The equal-weighted market: each day, the mean return of every series that traded that
-    day since its previous close, compounded from 1.0."""
-    if market.dates is None:
-        raise ValueError("an equal-weighted benchmark needs a market with dates")
-    dates = np.asarray(market.dates)
-    closes = np.asarray(market.closes)
-    calendar, position = np.unique(dates, return_inverse=True)
-    first = np.zeros(closes.size, dtype=bool)
-    first[np.asarray(market.offsets[:-1])[market.lengths > 0]] = True
-    later = np.flatnonzero(~first)
-    daily = closes[later] / closes[later - 1] - 1.0
-    sums = np.bincount(position[later], weights=daily, minlength=calendar.size)
-    counts = np.bincount(position[later], minlength=calendar.size)
-    mean = np.divide(sums, counts, out=np.zeros(calendar.size), where=counts > 0)
-    return Benchmark("equal_weighted", calendar, np.cumprod(1.0 + mean))
-
-
 class Excess(NamedTuple):
     values: np.ndarray  # per match and horizon; NaN where there is no return or no level
     sources: list[str | None]  # per match: the benchmark's name, None when nothing was measured

@@ -5,8 +5,16 @@ the pattern's own trailing volatility: a quiet stock's range is narrower than a 
 the z-normalised matches cannot know. It moves toward the matches' own quantiles (one value per
 episode) only by a weight learned walk-forward, zero where they add nothing. Then each band is
 widened (or narrowed) around the median by a split-conformal factor learned walk-forward per
-pattern length, horizon and volatility third, so that the 10-90 range holds 80% of outcomes and
-the 25-75 range 50%.
+horizon and volatility third, so that the 10-90 range holds 80% of outcomes and the 25-75 range
+50%.
+
+The conformal factor is the weighted quantile of past scores, each weighted by its recency (half
+a weight every HALF_LIFE_YEARS: the nonexchangeable split conformal of Barber, Candès, Ramdas and
+Tibshirani, 2023): markets change, and walk-forward on jp_daily a factor learned with every
+year alike let the 10-90 range hold 86-87% in the quiet third at 60 days and the 25-75 range
+46-47% in the wild third at 20 days (see docs/statistics.md). It is pooled over the pattern
+lengths (after the volatility scaling the length changes little), so that each horizon x third
+has three times the samples; the lengths keep their own matches' weight.
 
 Everything here is arrays in, arrays out: :func:`forecast_fit` learns :class:`ForecastParams`
 from walk-forward samples (see :mod:`.walkforward`), :func:`forecast_apply` applies them to one
@@ -35,6 +43,8 @@ WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
 # A conformal cell with fewer samples than this uses its length x horizon pooled over thirds,
 # and that with fewer uses no widening at all.
 MIN_CONFORMAL_SAMPLES = 30
+# The recency weight of a learned sample halves every this many years (by its outcome's day).
+HALF_LIFE_YEARS = 2.0
 # A weight other than zero must beat zero by this many standard errors of the paired difference.
 WEIGHT_MIN_Z = 3.0
 POOLED = 3  # the volatility "third" of a pattern without a volatility (a sketch)
@@ -60,7 +70,8 @@ class ForecastParams:
     typical window), ``volatility_cuts`` the bounds of the thirds. ``exponents[j]`` is how
     strongly the base rate follows the volatility ratio at horizon ``j``; ``weights[i, j]`` the
     matches' weight; ``widen[i, j, t, b]`` the conformal factor of band ``b`` (0: 10-90, 1:
-    25-75) for volatility third ``t`` (``POOLED``: all thirds together).
+    25-75) for volatility third ``t`` (``POOLED``: all thirds together), learned over every
+    length (the same for each ``i``; a model stored before that has its own per length).
     """
 
     lengths: tuple[int, ...]
@@ -258,14 +269,36 @@ def conformal_scores(quantiles: np.ndarray, realised: np.ndarray, band: int) -> 
         return np.where(half > 0, gap / half, np.where(gap > 0, np.inf, 0.0))
 
 
-def conformal_factor(scores: np.ndarray, share: float) -> float:
+def conformal_factor(scores: np.ndarray, share: float, weights: np.ndarray | None = None) -> float:
     """The split-conformal quantile: the ``ceil((n + 1) * share)``-th smallest score (the
-    largest when that rank is past ``n``)."""
-    scores = np.sort(scores[np.isfinite(scores)])
+    largest when that rank is past ``n``). With ``weights`` (each in (0, 1], the new pattern's
+    own weight 1): the smallest score whose scores at or below it weigh at least ``share`` of
+    the total plus one (the largest when none does); all weights 1 give the plain rule."""
+    finite = np.isfinite(scores)
+    if weights is None:
+        scores = np.sort(scores[finite])
+        if scores.size == 0:
+            return 1.0
+        rank = min(int(np.ceil((scores.size + 1) * share)), scores.size)
+        return float(scores[rank - 1])
+    scores, weights = scores[finite], np.asarray(weights, dtype=np.float64)[finite]
     if scores.size == 0:
         return 1.0
-    rank = min(int(np.ceil((scores.size + 1) * share)), scores.size)
-    return float(scores[rank - 1])
+    order = np.argsort(scores, kind="stable")
+    scores, weights = scores[order], weights[order]
+    cumulative = np.cumsum(weights)
+    needed = share * (cumulative[-1] + 1.0)
+    # a relative tolerance, so that equal weights give exactly the plain rule's rank
+    rank = int(np.searchsorted(cumulative, needed * (1 - 1e-12)))
+    return float(scores[min(rank, scores.size - 1)])
+
+
+def recency_weights(outcome_days: np.ndarray, now) -> np.ndarray:
+    """Each learned sample's weight: one half every HALF_LIFE_YEARS between its outcome's day
+    and ``now`` (at most 1)."""
+    days = np.asarray(outcome_days, dtype="datetime64[D]").astype(np.int64)
+    age = np.maximum(np.datetime64(now, "D").astype(np.int64) - days, 0) / 365.25
+    return 0.5 ** (age / HALF_LIFE_YEARS)
 
 
 @dataclass(frozen=True)
@@ -285,10 +318,14 @@ class Samples:
         return Samples(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
 
 
-def forecast_fit(samples: Samples, lengths, horizons) -> ForecastParams:
+def forecast_fit(
+    samples: Samples, lengths, horizons, recency: np.ndarray | None = None
+) -> ForecastParams:
     """Learn the parameters from walk-forward samples: the reference volatility and the thirds'
     bounds, the exponent per horizon, the matches' weight per length x horizon, and the
-    conformal factors per length x horizon x third (pooled where a third has too few)."""
+    conformal factors per horizon x third, pooled over the lengths (over the thirds too where a
+    third has too few), each sample weighted by its ``recency`` (:func:`recency_weights`;
+    None: all alike)."""
     lengths = tuple(int(m) for m in lengths)
     horizons = tuple(int(h) for h in horizons)
     vol = samples.volatility[np.isfinite(samples.volatility)]
@@ -323,7 +360,7 @@ def forecast_fit(samples: Samples, lengths, horizons) -> ForecastParams:
             rows = (cells[0] == i) & (cells[1] == j)
             weights[i, j] = _weight(scaled[rows], samples.matches[rows], samples.realised[rows])
     blended = blend(scaled, samples.matches, weights[cells[0], cells[1]])
-    widen_factors = _widen_factors(params, samples, cells, blended)
+    widen_factors = _widen_factors(params, samples, cells, blended, recency)
     return ForecastParams(lengths, horizons, reference, cuts, exponents, weights, widen_factors)
 
 
@@ -379,24 +416,23 @@ def _weight(scaled: np.ndarray, matches: np.ndarray, realised: np.ndarray) -> fl
     return best if error > 0 and best_diff.mean() / error >= WEIGHT_MIN_Z else 0.0
 
 
-def _widen_factors(params, samples, cells, blended) -> np.ndarray:
+def _widen_factors(params, samples, cells, blended, recency=None) -> np.ndarray:
+    """Per horizon and volatility third (and over the thirds: POOLED), each band's conformal
+    factor over every length's samples; the same for each length."""
     out = np.ones((len(params.lengths), len(params.horizons), 4, 2))
-    for i in range(len(params.lengths)):
+    for b, (_lo, _hi, share) in enumerate(BANDS):
+        scores = conformal_scores(blended, samples.realised, b)
         for j in range(len(params.horizons)):
-            cell = (cells[0] == i) & (cells[1] == j)
-            for b, (_lo, _hi, share) in enumerate(BANDS):
-                scores = conformal_scores(blended, samples.realised, b)
-                pooled = (
-                    conformal_factor(scores[cell], share)
-                    if cell.sum() >= MIN_CONFORMAL_SAMPLES
-                    else 1.0
-                )
-                out[i, j, POOLED, b] = pooled
-                for t in range(3):
-                    rows = cell & (cells[2] == t)
-                    out[i, j, t, b] = (
-                        conformal_factor(scores[rows], share)
-                        if rows.sum() >= MIN_CONFORMAL_SAMPLES
-                        else pooled
-                    )
+            cell = cells[1] == j
+            pooled = _factor(scores, share, cell, recency, 1.0)
+            out[:, j, POOLED, b] = pooled
+            for t in range(3):
+                out[:, j, t, b] = _factor(scores, share, cell & (cells[2] == t), recency, pooled)
     return out
+
+
+def _factor(scores, share, rows, recency, fallback: float) -> float:
+    """The conformal factor of ``rows``; ``fallback`` with fewer than MIN_CONFORMAL_SAMPLES."""
+    if rows.sum() < MIN_CONFORMAL_SAMPLES:
+        return fallback
+    return conformal_factor(scores[rows], share, None if recency is None else recency[rows])

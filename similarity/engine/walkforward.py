@@ -8,10 +8,13 @@ against the plain base rate's), with the matches' own percentiles, and with the 
 date-only control keeps each match's dates and swaps in a random stock that traded then: the
 verdicts it issues are what chance issues.
 
-The forecast's parameters are themselves learned walk-forward: the patterns are cut into time
-folds, and a fold is forecast with the parameters learned from the samples whose outcomes were
-known before its first pattern began (the first fold with none learned). The table's intervals
-come from a bootstrap that resamples calendar quarters (patterns of one quarter share its market).
+The forecast's parameters are themselves learned walk-forward: the patterns are cut into
+calendar quarters (by their first day), and a quarter is forecast with the parameters learned
+from the samples whose outcomes were known before it began, recent ones weighing more (see
+:func:`.forecast.recency_weights`), as the site applies the latest calibration to today's
+searches. The earliest BURN_IN share of each length's patterns is only learned from, never
+scored: little or nothing was known before them. The table's intervals come from a bootstrap that
+resamples calendar quarters (patterns of one quarter share its market).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from .forecast import (
     inside,
     probability_up,
     quantile_score,
+    recency_weights,
     trailing_volatility,
 )
 from .pattern import normalize_pattern
@@ -48,7 +52,8 @@ CALIBRATION_LENGTHS = (20, 60, 120)
 CALIBRATION_K = 30
 # A pattern needs this many trading days of market history before it, or it is not drawn.
 MIN_HISTORY_DAYS = 500
-FOLDS = 10
+# The earliest share of each length's patterns, learned from and not scored.
+BURN_IN = 0.1
 RESAMPLES = 1000
 SEED = 20261206
 # The site claims that the look-alikes beat the base rate only on this many patterns or more,
@@ -294,34 +299,68 @@ def usable(rows: Sequence[SampleRow]) -> list[SampleRow]:
 
 
 def walk_forward_predict(
-    rows: Sequence[SampleRow], lengths, horizons, folds: int = FOLDS
+    rows: Sequence[SampleRow], lengths, horizons, folds: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's forecast quantiles and matches' weight, from parameters learned only on rows
-    whose outcome was dated before the first pattern of the row's time fold began."""
+    whose outcome was dated before the row's fold began, weighted by their recency then: one
+    fold per calendar quarter of the patterns' first days (``folds``: that many folds of equal
+    size instead). A fold with nothing learned before it gets the plain base rate."""
     samples = samples_of(rows)
     first = np.array([r.first_day for r in rows], dtype="datetime64[D]")
     outcome = np.array([r.outcome_day for r in rows], dtype="datetime64[D]")
     order = np.argsort(first, kind="stable")
+    if folds is None:
+        quarter = np.array([_quarter(day) for day in first[order]], dtype=np.int64)
+        chunks = np.split(order, np.flatnonzero(np.diff(quarter)) + 1)
+    else:
+        chunks = np.array_split(order, folds)
     quantiles = np.empty_like(samples.base)
     weights = np.zeros(len(rows))
-    for chunk in np.array_split(order, folds):
+    for chunk in chunks:
         if chunk.size == 0:
             continue
         start = first[chunk].min()
         training = np.flatnonzero(outcome < start)
         if training.size:
-            params = forecast_fit(samples.subset(training), lengths, horizons)
+            recency = recency_weights(outcome[training], start)
+            params = forecast_fit(samples.subset(training), lengths, horizons, recency)
         else:
             params = ForecastParams.neutral(lengths, horizons)
         quantiles[chunk], weights[chunk] = forecast_predict(params, samples.subset(chunk))
     return quantiles, weights
 
 
+def scored(rows: Sequence[SampleRow], burn_in: float = BURN_IN) -> np.ndarray:
+    """Which rows the table scores: all but those of the earliest ``burn_in`` share of each
+    length's patterns (by first day), which are only learned from."""
+    keys = [(r.series, r.end, r.length) for r in rows]
+    firsts: dict[int, dict[tuple, np.datetime64]] = {}
+    for key, r in zip(keys, rows, strict=True):
+        firsts.setdefault(r.length, {})[key] = r.first_day
+    dropped: set[tuple] = set()
+    for days in firsts.values():
+        ordered = sorted(days, key=lambda key: (days[key], key))
+        dropped.update(ordered[: int(len(ordered) * burn_in)])
+    return np.array([key not in dropped for key in keys], dtype=bool)
+
+
+def calibration_draws(samples: int, burn_in: float = BURN_IN) -> int:
+    """How many patterns to draw so that ``samples`` are scored after the burn-in."""
+    return int(np.ceil(samples / (1.0 - burn_in)))
+
+
+def final_recency(rows: Sequence[SampleRow]) -> np.ndarray:
+    """The recency weights of the parameters a calibration stores: as of its last outcome."""
+    outcome = np.array([r.outcome_day for r in rows], dtype="datetime64[D]")
+    return recency_weights(outcome, outcome.max()) if outcome.size else np.zeros(0)
+
+
 def calibration_table(
     rows: Sequence[SampleRow], quantiles: np.ndarray, params: ForecastParams
 ) -> dict:
-    """Per length x horizon x volatility third (and over all thirds, and per horizon over every
-    length), the coverage, skill and verdict figures with their intervals (see module doc)."""
+    """Per length x horizon x volatility third (and over all thirds, and per horizon x third and
+    per horizon over every length), the coverage, skill and verdict figures with their
+    intervals (see module doc)."""
     samples = samples_of(rows)
     quarter = np.array([_quarter(r.first_day) for r in rows], dtype=np.int64)
     _, cluster = np.unique(quarter, return_inverse=True)
@@ -331,7 +370,7 @@ def calibration_table(
     cells = []
     for h in sorted({r.horizon for r in rows}):
         for m in [*sorted({r.length for r in rows}), None]:
-            for t in (None, 0, 1, 2) if m is not None else (None,):
+            for t in (None, 0, 1, 2):
                 keep = (samples.horizon == h) & (True if m is None else samples.length == m)
                 keep = keep & (True if t is None else third == t)
                 if keep.any():

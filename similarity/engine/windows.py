@@ -62,8 +62,10 @@ def as_day(value, name: str) -> np.datetime64:
     return day
 
 
-def window_ranges(market, rows, m, date_from, date_to):
-    """Per selected series, the first and last allowed window start (lo > hi: none)."""
+def window_ranges(market, rows, m, date_from, date_to, calendar: CalendarIndex | None = None):
+    """Per selected series, the first and last allowed window start (lo > hi: none); the
+    market's ``calendar`` (a ``BaselineIndex``), when given, spares the binary searches in
+    series that trade every day."""
     lengths = market.lengths[rows]
     lo = np.zeros(rows.size, dtype=np.int64)
     hi = lengths - m
@@ -71,16 +73,39 @@ def window_ranges(market, rows, m, date_from, date_to):
         return lo, hi
     if market.dates is None:
         raise ValueError("this market has no dates, so it cannot be filtered by date")
-    first = as_day(date_from, "date_from") if date_from is not None else None
-    last = as_day(date_to, "date_to") if date_to is not None else None
-    for t, s in enumerate(rows):
-        d = market.series_dates(int(s))
-        if first is not None:
-            lo[t] = np.searchsorted(d, first, side="left")
-        if last is not None:
-            # The window's last close must be on or before date_to.
-            hi[t] = min(hi[t], np.searchsorted(d, last, side="right") - m)
+    first = NO_DAY if date_from is None else int(as_day(date_from, "date_from").astype(np.int64))
+    last = NO_DAY if date_to is None else int(as_day(date_to, "date_to").astype(np.int64))
+    days = np.asarray(market.dates).view(np.int64)
+    offsets = np.asarray(market.offsets)
+    if calendar is None:
+        _date_ranges(days, offsets, rows, first, last, m, lo, hi)
+        return lo, hi
+    # the first close on or after `first`, and the first after `last`
+    values = np.array([first, last if last == NO_DAY else last + 1], dtype=np.int64)
+    positions = np.searchsorted(calendar.calendar, values).astype(np.int64)
+    found = np.empty((rows.size, 2), dtype=np.int64)
+    first_indices(
+        days, offsets, rows, calendar.first_pos, calendar.gapless, positions, values, found
+    )
+    if first != NO_DAY:
+        lo[:] = found[:, 0]
+    if last != NO_DAY:
+        np.minimum(hi, found[:, 1] - m, out=hi)
     return lo, hi
+
+
+@njit(nogil=True, cache=True)
+def _date_ranges(days, offsets, rows, first, last, m, lo, hi):
+    """Per row, ``lo``: the first close on or after day ``first``; ``hi`` at most the start of
+    the window whose last close is the last on or before day ``last`` (``NO_DAY``: no cut)."""
+    for t in range(rows.shape[0]):
+        base = offsets[rows[t]]
+        stop = offsets[rows[t] + 1]
+        if first != NO_DAY:
+            lo[t] = first_at_least(days, base, stop, first) - base
+        if last != NO_DAY:
+            # The window's last close must be on or before date_to.
+            hi[t] = min(hi[t], first_at_least(days, base, stop, last + 1) - base - m)
 
 
 def windows_allowed(

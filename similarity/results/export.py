@@ -13,7 +13,13 @@ The rows begin with a note: one row per term of the result (similarity.results.g
 first cell `# ` and the term, its second the definition, in the page's language: the same text
 the page and the API schema give. A program skips the lines that begin with `#` (pandas:
 `comment="#"`); a spreadsheet shows them above the header.
+
+A history search's match whose stock stopped trading before a horizon keeps its return, booked at
+its last traded close; the last column (its header in the reader's language) gives that last
+trading day, empty for the others.
 """
+
+from django.utils.translation import gettext as _
 
 from similarity.results.glossary import glossary
 
@@ -38,6 +44,7 @@ def search_csv_rows(result: dict) -> list[list]:
         header += ["latest_close", "latest_date"]
     else:
         header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
+        header += [_("stopped trading (returns after it booked at its last close)")]
     marked = "same_period" in result
     rows = [[f"# {term['term']}", csv_text(term["definition"])] for term in glossary()]
     rows.append(["list", *header] if marked else header)
@@ -61,4 +68,5 @@ def _match_row(match: dict, horizons: list[int], latest: bool) -> list:
         excess = match.get("excess_returns") or {}
         row += ["" if excess.get(str(h)) is None else f"{excess[str(h)]:.6f}" for h in horizons]
         row += [csv_text(match.get("excess_benchmark")), match.get("episode", "")]
+        row += [csv_text(match.get("stopped_trading", ""))]
     return row

@@ -52,10 +52,14 @@ def calibrated(search_market):
 
 
 def test_calibrate_stores_a_cell_per_length_horizon_and_third(calibrated):
-    assert calibrated.samples == 12
+    # 12 asked: 14 drawn (a tenth more for the burn-in), 7 per length, of which the earliest
+    # tenth (rounded down: none) is only learned from; the run records the patterns scored
+    assert calibrated.samples == 14
     assert (calibrated.lengths, calibrated.horizons, calibrated.seed) == ([20, 60], [5, 20, 60], 3)
-    keys = {(c["length"], c["horizon"]) for c in calibrated.table["cells"]}
-    assert keys == {(m, h) for m in (20, 60, None) for h in (5, 20, 60)}
+    keys = {(c["length"], c["horizon"], c["third"]) for c in calibrated.table["cells"]}
+    assert {(m, h, None) for m in (20, 60, None) for h in (5, 20, 60)} <= keys
+    # per horizon x volatility third over every length too
+    assert {h for m, h, t in keys if m is None and t is not None} == {5, 20, 60}
     for cell in calibrated.table["cells"]:
         assert cell["third"] in (None, 0, 1, 2)
         if cell["inside_80"] is not None:
@@ -84,7 +88,7 @@ def test_the_demo_calibration_is_marked_and_runs_only_once(search_market):
     call_command("calibrate", "--demo", "--samples", "6", "--lengths", "20", "--seed", "2")
 
     run = CalibrationRun.objects.get()
-    assert run.demo and run.samples == 6
+    assert run.demo and run.samples == 7  # 6 scored asked: 7 drawn, none in the burn-in
 
 
 @pytest.mark.parametrize(
@@ -93,7 +97,7 @@ def test_the_demo_calibration_is_marked_and_runs_only_once(search_market):
         (
             "en",
             [
-                "from 12 random patterns",
+                "from 14 random patterns",
                 "the look-alikes do not beat the base rate",
                 "Forecast: inside 10–90 (ideal 80%)",
                 "date-only control",
@@ -102,7 +106,7 @@ def test_the_demo_calibration_is_marked_and_runs_only_once(search_market):
         (
             "ja",
             [
-                "無作為な12件のパターンから計算しました",
+                "無作為な14件のパターンから計算しました",
                 "似たチャートはベースレートに勝っていません",
                 "予測：10〜90に入った割合（理想80%）",
                 "日付だけの対照",
@@ -142,7 +146,7 @@ def test_calibration_api_is_public_and_publishes_every_figure(client, calibrated
 
     assert response.status_code == 200
     data = response.json()
-    assert data["samples"] == 12 and data["demo"] is False
+    assert data["samples"] == 14 and data["demo"] is False
     assert data["forecast_version"] == ForecastModel.objects.get().pk
     assert set(data["table"]["cells"][0]) == CELL_KEYS
     summary = data["table"]["horizons"][0]

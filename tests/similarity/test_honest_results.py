@@ -288,11 +288,12 @@ def test_csv_carries_excess_returns_and_episodes(search_market, pro_user, client
         )
     )
 
-    assert rows[0][-5:] == ["excess_5d", "excess_20d", "excess_60d", "excess_benchmark", "episode"]
+    header = rows[0][:-1]  # the last column: the day a match's stock stopped trading
+    assert header[-5:] == ["excess_5d", "excess_20d", "excess_60d", "excess_benchmark", "episode"]
     first = saved.result["matches"][0]
-    assert float(rows[1][-4]) == pytest.approx(first["excess_returns"]["20"], abs=1e-6)
-    assert rows[1][-2] == "equal_weighted" == first["excess_benchmark"]
-    assert rows[1][-1] == str(first["episode"])
+    assert float(rows[1][-5]) == pytest.approx(first["excess_returns"]["20"], abs=1e-6)
+    assert rows[1][-3] == "equal_weighted" == first["excess_benchmark"]
+    assert rows[1][-2] == str(first["episode"])
 
 
 def test_a_result_reads_in_the_language_of_the_page_not_of_the_search(search_market, user, client):

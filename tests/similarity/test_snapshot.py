@@ -14,7 +14,8 @@ from django.core.management import call_command
 
 from market.models import DailyBar, Stock
 from similarity import snapshot as snapshots
-from similarity.engine import base_rate, search
+from similarity.engine import BuyAndHoldBenchmark, base_rate, search
+from similarity.selectors import market_benchmark
 from similarity.snapshot import (
     SnapshotMissing,
     SnapshotUnavailable,
@@ -30,8 +31,10 @@ pytestmark = pytest.mark.django_db
 FIRST_DAY = dt.date(2018, 1, 1)
 
 
-def add_stock(code: str, closes, *, listed: bool = True, first_day: dt.date = FIRST_DAY):
-    stock = Stock.objects.create(code=code, name=f"Stock {code}", is_listed=listed)
+def add_stock(
+    code: str, closes, *, listed: bool = True, first_day: dt.date = FIRST_DAY, segment: str = ""
+):
+    stock = Stock.objects.create(code=code, name=f"Stock {code}", is_listed=listed, segment=segment)
     DailyBar.objects.bulk_create(
         DailyBar(
             stock=stock,
@@ -87,6 +90,47 @@ def test_build_holds_the_base_rate_index():
     (exact,) = base_rate(snapshot.market, 20, (20,))
     assert indexed.count == exact.count == 300 - 19 - 20 + 200 - 19 - 20
     assert abs(indexed.median - exact.median) <= 0.001
+
+
+def test_build_holds_the_buy_and_hold_benchmark_of_the_ordinary_shares_memory_mapped():
+    add_stock("7203", walk(1, 300), segment="プライム（内国株式）")
+    add_stock("1570", walk(2, 300), segment="ETF・ETN")  # a leveraged ETF: not held
+    add_stock("9999", walk(3, 200), first_day=dt.date(2018, 3, 1), listed=False)  # delisted
+
+    snapshot = snapshot_build()
+
+    benchmark = snapshot.benchmark
+    assert isinstance(benchmark.levels, np.memmap)
+    assert benchmark.levels.shape == (snapshot.baseline.calendar.size, 2)
+    ordinary = np.array([code != "1570" for code in snapshot.market.ids])
+    built = BuyAndHoldBenchmark.build(snapshot.market, ordinary)
+    start = np.array(["2018-03-05", "2018-04-02", "2018-01-10"], dtype="datetime64[D]")
+    end = np.array(["2018-06-01", "2018-09-03", "2018-02-01"], dtype="datetime64[D]")
+    assert np.array_equal(benchmark.returns(start, end), built.returns(start, end))
+    assert not np.allclose(
+        benchmark.returns(start, end),
+        BuyAndHoldBenchmark.build(snapshot.market).returns(start, end),
+    )
+    assert market_benchmark(snapshot=snapshot) is benchmark  # no TOPIX: the stored one serves
+
+
+def test_a_folder_built_before_the_benchmark_was_stored_builds_it_per_process(monkeypatch):
+    add_stock("7203", walk(1, 300), segment="プライム（内国株式）")
+    add_stock("1570", walk(2, 300), segment="ETF・ETN")
+    stored = snapshot_build()
+    start, end = np.datetime64("2018-02-01"), np.datetime64("2018-08-01")
+    expected = stored.benchmark.returns(start, end)
+    for path in stored.folder.glob("benchmark_*.npy"):
+        path.unlink()
+    checksums = stored.folder / "checksums.json"
+    sums = json.loads(checksums.read_text())
+    checksums.write_text(json.dumps({k: v for k, v in sums.items() if "benchmark_" not in k}))
+    monkeypatch.setattr(snapshots, "_current", None)
+
+    older = snapshot_current()
+
+    assert older.id == stored.id and older.benchmark is None
+    assert market_benchmark(snapshot=older).returns(start, end) == expected
 
 
 def test_search_runs_on_the_built_snapshot():
@@ -307,7 +351,10 @@ def flip_byte(folder: Path, name: str, offset: int = -8) -> None:
         handle.write(bytes([byte[0] ^ 0xFF]))
 
 
-@pytest.mark.parametrize("name", ["closes.npy", "dates.npy", "listed.npy", "baseline_cum_sum.npy"])
+@pytest.mark.parametrize(
+    "name",
+    ["closes.npy", "dates.npy", "listed.npy", "baseline_cum_sum.npy", "benchmark_levels.npy"],
+)
 def test_a_flipped_byte_of_the_right_size_is_caught_by_its_checksum(monkeypatch, name):
     add_stock("7203", walk(1, 300))
     previous = snapshot_build()

@@ -365,6 +365,7 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         "excess_20d",
         "excess_benchmark",
         "episode",
+        "stopped trading (returns after it booked at its last close)",
     ]
     matches = saved_search.result["matches"]
     assert len(rows) == 1 + len(matches)
@@ -373,6 +374,38 @@ def test_pro_csv_export_lists_every_match_with_its_returns(client, user, saved_s
         assert row[8:10] == [f"{match['correlation']:.6f}", f"{match['distance']:.6f}"]
         returns = [match["returns"][horizon] for horizon in ("5", "20")]
         assert row[10:12] == ["" if value is None else f"{value:.6f}" for value in returns]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "header"),
+    [
+        ("en", "stopped trading (returns after it booked at its last close)"),
+        ("ja", "取引終了日（以降のリターンは最終終値で計上）"),
+    ],
+)
+def test_csv_export_marks_a_match_whose_stock_stopped_trading(
+    client, user, saved_search, language, header
+):
+    """A match booked at its last traded close carries that day in the last column, under a
+    header in the reader's language; the others leave it empty."""
+    matches = saved_search.result["matches"]
+    assert len(matches) >= 2
+    matches[1]["stopped_trading"] = "2018-11-16"
+    matches[1]["booked"] = [20]
+    saved_search.save(update_fields=["result"])
+    ComplimentaryGrantFactory(user=user)
+    client.force_login(user)
+
+    response = client.get(
+        f"/search/results/{saved_search.pk}/export.csv", HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][-1] == header
+    column = [row[-1] for row in rows[1:]]
+    assert column[1] == "2018-11-16"
+    assert column[0] == "" and all(cell == "" for cell in column[2:])
 
 
 @pytest.mark.django_db
@@ -729,13 +762,13 @@ def test_the_csv_marks_the_same_period_rows_apart_from_the_matches(client, pro_u
 
     rows = csv_data_rows(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["list", "rank", "code"] and header[-1] == "episode"
+    assert header[:3] == ["list", "rank", "code"] and header[-2] == "episode"
     lists = [row[0] for row in body]
     assert lists == ["match"] * 4 + ["same_period"] * len(saved.result["same_period"])
     context = [row for row in body if row[0] == "same_period"]
     assert [row[1] for row in context] == [str(rank) for rank in range(1, len(context) + 1)]
-    assert all(row[-1] == "" for row in context)  # no episode: not counted
-    assert all(row[-1] != "" for row in body if row[0] == "match")
+    assert all(row[-2] == "" for row in context)  # no episode: not counted
+    assert all(row[-2] != "" for row in body if row[0] == "match")
     assert context[0][header.index("name")] == '\'=HYPERLINK("http://evil.example")'
 
 

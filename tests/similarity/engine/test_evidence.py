@@ -5,12 +5,12 @@ import pytest
 
 from similarity.engine import (
     Benchmark,
+    BuyAndHoldBenchmark,
     Market,
     Match,
     bootstrap_intervals,
     collapse,
     episodes,
-    equal_weighted_benchmark,
     excess_returns,
     forward_returns,
 )
@@ -23,14 +23,6 @@ def tiny():
     a = np.array([100, 110, 121, 110, 100, 120, 130, 140.0])
     b = np.array([50, 50, 55, 60, 66, 60.0])  # from day 2
     return Market.from_series([a, b], ["A", "B"], dates=[DAYS, DAYS[2:]])
-
-
-def test_equal_weighted_benchmark_by_hand(tiny):
-    bench = equal_weighted_benchmark(tiny)
-    daily = [0, 0.10, 0.10, (-11 / 121 + 0) / 2, (-10 / 110 + 0.10) / 2]
-    daily += [(0.20 + 5 / 55) / 2, (10 / 120 + 0.10) / 2, (10 / 130 - 6 / 66) / 2]
-    assert bench.name == "equal_weighted"
-    assert np.allclose(bench.levels, np.cumprod(1 + np.array(daily)))
 
 
 def test_excess_returns_by_hand(tiny):
@@ -54,7 +46,7 @@ def test_excess_returns_by_hand(tiny):
 
 
 def test_excess_returns_fall_back_where_topix_is_not_stored(tiny):
-    equal = equal_weighted_benchmark(tiny)
+    equal = BuyAndHoldBenchmark.build(tiny)
     matches = [Match(0, "A", 0, 3, 0.0, 1.0), Match(1, "B", 0, 2, 0.0, 1.0)]
     horizons = [2, 4]
     returns = forward_returns(tiny, matches, horizons)
@@ -65,7 +57,7 @@ def test_excess_returns_fall_back_where_topix_is_not_stored(tiny):
 
     assert excess.sources == ["equal_weighted", "TOPIX"]
     assert excess.benchmark_name(default="TOPIX") == "mixed"
-    a_market = equal.levels[6] / equal.levels[2] - 1  # day 2 -> day 6, one benchmark throughout
+    a_market = equal.returns(DAYS[2], DAYS[6])  # day 2 -> day 6, one benchmark throughout
     assert excess.values[0, 1] == pytest.approx((130 / 121 - 1) - a_market)
     assert excess.values[1, 1] == pytest.approx((60 / 50 - 1) - (1004 / 1000 - 1))
     # Without a fallback, A is not measured at all.
@@ -76,7 +68,7 @@ def test_excess_returns_fall_back_where_topix_is_not_stored(tiny):
 
 
 def test_a_stale_index_does_not_stand_in_for_later_days(tiny):
-    equal = equal_weighted_benchmark(tiny)
+    equal = BuyAndHoldBenchmark.build(tiny)
     matches = [Match(0, "A", 0, 3, 0.0, 1.0)]
     returns = forward_returns(tiny, matches, [2, 4])
     # TOPIX's sync stopped on day 5: A's 4-day horizon ends on day 6, past its last level.
@@ -85,9 +77,7 @@ def test_a_stale_index_does_not_stand_in_for_later_days(tiny):
     excess = excess_returns(tiny, matches, [2, 4], returns, stale)
 
     assert excess.sources == ["equal_weighted"]
-    assert excess.values[0, 0] == pytest.approx(
-        (100 / 121 - 1) - (equal.levels[4] / equal.levels[2] - 1)
-    )
+    assert excess.values[0, 0] == pytest.approx((100 / 121 - 1) - equal.returns(DAYS[2], DAYS[4]))
     assert np.isnan(stale.returns(DAYS[2], DAYS[6]))
     assert stale.covers(DAYS[0], DAYS[5]) and not stale.covers(DAYS[0], DAYS[6])
 

@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import norm
 
 from similarity.engine.forecast import (
+    HALF_LIFE_YEARS,
     LEVELS,
     POOLED,
     ForecastParams,
@@ -18,6 +19,7 @@ from similarity.engine.forecast import (
     forecast_predict,
     probability_up,
     quantile_score,
+    recency_weights,
     trailing_volatility,
 )
 
@@ -211,3 +213,84 @@ def test_no_forecast_without_base_rate_quantiles():
     )
 
     assert made is None
+
+
+def reference_weighted_factor(scores, weights, share) -> float:
+    """The smallest score whose scores at or below it weigh at least share * (total + 1)."""
+    needed = share * (sum(weights) + 1.0)
+    for candidate in sorted(scores):
+        if sum(w for s, w in zip(scores, weights, strict=True) if s <= candidate) >= needed:
+            return candidate
+    return max(scores)
+
+
+@pytest.mark.parametrize("share", [0.5, 0.8])
+@pytest.mark.parametrize("n", [1, 7, 40, 301])
+def test_the_weighted_conformal_factor_is_the_reference_weighted_quantile(share, n):
+    rng = np.random.default_rng(n + 100)
+    scores = rng.exponential(size=n)
+    weights = rng.uniform(0.05, 1.0, n)
+
+    assert conformal_factor(scores, share, weights) == reference_weighted_factor(
+        scores.tolist(), weights.tolist(), share
+    )
+    assert conformal_factor(scores, share, np.ones(n)) == conformal_factor(scores, share)
+
+
+def test_recency_weights_halve_every_half_life():
+    now = np.datetime64("2018-11-16")
+    days = now - np.array([0, 365, 730, 1461, 3000], dtype="timedelta64[D]")
+
+    weights = recency_weights(days, now)
+
+    expected = 0.5 ** (np.array([0, 365, 730, 1461, 3000]) / 365.25 / HALF_LIFE_YEARS)
+    assert weights == pytest.approx(expected)
+    assert recency_weights(np.array([now + 5]), now)[0] == 1.0  # never above one
+
+
+def regime_change(seed: int, years: int = 20, per_year: int = 600) -> tuple[Samples, np.ndarray]:
+    """Outcomes whose spread halved ten years ago (the volatility the stocks show did not
+    change), with each row's outcome day."""
+    rng = np.random.default_rng(seed)
+    rows = years * per_year
+    length = np.tile(LENGTHS, rows // len(LENGTHS) + 1)[:rows]
+    horizon = np.full(rows, 20)
+    volatility = np.exp(rng.normal(np.log(0.02), 0.3, rows))
+    days = np.datetime64("1998-01-01") + np.sort(rng.integers(0, years * 365, rows))
+    old = days < np.datetime64("2008-01-01")
+    spread = volatility * np.sqrt(20) * np.where(old, 2.0, 1.0)
+    realised = spread * rng.standard_normal(rows)
+    base = np.outer(0.02 * np.sqrt(20) * np.ones(rows), norm.ppf(LEVELS))
+    matches = np.full((rows, 5), np.nan)
+    return Samples(length, horizon, base, matches, volatility, realised), days
+
+
+def test_recent_outcomes_weigh_more_so_a_changed_market_is_covered_as_it_is_now():
+    learn, days = regime_change(21)
+    check, _check_days = regime_change(22)
+    recent = check.subset(_check_days >= np.datetime64("2014-01-01"))
+    now = np.datetime64("2018-01-01")
+    learn = learn.subset(days < now)
+    recency = recency_weights(days[days < now], now)
+
+    weighted = forecast_fit(learn, LENGTHS, (20,), recency)
+    alike = forecast_fit(learn, LENGTHS, (20,))
+
+    def coverage(params, band):
+        quantiles, _weights = forecast_predict(params, recent)
+        lo, hi = (0, 4) if band == 80 else (1, 3)
+        return np.mean(
+            (quantiles[:, lo] <= recent.realised) & (recent.realised <= quantiles[:, hi])
+        )
+
+    assert coverage(weighted, 80) == pytest.approx(0.8, abs=0.03)
+    assert coverage(weighted, 50) == pytest.approx(0.5, abs=0.03)
+    assert coverage(alike, 80) > 0.86  # every year alike: too wide for today's market
+
+
+def test_the_widening_is_shared_by_the_lengths_and_differs_by_third(learned):
+    params, _check = learned
+
+    assert np.array_equal(params.widen[0], params.widen[1])
+    assert np.array_equal(params.widen[0], params.widen[2])
+    assert not np.allclose(params.widen[0, :, 0], params.widen[0, :, 2])

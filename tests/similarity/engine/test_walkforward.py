@@ -3,6 +3,7 @@ search, the base rate, the returns or the control, nor in the parameters a fold 
 with."""
 
 import dataclasses
+import types
 
 import numpy as np
 import pytest
@@ -12,10 +13,14 @@ from similarity.engine import (
     ExcessSample,
     ForecastParams,
     Market,
+    calibration_draws,
     calibration_table,
     draw_samples,
+    forecast_fit,
     market_calendar,
     pattern_rows,
+    samples_of,
+    scored,
     search,
     walk_forward_predict,
 )
@@ -147,9 +152,19 @@ def test_calibration_table_counts_what_fell_inside(walks):
     assert cell["count"] == len(rows)
     assert cell["inside_80"] == pytest.approx(inside.mean(), abs=1e-4)
     assert cell["inside_80_interval"][0] <= cell["inside_80"] <= cell["inside_80_interval"][1]
+    # per horizon x volatility third over every length too
+    params = forecast_fit(samples_of(rows), (40,), (20,))
+    by_third = calibration_table(rows, quantiles, params)["cells"]
+    thirds = {c["third"]: c for c in by_third if c["length"] is None and c["third"] is not None}
+    assert set(thirds) == {0, 1, 2}
+    assert sum(c["count"] for c in thirds.values()) == len(rows)
+    third = np.array([params.third(row.volatility) for row in rows])
+    for t, c in thirds.items():
+        assert c["inside_80"] == pytest.approx(inside[third == t].mean(), abs=1e-4)
 
 
-def test_a_fold_is_forecast_only_from_outcomes_known_before_it_began(walks):
+@pytest.mark.parametrize("folds", [4, None])  # None: one fold per calendar quarter
+def test_a_fold_is_forecast_only_from_outcomes_known_before_it_began(walks, folds):
     market = dated_market(walks)
     rows = []
     for s, end, m in draw_samples(market, 60, (40,), longest=20, seed=2):
@@ -164,8 +179,8 @@ def test_a_fold_is_forecast_only_from_outcomes_known_before_it_began(walks):
         for row in rows
     ]
 
-    honest, _ = walk_forward_predict(rows, (40,), (20,), folds=4)
-    planted, _ = walk_forward_predict(changed, (40,), (20,), folds=4)
+    honest, _ = walk_forward_predict(rows, (40,), (20,), folds=folds)
+    planted, _ = walk_forward_predict(changed, (40,), (20,), folds=folds)
 
     earlier = first_days < earliest_later
     assert np.array_equal(honest[earlier], planted[earlier])
@@ -178,3 +193,28 @@ def test_the_control_keeps_each_matchs_days(walks):
 
     assert row.control_verdict in ("above", "below", "indistinguishable", "insufficient")
     assert row.episodes >= 1
+
+
+def test_the_earliest_tenth_of_each_lengths_patterns_is_learned_from_and_not_scored():
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(300):
+        length = (20, 60, 120)[i % 3]
+        first = np.datetime64("1990-01-01") + int(rng.integers(0, 10_000))
+        for h in (5, 20, 60):  # one row per horizon, all of a pattern kept or dropped together
+            rows.append(
+                types.SimpleNamespace(series=i, end=500, length=length, horizon=h, first_day=first)
+            )
+
+    keep = scored(rows, burn_in=0.1)
+
+    for m in (20, 60, 120):
+        mine = [i for i, r in enumerate(rows) if r.length == m]
+        days = sorted({rows[i].first_day for i in mine})
+        dropped = [i for i in mine if not keep[i]]
+        assert len(dropped) == 3 * 10  # ten of its hundred patterns, at every horizon
+        assert max(rows[i].first_day for i in dropped) < min(
+            rows[i].first_day for i in mine if keep[i]
+        )
+        assert {rows[i].first_day for i in dropped} == set(days[:10])
+    assert calibration_draws(3000) == 3334  # 1,000 scored per length after the burn-in
