@@ -4,6 +4,7 @@ This module's ``__all__`` is the engine's API: code outside the engine imports o
 Inside, dependencies run one way, from the bottom:
 
 * ``series`` (the Market container), ``pattern`` (limits and normalisation), ``kernels``;
+* ``intervals`` (weekly and monthly closes from daily ones);
 * ``windows`` (which windows a search looks at: series, dates, periods, exclusions);
 * ``screen``, ``period``, then ``finder`` (the search);
 * ``outcomes``, ``evidence``; ``baseline_index``, ``baseline_query``, then ``baseline``;
@@ -37,6 +38,7 @@ from .forecast import (
     forecast_predict,
     trailing_volatility,
 )
+from .intervals import INTERVALS, market_resample, period_ends
 from .latest import LatestHits, latest_hits
 from .outcomes import (
     DEFAULT_HORIZONS,
@@ -79,6 +81,10 @@ __all__ = [
     "Market",
     "PatternError",
     "normalize_pattern",
+    # timeframes
+    "INTERVALS",
+    "market_resample",
+    "period_ends",
     # the search
     "STRETCH_FACTORS",
     "Match",
