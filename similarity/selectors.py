@@ -243,15 +243,16 @@ def track_record_summary(*, user) -> list[dict]:
 # The index that matches are compared with, when its bars are stored.
 BENCHMARK_INDEX = "TOPIX"
 _benchmark_lock = threading.Lock()
-_benchmark: tuple[str, Benchmark] | None = None
+# Per interval ("day", "week", "month"): the snapshot id it was built for and the benchmark.
+_benchmark: dict[str, tuple[str, Benchmark]] = {}
 
 
 def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
     """TOPIX where its bars are stored, with the equal-weighted buy-and-hold market of the
     snapshot's ordinary shares for the days they do not cover (before the first, after the
-    last); cached per snapshot and process."""
-    global _benchmark
-    cached = _benchmark
+    last); cached per snapshot, interval and process."""
+    interval = getattr(snapshot, "interval", "day")
+    cached = _benchmark.get(interval)
     if cached is not None and cached[0] == snapshot.id:
         return cached[1]
     with _benchmark_lock:
@@ -271,26 +272,30 @@ def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
                 np.array([close for _day, close in rows], dtype=np.float64),
                 fallback=benchmark,
             )
-        _benchmark = (snapshot.id, benchmark)
+        _benchmark[interval] = (snapshot.id, benchmark)
         return benchmark
 
 
 _excess_lock = threading.Lock()
-_excess: tuple[str, ExcessSample] | None = None
+_excess: dict[str, tuple[str, ExcessSample]] = {}  # per interval, as _benchmark
 
 
 def base_excess_sample(*, snapshot) -> ExcessSample:
     """The snapshot's sample of window ends whose excess returns over the market benchmark give
-    the base rate's excess median; built once per snapshot and process."""
-    global _excess
-    cached = _excess
+    the base rate's excess median; built once per snapshot, interval and process."""
+    interval = getattr(snapshot, "interval", "day")
+    cached = _excess.get(interval)
     if cached is not None and cached[0] == snapshot.id:
         return cached[1]
     benchmark = market_benchmark(snapshot=snapshot)
     with _excess_lock:
-        if _excess is None or _excess[0] != snapshot.id:
-            _excess = (snapshot.id, ExcessSample.build(snapshot.market, benchmark))
-        return _excess[1]
+        cached = _excess.get(interval)
+        if cached is None or cached[0] != snapshot.id:
+            cached = _excess[interval] = (
+                snapshot.id,
+                ExcessSample.build(snapshot.market, benchmark),
+            )
+        return cached[1]
 
 
 def saved_searches_export(*, user) -> dict:

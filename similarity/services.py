@@ -38,6 +38,7 @@ from similarity.engine import (
     base_rate,
     base_rate_exact_horizons,
     normalize_pattern,
+    period_ends,
     search,
     trailing_volatility,
 )
@@ -57,6 +58,8 @@ from similarity.snapshot import Snapshot, snapshot_current, warm_up_process
 from similarity.validation import (
     PATTERN_FIELD,
     SearchInputError,
+    bars_text,
+    pattern_length_check,
     pattern_spec_clean,
     search_options_clean,
 )
@@ -81,7 +84,8 @@ def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     started = time.perf_counter()
     spec = pattern_spec_clean(spec=spec)
     options = search_options_clean(options=options)
-    pattern = pattern_resolve(spec=spec)
+    pattern = pattern_resolve(spec=spec, interval=options["interval"])
+    pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     return _search_execute(
         user=user,
         spec=spec,
@@ -105,7 +109,8 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     options = search_options_clean(options=saved_search.options)
     spec = saved_search.spec
     if spec.get("source") == SavedSearch.Source.STOCK:
-        pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec))
+        pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec), interval=options["interval"])
+        pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     else:
         pattern = ResolvedPattern(
             values=np.asarray(saved_search.pattern, dtype=np.float64), label=saved_search.label
@@ -120,13 +125,14 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     )
 
 
-def pattern_resolve(*, spec: dict) -> ResolvedPattern:
+def pattern_resolve(*, spec: dict, interval: str = "day") -> ResolvedPattern:
     """The prices a checked spec stands for (a stock's split-adjusted closes over its range,
-    pasted prices, or a sketch resampled to its days), refused if the engine cannot search them.
-    Shape alerts freeze their pattern with it."""
+    daily or of the weeks or months whose last trading day falls inside it; pasted prices, or a
+    sketch resampled to its bars: both read as closes of the interval), refused if the engine
+    cannot search them. Shape alerts freeze their pattern with it."""
     source = spec["source"]
     if source == "stock":
-        pattern = _stock_pattern(spec)
+        pattern = _stock_pattern(spec, interval)
     elif source == "prices":
         pattern = ResolvedPattern(
             values=np.asarray(spec["prices"], dtype=np.float64),
@@ -144,23 +150,36 @@ def pattern_resolve(*, spec: dict) -> ResolvedPattern:
     return pattern
 
 
-def _stock_pattern(spec: dict) -> ResolvedPattern:
+def _stock_pattern(spec: dict, interval: str = "day") -> ResolvedPattern:
     stock = stock_by_code(code=spec["code"])
     if stock is None:
         message = _("No stock with code %(code)s.") % {"code": spec["code"]}
         raise NotFoundError(message, fields={"code": [message]})
     start = dt.date.fromisoformat(spec["from"])
     end = dt.date.fromisoformat(spec["to"])
-    rows = list(
-        DailyBar.objects.filter(stock=stock, date__range=(start, end))
-        .order_by("date")
-        .values_list("date", "adj_close")
-    )
+    rows = _stock_closes(stock, start, end, interval)
     if not rows and stock.last_bar_date and start > stock.last_bar_date:
         raise SearchInputError(
             "from",
             _("The prices of %(code)s end on %(day)s: choose days up to then.")
             % {"code": stock.code, "day": day(stock.last_bar_date)},
+        )
+    longest = limits.MAX_LENGTH_BY_INTERVAL[interval]
+    if interval != "day" and not limits.MIN_LENGTH <= len(rows) <= longest:
+        raise SearchInputError(
+            "to",
+            _(
+                "%(code)s has %(count)s from %(start)s to %(end)s; choose a range of "
+                "%(min)s to %(max)s."
+            )
+            % {
+                "code": stock.code,
+                "count": bars_text(len(rows), interval),
+                "start": day(start),
+                "end": day(end),
+                "min": bars_text(limits.MIN_LENGTH, interval),
+                "max": bars_text(limits.MAX_LENGTH_BY_INTERVAL[interval], interval),
+            },
         )
     if not limits.MIN_LENGTH <= len(rows) <= limits.MAX_LENGTH:
         raise SearchInputError(
@@ -188,6 +207,28 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
     )
 
 
+def _stock_closes(stock, start: dt.date, end: dt.date, interval: str) -> list:
+    """(date, split-adjusted close) of the stock's trading days from ``start`` to ``end``, or of
+    its weeks or months whose last trading day falls inside (dated by that day)."""
+    if interval == "day":
+        return list(
+            DailyBar.objects.filter(stock=stock, date__range=(start, end))
+            .order_by("date")
+            .values_list("date", "adj_close")
+        )
+    # Up to a month past the end: a period's last trading day may lie beyond it (then the period
+    # is left out), and the days before the start only end periods that are left out too.
+    rows = list(
+        DailyBar.objects.filter(stock=stock, date__range=(start, end + dt.timedelta(days=31)))
+        .order_by("date")
+        .values_list("date", "adj_close")
+    )
+    if not rows:
+        return rows
+    ends = period_ends(np.array([row[0] for row in rows], dtype="datetime64[D]"), interval)
+    return [rows[i] for i in ends if rows[i][0] <= end]
+
+
 def _sketch_values(points: list[list[float]], days: int) -> np.ndarray:
     """The drawn line resampled to `days` equally spaced values, left to right."""
     pairs = np.asarray(points, dtype=np.float64)
@@ -206,7 +247,7 @@ def _search_execute(
     rerun_of: SavedSearch | None,
     started: float,
 ) -> SavedSearch:
-    snapshot = snapshot_current()
+    snapshot = snapshot_current().at(options["interval"])
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
     # An as_of that cannot apply is the user's input error: found before a search is charged
@@ -265,8 +306,9 @@ def _search_execute(
         limits=applied,
         started=started,
         same_period=same_period,
+        interval=snapshot.interval,
         forecast=_forecast_input(snapshot=snapshot, pattern=pattern, source=spec["source"])
-        if history
+        if history and snapshot.interval == "day"
         else None,
         **evidence,
     )

@@ -49,7 +49,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ServiceUnavailableError
 from market.models import DailyBar
 from similarity.engine import MIN_LENGTH, BaselineIndex, Market, PatternError, base_rate, search
+from similarity.snapshot_intervals import intervals_load, intervals_write, snapshot_at
 from similarity.snapshot_store import (
     Manifest,
     SnapshotDamaged,
@@ -105,6 +106,14 @@ class Snapshot:
     serves_for: str = ""
     listed: np.ndarray | None = None  # per series: listed today (None: all, an older folder)
     baseline: BaselineIndex | None = None  # None: base rates are counted exactly
+    # The closes this snapshot's market holds ("day"), and the weekly and monthly markets with
+    # their base-rate indexes (similarity.snapshot_intervals).
+    interval: str = "day"
+    intervals: dict = field(default_factory=dict)
+
+    def at(self, interval: str) -> Snapshot:
+        """This snapshot on daily, weekly or monthly closes (similarity.limits.INTERVALS)."""
+        return snapshot_at(self, interval)
 
 
 _lock = threading.Lock()
@@ -140,6 +149,7 @@ def snapshot_write(folder: Path, *, market: Market, listed) -> None:
     np.save(folder / "listed.npy", np.asarray(listed, dtype=bool), allow_pickle=False)
     if len(market):
         BaselineIndex.build(market).save(folder)
+    intervals_write(folder, market)
     _checksums_promise(folder)
     _checksums_write(folder)
 
@@ -544,6 +554,10 @@ def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
         last = np.asarray(market.dates[market.offsets[1:] - 1])
         date = last.max().item()
     listed, baseline = _extras(root / name, series=len(market))
+    try:
+        intervals = intervals_load(root / name, market)
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise SnapshotCorrupt(f"{root / name}: {type(exc).__name__}: {exc}") from exc
     return Snapshot(
         id=name,
         folder=root / name,
@@ -552,6 +566,7 @@ def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
         listed=listed,
         baseline=baseline,
         serves_for=serves_for or name,
+        intervals=intervals,
     )
 
 

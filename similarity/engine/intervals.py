@@ -54,6 +54,8 @@ def market_resample(market: Market, interval: str) -> Market:
         return market
     if market.dates is None:
         raise ValueError("weekly and monthly closes need a market with dates")
+    if not len(market):
+        return market
     keys = period_keys(market.dates, interval)
     offsets = np.asarray(market.offsets)
     last = np.ones(keys.size, dtype=bool)

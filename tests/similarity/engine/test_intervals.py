@@ -100,3 +100,8 @@ def test_saved_with_a_prefix_beside_the_daily_market(tmp_path, dated_market):
     np.testing.assert_array_equal(back.closes, weekly.closes)
     np.testing.assert_array_equal(back.dates, weekly.dates)
     assert Market.load(tmp_path).size == market.size
+
+
+def test_an_empty_market_stays_empty():
+    empty = Market.from_series([], [], [])
+    assert len(market_resample(empty, "month")) == 0
