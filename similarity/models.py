@@ -133,7 +133,14 @@ class SearchGrade(models.Model):
     saved_search = models.ForeignKey(
         SavedSearch, on_delete=models.CASCADE, related_name="grades", verbose_name=_("search")
     )
-    horizon = models.PositiveIntegerField(_("horizon (trading days)"))
+    horizon = models.PositiveIntegerField(_("horizon (bars of the interval)"))
+    # The search's interval: its horizons count trading days, weeks or months.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+    )
     code = models.CharField(_("code"), max_length=5)
     base_date = models.DateField(_("pattern's last day"))
     outcome_date = models.DateField(_("outcome day"))

@@ -219,18 +219,21 @@ def track_record_summary(*, user) -> list[dict]:
     inside the 10-90 and 25-75 bands of the matches."""
     rows = (
         SearchGrade.objects.filter(saved_search__user=user)
-        .values("horizon")
+        .values("interval", "horizon")
         .annotate(
             count=Count("id"),
             inside_80=Count("id", filter=Q(inside_80=True)),
             inside_50=Count("id", filter=Q(inside_50=True)),
             percentile=Avg("percentile"),
         )
-        .order_by("horizon")
+        .order_by("interval", "horizon")
     )
+    order = {"day": 0, "week": 1, "month": 2}
+    rows = sorted(rows, key=lambda row: (order.get(row["interval"], 3), row["horizon"]))
     return [
         {
             "horizon": row["horizon"],
+            "interval": row["interval"],
             "count": row["count"],
             "inside_80": row["inside_80"] / row["count"],
             "inside_50": row["inside_50"] / row["count"],

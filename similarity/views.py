@@ -28,7 +28,17 @@ from similarity.results.glossary import glossary
 from similarity.results.summary import result_summary
 from similarity.results.texts import limit_text, scenario_text, skill_sentence
 
-PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
+PREFILL_FIELDS = (
+    "source",
+    "code",
+    "date_from",
+    "date_to",
+    "mode",
+    "prices",
+    "days",
+    "k",
+    "interval",
+)
 HISTORY_PER_PAGE = 25
 
 
@@ -173,10 +183,14 @@ def search_result(request, search_id: uuid.UUID):
             result.get("groups") or [], key=lambda group: -(group.get("median_return") or 0)
         )
     ]
-    track = _verdict_track_record()
+    interval = result.get("interval") or "day"
+    # The walk-forward calibration measures daily searches: its hit rates say nothing of weekly
+    # or monthly verdicts, which show none.
+    track = _verdict_track_record() if interval == "day" else {}
     context = {
         "saved": saved,
         "result": result,
+        "result_interval": interval,
         "pattern": pattern,
         "pattern_line": charts.line_chart(
             values=pattern.get("values") or [], width=480, height=200
@@ -208,6 +222,7 @@ def search_result(request, search_id: uuid.UUID):
                 horizon: {"rate": cell["hit"], "count": cell["verdicts"]}
                 for horizon, cell in track.items()
             },
+            interval=interval,
         ),
         "glossary": {term["key"]: term for term in glossary()},
         "glossary_order": glossary(),

@@ -203,6 +203,7 @@ class SearchGradeSerializer(serializers.ModelSerializer):
         model = SearchGrade
         fields = (
             "horizon",
+            "interval",
             "code",
             "base_date",
             "outcome_date",
@@ -223,7 +224,8 @@ class TrackRecordSearchSerializer(serializers.ModelSerializer):
 
 
 class TrackRecordSummarySerializer(serializers.Serializer):
-    horizon = serializers.IntegerField()
+    horizon = serializers.IntegerField(help_text=_("Bars of the interval: days, weeks or months."))
+    interval = serializers.ChoiceField(choices=["day", "week", "month"])
     count = serializers.IntegerField()
     inside_80 = serializers.FloatField()
     inside_50 = serializers.FloatField()

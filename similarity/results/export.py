@@ -8,11 +8,15 @@ ourselves (a negative return is `-0.012000`) stay numbers.
 A search run with the same_period option starts every row with a `list` column: `match` for the
 matches, `same_period` for the windows over the pattern's own days that follow them (context,
 ranked within their own list, counted in no statistic: no excess return, no episode).
+
+Horizon columns name the result's interval: `return_20d` for days, `return_13w` for weeks,
+`return_6m` for months; start_date and end_date are the dates of a match's first and last bar.
 """
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("code", "name", "segment", "sector", "start_date", "end_date")
 LISTS = (("match", "matches"), ("same_period", "same_period"))  # (list column, result key)
+UNIT = {"day": "d", "week": "w", "month": "m"}  # in the horizon columns' names
 
 
 def csv_text(value) -> str:
@@ -25,12 +29,13 @@ def search_csv_rows(result: dict) -> list[list]:
     window, marked in a first `list` column, when the search asked for them)."""
     horizons = result.get("horizons") or []
     latest = result.get("mode") == "latest"
+    unit = UNIT.get(result.get("interval") or "day", "d")
     header = ["rank", *TEXT_COLUMNS, "length", "correlation", "distance"]
-    header += [f"return_{h}d" for h in horizons]
+    header += [f"return_{h}{unit}" for h in horizons]
     if latest:
         header += ["latest_close", "latest_date"]
     else:
-        header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
+        header += [*(f"excess_{h}{unit}" for h in horizons), "excess_benchmark", "episode"]
     marked = "same_period" in result
     rows = [["list", *header] if marked else header]
     for name, key in LISTS:

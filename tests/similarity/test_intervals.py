@@ -1,17 +1,26 @@
 """Searches on weekly and monthly closes, end to end (service, API, snapshot)."""
 
+import csv
 import datetime as dt
+import io
 import math
+import re
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from accounts.services import api_token_rotate
 from similarity.api.serializers import SavedSearchSerializer
+from similarity.models import SavedSearch, SearchGrade
 from similarity.services import search_rerun, search_run
 from similarity.snapshot import snapshot_current
 from similarity.snapshot_intervals import intervals_load
+from similarity.tasks import track_record_grade
 from similarity.validation import SearchInputError
+
+from .conftest import _bars
+from .test_honest_results import CUT, market_until_cut  # noqa: F401 (a fixture)
 
 NINTENDO = {"source": "stock", "code": "7974", "from": "2014-01-01", "to": "2015-12-31"}
 WAVE = [100 + 10 * math.sin(i / 3) + i * 0.5 for i in range(30)]
@@ -198,3 +207,102 @@ def test_the_schema_documents_the_interval(search_market, api):
     option = schemas["SearchInputRequest"]["properties"]["interval"]
     assert option["description"]
     assert schemas["SavedSearch"]["properties"]["interval"]
+
+
+# --- Pages, CSV and the track record ----------------------------------------------------------
+
+
+def test_the_search_form_posts_the_interval_and_its_horizons(search_market, pro_user, client):
+    client.force_login(pro_user)
+    response = client.post(
+        "/search/",
+        {
+            "source": "stock",
+            "code": "7974",
+            "date_from": "2014-01-01",
+            "date_to": "2015-12-31",
+            "interval": "week",
+            "horizons": ["5", "20"],  # the daily boxes, hidden on a weekly search
+            "horizons_week": ["13", "4"],
+        },
+    )
+
+    assert response.status_code == 302
+    saved = SavedSearch.objects.get(user=pro_user)
+    assert saved.options["interval"] == "week"
+    assert saved.result["horizons"] == [4, 13]
+    english = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Weekly" in english and "after 13 weeks" in english
+    japanese = client.get(response["Location"]).content.decode()
+    assert "週足" in japanese and "13週後" in japanese
+
+
+def test_the_search_page_offers_daily_weekly_and_monthly_charts(db, client):
+    page = client.get("/search/?interval=month").content.decode()
+
+    for value in ("day", "week", "month"):
+        assert f'name="interval" value="{value}"' in page
+    assert "日足" in page and "週足" in page and "月足" in page
+    assert re.search(r'name="interval" value="month"[^>]*checked', page)
+
+
+def test_the_csv_names_horizons_in_weeks(search_market, pro_user, client):
+    saved = search_run(user=pro_user, spec=NINTENDO, options={"interval": "week", "k": 3})
+    client.force_login(pro_user)
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/search/results/{saved.pk}/export.csv").content.decode("utf-8-sig")
+            )
+        )
+    )
+
+    assert [c for c in rows[0] if c.startswith("return_")] == [
+        "return_4w",
+        "return_13w",
+        "return_26w",
+    ]
+    assert [row[6] for row in rows[1:]] == [m["end_date"] for m in saved.result["matches"]]
+
+
+def test_a_weekly_search_of_the_latest_weeks_is_graded_in_weeks(
+    market_until_cut,  # noqa: F811 (the fixture imported above)
+    pro_user,
+    tmp_path,
+):
+    spec = {"source": "stock", "code": "7974", "from": "2017-09-01", "to": CUT.isoformat()}
+    saved = search_run(
+        user=pro_user, spec=spec, options={"interval": "week", "k": 20, "horizons": [1, 4, 26]}
+    )
+    assert saved.tracks_outcome
+    later = [bar for bar in _bars(market_until_cut / "jp_daily" / "7974.csv") if bar.date > CUT]
+    path = tmp_path / "7974-new.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["code", "date", "open", "high", "low", "close", "volume", "adj_close"])
+        for bar in later:
+            writer.writerow(
+                [
+                    "7974",
+                    bar.date,
+                    bar.open,
+                    bar.high,
+                    bar.low,
+                    bar.close,
+                    bar.volume,
+                    bar.adj_close,
+                ]
+            )
+    call_command("import_prices", str(path), verbosity=0)
+
+    assert track_record_grade()["grades"] == 2  # 1 and 4 weeks have passed; 26 not yet
+    weeks: dict = {}
+    for bar in later:
+        weeks[bar.date.isocalendar()[:2]] = bar  # the week's last trading day
+    fourth = sorted(weeks.values(), key=lambda bar: bar.date)[3]
+    base = [bar for bar in _bars(market_until_cut / "jp_daily" / "7974.csv") if bar.date == CUT][0]
+    grade = SearchGrade.objects.get(saved_search=saved, horizon=4)
+    assert grade.interval == "week"
+    assert grade.outcome_date == fourth.date
+    assert grade.realised_return == pytest.approx(fourth.adj_close / base.adj_close - 1)
