@@ -122,4 +122,6 @@ def script_limits() -> dict:
         "minDays": MIN_LENGTH,
         "maxDays": MAX_LENGTH,
         "maxSketchPoints": MAX_SKETCH_POINTS,
+        # Per interval ("day", "week", "month"): the longest pattern in bars.
+        "maxBars": dict(MAX_LENGTH_BY_INTERVAL),
     }

@@ -97,16 +97,22 @@ def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
 
 
 @transaction.atomic
-def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
+def search_rerun(*, user, saved_search: SavedSearch, interval: str | None = None) -> SavedSearch:
     """Run a saved search again on today's data, as a new SavedSearch of the same user.
 
     A stock-range pattern is read again (the closes may have been adjusted for a split since);
-    pasted prices and sketches reuse their values.
+    pasted prices and sketches reuse their values. With another ``interval`` ("day", "week",
+    "month"), the search runs on those closes: a stock's range is read as its weeks or months,
+    pasted prices and a sketch as closes of that interval, with that interval's default horizons.
     """
     if saved_search.user_id != user.pk:
         raise NotFoundError(_("No saved search with this id."))
     started = time.perf_counter()
-    options = search_options_clean(options=saved_search.options)
+    options = dict(saved_search.options or {})
+    if interval is not None and interval != options.get("interval", limits.DEFAULT_INTERVAL):
+        options["interval"] = interval
+        options.pop("horizons", None)  # counted in bars of the other interval
+    options = search_options_clean(options=options)
     spec = saved_search.spec
     if spec.get("source") == SavedSearch.Source.STOCK:
         pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec), interval=options["interval"])
@@ -115,6 +121,7 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
         pattern = ResolvedPattern(
             values=np.asarray(saved_search.pattern, dtype=np.float64), label=saved_search.label
         )
+        pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     return _search_execute(
         user=user,
         spec=spec,

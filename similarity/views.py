@@ -20,7 +20,7 @@ from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import limits, selectors, services, validation
 from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
-from similarity.forms import SearchForm
+from similarity.forms import INTERVAL_CHOICES, SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats
 from similarity.results.export import search_csv_rows
@@ -191,6 +191,7 @@ def search_result(request, search_id: uuid.UUID):
         "saved": saved,
         "result": result,
         "result_interval": interval,
+        "interval_choices": INTERVAL_CHOICES,
         "pattern": pattern,
         "pattern_line": charts.line_chart(
             values=pattern.get("values") or [], width=480, height=200
@@ -291,13 +292,17 @@ def search_export(request, search_id: uuid.UUID):
 @require_POST
 def search_rerun(request, search_id: uuid.UUID):
     saved = _own_search(request, search_id)
+    interval = request.POST.get("interval") or None
     try:
-        fresh = services.search_rerun(user=request.user, saved_search=saved)
+        fresh = services.search_rerun(user=request.user, saved_search=saved, interval=interval)
     except DomainError as error:
         first = next(iter(error.field_messages().values()), [error.message])
         messages.error(request, first[0])
         return redirect("search_result", search_id=saved.pk)
-    messages.success(request, _("Run again on today's data."))
+    if interval and interval != (saved.options or {}).get("interval", "day"):
+        messages.success(request, _("Searched again on this chart's timeframe."))
+    else:
+        messages.success(request, _("Run again on today's data."))
     return redirect("search_result", search_id=fresh.pk)
 
 
