@@ -53,6 +53,14 @@ class Alert(models.Model):
     segment = models.CharField(_("market segment"), max_length=100, blank=True)
     sector = models.CharField(_("sector"), max_length=100, blank=True)
     min_turnover = models.FloatField(_("minimum daily turnover (yen)"), default=0)
+    # The closes watched: daily, or weekly or monthly (checked once the data of a week's or a
+    # month's last trading day is in); the pattern's prices are closes of this interval.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+    )
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
     paused_by = models.CharField(
         _("paused by"), max_length=8, choices=PausedBy, default=PausedBy.NOBODY, blank=True

@@ -42,6 +42,7 @@ class AlertInputSerializer(SearchInputSerializer):
             "segment": options.get("segment", ""),
             "sector": options.get("sector", ""),
             "min_turnover": options.get("min_turnover", 0),
+            "interval": options.get("interval", "day"),
         }
 
 
@@ -79,6 +80,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "segment",
             "sector",
             "min_turnover",
+            "interval",
             "active",
             "status",
             "paused_by",

@@ -71,6 +71,7 @@ def alert_create(request):
                 segment=options.get("segment", ""),
                 sector=options.get("sector", ""),
                 min_turnover=options.get("min_turnover", 0),
+                interval=options.get("interval", "day"),
             )
         else:
             segments, sectors = stock_filter_choices()
@@ -94,6 +95,7 @@ def alert_create(request):
                 segment=options["segment"],
                 sector=options["sector"],
                 min_turnover=options["min_turnover"],
+                interval=options["interval"],
             )
     except DomainError as error:
         messages.error(request, error.message)

@@ -310,3 +310,33 @@ def is_trading_day(day: datetime.date) -> bool:
     if kind is not None:
         return kind != TradingDay.Kind.CLOSED
     return is_trading_day_by_rule(day)
+
+
+def period_last_trading_day(day: datetime.date, interval: str) -> bool:
+    """Whether `day` is the last trading day of its week (Monday to Sunday) or calendar month by
+    the stored calendar (the rule where it has no entry): no later day of the period trades.
+    Always true for "day"."""
+    if interval == "day":
+        return True
+    if interval == "week":
+        period_end = day + datetime.timedelta(days=6 - day.weekday())
+    elif interval == "month":
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        period_end = following - datetime.timedelta(days=1)
+    else:
+        raise ValueError(f"interval is one of {', '.join(INTERVALS)}, not {interval!r}")
+    later = day + datetime.timedelta(days=1)
+    stored = dict(
+        TradingDay.objects.filter(
+            market=Stock.Market.TSE, date__range=(later, period_end)
+        ).values_list("date", "kind")
+    )
+    while later <= period_end:
+        kind = stored.get(later)
+        trades = (
+            kind != TradingDay.Kind.CLOSED if kind is not None else is_trading_day_by_rule(later)
+        )
+        if trades:
+            return False
+        later += datetime.timedelta(days=1)
+    return True
