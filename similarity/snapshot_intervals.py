@@ -16,9 +16,24 @@ from pathlib import Path
 
 import numpy as np
 
+from similarity import limits
 from similarity.engine import BaselineIndex, Market, market_resample
 
 PREFIXES = {"week": "week.", "month": "month."}
+
+
+def index_horizons(interval: str) -> tuple[int, ...]:
+    """The horizons a weekly or monthly base-rate index holds: every one the search page offers
+    and the defaults (others are counted exactly, window by window)."""
+    return tuple(
+        sorted(
+            {
+                *limits.HORIZON_CHOICES_BY_INTERVAL[interval],
+                *limits.DEFAULT_HORIZONS_BY_INTERVAL[interval],
+            }
+        )
+    )
+
 
 _lock = threading.Lock()
 
@@ -29,7 +44,7 @@ def intervals_write(folder: Path, market: Market) -> None:
         resampled = market_resample(market, interval)
         resampled.save(folder, prefix=prefix)
         if len(resampled):
-            BaselineIndex.build(resampled).save(folder, prefix=prefix)
+            BaselineIndex.build(resampled, index_horizons(interval)).save(folder, prefix=prefix)
 
 
 def intervals_load(folder: Path, market: Market) -> dict[str, tuple[Market, BaselineIndex | None]]:

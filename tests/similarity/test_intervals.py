@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import api_token_rotate
+from similarity import limits
 from similarity.api.serializers import SavedSearchSerializer
 from similarity.models import SavedSearch, SearchGrade
 from similarity.services import search_rerun, search_run
@@ -306,3 +307,33 @@ def test_a_weekly_search_of_the_latest_weeks_is_graded_in_weeks(
     assert grade.interval == "week"
     assert grade.outcome_date == fourth.date
     assert grade.realised_return == pytest.approx(fourth.adj_close / base.adj_close - 1)
+
+
+def test_weekly_and_monthly_base_rates_are_read_from_the_index(search_market):
+    from similarity.engine import base_rate_exact_horizons
+
+    snapshot = snapshot_current()
+    for interval in ("week", "month"):
+        view = snapshot.at(interval)
+        horizons = list(limits.DEFAULT_HORIZONS_BY_INTERVAL[interval])
+        assert base_rate_exact_horizons(view.market, horizons, index=view.baseline) == []
+
+
+def test_a_weekly_or_monthly_search_is_charged_no_more_than_a_daily_one(search_market):
+    from similarity.services import search_cost_estimate
+    from similarity.validation import search_options_clean
+
+    snapshot = snapshot_current()
+    costs = {}
+    for interval in limits.INTERVALS:
+        options = search_options_clean(options={"interval": interval})
+        costs[interval] = search_cost_estimate(
+            snapshot=snapshot.at(interval),
+            mask=None,
+            k=10,
+            horizons=options["horizons"],
+            options=options,
+            length=26,
+            same_period=False,
+        )
+    assert costs["month"] < costs["week"] < costs["day"]
