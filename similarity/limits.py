@@ -64,6 +64,16 @@ MAX_STRETCH_LENGTH_BY_INTERVAL = {
     "month": int(MAX_LENGTH_BY_INTERVAL["month"] / STRETCH_MAX),
 }
 
+# The walk-forward calibration's pattern lengths per interval: a forecast range is learned for
+# each interval from its own searches (`manage.py calibrate --interval week`).
+CALIBRATION_LENGTHS_BY_INTERVAL = {
+    "day": engine.CALIBRATION_LENGTHS,
+    "week": (13, 26, 52),
+    "month": (6, 12, 24),
+}
+# Market history a calibration pattern needs before it, in bars: about two years each.
+CALIBRATION_MIN_HISTORY_BY_INTERVAL = {"day": engine.MIN_HISTORY_DAYS, "week": 104, "month": 24}
+
 # Saved searches kept per user: older ones are deleted when a new one is saved. A search is
 # 15-150 KB (mini charts thinned, see MINI_CHART_POINTS), so at most some 75 MB a user.
 SAVED_SEARCHES_KEPT = 500

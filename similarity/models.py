@@ -86,6 +86,13 @@ class CalibrationRun(models.Model):
     seed = models.BigIntegerField(_("random seed"))
     elapsed_seconds = models.FloatField(_("time taken (s)"))
     table = models.JSONField(_("table"))
+    # The closes calibrated on: its forecast serves searches of this interval only.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+    )
     demo = models.BooleanField(
         _("demo sample"),
         default=False,

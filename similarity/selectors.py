@@ -172,10 +172,11 @@ def _turnover_by_series(*, snapshot_id: str, codes: tuple[str, ...]) -> np.ndarr
     return np.array([by_code.get(code) or 0.0 for code in codes], dtype=np.float64)
 
 
-def calibration_latest() -> CalibrationRun | None:
-    """The most recent walk-forward calibration of the forecast, if one was computed."""
+def calibration_latest(*, interval: str = "day") -> CalibrationRun | None:
+    """The most recent walk-forward calibration of the forecast on daily (weekly, monthly)
+    closes, if one was computed."""
     return (
-        CalibrationRun.objects.filter(forecast_model__isnull=False)
+        CalibrationRun.objects.filter(forecast_model__isnull=False, interval=interval)
         .select_related("forecast_model")
         .order_by("-created_at", "-pk")
         .first()
@@ -186,12 +187,15 @@ _forecast_lock = threading.Lock()
 _forecast: tuple[int, ForecastParams] | None = None
 
 
-def forecast_latest() -> tuple[ForecastModel, ForecastParams] | None:
-    """The latest learned forecast model and its parameters (parsed once per version and
-    process); None before the first calibration."""
+def forecast_latest(*, interval: str = "day") -> tuple[ForecastModel, ForecastParams] | None:
+    """The latest forecast model learned on the interval's closes and its parameters (parsed
+    once per version and process); None before the interval's first calibration."""
     global _forecast
     model = (
-        ForecastModel.objects.select_related("calibration").order_by("-created_at", "-pk").first()
+        ForecastModel.objects.filter(calibration__interval=interval)
+        .select_related("calibration")
+        .order_by("-created_at", "-pk")
+        .first()
     )
     if model is None:
         return None

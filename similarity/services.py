@@ -68,13 +68,14 @@ from similarity.validation import (
 def search_warm_up() -> bool:
     """Make this process's first search as fast as its second: attach the snapshot and load
     the engine (warm_up_process), then build the per-snapshot caches a history search reads
-    (the market benchmark, the base rate's excess sample; from the database). The WSGI
-    application and each Celery worker process call it before serving."""
+    (the market benchmark, the base rate's excess sample, of each interval; from the database).
+    The WSGI application and each Celery worker process call it before serving."""
     if not warm_up_process():
         return False
     snapshot = snapshot_current()
-    market_benchmark(snapshot=snapshot)
-    base_excess_sample(snapshot=snapshot)
+    for interval in limits.INTERVALS:  # daily, weekly and monthly searches alike
+        market_benchmark(snapshot=snapshot.at(interval))
+        base_excess_sample(snapshot=snapshot.at(interval))
     return True
 
 
@@ -315,7 +316,7 @@ def _search_execute(
         same_period=same_period,
         interval=snapshot.interval,
         forecast=_forecast_input(snapshot=snapshot, pattern=pattern, source=spec["source"])
-        if history and snapshot.interval == "day"
+        if history
         else None,
         **evidence,
     )
@@ -411,7 +412,7 @@ def _forecast_input(*, snapshot, pattern: ResolvedPattern, source: str) -> Forec
     """The latest learned forecast with the pattern's trailing volatility: a stock's from its
     closes up to the pattern's last day, pasted prices' from themselves, none for a sketch
     (whose scale means nothing)."""
-    latest = forecast_latest()
+    latest = forecast_latest(interval=snapshot.interval)
     if latest is None:
         return None
     model, params = latest

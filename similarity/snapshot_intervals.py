@@ -23,13 +23,14 @@ PREFIXES = {"week": "week.", "month": "month."}
 
 
 def index_horizons(interval: str) -> tuple[int, ...]:
-    """The horizons a weekly or monthly base-rate index holds: every one the search page offers
-    and the defaults (others are counted exactly, window by window)."""
+    """The horizons a weekly or monthly base-rate index holds: the defaults and the longest
+    (4, 13, 26, 52 weeks; 3, 6, 12, 24 months). Others are counted exactly, window by window,
+    and charged as such; each indexed horizon adds to the build."""
     return tuple(
         sorted(
             {
-                *limits.HORIZON_CHOICES_BY_INTERVAL[interval],
                 *limits.DEFAULT_HORIZONS_BY_INTERVAL[interval],
+                limits.MAX_HORIZON_BY_INTERVAL[interval],
             }
         )
     )

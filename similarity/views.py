@@ -184,9 +184,8 @@ def search_result(request, search_id: uuid.UUID):
         )
     ]
     interval = result.get("interval") or "day"
-    # The walk-forward calibration measures daily searches: its hit rates say nothing of weekly
-    # or monthly verdicts, which show none.
-    track = _verdict_track_record() if interval == "day" else {}
+    # The walk-forward calibration of the result's interval: how often its verdicts were right.
+    track = _verdict_track_record(interval)
     context = {
         "saved": saved,
         "result": result,
@@ -239,10 +238,10 @@ def search_result(request, search_id: uuid.UUID):
     return render(request, "similarity/result.html", context)
 
 
-def _verdict_track_record() -> dict[int, dict]:
+def _verdict_track_record(interval: str = "day") -> dict[int, dict]:
     """Per horizon, how often the verdicts were right walk-forward in the latest calibration
     (over every pattern length), and on how many verdicts."""
-    run = selectors.calibration_latest()
+    run = selectors.calibration_latest(interval=interval)
     cells = run.table.get("cells", []) if run else []
     return {
         cell["horizon"]: {"hit": cell["hit"], "verdicts": cell["verdicts"]}

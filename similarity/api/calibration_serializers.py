@@ -193,6 +193,7 @@ class CalibrationRunSerializer(serializers.ModelSerializer):
             "seed",
             "elapsed_seconds",
             "demo",
+            "interval",
             "forecast_version",
             "table",
         )

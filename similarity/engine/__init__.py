@@ -61,6 +61,7 @@ from .verdict import MIN_VERDICT_EPISODES, VERDICT_ALPHA, VERDICTS, holm, sign_t
 from .walkforward import (
     CALIBRATION_K,
     CALIBRATION_LENGTHS,
+    MIN_HISTORY_DAYS,
     MIN_SKILL_PATTERNS,
     SampleRow,
     as_of_end,
@@ -142,6 +143,7 @@ __all__ = [
     # walk-forward calibration
     "CALIBRATION_K",
     "CALIBRATION_LENGTHS",
+    "MIN_HISTORY_DAYS",
     "MIN_SKILL_PATTERNS",
     "SampleRow",
     "as_of_end",

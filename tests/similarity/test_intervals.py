@@ -337,3 +337,36 @@ def test_a_weekly_or_monthly_search_is_charged_no_more_than_a_daily_one(search_m
             same_period=False,
         )
     assert costs["month"] < costs["week"] < costs["day"]
+
+
+# --- Calibration per interval -------------------------------------------------------------------
+
+
+def test_a_weekly_calibration_learns_the_weekly_forecast_only(search_market, pro_user, client):
+    from io import StringIO
+
+    from similarity.models import CalibrationRun
+
+    out = StringIO()
+    call_command("calibrate", "--interval", "week", "--samples", "10", "--seed", "5", stdout=out)
+    run = CalibrationRun.objects.get()
+    assert run.interval == "week"
+    assert (run.lengths, run.horizons) == ([13, 26, 52], [4, 13, 26])
+    assert "(week)" in out.getvalue()
+
+    weekly = search_run(user=pro_user, spec=NINTENDO, options={"interval": "week", "k": 10})
+    daily = search_run(user=pro_user, spec=NINTENDO, options={"k": 10})
+    assert weekly.result["forecast_model"]["version"] == run.forecast_model.pk
+    assert daily.result["forecast_model"] is None  # no daily model learned yet
+
+    assert client.get("/api/v1/calibration/").status_code == 404  # daily: none yet
+    answer = client.get("/api/v1/calibration/?interval=week")
+    assert answer.status_code == 200 and answer.json()["interval"] == "week"
+    assert client.get("/api/v1/calibration/?interval=year").status_code == 400
+
+
+def test_calibrate_refuses_a_weekly_length_beyond_the_weekly_limit(db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="260"):
+        call_command("calibrate", "--interval", "week", "--lengths", "300")
