@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from market.models import ChartInterval
+
 # The correlation an alert asks for: one home for the form, the serializer and the database.
 THRESHOLD_MIN = 0.80
 THRESHOLD_MAX = 0.99
@@ -59,7 +61,7 @@ class Alert(models.Model):
         _("chart interval"),
         max_length=5,
         default="day",
-        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+        choices=ChartInterval.choices,
     )
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
     paused_by = models.CharField(

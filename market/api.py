@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.api import ERROR_RESPONSE
 from core.errors import NotFoundError
-from market.models import Stock
+from market.models import ChartInterval, Stock
 from market.selectors import (
     INTERVALS,
     daily_bars_range,
@@ -119,7 +119,7 @@ class BarsQuerySerializer(serializers.Serializer):
             "from": serializers.DateField(required=False, input_formats=["iso-8601"]),
             "to": serializers.DateField(required=False, input_formats=["iso-8601"]),
             "interval": serializers.ChoiceField(
-                choices=INTERVALS,
+                choices=ChartInterval.choices,
                 required=False,
                 error_messages={
                     "invalid_choice": _('The interval is "day", "week" or "month", not "{input}".')

@@ -10,6 +10,7 @@ from core.errors import DomainError
 from core.forms import DomainErrorFormMixin
 from core.text import interpolate_lazy
 from market.exchanges.tse.sectors import sector_label, segment_label
+from market.models import ChartInterval
 from market.selectors import stock_by_code_or_name, stock_suggestions
 from similarity import limits
 from similarity.models import SavedSearch
@@ -45,7 +46,7 @@ SERVICE_FIELD_TO_FORM_FIELD = {
 }
 
 # The chart's timeframe, as Japanese brokers name it: 日足, 週足, 月足.
-INTERVAL_CHOICES = [("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))]
+INTERVAL_CHOICES = ChartInterval.choices
 # The horizons field of each interval (the choices differ: days, weeks, months).
 HORIZON_FIELDS = {"day": "horizons", "week": "horizons_week", "month": "horizons_month"}
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from market.models import ChartInterval
+
 
 class SavedSearch(models.Model):
     """One search a user ran: what was asked, the pattern it resolved to, and what came back.
@@ -91,7 +93,7 @@ class CalibrationRun(models.Model):
         _("chart interval"),
         max_length=5,
         default="day",
-        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+        choices=ChartInterval.choices,
     )
     demo = models.BooleanField(
         _("demo sample"),
@@ -146,7 +148,7 @@ class SearchGrade(models.Model):
         _("chart interval"),
         max_length=5,
         default="day",
-        choices=[("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))],
+        choices=ChartInterval.choices,
     )
     code = models.CharField(_("code"), max_length=5)
     base_date = models.DateField(_("pattern's last day"))

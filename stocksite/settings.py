@@ -280,7 +280,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # A chart's timeframe (search, bars, track record) beside the plans' billing interval.
-    "ENUM_NAME_OVERRIDES": {"ChartIntervalEnum": ["day", "week", "month"]},
+    "ENUM_NAME_OVERRIDES": {"ChartIntervalEnum": "market.models.ChartInterval"},
 }
 
 # --- Product ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.text import interpolate_lazy
+from market.models import ChartInterval
 from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from similarity.results.texts import skill_sentence
@@ -226,7 +227,7 @@ class TrackRecordSearchSerializer(serializers.ModelSerializer):
 
 class TrackRecordSummarySerializer(serializers.Serializer):
     horizon = serializers.IntegerField(help_text=_("Bars of the interval: days, weeks or months."))
-    interval = serializers.ChoiceField(choices=["day", "week", "month"])
+    interval = serializers.ChoiceField(choices=ChartInterval.choices)
     count = serializers.IntegerField()
     inside_80 = serializers.FloatField()
     inside_50 = serializers.FloatField()

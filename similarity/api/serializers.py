@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from core.errors import DomainError
 from core.text import interpolate_lazy
+from market.models import ChartInterval
 from similarity import limits
 from similarity.engine import (
     INTERVAL_LEVEL,
@@ -31,7 +32,7 @@ from similarity.validation import (
 )
 
 DEFAULT_INTERVAL = limits.DEFAULT_INTERVAL
-INTERVAL_CHOICES = [(name, name) for name in limits.INTERVALS]
+INTERVAL_CHOICES = ChartInterval.choices
 
 
 class SearchInputSerializer(serializers.Serializer):
