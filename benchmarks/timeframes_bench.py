@@ -89,7 +89,7 @@ def main() -> None:
     before, after = statistics.median(daily_only), statistics.median(with_all)
     print(
         f"snapshot write   daily only {before:7.1f} s   with week+month {after:7.1f} s   "
-        f"+{(after / before - 1) * 100:.0f}%"
+        f"{after / before - 1:+.0%}"
     )
     if args.database:
         database_build(snapshot)
@@ -163,7 +163,7 @@ def database_build(snapshot) -> None:
     before, after = statistics.median(times[False]), statistics.median(times[True])
     print(
         f"snapshot_build   daily only {before:7.1f} s   with week+month {after:7.1f} s   "
-        f"+{(after / before - 1) * 100:.0f}%   ({built.market.size:,} closes from the database)"
+        f"{after / before - 1:+.0%}   ({built.market.size:,} closes from the database)"
     )
 
 
