@@ -32,6 +32,15 @@ class AlertInputSerializer(SearchInputSerializer):
         % {"default": THRESHOLD_DEFAULT},
     )
 
+    universe = serializers.ChoiceField(
+        choices=Alert.Universe.choices,
+        required=False,
+        help_text=_(
+            '"market" (default): every stock; "watchlist": only the stocks in your watchlist '
+            "when the alert is checked."
+        ),
+    )
+
     def alert_fields(self) -> dict:
         spec, options = self.spec_and_options()
         data = self.validated_data
@@ -43,6 +52,7 @@ class AlertInputSerializer(SearchInputSerializer):
             "sector": options.get("sector", ""),
             "min_turnover": options.get("min_turnover", 0),
             "interval": options.get("interval", "day"),
+            "universe": data.get("universe"),
         }
 
 
@@ -54,6 +64,7 @@ class AlertUpdateSerializer(serializers.Serializer):
     active = serializers.BooleanField(
         required=False, help_text=_("false pauses the alert, true resumes it.")
     )
+    universe = serializers.ChoiceField(choices=Alert.Universe.choices, required=False)
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):
@@ -81,6 +92,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "sector",
             "min_turnover",
             "interval",
+            "universe",
             "active",
             "status",
             "paused_by",

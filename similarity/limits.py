@@ -44,7 +44,8 @@ STRETCH_MAX = max(STRETCH_FACTORS)
 INTERVALS = ("day", "week", "month")
 DEFAULT_INTERVAL = "day"
 DEFAULT_HORIZONS_BY_INTERVAL = {"day": DEFAULT_HORIZONS, "week": (4, 13, 26), "month": (3, 6, 12)}
-# "Today's chart": how many of a stock's latest bars a one-tap search takes.
+# "Today's chart": how many of a stock's latest bars a one-tap search takes (今のチャートに似た
+# 過去), by interval; the pattern is editable on the results page.
 LATEST_BARS_BY_INTERVAL = {"day": 60, "week": 26, "month": 12}
 MIN_LENGTH_BY_INTERVAL = {"day": MIN_LENGTH, "week": MIN_LENGTH, "month": MIN_LENGTH}
 # Some 2 years of days, 5 years of weeks, 10 years of months.

@@ -42,7 +42,7 @@ class OutcomeStats:
 
 
 @dataclass(frozen=True)
-class FanChart:
+class PathPercentiles:
     horizon: int
     days: list[int]
     count: int  # paths drawn: one per episode when episodes were given
@@ -50,7 +50,7 @@ class FanChart:
 
 
 @dataclass(frozen=True)
-class ScenarioGroup:
+class PathCluster:
     share: float  # of the paths grouped (episodes, when given)
     count: int  # paths in the group (episodes, when given)
     median_path: list[float]  # ratios to the match's last close, day 0..horizon
@@ -63,8 +63,8 @@ class Outcomes:
     horizons: list[int]
     returns: list[list[float | None]]  # per match, per horizon
     stats: list[OutcomeStats]
-    fan: FanChart | None
-    groups: list[ScenarioGroup]
+    fan: PathPercentiles | None
+    groups: list[PathCluster]
 
 
 def _ends(market: Market, matches) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +196,7 @@ def fan_chart(
     horizon: int,
     percentiles: Sequence[float] = FAN_PERCENTILES,
     labels: np.ndarray | None = None,
-) -> FanChart | None:
+) -> PathPercentiles | None:
     """Percentile bands of the complete paths after the matches.
 
     Parameters
@@ -211,14 +211,14 @@ def fan_chart(
 
     Returns
     -------
-    FanChart or None
+    PathPercentiles or None
         The bands over day 0..horizon, named ``p10``, ``p25``...; None when no path is complete.
     """
     complete, _members = episode_paths(forward_paths(market, matches, horizon), labels)
     if complete.shape[0] == 0:
         return None
     bands = np.percentile(complete, percentiles, axis=0)
-    return FanChart(
+    return PathPercentiles(
         horizon=int(horizon),
         days=list(range(int(horizon) + 1)),
         count=int(complete.shape[0]),
@@ -235,7 +235,7 @@ def scenario_groups(
     max_groups: int = MAX_GROUPS,
     seed: int = 0,
     labels: np.ndarray | None = None,
-) -> list[ScenarioGroup]:
+) -> list[PathCluster]:
     """Cluster the complete paths after the matches into at most ``max_groups`` scenarios.
 
     KMeans on the log paths, with the number of groups (2..max_groups) chosen by the best mean
@@ -255,7 +255,7 @@ def scenario_groups(
 
     Returns
     -------
-    list of ScenarioGroup
+    list of PathCluster
         Sorted by median return, best first; empty when no path is complete.
     """
     complete, members = episode_paths(forward_paths(market, matches, horizon), labels)
@@ -267,7 +267,7 @@ def scenario_groups(
         inside = clusters == cluster
         median_path = np.median(complete[inside], axis=0)
         groups.append(
-            ScenarioGroup(
+            PathCluster(
                 share=float(inside.mean()),
                 count=int(inside.sum()),
                 median_path=[float(v) for v in median_path],

@@ -405,6 +405,10 @@
     last = bars.length - 1;
     MAX_DAYS = (limits.maxBars || {})[name] || limits.maxDays;
     intervalInput.value = name;
+    // "今のチャートに似た過去" searches the latest bars of the interval on show.
+    document.querySelectorAll(".similar-now-form input[name=interval]").forEach(function (input) {
+      input.value = name;
+    });
     intervalButtons.forEach(function (button) {
       button.setAttribute("aria-pressed", String(button.dataset.interval === name));
     });

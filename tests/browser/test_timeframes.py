@@ -32,6 +32,7 @@ def test_the_chart_toggles_to_weekly_candles_and_searches_weeks_on_a_phone(
     assert "5週" in phone.locator("[data-ma='5']").inner_text()
     assert "直近60週" in phone.locator("[data-preset='60']").inner_text()
     assert "5週線" in phone.get_by_test_id("ohlc-readout").inner_text()
+    assert phone.locator(".similar-now-form input[name=interval]").input_value() == "week"
     assert phone.evaluate(SMALL_TARGETS, TOUCH_TARGET) == []
     found = phone.evaluate(SIDEWAYS)
     assert found["page"] <= 0 and found["boxes"] == []

@@ -370,3 +370,17 @@ def test_calibrate_refuses_a_weekly_length_beyond_the_weekly_limit(db):
 
     with pytest.raises(CommandError, match="260"):
         call_command("calibrate", "--interval", "week", "--lengths", "300")
+
+
+@pytest.mark.parametrize(("interval", "bars"), [("week", 26), ("month", 12)])
+def test_the_one_tap_search_takes_the_latest_weeks_or_months(
+    search_market, pro_user, interval, bars
+):
+    from similarity.services import search_latest_bars
+
+    saved = search_latest_bars(user=pro_user, code="7974", interval=interval)
+
+    expected = period_closes(search_market["7974"], interval)[-bars:]
+    assert saved.options["interval"] == interval
+    assert saved.pattern == [close for _day, close in expected]
+    assert saved.result["horizons"] == list(limits.DEFAULT_HORIZONS_BY_INTERVAL[interval])
