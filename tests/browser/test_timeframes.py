@@ -67,4 +67,5 @@ def test_the_chart_toggles_to_weekly_candles_and_searches_weeks_on_a_phone(
     phone.locator("#price-chart canvas").first.wait_for()
     assert chart.get_attribute("data-interval") == "month"
     assert chart.get_attribute("data-bars") == str(len(months))
-    assert phone.locator("input[name=interval]").input_value() == "month"
+    assert phone.locator("#pattern-form input[name=interval]").input_value() == "month"
+    assert phone.locator(".similar-now-form input[name=interval]").input_value() == "month"
