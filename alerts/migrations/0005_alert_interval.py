@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0004_watchlist'),
+        ("alerts", "0004_watchlist"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='interval',
-            field=models.CharField(choices=[('day', 'Daily'), ('week', 'Weekly'), ('month', 'Monthly')], default='day', max_length=5, verbose_name='chart interval'),
+            model_name="alert",
+            name="interval",
+            field=models.CharField(
+                choices=[("day", "Daily"), ("week", "Weekly"), ("month", "Monthly")],
+                default="day",
+                max_length=5,
+                verbose_name="chart interval",
+            ),
         ),
     ]
