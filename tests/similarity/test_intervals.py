@@ -384,3 +384,15 @@ def test_the_one_tap_search_takes_the_latest_weeks_or_months(
     assert saved.options["interval"] == interval
     assert saved.pattern == [close for _day, close in expected]
     assert saved.result["horizons"] == list(limits.DEFAULT_HORIZONS_BY_INTERVAL[interval])
+
+
+def test_one_rebuild_builds_every_interval_and_says_so(search_market):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("build_snapshot", stdout=out)
+
+    snapshot = snapshot_current()
+    week, month = snapshot.at("week").market.size, snapshot.at("month").market.size
+    assert 0 < month < week < snapshot.market.size
+    assert f"(weekly {week}, monthly {month})" in out.getvalue()
