@@ -23,6 +23,7 @@ from similarity.engine import (
     forecast_fit,
     market_calendar,
     pattern_rows,
+    period_ends,
     samples_of,
     usable,
     walk_forward_predict,
@@ -58,6 +59,8 @@ def calibration_compute(
     horizons = sorted({int(h) for h in horizons})
     seed = int(time.time()) if seed is None else int(seed)
     calendar = market_calendar(market)
+    if interval != "day":  # one date a week or month, as the search's (services._calendar)
+        calendar = calendar[period_ends(calendar, interval)]
     twins = search_universe(snapshot_id=snapshot.id, series_ids=market.ids).twins
     benchmark = market_benchmark(snapshot=snapshot)
     excess = base_excess_sample(snapshot=snapshot)

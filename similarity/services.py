@@ -468,10 +468,16 @@ def _search_evidence(*, snapshot, history: bool, length: int, horizons, as_of, *
 
 
 def _calendar(snapshot) -> np.ndarray:
-    """The market's trading days, from the base-rate index when the snapshot has one."""
+    """The market's trading days, from the base-rate index when the snapshot has one; on weekly
+    or monthly closes, one date a period (its latest: a stock halted on a Friday dates its week
+    by the Thursday, which is no bar of the market's)."""
     if snapshot.baseline is not None:
-        return np.asarray(snapshot.baseline.calendar).astype("datetime64[D]")
-    return np.unique(np.asarray(snapshot.market.dates))
+        calendar = np.asarray(snapshot.baseline.calendar).astype("datetime64[D]")
+    else:
+        calendar = np.unique(np.asarray(snapshot.market.dates))
+    if snapshot.interval != "day":
+        calendar = calendar[period_ends(calendar, snapshot.interval)]
+    return calendar
 
 
 def _forecast_input(*, snapshot, pattern: ResolvedPattern, source: str) -> ForecastInput | None:

@@ -396,3 +396,19 @@ def test_one_rebuild_builds_every_interval_and_says_so(search_market):
     week, month = snapshot.at("week").market.size, snapshot.at("month").market.size
     assert 0 < month < week < snapshot.market.size
     assert f"(weekly {week}, monthly {month})" in out.getvalue()
+
+
+def test_a_weekly_replay_sees_only_outcomes_known_before_the_pattern(search_market, pro_user):
+    spec = {"source": "stock", "code": "7974", "from": "2016-06-01", "to": "2016-12-31"}
+    saved = search_run(
+        user=pro_user, spec=spec, options={"interval": "week", "as_of": True, "k": 20}
+    )
+
+    start = saved.result["pattern"]["start_date"]
+    longest = max(saved.result["horizons"])
+    assert saved.result["matches"]
+    for match in saved.result["matches"]:
+        weeks = [day.isoformat() for day, _c in period_closes(search_market[match["code"]], "week")]
+        end = weeks.index(match["end_date"])
+        if end + longest < len(weeks):
+            assert weeks[end + longest] < start
