@@ -84,6 +84,7 @@ migrations-check: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/similarity_bench.py
 	$(BIN)/python benchmarks/snapshot_store_bench.py
+	$(BIN)/python benchmarks/timeframes_bench.py
 
 bench-alerts: install-dev
 	$(BIN)/python benchmarks/alerts_bench.py

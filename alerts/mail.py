@@ -27,6 +27,9 @@ def user_language(user) -> str:
 def hit_links(hit) -> dict[str, str]:
     """Where a hit leads: the stock's chart over the matched window, and a search from it."""
     window = {"date_from": hit.start_date.isoformat(), "date_to": hit.end_date.isoformat()}
+    interval = hit.alert.interval
+    if interval != "day":  # the weekly or monthly chart, and a search of those closes
+        window["interval"] = interval
     search = {"source": "stock", "code": hit.code, **window}
     return {
         "chart": reverse("stock_detail", args=[hit.code]) + "?" + urlencode(window),

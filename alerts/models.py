@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from market.models import ChartInterval
+
 # The correlation an alert asks for: one home for the form, the serializer and the database.
 THRESHOLD_MIN = 0.80
 THRESHOLD_MAX = 0.99
@@ -57,6 +59,14 @@ class Alert(models.Model):
     segment = models.CharField(_("market segment"), max_length=100, blank=True)
     sector = models.CharField(_("sector"), max_length=100, blank=True)
     min_turnover = models.FloatField(_("minimum daily turnover (yen)"), default=0)
+    # The closes watched: daily, or weekly or monthly (checked once the data of a week's or a
+    # month's last trading day is in); the pattern's prices are closes of this interval.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=ChartInterval.choices,
+    )
     universe = models.CharField(
         _("stocks checked"),
         max_length=16,

@@ -34,6 +34,7 @@ from alerts.services import (
     alerts_plan_limit_apply,
 )
 from alerts.watchlist.selectors import watchlist_series_codes
+from market.selectors import period_last_trading_day
 from similarity.engine import latest_hits
 from similarity.selectors import search_universe
 from similarity.snapshot import snapshot_current
@@ -50,8 +51,15 @@ class CheckSummary:
 
 
 def alerts_due(*, data_date: dt.date):
-    """Active alerts not yet checked against `data_date`."""
-    return Alert.objects.filter(status=Alert.Status.ACTIVE).filter(
+    """Active alerts not yet checked against `data_date`: daily ones every trading day, weekly
+    and monthly ones only when `data_date` is the last trading day of its week or month (by the
+    stored trading calendar), once that period's bar is whole."""
+    intervals = [
+        interval
+        for interval in ("day", "week", "month")
+        if period_last_trading_day(data_date, interval)
+    ]
+    return Alert.objects.filter(status=Alert.Status.ACTIVE, interval__in=intervals).filter(
         Q(last_checked_date__isnull=True) | Q(last_checked_date__lt=data_date)
     )
 
@@ -98,7 +106,12 @@ def alerts_check(*, user_ids: list[int] | None = None) -> CheckSummary:
         alerts = list(due.order_by("pk"))
         if not alerts:
             return CheckSummary(data_date, 0, 0, [])
-        hits = _hits_find(snapshot=snapshot, alerts=alerts)
+        hits = []
+        for interval in sorted({alert.interval for alert in alerts}):
+            hits += _hits_find(
+                snapshot=snapshot.at(interval),
+                alerts=[alert for alert in alerts if alert.interval == interval],
+            )
         created = AlertHit.objects.bulk_create(hits, ignore_conflicts=True)
         Alert.objects.bulk_update(alerts, ["hits_not_kept"])
         Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(

@@ -51,6 +51,7 @@ class AlertInputSerializer(SearchInputSerializer):
             "segment": options.get("segment", ""),
             "sector": options.get("sector", ""),
             "min_turnover": options.get("min_turnover", 0),
+            "interval": options.get("interval", "day"),
             "universe": data.get("universe"),
         }
 
@@ -90,6 +91,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "segment",
             "sector",
             "min_turnover",
+            "interval",
             "universe",
             "active",
             "status",

@@ -32,7 +32,11 @@ from billing.entitlements import entitlements_for
 from core.errors import DomainError, InvalidInputError, NotFoundError
 from similarity.results.texts import stock_label_text
 from similarity.services import pattern_resolve
-from similarity.validation import pattern_spec_clean, search_options_clean
+from similarity.validation import (
+    pattern_length_check,
+    pattern_spec_clean,
+    search_options_clean,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,21 +149,31 @@ def alert_create(
     segment: str = "",
     sector: str = "",
     min_turnover: float = 0,
+    interval: str = "day",
     universe: str | None = None,
 ) -> Alert:
-    """A new active alert on the pattern `spec` (the search's pattern spec), frozen to prices,
-    checked across the market or (universe "watchlist") only the user's watchlist at each run.
+    """A new active alert on the pattern `spec` (the search's pattern spec), frozen to prices:
+    a stock's range as the closes of its days, or of its weeks or months for a weekly or
+    monthly alert (``interval``); checked across the market or (universe "watchlist") only the
+    user's watchlist at each run.
 
     Raises AlertInputError (400 naming the field), NotFoundError for an unknown stock code and
     AlertLimitReached (403) when the plan's active alerts are all taken.
     """
     spec = pattern_spec_clean(spec=spec)
     filters = search_options_clean(
-        options={"segment": segment, "sector": sector, "min_turnover": min_turnover}
+        options={
+            "segment": segment,
+            "sector": sector,
+            "min_turnover": min_turnover,
+            "interval": interval,
+            "mode": "latest",
+        }
     )
     threshold = _threshold_clean(threshold)
     universe = _universe_clean(universe)
-    pattern = pattern_resolve(spec=spec)
+    pattern = pattern_resolve(spec=spec, interval=filters["interval"])
+    pattern_length_check(length=pattern.values.size, options=filters, source=spec["source"])
     name = _name_clean(name, stock_label_text(pattern.label))
     _lock_user(user)
     _check_room(user)
@@ -174,6 +188,7 @@ def alert_create(
         segment=filters["segment"],
         sector=filters["sector"],
         min_turnover=filters["min_turnover"],
+        interval=filters["interval"],
         universe=universe,
     )
 

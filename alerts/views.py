@@ -75,6 +75,7 @@ def alert_create(request):
                 segment=options.get("segment", ""),
                 sector=options.get("sector", ""),
                 min_turnover=options.get("min_turnover", 0),
+                interval=options.get("interval", "day"),
                 universe=request.POST.get("universe"),
             )
         else:
@@ -99,6 +100,7 @@ def alert_create(request):
                 segment=options["segment"],
                 sector=options["sector"],
                 min_turnover=options["min_turnover"],
+                interval=options["interval"],
                 universe=request.POST.get("universe"),
             )
     except DomainError as error:

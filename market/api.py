@@ -13,8 +13,14 @@ from rest_framework.views import APIView
 
 from core.api import ERROR_RESPONSE
 from core.errors import NotFoundError
-from market.models import Stock
-from market.selectors import daily_bars_range, market_summary, stock_by_code, stock_list
+from market.models import ChartInterval, Stock
+from market.selectors import (
+    INTERVALS,
+    daily_bars_range,
+    market_summary,
+    stock_by_code,
+    stock_list,
+)
 
 ERRORS = {400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 404: ERROR_RESPONSE}
 
@@ -112,6 +118,13 @@ class BarsQuerySerializer(serializers.Serializer):
         return {
             "from": serializers.DateField(required=False, input_formats=["iso-8601"]),
             "to": serializers.DateField(required=False, input_formats=["iso-8601"]),
+            "interval": serializers.ChoiceField(
+                choices=ChartInterval.choices,
+                required=False,
+                error_messages={
+                    "invalid_choice": _('The interval is "day", "week" or "month", not "{input}".')
+                },
+            ),
         }
 
     def validate(self, attrs):
@@ -126,7 +139,9 @@ class BarSerializer(serializers.Serializer):
     high = serializers.FloatField()
     low = serializers.FloatField()
     close = serializers.FloatField()
-    volume = serializers.IntegerField(help_text=_("Shares traded that day."))
+    volume = serializers.IntegerField(
+        help_text=_("Shares traded that day (that week or month: the days' sum).")
+    )
     adj_factor = serializers.FloatField(help_text=_("Cumulative split factor: adj_close / close."))
     adj_open = serializers.FloatField(help_text=_("Split-adjusted."))
     adj_high = serializers.FloatField()
@@ -141,14 +156,25 @@ class StockBarsSerializer(serializers.Serializer):
 
 class StockBarsApi(APIView):
     @extend_schema(
-        summary="Daily bars of a stock",
+        summary="Daily, weekly or monthly bars of a stock",
         description=(
             "Oldest first, between `from` and `to` (inclusive, YYYY-MM-DD, both optional): the "
-            "prices as traded and split-adjusted. Reversed or malformed dates: 400."
+            "prices as traded and split-adjusted. With `interval=week` or `month`, one candle a "
+            "week (Monday to Sunday) or calendar month built from the daily bars: the first "
+            "open, the highest high, the lowest low, the last close and the summed volume, "
+            "dated by the period's last trading day; `from` and `to` select the candles whose "
+            "last trading day falls between them. Reversed or malformed dates, or another "
+            "interval: 400."
         ),
         parameters=[
             OpenApiParameter("from", str, description="First date, YYYY-MM-DD."),
             OpenApiParameter("to", str, description="Last date, YYYY-MM-DD."),
+            OpenApiParameter(
+                "interval",
+                str,
+                enum=list(INTERVALS),
+                description="day (default), week or month.",
+            ),
         ],
         responses={200: StockBarsSerializer, **ERRORS},
         tags=["market"],
@@ -158,6 +184,9 @@ class StockBarsApi(APIView):
         query = BarsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         bars = daily_bars_range(
-            stock=stock, start=query.validated_data.get("from"), end=query.validated_data.get("to")
+            stock=stock,
+            start=query.validated_data.get("from"),
+            end=query.validated_data.get("to"),
+            interval=query.validated_data.get("interval") or "day",
         )
         return Response(StockBarsSerializer({"code": stock.code, "bars": bars}).data)

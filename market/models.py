@@ -15,6 +15,15 @@ stock_code_validator = RegexValidator(
 )
 
 
+class ChartInterval(models.TextChoices):
+    """A chart's timeframe, as Japanese brokers name it: a bar a trading day (日足), a week
+    (週足, Monday to Sunday) or a calendar month (月足), dated by its last trading day."""
+
+    DAY = "day", _("Daily")
+    WEEK = "week", _("Weekly")
+    MONTH = "month", _("Monthly")
+
+
 class Stock(models.Model):
     class Market(models.TextChoices):
         TSE = "TSE", _("Tokyo Stock Exchange")

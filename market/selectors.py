@@ -97,6 +97,72 @@ def stock_filter_choices() -> tuple[list[str], list[tuple[str, str]]]:
     return segments, sectors
 
 
+# Candles of a chart: a bar a trading day, week (Monday to Sunday) or calendar month.
+INTERVALS = ("day", "week", "month")
+
+
+def candle_period(day: datetime.date, interval: str) -> tuple[int, ...]:
+    """The week or month a trading day belongs to (the day itself for "day")."""
+    if interval == "week":
+        year, week, _weekday = day.isocalendar()
+        return (year, week)
+    if interval == "month":
+        return (day.year, day.month)
+    if interval == "day":
+        return (day.toordinal(),)
+    raise ValueError(f"interval is one of {', '.join(INTERVALS)}, not {interval!r}")
+
+
+def candles_aggregate(bars: list[dict], interval: str) -> list[dict]:
+    """Daily bars (daily_bars_range's dicts, oldest first) as weekly or monthly candles: the first
+    open, the highest high, the lowest low, the last close and the summed volume of each period,
+    dated by its last trading day. Split-adjusted prices aggregate the same way (adj_open the
+    first, adj_high the highest...), and adj_factor is the last day's."""
+    if interval == "day":
+        return bars
+    candles: list[dict] = []
+    current = None
+    for bar in bars:
+        period = candle_period(bar["date"], interval)
+        if current != period:
+            current = period
+            candles.append(dict(bar))
+            continue
+        candle = candles[-1]
+        candle["date"] = bar["date"]
+        candle["high"] = max(candle["high"], bar["high"])
+        candle["low"] = min(candle["low"], bar["low"])
+        candle["close"] = bar["close"]
+        candle["volume"] += bar["volume"]
+        candle["adj_factor"] = bar["adj_factor"]
+        candle["adj_high"] = max(candle["adj_high"], bar["adj_high"])
+        candle["adj_low"] = min(candle["adj_low"], bar["adj_low"])
+        candle["adj_close"] = bar["adj_close"]
+    return candles
+
+
+def chart_candles(bars: list[list], interval: str) -> list[list]:
+    """stock_chart's rows ([date, open, high, low, close, volume], ISO dates) as weekly or
+    monthly candles, aggregated as candles_aggregate does."""
+    if interval == "day":
+        return bars
+    candles: list[list] = []
+    current = None
+    for day, open_, high, low, close, volume in bars:
+        period = candle_period(datetime.date.fromisoformat(day), interval)
+        if current != period:
+            current = period
+            candles.append([day, open_, high, low, close, volume])
+            continue
+        candle = candles[-1]
+        candle[0] = day
+        candle[2] = max(candle[2], high)
+        candle[3] = min(candle[3], low)
+        candle[4] = close
+        candle[5] += volume
+    return candles
+
+
 def stock_chart_bars(*, stock: Stock) -> list[list]:
     """Every bar of a stock, oldest first, as [date, open, high, low, close, volume] with open,
     high, low and close split-adjusted (traded price × adj_close / close), for the chart."""
@@ -222,10 +288,29 @@ def stock_by_code_or_name(*, text: str) -> Stock | None:
 
 
 def daily_bars_range(
-    *, stock: Stock, start: datetime.date | None = None, end: datetime.date | None = None
+    *,
+    stock: Stock,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    interval: str = "day",
 ) -> list[dict]:
     """Bars of a stock between two dates (inclusive), oldest first: as traded, and
-    split-adjusted (each price times the day's factor adj_close / close)."""
+    split-adjusted (each price times the day's factor adj_close / close). For "week" or
+    "month", the candles (candles_aggregate) whose last trading day falls between the dates."""
+    if interval != "day":
+        candles = candles_aggregate(
+            daily_bars_range(
+                stock=stock,
+                start=start - datetime.timedelta(days=31) if start else None,
+                end=end + datetime.timedelta(days=31) if end else None,
+            ),
+            interval,
+        )
+        return [
+            candle
+            for candle in candles
+            if (start is None or candle["date"] >= start) and (end is None or candle["date"] <= end)
+        ]
     bars = DailyBar.objects.filter(stock=stock).order_by("date")
     if start is not None:
         bars = bars.filter(date__gte=start)
@@ -264,3 +349,33 @@ def is_trading_day(day: datetime.date) -> bool:
     if kind is not None:
         return kind != TradingDay.Kind.CLOSED
     return is_trading_day_by_rule(day)
+
+
+def period_last_trading_day(day: datetime.date, interval: str) -> bool:
+    """Whether `day` is the last trading day of its week (Monday to Sunday) or calendar month by
+    the stored calendar (the rule where it has no entry): no later day of the period trades.
+    Always true for "day"."""
+    if interval == "day":
+        return True
+    if interval == "week":
+        period_end = day + datetime.timedelta(days=6 - day.weekday())
+    elif interval == "month":
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        period_end = following - datetime.timedelta(days=1)
+    else:
+        raise ValueError(f"interval is one of {', '.join(INTERVALS)}, not {interval!r}")
+    later = day + datetime.timedelta(days=1)
+    stored = dict(
+        TradingDay.objects.filter(
+            market=Stock.Market.TSE, date__range=(later, period_end)
+        ).values_list("date", "kind")
+    )
+    while later <= period_end:
+        kind = stored.get(later)
+        trades = (
+            kind != TradingDay.Kind.CLOSED if kind is not None else is_trading_day_by_rule(later)
+        )
+        if trades:
+            return False
+        later += datetime.timedelta(days=1)
+    return True

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from market import selectors
@@ -11,6 +12,8 @@ STOCKS_PER_PAGE = 50
 PRESET_DAYS = (20, 60, 120, 250)
 # The chart's moving averages (days) and the CSS colour variable of each line.
 MOVING_AVERAGES = ((5, "--ma-short"), (25, "--ma-mid"), (75, "--ma-long"))
+# The chart's timeframes, as Japanese brokers name them (日足, 週足, 月足).
+CHART_INTERVALS = (("day", _lazy("Daily")), ("week", _lazy("Weekly")), ("month", _lazy("Monthly")))
 
 
 @require_GET
@@ -61,6 +64,11 @@ def stock_detail(request, code: str):
         raise Http404(_("No stock with code %(code)s.") % {"code": code})
     chart = selectors.stock_chart(stock=stock)
     bars = chart["bars"]
+    # Weekly and monthly candles for the chart's 日足/週足/月足 toggle, from the same rows.
+    chart["intervals"] = {
+        interval: selectors.chart_candles(bars, interval) for interval in ("week", "month")
+    }
+    interval = request.GET.get("interval")
     day_change = None
     if len(bars) > 1 and bars[-2][4]:
         day_change = (bars[-1][4] / bars[-2][4] - 1) * 100
@@ -77,5 +85,7 @@ def stock_detail(request, code: str):
             "turnover": bars[-1][4] * bars[-1][5] if bars else None,
             "presets": [days for days in PRESET_DAYS if days <= len(bars)],
             "moving_averages": MOVING_AVERAGES,
+            "chart_intervals": CHART_INTERVALS,
+            "chart_interval": interval if interval in dict(CHART_INTERVALS) else "day",
         },
     )

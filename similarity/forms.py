@@ -10,6 +10,7 @@ from core.errors import DomainError
 from core.forms import DomainErrorFormMixin
 from core.text import interpolate_lazy
 from market.exchanges.tse.sectors import sector_label, segment_label
+from market.models import ChartInterval
 from market.selectors import stock_by_code_or_name, stock_suggestions
 from similarity import limits
 from similarity.models import SavedSearch
@@ -41,7 +42,13 @@ SERVICE_FIELD_TO_FORM_FIELD = {
     "stretch": "stretch",
     "same_period": "same_period",
     "as_of": "as_of",
+    "interval": "interval",
 }
+
+# The chart's timeframe, as Japanese brokers name it: 日足, 週足, 月足.
+INTERVAL_CHOICES = ChartInterval.choices
+# The horizons field of each interval (the choices differ: days, weeks, months).
+HORIZON_FIELDS = {"day": "horizons", "week": "horizons_week", "month": "horizons_month"}
 
 
 class SearchForm(DomainErrorFormMixin, forms.Form):
@@ -108,6 +115,18 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         initial=SavedSearch.Mode.HISTORY,
         widget=forms.RadioSelect,
     )
+    interval = forms.ChoiceField(
+        label=_("Chart"),
+        required=False,
+        choices=INTERVAL_CHOICES,
+        initial=limits.DEFAULT_INTERVAL,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Weekly and monthly charts use the close of each week's or month's last trading day; "
+            "a stock's dates take the weeks or months that end inside them, and pasted prices, "
+            "sketch days and horizons count weeks or months."
+        ),
+    )
     k = forms.IntegerField(
         label=_("Number of matches"),
         required=False,
@@ -120,6 +139,20 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         choices=[(str(days), str(days)) for days in limits.HORIZON_CHOICES],
         required=False,
         initial=[str(days) for days in limits.DEFAULT_HORIZONS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    horizons_week = forms.MultipleChoiceField(
+        label=_("Weeks after the match to measure"),
+        choices=[(str(n), str(n)) for n in limits.HORIZON_CHOICES_BY_INTERVAL["week"]],
+        required=False,
+        initial=[str(n) for n in limits.DEFAULT_HORIZONS_BY_INTERVAL["week"]],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    horizons_month = forms.MultipleChoiceField(
+        label=_("Months after the match to measure"),
+        choices=[(str(n), str(n)) for n in limits.HORIZON_CHOICES_BY_INTERVAL["month"]],
+        required=False,
+        initial=[str(n) for n in limits.DEFAULT_HORIZONS_BY_INTERVAL["month"]],
         widget=forms.CheckboxSelectMultiple,
     )
     segment = forms.ChoiceField(label=_("Market segment"), required=False)
@@ -240,10 +273,13 @@ class SearchForm(DomainErrorFormMixin, forms.Form):
         # The stock page's short form posts only the pattern and the mode: the rest takes defaults.
         turnover = data.get("min_turnover")
         search_from, search_to = data.get("search_from"), data.get("search_to")
+        interval = data.get("interval") or limits.DEFAULT_INTERVAL
+        horizons = data.get(HORIZON_FIELDS.get(interval, "horizons")) or []
         given = {
+            "interval": interval,
             "mode": data.get("mode") or None,
             "k": data.get("k"),
-            "horizons": [int(days) for days in data.get("horizons") or []] or None,
+            "horizons": [int(bars) for bars in horizons] or None,
             "segment": data.get("segment") or "",
             "sector": data.get("sector") or "",
             "min_turnover": float(turnover) * 1_000_000 if turnover else 0.0,

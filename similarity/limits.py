@@ -38,9 +38,42 @@ STRETCH_FACTORS = engine.STRETCH_FACTORS  # also searched with the stretch optio
 STRETCH_MIN = min(STRETCH_FACTORS)
 STRETCH_MAX = max(STRETCH_FACTORS)
 
+# Timeframes: a search runs on daily closes, or on weekly or monthly ones (the split-adjusted close
+# of each Monday-to-Sunday week's, or each calendar month's, last trading day). Lengths, horizons
+# and stretch count bars of the interval.
+INTERVALS = ("day", "week", "month")
+DEFAULT_INTERVAL = "day"
+DEFAULT_HORIZONS_BY_INTERVAL = {"day": DEFAULT_HORIZONS, "week": (4, 13, 26), "month": (3, 6, 12)}
 # "Today's chart": how many of a stock's latest bars a one-tap search takes (今のチャートに似た
 # 過去), by interval; the pattern is editable on the results page.
-LATEST_BARS_BY_INTERVAL = {"day": 60}
+LATEST_BARS_BY_INTERVAL = {"day": 60, "week": 26, "month": 12}
+MIN_LENGTH_BY_INTERVAL = {"day": MIN_LENGTH, "week": MIN_LENGTH, "month": MIN_LENGTH}
+# Some 2 years of days, 5 years of weeks, 10 years of months.
+MAX_LENGTH_BY_INTERVAL = {"day": MAX_LENGTH, "week": 260, "month": 120}
+# A year of days or weeks, two years of months.
+MAX_HORIZON_BY_INTERVAL = {"day": MAX_HORIZON, "week": 52, "month": 24}
+HORIZON_CHOICES_BY_INTERVAL = {
+    "day": HORIZON_CHOICES,
+    "week": (1, 2, 4, 8, 13, 26, 52),
+    "month": (1, 2, 3, 6, 12, 24),
+}
+# With stretch, the longest pattern (in bars) a search accepts: the stretched copies
+# (STRETCH_FACTORS) of a longer weekly or monthly one would outrun most stocks' history.
+MAX_STRETCH_LENGTH_BY_INTERVAL = {
+    "day": MAX_LENGTH,
+    "week": int(MAX_LENGTH_BY_INTERVAL["week"] / STRETCH_MAX),
+    "month": int(MAX_LENGTH_BY_INTERVAL["month"] / STRETCH_MAX),
+}
+
+# The walk-forward calibration's pattern lengths per interval: a forecast range is learned for
+# each interval from its own searches (`manage.py calibrate --interval week`).
+CALIBRATION_LENGTHS_BY_INTERVAL = {
+    "day": engine.CALIBRATION_LENGTHS,
+    "week": (13, 26, 52),
+    "month": (6, 12, 24),
+}
+# Market history a calibration pattern needs before it, in bars: about two years each.
+CALIBRATION_MIN_HISTORY_BY_INTERVAL = {"day": engine.MIN_HISTORY_DAYS, "week": 104, "month": 24}
 
 # Saved searches kept per user: older ones are deleted when a new one is saved. A search is
 # 15-150 KB (mini charts thinned, see MINI_CHART_POINTS), so at most some 75 MB a user.
@@ -106,4 +139,6 @@ def script_limits() -> dict:
         "minDays": MIN_LENGTH,
         "maxDays": MAX_LENGTH,
         "maxSketchPoints": MAX_SKETCH_POINTS,
+        # Per interval ("day", "week", "month"): the longest pattern in bars.
+        "maxBars": dict(MAX_LENGTH_BY_INTERVAL),
     }

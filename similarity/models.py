@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from market.models import ChartInterval
+
 
 class SavedSearch(models.Model):
     """One search a user ran: what was asked, the pattern it resolved to, and what came back.
@@ -86,6 +88,13 @@ class CalibrationRun(models.Model):
     seed = models.BigIntegerField(_("random seed"))
     elapsed_seconds = models.FloatField(_("time taken (s)"))
     table = models.JSONField(_("table"))
+    # The closes calibrated on: its forecast serves searches of this interval only.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=ChartInterval.choices,
+    )
     demo = models.BooleanField(
         _("demo sample"),
         default=False,
@@ -133,7 +142,14 @@ class SearchGrade(models.Model):
     saved_search = models.ForeignKey(
         SavedSearch, on_delete=models.CASCADE, related_name="grades", verbose_name=_("search")
     )
-    horizon = models.PositiveIntegerField(_("horizon (trading days)"))
+    horizon = models.PositiveIntegerField(_("horizon (bars of the interval)"))
+    # The search's interval: its horizons count trading days, weeks or months.
+    interval = models.CharField(
+        _("chart interval"),
+        max_length=5,
+        default="day",
+        choices=ChartInterval.choices,
+    )
     code = models.CharField(_("code"), max_length=5)
     base_date = models.DateField(_("pattern's last day"))
     outcome_date = models.DateField(_("outcome day"))

@@ -172,10 +172,11 @@ def _turnover_by_series(*, snapshot_id: str, codes: tuple[str, ...]) -> np.ndarr
     return np.array([by_code.get(code) or 0.0 for code in codes], dtype=np.float64)
 
 
-def calibration_latest() -> CalibrationRun | None:
-    """The most recent walk-forward calibration of the forecast, if one was computed."""
+def calibration_latest(*, interval: str = "day") -> CalibrationRun | None:
+    """The most recent walk-forward calibration of the forecast on daily (weekly, monthly)
+    closes, if one was computed."""
     return (
-        CalibrationRun.objects.filter(forecast_model__isnull=False)
+        CalibrationRun.objects.filter(forecast_model__isnull=False, interval=interval)
         .select_related("forecast_model")
         .order_by("-created_at", "-pk")
         .first()
@@ -186,12 +187,15 @@ _forecast_lock = threading.Lock()
 _forecast: tuple[int, ForecastParams] | None = None
 
 
-def forecast_latest() -> tuple[ForecastModel, ForecastParams] | None:
-    """The latest learned forecast model and its parameters (parsed once per version and
-    process); None before the first calibration."""
+def forecast_latest(*, interval: str = "day") -> tuple[ForecastModel, ForecastParams] | None:
+    """The latest forecast model learned on the interval's closes and its parameters (parsed
+    once per version and process); None before the interval's first calibration."""
     global _forecast
     model = (
-        ForecastModel.objects.select_related("calibration").order_by("-created_at", "-pk").first()
+        ForecastModel.objects.filter(calibration__interval=interval)
+        .select_related("calibration")
+        .order_by("-created_at", "-pk")
+        .first()
     )
     if model is None:
         return None
@@ -219,18 +223,21 @@ def track_record_summary(*, user) -> list[dict]:
     inside the 10-90 and 25-75 bands of the matches."""
     rows = (
         SearchGrade.objects.filter(saved_search__user=user)
-        .values("horizon")
+        .values("interval", "horizon")
         .annotate(
             count=Count("id"),
             inside_80=Count("id", filter=Q(inside_80=True)),
             inside_50=Count("id", filter=Q(inside_50=True)),
             percentile=Avg("percentile"),
         )
-        .order_by("horizon")
+        .order_by("interval", "horizon")
     )
+    order = {"day": 0, "week": 1, "month": 2}
+    rows = sorted(rows, key=lambda row: (order.get(row["interval"], 3), row["horizon"]))
     return [
         {
             "horizon": row["horizon"],
+            "interval": row["interval"],
             "count": row["count"],
             "inside_80": row["inside_80"] / row["count"],
             "inside_50": row["inside_50"] / row["count"],
@@ -243,15 +250,16 @@ def track_record_summary(*, user) -> list[dict]:
 # The index that matches are compared with, when its bars are stored.
 BENCHMARK_INDEX = "TOPIX"
 _benchmark_lock = threading.Lock()
-_benchmark: tuple[str, Benchmark] | None = None
+# Per interval ("day", "week", "month"): the snapshot id it was built for and the benchmark.
+_benchmark: dict[str, tuple[str, Benchmark]] = {}
 
 
 def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
     """TOPIX where its bars are stored, with the equal-weighted buy-and-hold market of the
     snapshot's ordinary shares (stored in the snapshot) for the days they do not cover (before
-    the first, after the last); cached per snapshot and process."""
-    global _benchmark
-    cached = _benchmark
+    the first, after the last); cached per snapshot, interval and process."""
+    interval = getattr(snapshot, "interval", "day")
+    cached = _benchmark.get(interval)
     if cached is not None and cached[0] == snapshot.id:
         return cached[1]
     with _benchmark_lock:
@@ -273,26 +281,30 @@ def market_benchmark(*, snapshot) -> Benchmark | BuyAndHoldBenchmark:
                 np.array([close for _day, close in rows], dtype=np.float64),
                 fallback=benchmark,
             )
-        _benchmark = (snapshot.id, benchmark)
+        _benchmark[interval] = (snapshot.id, benchmark)
         return benchmark
 
 
 _excess_lock = threading.Lock()
-_excess: tuple[str, ExcessSample] | None = None
+_excess: dict[str, tuple[str, ExcessSample]] = {}  # per interval, as _benchmark
 
 
 def base_excess_sample(*, snapshot) -> ExcessSample:
     """The snapshot's sample of window ends whose excess returns over the market benchmark give
-    the base rate's excess median; built once per snapshot and process."""
-    global _excess
-    cached = _excess
+    the base rate's excess median; built once per snapshot, interval and process."""
+    interval = getattr(snapshot, "interval", "day")
+    cached = _excess.get(interval)
     if cached is not None and cached[0] == snapshot.id:
         return cached[1]
     benchmark = market_benchmark(snapshot=snapshot)
     with _excess_lock:
-        if _excess is None or _excess[0] != snapshot.id:
-            _excess = (snapshot.id, ExcessSample.build(snapshot.market, benchmark))
-        return _excess[1]
+        cached = _excess.get(interval)
+        if cached is None or cached[0] != snapshot.id:
+            cached = _excess[interval] = (
+                snapshot.id,
+                ExcessSample.build(snapshot.market, benchmark),
+            )
+        return cached[1]
 
 
 def saved_searches_export(*, user) -> dict:

@@ -40,6 +40,7 @@ from similarity.engine import (
     base_rate_counted,
     base_rate_exact_horizons,
     normalize_pattern,
+    period_ends,
     search,
     trailing_volatility,
 )
@@ -59,6 +60,8 @@ from similarity.snapshot import Snapshot, snapshot_current, warm_up_process
 from similarity.validation import (
     PATTERN_FIELD,
     SearchInputError,
+    bars_text,
+    pattern_length_check,
     pattern_spec_clean,
     search_options_clean,
 )
@@ -67,13 +70,14 @@ from similarity.validation import (
 def search_warm_up() -> bool:
     """Make this process's first search as fast as its second: attach the snapshot and load
     the engine (warm_up_process), then build the per-snapshot caches a history search reads
-    (the market benchmark, the base rate's excess sample; from the database). The WSGI
-    application and each Celery worker process call it before serving."""
+    (the market benchmark, the base rate's excess sample, of each interval; from the database).
+    The WSGI application and each Celery worker process call it before serving."""
     if not warm_up_process():
         return False
     snapshot = snapshot_current()
-    market_benchmark(snapshot=snapshot)
-    base_excess_sample(snapshot=snapshot)
+    for interval in limits.INTERVALS:  # daily, weekly and monthly searches alike
+        market_benchmark(snapshot=snapshot.at(interval))
+        base_excess_sample(snapshot=snapshot.at(interval))
     return True
 
 
@@ -83,7 +87,8 @@ def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
     started = time.perf_counter()
     spec = pattern_spec_clean(spec=spec)
     options = search_options_clean(options=options)
-    pattern = pattern_resolve(spec=spec)
+    pattern = pattern_resolve(spec=spec, interval=options["interval"])
+    pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     return _search_execute(
         user=user,
         spec=spec,
@@ -95,23 +100,31 @@ def search_run(*, user, spec: dict, options: dict) -> SavedSearch:
 
 
 @transaction.atomic
-def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
+def search_rerun(*, user, saved_search: SavedSearch, interval: str | None = None) -> SavedSearch:
     """Run a saved search again on today's data, as a new SavedSearch of the same user.
 
     A stock-range pattern is read again (the closes may have been adjusted for a split since);
-    pasted prices and sketches reuse their values.
+    pasted prices and sketches reuse their values. With another ``interval`` ("day", "week",
+    "month"), the search runs on those closes: a stock's range is read as its weeks or months,
+    pasted prices and a sketch as closes of that interval, with that interval's default horizons.
     """
     if saved_search.user_id != user.pk:
         raise NotFoundError(_("No saved search with this id."))
     started = time.perf_counter()
-    options = search_options_clean(options=saved_search.options)
+    options = dict(saved_search.options or {})
+    if interval is not None and interval != options.get("interval", limits.DEFAULT_INTERVAL):
+        options["interval"] = interval
+        options.pop("horizons", None)  # counted in bars of the other interval
+    options = search_options_clean(options=options)
     spec = saved_search.spec
     if spec.get("source") == SavedSearch.Source.STOCK:
-        pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec))
+        pattern = pattern_resolve(spec=pattern_spec_clean(spec=spec), interval=options["interval"])
+        pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     else:
         pattern = ResolvedPattern(
             values=np.asarray(saved_search.pattern, dtype=np.float64), label=saved_search.label
         )
+        pattern_length_check(length=pattern.values.size, options=options, source=spec["source"])
     return _search_execute(
         user=user,
         spec=spec,
@@ -122,14 +135,15 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
     )
 
 
-# The intervals the one-tap search takes: daily bars only, until a search runs on weekly or
-# monthly closes (a spec of other bars would search daily closes of the wrong span).
-LATEST_BARS_INTERVALS = ("day",)
+# The intervals the one-tap search takes: daily, weekly and monthly bars.
+LATEST_BARS_INTERVALS = limits.INTERVALS
 
 
 def latest_bars_spec(*, code, interval: str = "day") -> dict:
     """The pattern spec of a stock's latest bars (limits.LATEST_BARS_BY_INTERVAL of them): a
-    stock range from the first of those trading days to the last, as the search form takes it."""
+    stock range from the first of those trading days to the last, as the search form takes it;
+    for weeks or months, from the first period's last trading day to the latest day, which
+    selects exactly those periods (the latest one possibly unfinished)."""
     if interval not in LATEST_BARS_INTERVALS:
         raise SearchInputError(
             "interval",
@@ -142,11 +156,26 @@ def latest_bars_spec(*, code, interval: str = "day") -> dict:
     if stock is None:
         message = _("No stock with code %(code)s.") % {"code": code.strip()}
         raise NotFoundError(message, fields={"code": [message]})
+    count = limits.LATEST_BARS_BY_INTERVAL[interval]
+    per_bar = {"day": 1, "week": 7, "month": 23}[interval]  # trading days a bar spans at most
     days = list(
         DailyBar.objects.filter(stock=stock)
         .order_by("-date")
-        .values_list("date", flat=True)[: limits.LATEST_BARS_BY_INTERVAL[interval]]
+        .values_list("date", flat=True)[: count * per_bar]
     )
+    if interval != "day" and days:
+        ascending = np.array(days[::-1], dtype="datetime64[D]")
+        days = [day.item() for day in ascending[period_ends(ascending, interval)][::-1][:count]]
+        if len(days) < limits.MIN_LENGTH:
+            raise SearchInputError(
+                "code",
+                _("%(code)s has only %(count)s: a pattern needs at least %(min)s.")
+                % {
+                    "code": stock.code,
+                    "count": bars_text(len(days), interval),
+                    "min": bars_text(limits.MIN_LENGTH, interval),
+                },
+            )
     if len(days) < limits.MIN_LENGTH:
         raise SearchInputError(
             "code",
@@ -167,17 +196,18 @@ def search_latest_bars(*, user, code, interval: str = "day") -> SavedSearch:
     return search_run(
         user=user,
         spec=latest_bars_spec(code=code, interval=interval),
-        options={"mode": SavedSearch.Mode.HISTORY},
+        options={"mode": SavedSearch.Mode.HISTORY, "interval": interval},
     )
 
 
-def pattern_resolve(*, spec: dict) -> ResolvedPattern:
+def pattern_resolve(*, spec: dict, interval: str = "day") -> ResolvedPattern:
     """The prices a checked spec stands for (a stock's split-adjusted closes over its range,
-    pasted prices, or a sketch resampled to its days), refused if the engine cannot search them.
-    Shape alerts freeze their pattern with it."""
+    daily or of the weeks or months whose last trading day falls inside it; pasted prices, or a
+    sketch resampled to its bars: both read as closes of the interval), refused if the engine
+    cannot search them. Shape alerts freeze their pattern with it."""
     source = spec["source"]
     if source == "stock":
-        pattern = _stock_pattern(spec)
+        pattern = _stock_pattern(spec, interval)
     elif source == "prices":
         pattern = ResolvedPattern(
             values=np.asarray(spec["prices"], dtype=np.float64),
@@ -195,23 +225,36 @@ def pattern_resolve(*, spec: dict) -> ResolvedPattern:
     return pattern
 
 
-def _stock_pattern(spec: dict) -> ResolvedPattern:
+def _stock_pattern(spec: dict, interval: str = "day") -> ResolvedPattern:
     stock = stock_by_code(code=spec["code"])
     if stock is None:
         message = _("No stock with code %(code)s.") % {"code": spec["code"]}
         raise NotFoundError(message, fields={"code": [message]})
     start = dt.date.fromisoformat(spec["from"])
     end = dt.date.fromisoformat(spec["to"])
-    rows = list(
-        DailyBar.objects.filter(stock=stock, date__range=(start, end))
-        .order_by("date")
-        .values_list("date", "adj_close")
-    )
+    rows = _stock_closes(stock, start, end, interval)
     if not rows and stock.last_bar_date and start > stock.last_bar_date:
         raise SearchInputError(
             "from",
             _("The prices of %(code)s end on %(day)s: choose days up to then.")
             % {"code": stock.code, "day": day(stock.last_bar_date)},
+        )
+    longest = limits.MAX_LENGTH_BY_INTERVAL[interval]
+    if interval != "day" and not limits.MIN_LENGTH <= len(rows) <= longest:
+        raise SearchInputError(
+            "to",
+            _(
+                "%(code)s has %(count)s from %(start)s to %(end)s; choose a range of "
+                "%(min)s to %(max)s."
+            )
+            % {
+                "code": stock.code,
+                "count": bars_text(len(rows), interval),
+                "start": day(start),
+                "end": day(end),
+                "min": bars_text(limits.MIN_LENGTH, interval),
+                "max": bars_text(limits.MAX_LENGTH_BY_INTERVAL[interval], interval),
+            },
         )
     if not limits.MIN_LENGTH <= len(rows) <= limits.MAX_LENGTH:
         raise SearchInputError(
@@ -239,6 +282,28 @@ def _stock_pattern(spec: dict) -> ResolvedPattern:
     )
 
 
+def _stock_closes(stock, start: dt.date, end: dt.date, interval: str) -> list:
+    """(date, split-adjusted close) of the stock's trading days from ``start`` to ``end``, or of
+    its weeks or months whose last trading day falls inside (dated by that day)."""
+    if interval == "day":
+        return list(
+            DailyBar.objects.filter(stock=stock, date__range=(start, end))
+            .order_by("date")
+            .values_list("date", "adj_close")
+        )
+    # Up to a month past the end: a period's last trading day may lie beyond it (then the period
+    # is left out), and the days before the start only end periods that are left out too.
+    rows = list(
+        DailyBar.objects.filter(stock=stock, date__range=(start, end + dt.timedelta(days=31)))
+        .order_by("date")
+        .values_list("date", "adj_close")
+    )
+    if not rows:
+        return rows
+    ends = period_ends(np.array([row[0] for row in rows], dtype="datetime64[D]"), interval)
+    return [rows[i] for i in ends if rows[i][0] <= end]
+
+
 def _sketch_values(points: list[list[float]], days: int) -> np.ndarray:
     """The drawn line resampled to `days` equally spaced values, left to right."""
     pairs = np.asarray(points, dtype=np.float64)
@@ -257,7 +322,7 @@ def _search_execute(
     rerun_of: SavedSearch | None,
     started: float,
 ) -> SavedSearch:
-    snapshot = snapshot_current()
+    snapshot = snapshot_current().at(options["interval"])
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
     # An as_of that cannot apply is the user's input error: found before a search is charged
@@ -317,6 +382,7 @@ def _search_execute(
         limits=applied,
         started=started,
         same_period=same_period,
+        interval=snapshot.interval,
         forecast=_forecast_input(snapshot=snapshot, pattern=pattern, source=spec["source"])
         if history
         else None,
@@ -417,17 +483,23 @@ def _search_evidence(
 
 
 def _calendar(snapshot) -> np.ndarray:
-    """The market's trading days, from the base-rate index when the snapshot has one."""
+    """The market's trading days, from the base-rate index when the snapshot has one; on weekly
+    or monthly closes, one date a period (its latest: a stock halted on a Friday dates its week
+    by the Thursday, which is no bar of the market's)."""
     if snapshot.baseline is not None:
-        return np.asarray(snapshot.baseline.calendar).astype("datetime64[D]")
-    return np.unique(np.asarray(snapshot.market.dates))
+        calendar = np.asarray(snapshot.baseline.calendar).astype("datetime64[D]")
+    else:
+        calendar = np.unique(np.asarray(snapshot.market.dates))
+    if snapshot.interval != "day":
+        calendar = calendar[period_ends(calendar, snapshot.interval)]
+    return calendar
 
 
 def _forecast_input(*, snapshot, pattern: ResolvedPattern, source: str) -> ForecastInput | None:
     """The latest learned forecast with the pattern's trailing volatility: a stock's from its
     closes up to the pattern's last day, pasted prices' from themselves, none for a sketch
     (whose scale means nothing)."""
-    latest = forecast_latest()
+    latest = forecast_latest(interval=snapshot.interval)
     if latest is None:
         return None
     model, params = latest

@@ -53,7 +53,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +74,7 @@ from similarity.engine import (
     search,
 )
 from similarity.selectors import ORDINARY_SEGMENTS
+from similarity.snapshot_intervals import intervals_load, intervals_write, snapshot_at
 from similarity.snapshot_store import (
     Manifest,
     SnapshotDamaged,
@@ -121,6 +122,14 @@ class Snapshot:
     # The equal-weighted buy-and-hold market of the ordinary shares (None: an older folder, so
     # each process builds it).
     benchmark: BuyAndHoldBenchmark | None = None
+    # The closes this snapshot's market holds ("day"), and the weekly and monthly markets with
+    # their base-rate indexes (similarity.snapshot_intervals).
+    interval: str = "day"
+    intervals: dict = field(default_factory=dict)
+
+    def at(self, interval: str) -> Snapshot:
+        """This snapshot on daily, weekly or monthly closes (similarity.limits.INTERVALS)."""
+        return snapshot_at(self, interval)
 
 
 _lock = threading.Lock()
@@ -164,6 +173,7 @@ def snapshot_write(folder: Path, *, market: Market, listed, ordinary=None) -> No
         index = BaselineIndex.build(market)
         index.save(folder)
         _benchmark_write(folder, market, ordinary, index.calendar)
+    intervals_write(folder, market)
     _checksums_promise(folder)
     _checksums_write(folder)
 
@@ -594,6 +604,10 @@ def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
         last = np.asarray(market.dates[market.offsets[1:] - 1])
         date = last.max().item()
     listed, baseline = _extras(root / name, series=len(market))
+    try:
+        intervals = intervals_load(root / name, market)
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise SnapshotCorrupt(f"{root / name}: {type(exc).__name__}: {exc}") from exc
     return Snapshot(
         id=name,
         folder=root / name,
@@ -603,6 +617,7 @@ def _load(root: Path, name: str, *, serves_for: str = "") -> Snapshot:
         baseline=baseline,
         benchmark=_benchmark_load(root / name),
         serves_for=serves_for or name,
+        intervals=intervals,
     )
 
 

@@ -76,6 +76,12 @@ def track_record_grade() -> dict:
 
 @shared_task(name="similarity.tasks.calibration_compute")
 def calibration_compute_task(samples: int = DEFAULT_SAMPLES) -> dict:
-    """Recompute the walk-forward calibration (monthly, Celery beat)."""
-    run = calibration_compute(samples=samples)
-    return {"id": run.pk, "samples": run.samples, "seconds": run.elapsed_seconds}
+    """Recompute the walk-forward calibration of each interval: daily, weekly and monthly
+    closes (monthly, Celery beat)."""
+    runs = [calibration_compute(samples=samples, interval=i) for i in ("day", "week", "month")]
+    return {
+        "id": runs[0].pk,
+        "samples": runs[0].samples,
+        "seconds": round(sum(run.elapsed_seconds for run in runs), 2),
+        "intervals": {run.interval: run.pk for run in runs},
+    }

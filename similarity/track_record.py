@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from market.models import DailyBar, Stock
+from similarity.engine import period_ends
 from similarity.models import SavedSearch, SearchGrade
 
 
@@ -44,11 +45,8 @@ def search_grades_write(*, saved_search: SavedSearch) -> int:
     if stock is None:
         return 0
     done = set(saved_search.grades.values_list("horizon", flat=True))
-    bars = list(
-        DailyBar.objects.filter(stock=stock, date__gte=dt.date.fromisoformat(end))
-        .order_by("date")
-        .values_list("date", "adj_close")[: max(horizons) + 1]
-    )
+    interval = result.get("interval") or "day"
+    bars = _bars_after(stock, dt.date.fromisoformat(end), max(horizons), interval)
     if not bars or bars[0][0].isoformat() != end:
         return 0
     grades = []
@@ -71,6 +69,7 @@ def search_grades_write(*, saved_search: SavedSearch) -> int:
             SearchGrade(
                 saved_search=saved_search,
                 horizon=h,
+                interval=interval,
                 code=code,
                 base_date=bars[0][0],
                 outcome_date=bars[h][0],
@@ -82,6 +81,34 @@ def search_grades_write(*, saved_search: SavedSearch) -> int:
         )
     SearchGrade.objects.bulk_create(grades, ignore_conflicts=True)
     return len(grades)
+
+
+# Trading days in a month at most, for the daily bars that cover a number of weeks or months.
+_DAYS_PER_BAR = {"day": 1, "week": 5, "month": 23}
+
+
+def _bars_after(stock, end: dt.date, count: int, interval: str) -> list[tuple[dt.date, float]]:
+    """The (date, close) of the pattern's last bar, then of the ``count`` bars of the interval
+    after it: trading days, or the last trading day of each later week or month, a period
+    counted only once a trading day of the next one shows it complete."""
+    rows = list(
+        DailyBar.objects.filter(stock=stock, date__gte=end)
+        .order_by("date")
+        .values_list("date", "adj_close")[: (count + 2) * _DAYS_PER_BAR[interval] + 1]
+    )
+    if interval == "day" or not rows:
+        return rows[: count + 1]
+    dates = np.array([day for day, _close in rows], dtype="datetime64[D]")
+    ends = period_ends(dates, interval)[:-1]  # the last period may still be under way
+    return [rows[0]] + [
+        rows[i] for i in ends if i > 0 and not _same_period(rows[0][0], rows[i][0], interval)
+    ]
+
+
+def _same_period(a: dt.date, b: dt.date, interval: str) -> bool:
+    if interval == "week":
+        return a.isocalendar()[:2] == b.isocalendar()[:2]
+    return (a.year, a.month) == (b.year, b.month)
 
 
 def track_record_replay(*, user, spec: dict) -> SavedSearch:

@@ -25,6 +25,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.errors import InvalidInputError
 from core.templatetags.site_formats import day
@@ -68,6 +69,9 @@ class SearchOptions(TypedDict):
     # History mode with a stock's range: only windows whose furthest horizon closed before the
     # pattern's first day (what was known then), so that a past pattern is replayed honestly.
     as_of: bool
+    # The closes searched: "day" (default), "week" or "month" (each week's or calendar month's
+    # last trading day). Lengths, horizons and stretch count bars of this interval.
+    interval: str
 
 
 # The keys of each kind of pattern, after "source".
@@ -360,6 +364,9 @@ def search_options_clean(*, options: dict | None) -> dict:
     unknown = sorted(set(options) - set(OPTION_FIELDS))
     if unknown:
         raise SearchInputError(unknown[0], _("Unknown option."))
+    interval = options.get("interval") or limits.DEFAULT_INTERVAL
+    if interval not in limits.INTERVALS:
+        raise SearchInputError("interval", _('The interval is "day", "week" or "month".'))
     mode = options.get("mode") or SavedSearch.Mode.HISTORY
     if mode not in SavedSearch.Mode.values:
         raise SearchInputError("mode", _('The mode is "history" or "latest".'))
@@ -391,7 +398,7 @@ def search_options_clean(*, options: dict | None) -> dict:
     return {
         "mode": mode,
         "k": int(k),
-        "horizons": _horizons_clean(options.get("horizons")),
+        "horizons": _horizons_clean(options.get("horizons"), interval),
         "segment": _text_clean(options.get("segment"), "segment"),
         "sector": _text_clean(options.get("sector"), "sector"),
         "min_turnover": _turnover_clean(options.get("min_turnover")),
@@ -400,22 +407,62 @@ def search_options_clean(*, options: dict | None) -> dict:
         "stretch": stretch,
         "same_period": same_period,
         "as_of": as_of,
+        "interval": interval,
     }
 
 
-def _horizons_clean(horizons) -> list[int]:
-    horizons = horizons or list(limits.DEFAULT_HORIZONS)
+def _horizons_clean(horizons, interval: str) -> list[int]:
+    horizons = horizons or list(limits.DEFAULT_HORIZONS_BY_INTERVAL[interval])
+    longest = limits.MAX_HORIZON_BY_INTERVAL[interval]
     if (
         not isinstance(horizons, list | tuple)
         or len(horizons) > limits.MAX_HORIZONS
-        or not all(_is_integer(h) and 1 <= h <= limits.MAX_HORIZON for h in horizons)
+        or not all(_is_integer(h) and 1 <= h <= longest for h in horizons)
     ):
-        raise SearchInputError(
-            "horizons",
-            _("Give 1 to %(count)d horizons, each a whole number of days from 1 to %(max)d.")
-            % {"count": limits.MAX_HORIZONS, "max": limits.MAX_HORIZON},
-        )
+        if interval == "day":
+            message = _(
+                "Give 1 to %(count)d horizons, each a whole number of days from 1 to %(max)d."
+            )
+        elif interval == "week":
+            message = _(
+                "Give 1 to %(count)d horizons, each a whole number of weeks from 1 to %(max)d."
+            )
+        else:
+            message = _(
+                "Give 1 to %(count)d horizons, each a whole number of months from 1 to %(max)d."
+            )
+        raise SearchInputError("horizons", message % {"count": limits.MAX_HORIZONS, "max": longest})
     return sorted({int(h) for h in horizons})
+
+
+def bars_text(count: int, interval: str) -> str:
+    """``count`` bars of the interval in words: "60 trading days", "26 weeks", "12 months"."""
+    if interval == "week":
+        return ngettext("%(count)d week", "%(count)d weeks", count) % {"count": count}
+    if interval == "month":
+        return ngettext("%(count)d month", "%(count)d months", count) % {"count": count}
+    return ngettext("%(count)d trading day", "%(count)d trading days", count) % {"count": count}
+
+
+def pattern_length_check(*, length: int, options: dict, source: str) -> None:
+    """Refuse a pattern longer than the interval allows (with stretch, shorter still); the
+    engine's own limits (MIN_LENGTH, MAX_LENGTH) are the daily ones, checked with the spec."""
+    interval = options["interval"]
+    longest = limits.MAX_LENGTH_BY_INTERVAL[interval]
+    if options["stretch"]:
+        longest = limits.MAX_STRETCH_LENGTH_BY_INTERVAL[interval]
+    if length > longest:
+        field = {"stock": "to", "prices": "prices", "sketch": "days"}[source]
+        if options["stretch"]:
+            message = _(
+                "The pattern has %(length)s; with stretch this interval allows at most %(max)s."
+            )
+        else:
+            message = _("The pattern has %(length)s; this interval allows at most %(max)s.")
+        raise SearchInputError(
+            field,
+            message % {"length": bars_text(length, interval), "max": bars_text(longest, interval)},
+        )
 
 
 def _turnover_clean(turnover) -> float:

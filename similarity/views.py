@@ -22,7 +22,7 @@ from core.errors import DomainError, NotFoundError
 from market.selectors import stock_english_names, stock_filter_choices
 from similarity import limits, selectors, services, validation
 from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
-from similarity.forms import SearchForm
+from similarity.forms import INTERVAL_CHOICES, SearchForm
 from similarity.results import charts
 from similarity.results import statistics as result_stats
 from similarity.results.export import search_csv_rows
@@ -30,7 +30,17 @@ from similarity.results.glossary import glossary
 from similarity.results.summary import result_summary
 from similarity.results.texts import limit_text, scenario_text, skill_sentence
 
-PREFILL_FIELDS = ("source", "code", "date_from", "date_to", "mode", "prices", "days", "k")
+PREFILL_FIELDS = (
+    "source",
+    "code",
+    "date_from",
+    "date_to",
+    "mode",
+    "prices",
+    "days",
+    "k",
+    "interval",
+)
 HISTORY_PER_PAGE = 25
 
 
@@ -200,10 +210,14 @@ def search_result(request, search_id: uuid.UUID):
             result.get("groups") or [], key=lambda group: -(group.get("median_return") or 0)
         )
     ]
-    track = _verdict_track_record()
+    interval = result.get("interval") or "day"
+    # The walk-forward calibration of the result's interval: how often its verdicts were right.
+    track = _verdict_track_record(interval)
     context = {
         "saved": saved,
         "result": result,
+        "result_interval": interval,
+        "interval_choices": INTERVAL_CHOICES,
         "pattern": pattern,
         "pattern_line": charts.line_chart(
             values=pattern.get("values") or [], width=480, height=200
@@ -235,6 +249,7 @@ def search_result(request, search_id: uuid.UUID):
                 horizon: {"rate": cell["hit"], "count": cell["verdicts"]}
                 for horizon, cell in track.items()
             },
+            interval=interval,
         ),
         "glossary": {term["key"]: term for term in glossary()},
         "glossary_order": glossary(),
@@ -250,10 +265,10 @@ def search_result(request, search_id: uuid.UUID):
     return render(request, "similarity/result.html", context)
 
 
-def _verdict_track_record() -> dict[int, dict]:
+def _verdict_track_record(interval: str = "day") -> dict[int, dict]:
     """Per horizon, how often the verdicts were right walk-forward in the latest calibration
     (over every pattern length), and on how many verdicts."""
-    run = selectors.calibration_latest()
+    run = selectors.calibration_latest(interval=interval)
     cells = run.table.get("cells", []) if run else []
     return {
         cell["horizon"]: {"hit": cell["hit"], "verdicts": cell["verdicts"]}
@@ -303,13 +318,17 @@ def search_export(request, search_id: uuid.UUID):
 @require_POST
 def search_rerun(request, search_id: uuid.UUID):
     saved = _own_search(request, search_id)
+    interval = request.POST.get("interval") or None
     try:
-        fresh = services.search_rerun(user=request.user, saved_search=saved)
+        fresh = services.search_rerun(user=request.user, saved_search=saved, interval=interval)
     except DomainError as error:
         first = next(iter(error.field_messages().values()), [error.message])
         messages.error(request, first[0])
         return redirect("search_result", search_id=saved.pk)
-    messages.success(request, _("Run again on today's data."))
+    if interval and interval != (saved.options or {}).get("interval", "day"):
+        messages.success(request, _("Searched again on this chart's timeframe."))
+    else:
+        messages.success(request, _("Run again on today's data."))
     return redirect("search_result", search_id=fresh.pk)
 
 

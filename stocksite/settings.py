@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A chart's timeframe (search, bars, track record) beside the plans' billing interval.
+    "ENUM_NAME_OVERRIDES": {"ChartIntervalEnum": "market.models.ChartInterval"},
 }
 
 # --- Product ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.text import interpolate_lazy
+from market.models import ChartInterval
 from similarity.engine import INTERVAL_LEVEL, MIN_SKILL_PATTERNS
 from similarity.models import CalibrationRun, SavedSearch, SearchGrade
 from similarity.results.glossary import term_help
@@ -197,6 +198,7 @@ class CalibrationRunSerializer(serializers.ModelSerializer):
             "seed",
             "elapsed_seconds",
             "demo",
+            "interval",
             "forecast_version",
             "table",
         )
@@ -207,6 +209,7 @@ class SearchGradeSerializer(serializers.ModelSerializer):
         model = SearchGrade
         fields = (
             "horizon",
+            "interval",
             "code",
             "base_date",
             "outcome_date",
@@ -227,7 +230,8 @@ class TrackRecordSearchSerializer(serializers.ModelSerializer):
 
 
 class TrackRecordSummarySerializer(serializers.Serializer):
-    horizon = serializers.IntegerField()
+    horizon = serializers.IntegerField(help_text=_("Bars of the interval: days, weeks or months."))
+    interval = serializers.ChoiceField(choices=ChartInterval.choices)
     count = serializers.IntegerField()
     inside_80 = serializers.FloatField()
     inside_50 = serializers.FloatField()

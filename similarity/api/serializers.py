@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from core.errors import DomainError
 from core.text import interpolate_lazy
+from market.models import ChartInterval
 from similarity import limits
 from similarity.engine import (
     INTERVAL_LEVEL,
@@ -29,6 +30,9 @@ from similarity.validation import (
     pattern_spec_clean,
     search_options_clean,
 )
+
+DEFAULT_INTERVAL = limits.DEFAULT_INTERVAL
+INTERVAL_CHOICES = ChartInterval.choices
 
 
 class SearchInputSerializer(serializers.Serializer):
@@ -64,6 +68,17 @@ class SearchInputSerializer(serializers.Serializer):
         required=False,
         help_text=_("history: every window of every stock; latest: how stocks look now."),
     )
+    interval = serializers.ChoiceField(
+        choices=INTERVAL_CHOICES,
+        required=False,
+        help_text=_(
+            "The closes searched: day (default), week or month, each week's (Monday to Sunday) "
+            "or calendar month's last trading day. The pattern's range selects the weeks or "
+            "months whose last trading day falls inside; prices, sketch days and horizons count "
+            "bars of the interval (default horizons: day 5, 20, 60; week 4, 13, 26; month 3, "
+            "6, 12)."
+        ),
+    )
     k = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -79,8 +94,14 @@ class SearchInputSerializer(serializers.Serializer):
         min_length=1,
         max_length=limits.MAX_HORIZONS,
         help_text=interpolate_lazy(
-            _("Trading days after a match to measure (default %(days)s)."),
-            {"days": ", ".join(map(str, limits.DEFAULT_HORIZONS))},
+            _(
+                "Bars of the interval after a match to measure (trading days by default: "
+                "%(days)s; at most %(day)d days, %(week)d weeks, %(month)d months)."
+            ),
+            {
+                "days": ", ".join(map(str, limits.DEFAULT_HORIZONS)),
+                **limits.MAX_HORIZON_BY_INTERVAL,
+            },
         ),
     )
     segment = serializers.CharField(
@@ -508,6 +529,13 @@ class SavedSearchSerializer(serializers.Serializer):
     )
     snapshot = SnapshotSerializer()
     elapsed_ms = serializers.FloatField()
+    interval = serializers.ChoiceField(
+        choices=INTERVAL_CHOICES,
+        help_text=_(
+            "The closes searched (day, week or month): horizons count its bars and each match's "
+            "dates are those of its first and last bar, a week's or month's last trading day."
+        ),
+    )
 
     def to_representation(self, instance: SavedSearch) -> dict:
         return super().to_representation(
@@ -520,6 +548,7 @@ class SavedSearchSerializer(serializers.Serializer):
                 "spec": instance.spec,
                 "options": instance.options,
                 "rerun_of": instance.rerun_of_id,
+                "interval": (instance.options or {}).get("interval", DEFAULT_INTERVAL),
                 **instance.result,
             }
         )

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from billing.permissions import ProApiMixin
 from core.api import ERROR_RESPONSE, ERROR_RESPONSES
-from core.errors import NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 from core.parsers import AnyTypeJSONParser, JSONParser
 from similarity.api.calibration_serializers import CalibrationRunSerializer, TrackRecordSerializer
 from similarity.api.serializers import (
@@ -259,12 +259,23 @@ class CalibrationApi(APIView):
             "the forecast's 10-90 and 25-75 ranges (and the matches' own), the CRPS and Brier "
             "skill against the base rate, and the verdicts' firing and hit rates beside a "
             "date-only control, with 90% intervals; per horizon, whether the look-alikes beat "
-            "the base rate, in a sentence. Public. 404 before the first calibration."
+            "the base rate, in a sentence. Public. 404 before the first calibration. Each "
+            "interval (`?interval=day`, the default, `week` or `month`) is calibrated on its "
+            "own closes; an unknown interval is a 400."
         ),
-        responses={200: CalibrationRunSerializer, 404: ERROR_RESPONSE},
+        parameters=[
+            OpenApiParameter(
+                "interval", str, enum=["day", "week", "month"], description="day, week or month."
+            )
+        ],
+        responses={200: CalibrationRunSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
     )
     def get(self, request):
-        run = calibration_latest()
+        interval = request.query_params.get("interval") or "day"
+        if interval not in ("day", "week", "month"):
+            message = _('The interval is "day", "week" or "month".')
+            raise InvalidInputError.for_field("interval", message)
+        run = calibration_latest(interval=interval)
         if run is None:
             raise NotFoundError(_("The calibration has not been computed yet."))
         return Response(CalibrationRunSerializer(run).data)

@@ -4,6 +4,7 @@ This module's ``__all__`` is the engine's API: code outside the engine imports o
 Inside, dependencies run one way, from the bottom:
 
 * ``series`` (the Market container), ``pattern`` (limits and normalisation), ``kernels``;
+* ``intervals`` (weekly and monthly closes from daily ones);
 * ``windows`` (which windows a search looks at: series, dates, periods, exclusions);
 * ``screen``, ``period``, then ``finder`` (the search);
 * ``outcomes``, ``evidence``; ``baseline_index``, ``baseline_query``, then ``baseline``;
@@ -36,6 +37,7 @@ from .forecast import (
     forecast_predict,
     trailing_volatility,
 )
+from .intervals import INTERVALS, market_resample, period_ends
 from .latest import LatestHits, latest_hits
 from .outcomes import (
     DEFAULT_HORIZONS,
@@ -59,6 +61,7 @@ from .walkforward import (
     BURN_IN,
     CALIBRATION_K,
     CALIBRATION_LENGTHS,
+    MIN_HISTORY_DAYS,
     MIN_SKILL_PATTERNS,
     SampleRow,
     as_of_end,
@@ -82,6 +85,10 @@ __all__ = [
     "Market",
     "PatternError",
     "normalize_pattern",
+    # timeframes
+    "INTERVALS",
+    "market_resample",
+    "period_ends",
     # the search
     "STRETCH_FACTORS",
     "Match",
@@ -140,6 +147,7 @@ __all__ = [
     # walk-forward calibration
     "CALIBRATION_K",
     "CALIBRATION_LENGTHS",
+    "MIN_HISTORY_DAYS",
     "MIN_SKILL_PATTERNS",
     "SampleRow",
     "as_of_end",

@@ -117,22 +117,27 @@ class BaselineIndex:
             lead_pos=lead_pos,
         )
 
-    def save(self, folder: str | os.PathLike) -> Path:
+    def save(self, folder: str | os.PathLike, *, prefix: str = "") -> Path:
+        """Write the index into ``folder``, its file names after ``prefix`` (``"week."``)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name in _FILES:
-            np.save(folder / f"baseline_{name}.npy", getattr(self, name), allow_pickle=False)
+            np.save(
+                folder / f"{prefix}baseline_{name}.npy", getattr(self, name), allow_pickle=False
+            )
         return folder
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> BaselineIndex | None:
+    def load(cls, folder: str | os.PathLike, *, prefix: str = "") -> BaselineIndex | None:
         """The index saved in ``folder`` (memory-mapped), or None when there is none."""
         folder = Path(folder)
-        if not (folder / f"baseline_{_FILES[-1]}.npy").exists():
+        if not (folder / f"{prefix}baseline_{_FILES[-1]}.npy").exists():
             return None
         return cls(
             **{
-                name: np.load(folder / f"baseline_{name}.npy", mmap_mode="r", allow_pickle=False)
+                name: np.load(
+                    folder / f"{prefix}baseline_{name}.npy", mmap_mode="r", allow_pickle=False
+                )
                 for name in _FILES
             }
         )

@@ -183,13 +183,15 @@ class Market:
             return None
         return self.dates[self.offsets[s] : self.offsets[s + 1]]
 
-    def save(self, folder: str | os.PathLike) -> Path:
+    def save(self, folder: str | os.PathLike, *, prefix: str = "") -> Path:
         """Write the market as ``.npy`` files plus ``meta.json`` into ``folder``.
 
         Parameters
         ----------
         folder : str or os.PathLike
             Created if missing; ``meta.json`` is written last, so a folder holding it is whole.
+        prefix : str, optional
+            Put before every file name (``"week."``), so that several markets share a folder.
 
         Returns
         -------
@@ -201,7 +203,9 @@ class Market:
         for name in _ARRAYS:
             value = getattr(self, name)
             if value is not None:
-                np.save(folder / f"{name}.npy", np.ascontiguousarray(value), allow_pickle=False)
+                np.save(
+                    folder / f"{prefix}{name}.npy", np.ascontiguousarray(value), allow_pickle=False
+                )
         meta = {
             "format": FORMAT_VERSION,
             "ids": list(self.ids),
@@ -210,19 +214,21 @@ class Market:
             "closes": self.size,
         }
         # meta.json last: a folder with a meta.json is complete.
-        tmp = folder / "meta.json.tmp"
+        tmp = folder / f"{prefix}meta.json.tmp"
         tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, folder / "meta.json")
+        os.replace(tmp, folder / f"{prefix}meta.json")
         return folder
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> Market:
+    def load(cls, folder: str | os.PathLike, *, prefix: str = "") -> Market:
         """Open a market written by :meth:`save`.
 
         Parameters
         ----------
         folder : str or os.PathLike
             The folder written by :meth:`save`.
+        prefix : str, optional
+            The prefix it was saved with.
 
         Returns
         -------
@@ -235,7 +241,7 @@ class Market:
             When the folder holds another snapshot format.
         """
         folder = Path(folder)
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((folder / f"{prefix}meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             raise ValueError(f"{folder}: snapshot format {meta.get('format')} is not supported")
         arrays = {}
@@ -243,7 +249,7 @@ class Market:
             if name == "dates" and not meta["has_dates"]:
                 arrays[name] = None
                 continue
-            path = folder / f"{name}.npy"
+            path = folder / f"{prefix}{name}.npy"
             if name in _DERIVED and not path.exists():
                 continue
             arrays[name] = np.load(path, mmap_mode="r", allow_pickle=False)

@@ -101,16 +101,22 @@ def market_calendar(market: Market) -> np.ndarray:
 
 
 def draw_samples(
-    market: Market, samples: int, lengths: Sequence[int], longest: int, seed: int = 0
+    market: Market,
+    samples: int,
+    lengths: Sequence[int],
+    longest: int,
+    seed: int = 0,
+    min_history: int = MIN_HISTORY_DAYS,
 ) -> list[tuple[int, int, int]]:
     """``(series, end, length)`` of random past patterns, every close equally likely to end one,
-    lengths in turn; each with ``MIN_HISTORY_DAYS`` of market history before it, its outcome
-    ``longest`` closes later, and not flat."""
+    lengths in turn; each with ``min_history`` bars of market history before it (days of a
+    daily market, weeks or months of a resampled one), its outcome ``longest`` closes later,
+    and not flat."""
     if market.dates is None:
         raise ValueError("calibration needs a market with dates")
     rng = np.random.default_rng(seed)
     calendar = market_calendar(market)
-    earliest = calendar[min(MIN_HISTORY_DAYS, calendar.size - 1)]
+    earliest = calendar[min(min_history, calendar.size - 1)]
     lengths_all = market.lengths
     out: list[tuple[int, int, int]] = []
     attempts = 0

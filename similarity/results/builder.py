@@ -75,6 +75,7 @@ def search_result_build(
     base_excess: list[float | None] | None = None,
     forecast: ForecastInput | None = None,
     calendar: np.ndarray | None = None,
+    interval: str = "day",
 ) -> SearchResult:
     """The result of a search from the engine's matches; `started` is a perf_counter() value.
 
@@ -125,6 +126,7 @@ def search_result_build(
             "date": snapshot_date.isoformat() if snapshot_date else None,
         },
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        "interval": interval,
     }
     if context is not None:
         result["same_period"] = context

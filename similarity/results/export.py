@@ -17,6 +17,9 @@ the page and the API schema give. A program skips the lines that begin with `#` 
 A history search's match whose stock stopped trading before a horizon keeps its return, booked at
 its last traded close; the last column (its header in the reader's language) gives that last
 trading day, empty for the others.
+
+Horizon columns name the result's interval: `return_20d` for days, `return_13w` for weeks,
+`return_6m` for months; start_date and end_date are the dates of a match's first and last bar.
 """
 
 from django.utils.translation import gettext as _
@@ -26,6 +29,7 @@ from similarity.results.glossary import glossary
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("code", "name", "segment", "sector", "start_date", "end_date")
 LISTS = (("match", "matches"), ("same_period", "same_period"))  # (list column, result key)
+UNIT = {"day": "d", "week": "w", "month": "m"}  # in the horizon columns' names
 
 
 def csv_text(value) -> str:
@@ -38,12 +42,13 @@ def search_csv_rows(result: dict) -> list[list]:
     same-period window, marked in a first `list` column, when the search asked for them)."""
     horizons = result.get("horizons") or []
     latest = result.get("mode") == "latest"
+    unit = UNIT.get(result.get("interval") or "day", "d")
     header = ["rank", *TEXT_COLUMNS, "length", "correlation", "distance"]
-    header += [f"return_{h}d" for h in horizons]
+    header += [f"return_{h}{unit}" for h in horizons]
     if latest:
         header += ["latest_close", "latest_date"]
     else:
-        header += [*(f"excess_{h}d" for h in horizons), "excess_benchmark", "episode"]
+        header += [*(f"excess_{h}{unit}" for h in horizons), "excess_benchmark", "episode"]
         header += [_("stopped trading (returns after it booked at its last close)")]
     marked = "same_period" in result
     rows = [[f"# {term['term']}", csv_text(term["definition"])] for term in glossary()]

@@ -173,3 +173,7 @@ class SearchResult(TypedDict):
     same_period: NotRequired[list[MatchResult]]
     # History mode: the forecast model applied to stats[i].forecast (null: none learned yet).
     forecast_model: NotRequired[ForecastModelInfo | None]
+    # The closes searched, "day", "week" or "month": horizons, lengths and the matches' dates
+    # (those of their first and last bar, each its period's last trading day) are of it. Results
+    # saved before timeframes lack it: "day".
+    interval: NotRequired[Literal["day", "week", "month"]]

@@ -10,6 +10,7 @@ a result stored before a field existed (the forecast, the insufficient verdict) 
 from django.utils.translation import gettext as _
 
 from core.templatetags.site_formats import signed_percent
+from similarity.results.interval_texts import horizon_after
 from similarity.results.statistics import MIN_EPISODES
 
 
@@ -29,7 +30,7 @@ def verdict_of(stat: dict) -> str:
     return stat.get("verdict") or "indistinguishable"
 
 
-def horizon_summary(stat: dict, *, hit_rate: dict | None = None) -> dict:
+def horizon_summary(stat: dict, *, hit_rate: dict | None = None, interval: str = "day") -> dict:
     """One horizon's sentence and its parts: {horizon, verdict, text, hit_rate}. `hit_rate`:
     the measured walk-forward hit rate of verdicts at this horizon ({"rate", "count"})."""
     base = stat.get("baseline") or {}
@@ -38,7 +39,9 @@ def horizon_summary(stat: dict, *, hit_rate: dict | None = None) -> dict:
     count = stat.get("count") or 0
     verdict = verdict_of(stat)
     parts = [
-        _("After %(days)d trading days: ") % {"days": stat["horizon"]},
+        _("After %(days)d trading days: ") % {"days": stat["horizon"]}
+        if interval == "day"
+        else _("%(after)s: ") % {"after": horizon_after(stat["horizon"], interval).capitalize()},
         _("similar shapes' median %(median)s") % {"median": _percent(stat.get("median"))},
     ]
     if base.get("median") is not None:
@@ -67,11 +70,13 @@ def horizon_summary(stat: dict, *, hit_rate: dict | None = None) -> dict:
     return {"horizon": stat["horizon"], "verdict": verdict, "text": text.strip(), "hit_rate": rate}
 
 
-def result_summary(stats: list[dict], *, hit_rates: dict[int, dict] | None = None) -> list[dict]:
+def result_summary(
+    stats: list[dict], *, hit_rates: dict[int, dict] | None = None, interval: str = "day"
+) -> list[dict]:
     """The summary of every horizon with statistics (none for a latest-mode result)."""
     hit_rates = hit_rates or {}
     return [
-        horizon_summary(stat, hit_rate=hit_rates.get(stat["horizon"]))
+        horizon_summary(stat, hit_rate=hit_rates.get(stat["horizon"]), interval=interval)
         for stat in stats
         if stat.get("count")
     ]

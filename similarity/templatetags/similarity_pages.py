@@ -2,6 +2,7 @@ from django import template
 
 from core.templatetags.site_formats import signed_percent
 from similarity import limits, selectors
+from similarity.results import interval_texts
 from similarity.results.texts import pattern_text, stock_label_text
 
 register = template.Library()
@@ -67,3 +68,21 @@ def width_percent(value) -> str:
     if value is None:
         return "0%"
     return f"{max(0.0, min(1.0, float(value))) * 100:.0f}%"
+
+
+@register.filter
+def horizon_after(horizon, interval="day") -> str:
+    """ "after 20 trading days", "after 13 weeks" (the result's interval)."""
+    return interval_texts.horizon_after(int(horizon), interval or "day")
+
+
+@register.filter
+def horizon_short(horizon, interval="day") -> str:
+    """A column heading for a horizon: "20d", "13w", "6m"."""
+    return interval_texts.horizon_short(int(horizon), interval or "day")
+
+
+@register.filter
+def interval_name(interval) -> str:
+    """Daily, Weekly or Monthly (日足, 週足, 月足)."""
+    return interval_texts.interval_name(interval or "day")

@@ -27,6 +27,15 @@
     });
   }
 
+  // Daily, weekly or monthly closes: only the chosen interval's horizons show.
+  function showIntervalFields() {
+    const checked = form.querySelector("input[name=interval]:checked");
+    const interval = checked ? checked.value : "day";
+    form.querySelectorAll(".interval-only").forEach(function (element) {
+      element.hidden = !element.classList.contains("interval-" + interval);
+    });
+  }
+
   // Pasted prices: the server's parser (the one that runs on search) reads them as they are
   // typed, and the page shows what it read: the count, the column of a table, and a sparkline.
   const prices = form.elements.prices;
@@ -251,9 +260,13 @@
   form.querySelectorAll("input[name=mode]").forEach(function (radio) {
     radio.addEventListener("change", showModeFields);
   });
+  form.querySelectorAll("input[name=interval]").forEach(function (radio) {
+    radio.addEventListener("change", showIntervalFields);
+  });
   prices.addEventListener("input", countPrices);
   showSourcePanel();
   showModeFields();
+  showIntervalFields();
   countPrices();
   const errors = document.getElementById("form-errors");
   if (errors) errors.focus();

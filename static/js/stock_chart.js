@@ -1,6 +1,8 @@
 // The stock page: a candlestick chart with volume (lightweight-charts) where the user chooses the
 // days of the pattern by dragging (Shift+drag, or "Select range" mode for touch), by a preset, or
-// with the date fields, which stay the source of truth the form posts.
+// with the date fields, which stay the source of truth the form posts. The 日足/週足/月足 toggle
+// redraws the candles a week or a month each (built by the server from the daily bars, dated by
+// the period's last trading day); the pattern form then searches that interval.
 (function () {
   "use strict";
   const LC = window.LightweightCharts;
@@ -12,11 +14,15 @@
 
   const limits = JSON.parse(document.getElementById("search-limits").textContent);
   const MIN_DAYS = limits.minDays;
-  const MAX_DAYS = limits.maxDays;
   const chartData = JSON.parse(dataElement.textContent);
-  const bars = chartData.bars;
-  const dates = bars.map(function (bar) { return bar[0]; });
-  const last = bars.length - 1;
+  const intervals = chartData.intervals || {};
+  const barsByInterval = { day: chartData.bars, week: intervals.week, month: intervals.month };
+  const intervalInput = form.elements.interval;
+  let interval = "day";
+  let bars = chartData.bars;
+  let dates = bars.map(function (bar) { return bar[0]; });
+  let last = bars.length - 1;
+  let MAX_DAYS = limits.maxDays;
   const overlay = document.getElementById("range-overlay");
   const fromInput = form.elements.date_from;
   const toInput = form.elements.date_to;
@@ -70,9 +76,6 @@
     priceFormat: { type: "price", precision: precision, minMove: Math.pow(10, -precision) },
   });
   candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.24 } });
-  candles.setData(bars.map(function (bar) {
-    return { time: bar[0], open: bar[1], high: bar[2], low: bar[3], close: bar[4] };
-  }));
   const volume = chart.addSeries(LC.HistogramSeries, {
     priceScaleId: "volume", priceFormat: { type: "volume" },
     lastValueVisible: false, priceLineVisible: false,
@@ -80,17 +83,23 @@
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   const volumeUp = colour("--volume-up");
   const volumeDown = colour("--volume-down");
-  volume.setData(bars.map(function (bar) {
-    return {
-      time: bar[0], value: bar[5],
-      color: bar[4] >= bar[1] ? volumeUp : volumeDown,
-    };
-  }));
+  function drawBars() {
+    candles.setData(bars.map(function (bar) {
+      return { time: bar[0], open: bar[1], high: bar[2], low: bar[3], close: bar[4] };
+    }));
+    volume.setData(bars.map(function (bar) {
+      return {
+        time: bar[0], value: bar[5],
+        color: bar[4] >= bar[1] ? volumeUp : volumeDown,
+      };
+    }));
+  }
+  drawBars();
 
   // Moving averages of the adjusted close (5, 25 and 75 days, as Japanese brokers draw them),
   // each switched on and off by its chip; the choice is remembered in this browser.
-  const closes = bars.map(function (bar) { return bar[4]; });
   function movingAverage(days) {
+    const closes = bars.map(function (bar) { return bar[4]; });
     const points = [];
     let sum = 0;
     for (let i = 0; i < closes.length; i++) {
@@ -140,13 +149,15 @@
       };
     },
   };
-  const marks = [];
+  const dailyMarkers = [];
   Object.keys(MARK_KINDS).forEach(function (kind) {
-    (chartData[kind] || []).forEach(function (item) { marks.push(MARK_KINDS[kind](item)); });
+    (chartData[kind] || []).forEach(function (item) { dailyMarkers.push(MARK_KINDS[kind](item)); });
   });
   // The library wants its markers in time order; ISO dates sort as text.
-  marks.sort(function (a, b) { return a.time < b.time ? -1 : a.time > b.time ? 1 : 0; });
-  if (marks.length && LC.createSeriesMarkers) LC.createSeriesMarkers(candles, marks);
+  dailyMarkers.sort(function (a, b) { return a.time < b.time ? -1 : a.time > b.time ? 1 : 0; });
+  // Marks are dated by day: the weekly and monthly candles show none (see the toggle below).
+  const splitMarkers = dailyMarkers.length && LC.createSeriesMarkers
+    ? LC.createSeriesMarkers(candles, dailyMarkers) : null;
 
   // The bar under the pointer (or the last bar) in words: date, open, high, low, close, volume.
   const readout = document.getElementById("ohlc-readout");
@@ -185,6 +196,8 @@
   });
   showReadout(null);
   showLast(250);
+  container.dataset.interval = "day";
+  container.dataset.bars = String(bars.length);
 
   let selection = null;  // {start, end}: bar indexes, inclusive
   let selectMode = false;
@@ -239,19 +252,32 @@
     overlay.style.height = (container.clientHeight - timeScale.height()) + "px";
   }
 
+  // A count of bars in words: trading days, weeks or months.
+  function barsText(count) {
+    if (interval === "week") return interpolate(ngettext("%s week", "%s weeks", count), [count]);
+    if (interval === "month") {
+      return interpolate(ngettext("%s month", "%s months", count), [count]);
+    }
+    return interpolate(ngettext("%s trading day", "%s trading days", count), [count]);
+  }
+
   function describe() {
     if (!selection) return;
     const days = selection.end - selection.start + 1;
     let text = interpolate(gettext("%(start)s → %(end)s"), {
       start: formatDay(dates[selection.start]), end: formatDay(dates[selection.end]),
-    }, true) + " · " + interpolate(ngettext("%s trading day", "%s trading days", days), [days]);
+    }, true) + " · " + barsText(days);
     let valid = true;
     if (days < MIN_DAYS) {
-      text += " — " + interpolate(gettext("choose at least %s days"), [MIN_DAYS]);
+      text += " — " + (interval === "day"
+        ? interpolate(gettext("choose at least %s days"), [MIN_DAYS])
+        : interpolate(gettext("choose at least %s"), [barsText(MIN_DAYS)]));
       valid = false;
     }
     if (days > MAX_DAYS) {
-      text += " — " + interpolate(gettext("choose at most %s days"), [MAX_DAYS]);
+      text += " — " + (interval === "day"
+        ? interpolate(gettext("choose at most %s days"), [MAX_DAYS])
+        : interpolate(gettext("choose at most %s"), [barsText(MAX_DAYS)]));
       valid = false;
     }
     summary.textContent = text;
@@ -261,7 +287,7 @@
     if (moreOptions) {
       const params = new URLSearchParams({
         code: form.elements.code.value, date_from: dates[selection.start],
-        date_to: dates[selection.end], mode: form.elements.mode.value,
+        date_to: dates[selection.end], mode: form.elements.mode.value, interval: interval,
       });
       moreOptions.href = moreOptions.pathname + "?" + params.toString();
     }
@@ -378,6 +404,51 @@
   chart.timeScale().subscribeVisibleLogicalRangeChange(drawOverlay);
   new ResizeObserver(drawOverlay).observe(container);
 
+  // 日足, 週足, 月足: the candles, moving averages and the selection move to the chosen interval;
+  // the chosen days (the date fields) stay, read as the weeks or months ending inside them.
+  const SHOWN = { day: 250, week: 156, month: 120 };
+  const intervalButtons = document.querySelectorAll("[data-interval]");
+  function showInterval(name) {
+    if (!barsByInterval[name] || !barsByInterval[name].length) return;
+    interval = name;
+    bars = barsByInterval[name];
+    dates = bars.map(function (bar) { return bar[0]; });
+    last = bars.length - 1;
+    MAX_DAYS = (limits.maxBars || {})[name] || limits.maxDays;
+    intervalInput.value = name;
+    // "今のチャートに似た過去" searches the latest bars of the interval on show.
+    document.querySelectorAll(".similar-now-form input[name=interval]").forEach(function (input) {
+      input.value = name;
+    });
+    intervalButtons.forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.interval === name));
+    });
+    // Presets, moving averages and their readout name days, weeks or months.
+    document.querySelectorAll("[data-interval-label]").forEach(function (label) {
+      label.textContent = label.dataset[name];
+    });
+    drawBars();
+    Object.keys(averages).forEach(function (days) {
+      const points = movingAverage(parseInt(days, 10));
+      averages[days].setData(points);
+      averageValues[days] = {};
+      points.forEach(function (point) { averageValues[days][point.time] = point.value; });
+    });
+    // Split markers are dated by the day of the split, which only the daily candles have.
+    if (splitMarkers) {
+      splitMarkers.setMarkers(name === "day" ? dailyMarkers : []);
+    }
+    container.dataset.interval = name;
+    container.dataset.bars = String(bars.length);
+    showReadout(null);
+    showLast(SHOWN[name]);
+    if (fromInput.value && toInput.value) selectFromInputs();
+    else { selection = null; drawOverlay(); }
+  }
+  intervalButtons.forEach(function (button) {
+    button.addEventListener("click", function () { showInterval(button.dataset.interval); });
+  });
+
   // A returning visitor (back button, or a link with dates) sees the range they chose.
   const params = new URLSearchParams(window.location.search);
   if (params.get("date_from")) fromInput.value = params.get("date_from");
@@ -389,6 +460,8 @@
     document.querySelectorAll("[data-preset]"),
     function (button) { return button.dataset.preset === wanted; }
   );
+  const wantedInterval = intervalInput.value;
+  if (wantedInterval !== "day") showInterval(wantedInterval);
   if (preset) preset.click();
   else if (fromInput.value && toInput.value) selectFromInputs();
 })();

@@ -178,5 +178,5 @@ def test_the_schema_validates_without_warnings(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch):
-    monkeypatch.setattr(selectors, "_benchmark", None)
-    monkeypatch.setattr(selectors, "_excess", None)
+    monkeypatch.setattr(selectors, "_benchmark", {})
+    monkeypatch.setattr(selectors, "_excess", {})

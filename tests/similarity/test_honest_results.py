@@ -24,7 +24,7 @@ NINTENDO_2015 = {"source": "stock", "code": "7974", "from": "2015-01-05", "to": 
 
 @pytest.fixture(autouse=True)
 def _fresh_benchmark(monkeypatch):
-    monkeypatch.setattr(selectors, "_benchmark", None)
+    monkeypatch.setattr(selectors, "_benchmark", {})
 
 
 def test_baseline_is_the_base_rate_of_every_window_the_search_could_return(search_market, pro_user):

@@ -88,8 +88,8 @@ def test_an_unknown_code_or_interval_is_refused_with_a_message(signed_in, user, 
     unknown = signed_in.post("/search/latest-bars/", {"code": "9999"}, follow=True)
     assert "9999" in unknown.content.decode()
 
-    weekly = _tap(signed_in, interval="week", follow=True)
-    assert "day" in weekly.content.decode()
+    hourly = _tap(signed_in, interval="hour", follow=True)
+    assert "day, week, month" in hourly.content.decode()
     assert not SavedSearch.objects.exists()
     assert entitlements_for(user=user).searches_today == 0
 

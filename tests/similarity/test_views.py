@@ -222,6 +222,7 @@ def test_the_form_builds_the_service_spec_and_options(user):
         "stretch": True,
         "same_period": True,
         "as_of": False,
+        "interval": "day",
     }
 
 

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from similarity.snapshot import snapshot_build, snapshot_publish
+from similarity.snapshot_intervals import interval_sizes
 from similarity.snapshot_store import SnapshotStoreError
 
 
@@ -15,10 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         snapshot = snapshot_build()
+        sizes = interval_sizes(snapshot)
         self.stdout.write(
             self.style.SUCCESS(
                 f"snapshot {snapshot.id}: {len(snapshot.market)} stocks, "
                 f"{snapshot.market.size} closes up to {snapshot.date or '-'} "
+                f"(weekly {sizes.get('week', 0)}, monthly {sizes.get('month', 0)}) "
                 f"in {time.perf_counter() - started:.1f} s"
             )
         )

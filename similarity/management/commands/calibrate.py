@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from similarity import limits
 from similarity.calibration import DEFAULT_SAMPLES, DEMO_SAMPLES, calibration_compute
-from similarity.engine import CALIBRATION_K, CALIBRATION_LENGTHS, DEFAULT_HORIZONS
+from similarity.engine import CALIBRATION_K
 from similarity.models import ForecastModel
 
 
@@ -24,8 +25,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--samples", type=int, default=None)
-        parser.add_argument("--lengths", default=",".join(map(str, CALIBRATION_LENGTHS)))
-        parser.add_argument("--horizons", default=",".join(map(str, DEFAULT_HORIZONS)))
+        parser.add_argument(
+            "--interval",
+            choices=limits.INTERVALS,
+            default=limits.DEFAULT_INTERVAL,
+            help="Daily, weekly or monthly closes: each interval learns its own forecast.",
+        )
+        parser.add_argument(
+            "--lengths",
+            default=None,
+            help="default per interval: day 20,60,120; week 13,26,52; month 6,12,24",
+        )
+        parser.add_argument(
+            "--horizons",
+            default=None,
+            help="default per interval: day 5,20,60; week 4,13,26; month 3,6,12",
+        )
         parser.add_argument("--k", type=int, default=CALIBRATION_K)
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument(
@@ -37,7 +52,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo = options["demo"]
-        if demo and ForecastModel.objects.exists():
+        interval = options["interval"]
+        if demo and ForecastModel.objects.filter(calibration__interval=interval).exists():
             self.stdout.write("a forecast model exists: the demo calibration is not needed")
             return
         samples = options["samples"]
@@ -45,22 +61,32 @@ class Command(BaseCommand):
             samples = DEMO_SAMPLES if demo else DEFAULT_SAMPLES
         if samples < 1:
             raise CommandError("--samples must be at least 1")
-        from similarity.engine import MAX_LENGTH, MIN_LENGTH
-
-        lengths = _numbers(options["lengths"])
-        if any(not MIN_LENGTH <= m <= MAX_LENGTH for m in lengths):
-            raise CommandError(f"--lengths must lie from {MIN_LENGTH} to {MAX_LENGTH}")
+        lowest, longest = limits.MIN_LENGTH, limits.MAX_LENGTH_BY_INTERVAL[interval]
+        lengths = (
+            _numbers(options["lengths"])
+            if options["lengths"]
+            else list(limits.CALIBRATION_LENGTHS_BY_INTERVAL[interval])
+        )
+        if any(not lowest <= m <= longest for m in lengths):
+            raise CommandError(f"--lengths must lie from {lowest} to {longest}")
+        horizons = (
+            _numbers(options["horizons"])
+            if options["horizons"]
+            else list(limits.DEFAULT_HORIZONS_BY_INTERVAL[interval])
+        )
         run = calibration_compute(
             samples=samples,
             lengths=lengths,
-            horizons=_numbers(options["horizons"]),
+            horizons=horizons,
+            interval=interval,
             k=options["k"],
             seed=options["seed"],
             demo=demo,
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"calibration {run.pk}: {run.samples} samples in {run.elapsed_seconds:.1f} s "
+                f"calibration {run.pk} ({interval}): {run.samples} samples in "
+                f"{run.elapsed_seconds:.1f} s "
                 f"(seed {run.seed})"
             )
         )

@@ -104,3 +104,28 @@ def latest_correlation(market, pattern, s):
     """Pearson r of the pattern with the last window of series ``s``."""
     window = market.series_closes(s)[-len(pattern) :]
     return np.corrcoef(window, pattern)[0, 1]
+
+
+def period_ends(dates, interval):
+    """Index of the last date of each week (Monday to Sunday, by the ISO calendar) or calendar
+    month, one date at a time."""
+    days = [np.datetime64(d, "D").item() for d in dates]
+    if interval == "day":
+        return list(range(len(days)))
+
+    def key(day):
+        if interval == "week":
+            year, week, _weekday = day.isocalendar()
+            return (year, week)
+        return (day.year, day.month)
+
+    return [i for i in range(len(days)) if i == len(days) - 1 or key(days[i + 1]) != key(days[i])]
+
+
+def resample(series, dates, interval):
+    """Per series, the closes and dates of its periods' last trading days."""
+    out = []
+    for closes, days in zip(series, dates, strict=True):
+        ends = period_ends(days, interval)
+        out.append((np.asarray(closes)[ends], np.asarray(days)[ends]))
+    return out
