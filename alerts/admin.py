@@ -10,7 +10,21 @@ from alerts.models import (
     AlertHit,
     LineLink,
     LineWebhookEvent,
+    WatchlistEntry,
 )
+
+
+@admin.register(WatchlistEntry)
+class WatchlistEntryAdmin(admin.ModelAdmin):
+    """Read-only: users keep their own watchlists."""
+
+    list_display = ("user", "stock", "added_at")
+    search_fields = ("user__email", "stock__code")
+    readonly_fields = ("user", "stock", "added_at")
+    list_select_related = ("user", "stock")
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Alert)
@@ -25,7 +39,7 @@ class AlertAdmin(admin.ModelAdmin):
         "created_at",
         "last_checked_date",
     )
-    list_filter = ("status", "paused_by", "source")
+    list_filter = ("status", "paused_by", "source", "universe")
     search_fields = ("name", "user__email")
     readonly_fields = ("spec", "pattern", "created_at", "last_checked_at", "last_checked_date")
     autocomplete_fields = ("user",)

@@ -29,6 +29,7 @@ ALERT_EXAMPLE = {
     "segment": "",
     "sector": "",
     "min_turnover": 0.0,
+    "universe": "market",
     "active": True,
     "status": "active",
     "paused_by": "",
@@ -59,8 +60,9 @@ class AlertListApi(ProApiMixin, generics.ListAPIView):
         description=(
             "After each day's data, every stock whose latest window correlates with the pattern "
             "at or above `threshold` (latest mode, with the search's filters) is a hit, and you "
-            "get one mail a day listing them. A stock's range is frozen to its prices now. The "
-            "plan limits the active alerts: over it, 403 with the limit in the message."
+            "get one mail a day listing them. A stock's range is frozen to its prices now. With "
+            '`universe: "watchlist"` only the stocks in your watchlist at each check are looked '
+            "at. The plan limits the active alerts: over it, 403 with the limit in the message."
         ),
         request=AlertInputSerializer,
         responses={201: AlertSerializer, **ERROR_RESPONSES},
@@ -78,6 +80,11 @@ class AlertListApi(ProApiMixin, generics.ListAPIView):
                     "threshold": 0.85,
                     "segment": "プライム（内国株式）",
                 },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "My watchlist only",
+                value={"prices": [100, 96, 93, 97, 102, 108], "universe": "watchlist"},
                 request_only=True,
             ),
             OpenApiExample(

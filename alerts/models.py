@@ -35,6 +35,10 @@ class Alert(models.Model):
         USER = "user", _("you")
         PLAN = "plan", _("the plan's alert limit")
 
+    class Universe(models.TextChoices):
+        MARKET = "market", _("the whole market")
+        WATCHLIST = "watchlist", _("your watchlist")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -53,6 +57,13 @@ class Alert(models.Model):
     segment = models.CharField(_("market segment"), max_length=100, blank=True)
     sector = models.CharField(_("sector"), max_length=100, blank=True)
     min_turnover = models.FloatField(_("minimum daily turnover (yen)"), default=0)
+    universe = models.CharField(
+        _("stocks checked"),
+        max_length=16,
+        choices=Universe,
+        default=Universe.MARKET,
+        help_text=_("Your watchlist: only the stocks in it when the alert is checked."),
+    )
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
     paused_by = models.CharField(
         _("paused by"), max_length=8, choices=PausedBy, default=PausedBy.NOBODY, blank=True
@@ -99,6 +110,37 @@ class Alert(models.Model):
     @property
     def length(self) -> int:
         return len(self.pattern)
+
+
+class WatchlistEntry(models.Model):
+    """A stock a user follows (お気に入り): one row per user and stock. The plan's
+    `max_watchlist` (billing) bounds how many; alerts may check only these stocks."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="watchlist_entries",
+        verbose_name=_("user"),
+    )
+    stock = models.ForeignKey(
+        "market.Stock",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("stock"),
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("watchlist entry")
+        verbose_name_plural = _("watchlist entries")
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "stock"], name="watchlist_unique_user_stock")
+        ]
+        indexes = [models.Index(fields=["user", "-added_at"], name="watchlist_user_added_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ♥ {self.stock_id}"
 
 
 class AlertHit(models.Model):

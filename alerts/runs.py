@@ -33,6 +33,7 @@ from alerts.services import (
     alert_mail_unsubscribe_token,
     alerts_plan_limit_apply,
 )
+from alerts.watchlist.selectors import watchlist_series_codes
 from similarity.engine import latest_hits
 from similarity.selectors import search_universe
 from similarity.snapshot import snapshot_current
@@ -111,12 +112,19 @@ def alerts_check(*, user_ids: list[int] | None = None) -> CheckSummary:
 def _hits_find(*, snapshot, alerts: list[Alert]) -> list[AlertHit]:
     market = snapshot.market
     universe = search_universe(snapshot_id=snapshot.id, series_ids=market.ids)
+    # The watchlists as they are now, of the users whose alerts check only theirs.
+    watchlists = watchlist_series_codes(
+        user_ids={a.user_id for a in alerts if a.universe == Alert.Universe.WATCHLIST}
+    )
     masks, mask_of, mask_keys = [], [], {}
     exclude = []
     for p, alert in enumerate(alerts):
-        key = (alert.segment, alert.sector, alert.min_turnover)
+        watching = alert.universe == Alert.Universe.WATCHLIST
+        key = (alert.segment, alert.sector, alert.min_turnover, alert.user_id if watching else None)
         if key not in mask_keys:
             mask = universe.mask(segment=key[0], sector=key[1], min_turnover=key[2])
+            if watching:
+                mask = _watchlist_mask(market, watchlists[alert.user_id], mask)
             mask_keys[key] = -1 if mask is None else len(masks)
             if mask is not None:
                 masks.append(mask)
@@ -165,6 +173,17 @@ def _hits_find(*, snapshot, alerts: list[Alert]) -> list[AlertHit]:
             )
         )
     return hits
+
+
+def _watchlist_mask(market, codes: list[str], mask: np.ndarray | None) -> np.ndarray:
+    """The series of a watchlist's stocks (those in the snapshot), within the filters' mask."""
+    watched = np.zeros(len(market.ids), dtype=bool)
+    for code in codes:
+        try:
+            watched[market.index_of(code)] = True
+        except KeyError:  # not in the snapshot (no prices yet)
+            continue
+    return watched if mask is None else watched & mask
 
 
 @transaction.atomic

@@ -96,7 +96,15 @@ def alerts_export(*, user) -> dict:
             Alert.objects.filter(user=user)
             .order_by("created_at")
             .values(
-                "name", "created_at", "source", "spec", "threshold", "segment", "sector", "status"
+                "name",
+                "created_at",
+                "source",
+                "spec",
+                "threshold",
+                "segment",
+                "sector",
+                "universe",
+                "status",
             )
         ),
         "alert_channels": {

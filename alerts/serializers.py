@@ -32,6 +32,15 @@ class AlertInputSerializer(SearchInputSerializer):
         % {"default": THRESHOLD_DEFAULT},
     )
 
+    universe = serializers.ChoiceField(
+        choices=Alert.Universe.choices,
+        required=False,
+        help_text=_(
+            '"market" (default): every stock; "watchlist": only the stocks in your watchlist '
+            "when the alert is checked."
+        ),
+    )
+
     def alert_fields(self) -> dict:
         spec, options = self.spec_and_options()
         data = self.validated_data
@@ -42,6 +51,7 @@ class AlertInputSerializer(SearchInputSerializer):
             "segment": options.get("segment", ""),
             "sector": options.get("sector", ""),
             "min_turnover": options.get("min_turnover", 0),
+            "universe": data.get("universe"),
         }
 
 
@@ -53,6 +63,7 @@ class AlertUpdateSerializer(serializers.Serializer):
     active = serializers.BooleanField(
         required=False, help_text=_("false pauses the alert, true resumes it.")
     )
+    universe = serializers.ChoiceField(choices=Alert.Universe.choices, required=False)
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):
@@ -79,6 +90,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "segment",
             "sector",
             "min_turnover",
+            "universe",
             "active",
             "status",
             "paused_by",

@@ -115,6 +115,18 @@ def _check_storage(user) -> None:
         )
 
 
+def _universe_clean(value) -> str:
+    if value in (None, ""):
+        return Alert.Universe.MARKET
+    if value not in Alert.Universe.values:
+        raise AlertInputError(
+            "universe",
+            _("The stocks checked are one of: %(choices)s.")
+            % {"choices": ", ".join(Alert.Universe.values)},
+        )
+    return value
+
+
 def _spec_stored(spec: dict, values) -> dict:
     """The spec kept with the alert: a sketch as the days it was resampled to (at most
     MAX_LENGTH points, the same line), not the thousands of points drawn."""
@@ -133,8 +145,10 @@ def alert_create(
     segment: str = "",
     sector: str = "",
     min_turnover: float = 0,
+    universe: str | None = None,
 ) -> Alert:
-    """A new active alert on the pattern `spec` (the search's pattern spec), frozen to prices.
+    """A new active alert on the pattern `spec` (the search's pattern spec), frozen to prices,
+    checked across the market or (universe "watchlist") only the user's watchlist at each run.
 
     Raises AlertInputError (400 naming the field), NotFoundError for an unknown stock code and
     AlertLimitReached (403) when the plan's active alerts are all taken.
@@ -144,6 +158,7 @@ def alert_create(
         options={"segment": segment, "sector": sector, "min_turnover": min_turnover}
     )
     threshold = _threshold_clean(threshold)
+    universe = _universe_clean(universe)
     pattern = pattern_resolve(spec=spec)
     name = _name_clean(name, stock_label_text(pattern.label))
     _lock_user(user)
@@ -159,6 +174,7 @@ def alert_create(
         segment=filters["segment"],
         sector=filters["sector"],
         min_turnover=filters["min_turnover"],
+        universe=universe,
     )
 
 
@@ -170,8 +186,10 @@ def alert_update(
     name: str | None = None,
     threshold: float | None = None,
     active: bool | None = None,
+    universe: str | None = None,
 ) -> Alert:
-    """Rename, change the threshold, pause or resume (resuming needs room in the plan)."""
+    """Rename, change the threshold or the stocks checked, pause or resume (resuming needs room
+    in the plan)."""
     if alert.user_id != user.pk:
         raise NotFoundError(_("No alert with this id."))
     fields = []
@@ -181,6 +199,9 @@ def alert_update(
     if threshold is not None:
         alert.threshold = _threshold_clean(threshold)
         fields.append("threshold")
+    if universe is not None:
+        alert.universe = _universe_clean(universe)
+        fields.append("universe")
     if active is not None and active != alert.is_active:
         if active:
             _lock_user(user)

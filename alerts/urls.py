@@ -1,9 +1,13 @@
 from django.urls import path
 
 from alerts import views
+from alerts.watchlist import views as watchlist_views
 
 urlpatterns = [
     path("account/alerts/", views.alert_list, name="alerts"),
+    path("account/watchlist/", watchlist_views.watchlist, name="watchlist"),
+    path("account/watchlist/add/", watchlist_views.watchlist_add, name="watchlist_add"),
+    path("account/watchlist/remove/", watchlist_views.watchlist_remove, name="watchlist_remove"),
     path("account/alerts/new/", views.alert_create, name="alert_create"),
     path("account/alerts/channels/", views.alert_channels, name="alert_channels"),
     *(

@@ -19,7 +19,7 @@ from alerts.line import gateway as line_gateway
 from alerts.line import services as line_services
 from alerts.line.selectors import line_status
 from alerts.mail import hit_links
-from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN
+from alerts.models import THRESHOLD_DEFAULT, THRESHOLD_MAX, THRESHOLD_MIN, Alert
 from alerts.tasks import line_event_handle
 from billing.entitlements import entitlements_for
 from core.errors import DomainError, InvalidInputError, NotFoundError
@@ -30,7 +30,7 @@ from similarity.views import PREFILL_FIELDS
 
 logger = logging.getLogger(__name__)
 
-ALERT_ACTIONS = ("pause", "resume", "threshold", "delete")
+ALERT_ACTIONS = ("pause", "resume", "threshold", "universe", "delete")
 
 
 @login_required
@@ -52,6 +52,7 @@ def alert_list(request):
         "channels": selectors.alert_channels_get(user=request.user),
         "line": line_status(user=request.user),
         "threshold": {"min": THRESHOLD_MIN, "max": THRESHOLD_MAX, "default": THRESHOLD_DEFAULT},
+        "universes": Alert.Universe.choices,
     }
     return render(request, "alerts/alerts.html", context)
 
@@ -71,6 +72,7 @@ def alert_create(request):
                 segment=options.get("segment", ""),
                 sector=options.get("sector", ""),
                 min_turnover=options.get("min_turnover", 0),
+                universe=request.POST.get("universe"),
             )
         else:
             segments, sectors = stock_filter_choices()
@@ -94,6 +96,7 @@ def alert_create(request):
                 segment=options["segment"],
                 sector=options["sector"],
                 min_turnover=options["min_turnover"],
+                universe=request.POST.get("universe"),
             )
     except DomainError as error:
         messages.error(request, error.message)
@@ -138,6 +141,11 @@ def alert_change(request, alert_id: int, action: str):
                 threshold = request.POST.get("threshold")
             services.alert_update(user=request.user, alert=alert, threshold=threshold)
             messages.success(request, _("Threshold changed."))
+        elif action == "universe":
+            services.alert_update(
+                user=request.user, alert=alert, universe=request.POST.get("universe", "")
+            )
+            messages.success(request, _("The stocks checked were changed."))
         else:
             services.alert_delete(user=request.user, alert=alert)
             messages.success(request, _("Alert deleted."))

@@ -29,6 +29,7 @@ class PlanAdmin(admin.ModelAdmin):
         "api_access",
         "csv_export",
         "max_alerts",
+        "max_watchlist",
         "line_alerts",
         "is_public",
     )
@@ -55,6 +56,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "csv_export",
                     "api_requests_per_minute",
                     "max_alerts",
+                    "max_watchlist",
                     "line_alerts",
                 )
             },

@@ -83,6 +83,7 @@ class Entitlements:
     plan_slug: str = "free"
     api_requests_per_minute: int = 30
     max_alerts: int = 1
+    max_watchlist: int = 10  # stocks in the watchlist
     line_alerts: bool = False  # alert digests may also be pushed to LINE
     # Where the plan comes from: "free", "subscription" or "complimentary".
     source: str = "free"
@@ -119,6 +120,7 @@ FREE = {
     "api_access": False,
     "csv_export": False,
     "max_alerts": 1,
+    "max_watchlist": 10,
     "line_alerts": False,
 }
 
@@ -140,6 +142,7 @@ def _plan_limits(plan, *, is_paid: bool) -> dict:
         "csv_export": plan.csv_export,
         "api_requests_per_minute": plan.api_requests_per_minute,
         "max_alerts": plan.max_alerts,
+        "max_watchlist": plan.max_watchlist,
         "line_alerts": plan.line_alerts,
     }
 

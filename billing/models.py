@@ -49,6 +49,14 @@ class Plan(models.Model):
         default=1,
         help_text=_("Active alerts a user may keep; lowering it pauses the newest ones."),
     )
+    max_watchlist = models.PositiveIntegerField(
+        _("watchlist stocks"),
+        default=10,
+        help_text=_(
+            "Stocks a user may keep in their watchlist; lowering it keeps the stocks already "
+            "there but adds no more."
+        ),
+    )
     line_alerts = models.BooleanField(
         _("alerts on LINE"),
         default=False,

@@ -1,7 +1,9 @@
 import datetime
 
 from django.core.cache import cache
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.text import normalize_search_text
@@ -145,6 +147,41 @@ def stock_english_names(*, codes: list[str]) -> dict[str, str]:
         .exclude(name_en="")
         .values_list("code", "name_en")
     )
+
+
+def stocks_recent_closes(
+    *, stocks: list[Stock], count: int
+) -> dict[int, list[tuple[datetime.date, float]]]:
+    """The last `count` split-adjusted closes of each stock, oldest first, as (date, close) by
+    stock id, in one query for all of them (a watchlist's charts).
+
+    Only the bars of the last `count` x 7/5 + 30 calendar days before each stock's last bar are
+    read: stocks are grouped by their last bar's date (most share the market's last day), so
+    the (stock, date) index gives each stock's recent range.
+    """
+    span = datetime.timedelta(days=count * 7 // 5 + 30)
+    by_last_day: dict[datetime.date, list[int]] = {}
+    for stock in stocks:
+        if stock.last_bar_date is not None:
+            by_last_day.setdefault(stock.last_bar_date, []).append(stock.pk)
+    closes: dict[int, list[tuple[datetime.date, float]]] = {stock.pk: [] for stock in stocks}
+    if not by_last_day:
+        return closes
+    recent = Q()
+    for last_day, ids in by_last_day.items():
+        recent |= Q(stock_id__in=ids, date__gte=last_day - span)
+    rows = (
+        DailyBar.objects.filter(recent)
+        .annotate(
+            recency=Window(RowNumber(), partition_by=[F("stock_id")], order_by=F("date").desc())
+        )
+        .filter(recency__lte=count)
+        .order_by("stock_id", "date")
+        .values_list("stock_id", "date", "adj_close")
+    )
+    for stock_id, day, close in rows:
+        closes[stock_id].append((day, close))
+    return closes
 
 
 def stock_by_code(*, code: str) -> Stock | None:

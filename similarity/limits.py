@@ -37,6 +37,11 @@ MAX_NAME_LENGTH = 100  # segment and sector names
 STRETCH_FACTORS = engine.STRETCH_FACTORS  # also searched with the stretch option
 STRETCH_MIN = min(STRETCH_FACTORS)
 STRETCH_MAX = max(STRETCH_FACTORS)
+
+# "Today's chart": how many of a stock's latest bars a one-tap search takes (今のチャートに似た
+# 過去), by interval; the pattern is editable on the results page.
+LATEST_BARS_BY_INTERVAL = {"day": 60}
+
 # Saved searches kept per user: older ones are deleted when a new one is saved. A search is
 # 15-150 KB (mini charts thinned, see MINI_CHART_POINTS), so at most some 75 MB a user.
 SAVED_SEARCHES_KEPT = 500

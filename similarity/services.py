@@ -4,6 +4,7 @@ Entry points (pages, API and tasks call only these):
 
     search_run(*, user, spec: PatternSpec, options: dict) -> SavedSearch
     search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch
+    search_latest_bars(*, user, code: str, interval: str) -> SavedSearch
 
 Both raise `core.errors` domain errors: `SearchInputError` for bad input (400, `fields`
 naming the field), `NotFoundError` for an unknown stock code (404), `SearchQuotaExceeded` (429)
@@ -117,6 +118,55 @@ def search_rerun(*, user, saved_search: SavedSearch) -> SavedSearch:
         pattern=pattern,
         rerun_of=saved_search,
         started=started,
+    )
+
+
+# The intervals the one-tap search takes: daily bars only, until a search runs on weekly or
+# monthly closes (a spec of other bars would search daily closes of the wrong span).
+LATEST_BARS_INTERVALS = ("day",)
+
+
+def latest_bars_spec(*, code, interval: str = "day") -> dict:
+    """The pattern spec of a stock's latest bars (limits.LATEST_BARS_BY_INTERVAL of them): a
+    stock range from the first of those trading days to the last, as the search form takes it."""
+    if interval not in LATEST_BARS_INTERVALS:
+        raise SearchInputError(
+            "interval",
+            _("The interval is one of: %(choices)s.")
+            % {"choices": ", ".join(LATEST_BARS_INTERVALS)},
+        )
+    if not isinstance(code, str) or not code.strip() or len(code) > limits.MAX_NAME_LENGTH:
+        raise SearchInputError("code", _("Give a stock code such as 7203."))
+    stock = stock_by_code(code=code.strip())
+    if stock is None:
+        message = _("No stock with code %(code)s.") % {"code": code.strip()}
+        raise NotFoundError(message, fields={"code": [message]})
+    days = list(
+        DailyBar.objects.filter(stock=stock)
+        .order_by("-date")
+        .values_list("date", flat=True)[: limits.LATEST_BARS_BY_INTERVAL[interval]]
+    )
+    if len(days) < limits.MIN_LENGTH:
+        raise SearchInputError(
+            "code",
+            _("%(code)s has only %(count)d trading days: a pattern needs at least %(min)d.")
+            % {"code": stock.code, "count": len(days), "min": limits.MIN_LENGTH},
+        )
+    return {
+        "source": "stock",
+        "code": stock.code,
+        "from": days[-1].isoformat(),
+        "to": days[0].isoformat(),
+    }
+
+
+def search_latest_bars(*, user, code, interval: str = "day") -> SavedSearch:
+    """ "今のチャートに似た過去": a history search of the stock's latest bars, with the default
+    options, counted and charged like any search (search_run)."""
+    return search_run(
+        user=user,
+        spec=latest_bars_spec(code=code, interval=interval),
+        options={"mode": SavedSearch.Mode.HISTORY},
     )
 
 

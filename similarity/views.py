@@ -10,7 +10,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -72,6 +74,31 @@ def search(request):
     except DomainError as error:  # bad input naming a field, an unknown code, no searches left
         form.add_domain_error(error)
         return _render_search(request, form, status=error.status)
+    return redirect("search_result", search_id=saved.pk)
+
+
+@require_POST
+def search_latest_bars(request):
+    """ "今のチャートに似た過去": one tap runs a history search of a stock's latest bars
+    (limits.LATEST_BARS_BY_INTERVAL), counted like any search, and opens its results, where the
+    days can be changed. A refusal (no searches left, an unknown code) is told on the page the
+    button was on."""
+    code = request.POST.get("code", "")[: limits.MAX_NAME_LENGTH]
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("search")
+    if not request.user.is_authenticated:
+        messages.info(request, _("Sign in or create a free account to run a search."))
+        return redirect_to_login(back)
+    try:
+        saved = services.search_latest_bars(
+            user=request.user, code=code, interval=request.POST.get("interval") or "day"
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
     return redirect("search_result", search_id=saved.pk)
 
 

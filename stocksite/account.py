@@ -7,10 +7,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.selectors import account_data_export as accounts_export
 from alerts.selectors import alerts_export
+from alerts.watchlist.selectors import watchlist_export
 from billing.selectors import billing_data_export
 from similarity.selectors import saved_searches_export
 
-SECTIONS = (accounts_export, billing_data_export, saved_searches_export, alerts_export)
+SECTIONS = (
+    accounts_export,
+    billing_data_export,
+    saved_searches_export,
+    alerts_export,
+    watchlist_export,
+)
 
 
 def account_data_export(*, user) -> dict:

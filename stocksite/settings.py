@@ -403,6 +403,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "font-src": [SELF, "data:"],
         "worker-src": [SELF, "blob:"],
+        # The web app manifest and the service worker (stocksite.app) are our own files.
+        "manifest-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 from accounts import auth_views
 from accounts import views as account_views
 from similarity import views as similarity_views
-from stocksite import views
+from stocksite import app, views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -31,6 +31,9 @@ admin.site.has_permission = auth_views.admin_has_permission
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", app.web_manifest, name="web_manifest"),
+    path("sw.js", app.service_worker, name="service_worker"),
+    path("offline/", app.offline, name="offline"),
     path("status/", views.status_page, name="status"),
     path("legal/terms/", views.legal_terms, name="legal_terms"),
     path("legal/privacy/", views.legal_privacy, name="legal_privacy"),

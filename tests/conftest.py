@@ -321,5 +321,5 @@ def seeded_plans(transactional_db):
 
     from django.apps import apps as django_apps
 
-    for name in ("0002_seed_plans", "0003_plan_line_alerts"):
+    for name in ("0002_seed_plans", "0003_plan_line_alerts", "0004_plan_max_watchlist"):
         importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)

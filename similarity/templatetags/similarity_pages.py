@@ -25,6 +25,12 @@ def search_limits() -> dict:
 
 
 @register.simple_tag
+def latest_bars(interval: str = "day") -> int:
+    """How many of a stock's latest bars the one-tap search ("今のチャートに似た過去") takes."""
+    return limits.LATEST_BARS_BY_INTERVAL[interval]
+
+
+@register.simple_tag
 def recent_searches(user, limit: int = ACCOUNT_HISTORY_LENGTH):
     """The user's newest searches, for the account page's history section."""
     if not user.is_authenticated:

@@ -54,5 +54,12 @@
     });
   });
 
+  // The app on a phone's home screen: the service worker keeps the app shell and shows the
+  // offline page when a page cannot be fetched (stocksite/app.py).
+  const workerUrl = document.documentElement.dataset.serviceWorker;
+  if (workerUrl && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch(function () {});
+  }
+
   window.stocksite = Object.assign(window.stocksite || {}, { foldSearchText: foldSearchText });
 })();

@@ -41,6 +41,7 @@ def _pages(site: str, result_id) -> list[str]:
         "/calibration/",
         "/account/",
         "/account/alerts/",
+        "/account/watchlist/",
         "/account/track-record/",
         "/legal/terms/",
         "/legal/privacy/",
