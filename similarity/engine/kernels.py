@@ -38,6 +38,7 @@ assert PREFIX_STEP == 4
 
 EPS32 = float(np.finfo(np.float32).eps)
 EPS64 = float(np.finfo(np.float64).eps)
+SHARED_CLOSES_FROM = 8
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -188,7 +189,7 @@ def _block_spreads(
     one, two, three, four = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
     whole = np.uint64(m // 4)
     count = j_stop - j_start
-    if m >= 8:
+    if m >= SHARED_CLOSES_FROM:
         # The stored steps from the block's last start to its first start + m.
         inv_shared = 1.0 / ((m // 4 - 1) * 4)
         for jj in range(count):
@@ -291,6 +292,75 @@ def _block_windows(row, closes32, base, prefix1, prefix2, first, j, lo, hi, m, s
     return top, top_i, suspicious
 
 
+@njit(nogil=True, cache=True, error_model="numpy")
+def _windows_pass(row, closes32, base, prefix1, prefix2, first, j, lo, hi, m, terms, limit):
+    """Whether no allowed window of block ``j`` reaches the correlation whose ``limit`` is given,
+    each window judged by its own spread (the test of ``_edge_spread`` without the closes the
+    block's windows do not share): a block whose shared spread is too loose a bound, as with
+    short patterns, is then passed over without bounding its windows one by one."""
+    dot_err, lb_err, guard, _ = terms
+    if limit <= 0.0:
+        return False
+    a = max(j * PREFIX_STEP, lo)
+    z = min(j * PREFIX_STEP + PREFIX_STEP - 1, hi)
+    l1, l2 = _leading_sums(prefix1, prefix2, first, closes32, base, a)
+    r1, r2 = _leading_sums(prefix1, prefix2, first, closes32, base, a + m)
+    for i in range(a, z + 1):
+        if i > a:
+            out_v = np.float64(closes32[base + i - 1])
+            in_v = np.float64(closes32[base + i + m - 1])
+            l1 += out_v
+            l2 += out_v * out_v
+            r1 += in_v
+            r2 += in_v * in_v
+        num = max(np.float64(row[i]) + dot_err, 0.0)
+        s1 = r1 - l1
+        spread = ((r2 - l2) - s1 * s1 / m) / m - lb_err
+        if not (spread > guard and num * num <= limit * spread):
+            return False
+    return True
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _whole_block_pass(row, closes32, base, prefix1, prefix2, first, j, m, terms, limit):
+    """``_windows_pass`` of a block whose four starts are all allowed, without branches or
+    divisions: the four windows' sums are independent, so they are computed side by side."""
+    dot_err, lb_err, guard, _ = terms
+    invm = 1.0 / m
+    p = j * 4
+    c = base + p
+    x0 = np.float64(closes32[c])
+    x1 = np.float64(closes32[c + 1])
+    x2 = np.float64(closes32[c + 2])
+    s0 = prefix1[first + j]
+    q0 = prefix2[first + j]
+    # Sums of the closes before each start 4j..4j+3, and before each end 4j+m..4j+m+3.
+    a1, a2, a3 = s0 + x0, s0 + x0 + x1, s0 + x0 + x1 + x2
+    b1, b2, b3 = q0 + x0 * x0, q0 + x0 * x0 + x1 * x1, q0 + x0 * x0 + x1 * x1 + x2 * x2
+    e = p + m
+    ce = e // 4
+    t1 = prefix1[first + ce]
+    t2 = prefix2[first + ce]
+    for u in range(ce * 4, e):
+        v = np.float64(closes32[base + u])
+        t1 += v
+        t2 += v * v
+    y0 = np.float64(closes32[base + e])
+    y1 = np.float64(closes32[base + e + 1])
+    y2 = np.float64(closes32[base + e + 2])
+    e1 = (t1, t1 + y0, t1 + y0 + y1, t1 + y0 + y1 + y2)
+    e2 = (t2, t2 + y0 * y0, t2 + y0 * y0 + y1 * y1, t2 + y0 * y0 + y1 * y1 + y2 * y2)
+    l1 = (s0, a1, a2, a3)
+    l2 = (q0, b1, b2, b3)
+    ok = True
+    for r in range(4):
+        s1 = e1[r] - l1[r]
+        spread = ((e2[r] - l2[r]) - s1 * s1 * invm) * invm - lb_err
+        num = max(np.float64(row[p + r]) + dot_err, 0.0)
+        ok = ok & (spread > guard) & (num * num <= limit * spread)
+    return ok
+
+
 # A block is passed over only when its spread bounds every window's standard deviation to
 # within this share: the float32 rounding of the closes (dev_rel) then costs at most that much.
 _SPREAD_REL = 1e-3
@@ -357,6 +427,14 @@ def _screen_row(
             level = reach
             limit = _pass_limit(reach, m)
         if blocks[1, jj] > 0.0 and blocks[0, jj] <= limit * blocks[1, jj]:
+            passed = True
+            continue
+        whole = 0 < jj < count - 1
+        if (
+            _whole_block_pass(*edge, j0 + jj, m, block_terms, limit)
+            if whole
+            else _windows_pass(*edge, j0 + jj, lo, hi, m, block_terms, limit)
+        ):
             passed = True
             continue
         best = _block_windows(*edge, j0 + jj, lo, hi, m, sc, terms, best)

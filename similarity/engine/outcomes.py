@@ -8,12 +8,12 @@ is made of plain floats, ints, lists and dicts, so ``dataclasses.asdict`` gives 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .kmeans import kmeans_labels, silhouette
 from .series import Market
 
 DEFAULT_HORIZONS = (5, 20, 60)
@@ -280,9 +280,8 @@ def scenario_groups(
 
 
 def _cluster(features: np.ndarray, max_groups: int, seed: int) -> np.ndarray:
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
+    """Labels of the best KMeans clustering of 2..max_groups groups by mean silhouette (the
+    runs of scikit-learn's KMeans with 10 seedings, replayed by :mod:`.kmeans`)."""
     n = features.shape[0]
     single = np.zeros(n, dtype=np.int64)
     if n < MIN_PATHS_TO_SPLIT or max_groups < 2:
@@ -290,12 +289,10 @@ def _cluster(features: np.ndarray, max_groups: int, seed: int) -> np.ndarray:
     distinct = np.unique(np.round(features, 12), axis=0).shape[0]
     best, best_score = single, MIN_SILHOUETTE
     for groups in range(2, min(max_groups, distinct - 1, n - 1) + 1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            labels = KMeans(n_clusters=groups, n_init=10, random_state=seed).fit_predict(features)
+        labels = kmeans_labels(features, groups, seed)
         if np.unique(labels).size < 2:
             continue
-        score = silhouette_score(features, labels)
+        score = silhouette(features, labels)
         if score > best_score:
             best, best_score = labels, score
     return best

@@ -30,7 +30,7 @@ BLOCK = 64
 # random) was 1.07 units; 16 keeps a margin of 15.
 ERR_COEF = 16.0
 # Up to this pattern length the screen computes dot products directly, which beats the FFT.
-DIRECT_MAX_LENGTH = 40
+DIRECT_MAX_LENGTH = 32
 THREADS = max(1, min(2, os.cpu_count() or 1))
 _NO_PATTERN = np.zeros(0, dtype=np.float32)
 _pool: ThreadPoolExecutor | None = None
