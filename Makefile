@@ -62,9 +62,13 @@ run: install assets messages migrate
 	$(BIN)/python manage.py demo_track_record
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# In parallel, one pytest-xdist worker per core, at most 4 (each takes a Redis database of its own:
+# docs/architecture.md, "Worker-safe tests"); TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
 # The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
-	@started=$$(date +%s); $(BIN)/pytest --durations=10; status=$$?; \
+	@started=$$(date +%s); \
+	$(BIN)/pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile --durations=10; status=$$?; \
 	elapsed=$$(( $$(date +%s) - started )); \
 	echo "make test: the suite took $$((elapsed / 60)) min $$((elapsed % 60)) s (wall clock)"; \
 	exit $$status
