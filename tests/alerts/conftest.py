@@ -126,11 +126,10 @@ def other_user(django_user_model):
 @pytest.fixture
 def line(settings):
     """A local server in the shape of LINE's Messaging API, and the settings that point at it."""
-    from pytest_httpserver import HTTPServer
-
     from tests.alerts.line_server import ACCESS_TOKEN, CHANNEL_SECRET, FakeLine
+    from tests.http_server import LocalHTTPServer
 
-    server = HTTPServer(threaded=True)
+    server = LocalHTTPServer(threaded=True)
     server.start()
     fake = FakeLine(server)
     settings.LINE_API_BASE = fake.base_url

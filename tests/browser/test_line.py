@@ -28,9 +28,9 @@ LINE_USER = "U" + "b" * 32
 
 @pytest.fixture
 def line(settings, site):
-    from pytest_httpserver import HTTPServer
+    from tests.http_server import LocalHTTPServer
 
-    server = HTTPServer(threaded=True)
+    server = LocalHTTPServer(threaded=True)
     server.start()
     fake = FakeLine(server)
     settings.LINE_API_BASE = fake.base_url

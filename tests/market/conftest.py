@@ -1,18 +1,18 @@
 import datetime
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from market.bars import Bar
 from market.services.daily_bars import daily_bars_upsert
 from market.services.listing import stocks_ensure
+from tests.http_server import LocalHTTPServer
 from tests.market.kabutan_pages import jp_daily_rows
 
 
 @pytest.fixture
 def kabutan_server(settings):
     """A local threaded HTTP server standing in for kabutan.jp, with quick, short retries."""
-    server = HTTPServer(threaded=True)
+    server = LocalHTTPServer(threaded=True)
     server.start()
     settings.SCRAPE_BASE_URL = server.url_for("")
     settings.SCRAPE_RATE_PER_SECOND = 1000.0
@@ -73,7 +73,7 @@ def jquants(settings):
     """A local J-Quants V2 server; the Premium rate (so no waits, and 20 years of history)."""
     from tests.market.jquants_server import API_KEY, FakeJQuants
 
-    server = HTTPServer(threaded=True)
+    server = LocalHTTPServer(threaded=True)
     server.start()
     fake = FakeJQuants(server)
     settings.JQUANTS_API_BASE = fake.base_url

@@ -2,12 +2,12 @@ import datetime
 import time
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from market.exchanges.tse.kabutan import KabutanSource, parse_daily_prices
 from market.sources import ParseError, SourceError, TransientSourceError
 from market.sources.http import PoliteClient
+from tests.http_server import LocalHTTPServer
 from tests.market.kabutan_pages import PAGES_DIR, kabuka_pages
 
 
@@ -194,7 +194,7 @@ def test_client_follows_a_redirect_on_its_own_host(kabutan_server):
 
 
 def test_client_refuses_a_redirect_to_another_host(kabutan_server):
-    other = HTTPServer(threaded=True)
+    other = LocalHTTPServer(threaded=True)
     other.start()
     try:
         other.expect_request("/steal").respond_with_data("elsewhere")

@@ -1,3 +1,6 @@
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from accounts.services import api_token_rotate
@@ -296,6 +299,10 @@ def test_heavy_searches_are_refused_once_the_minutes_cpu_budget_is_spent(
     monkeypatch.setattr(limits, "BASE_RATE_INDEXED_MS", 0.0)
     monkeypatch.setattr(limits, "BASE_RATE_EXACT_MS_PER_MILLION_CLOSES", 0.0)
     monkeypatch.setattr(limits, "SEARCH_COST_MS_PER_MINUTE", 1.5 * heavy_ms)
+    # The budget is counted per clock minute: the clock the budget reads stands 20 seconds into
+    # a minute, so the three searches fall in the same one however long each takes.
+    minute = 60 * (int(time.time()) // 60 + 1)
+    monkeypatch.setattr("billing.entitlements.time", SimpleNamespace(time=lambda: minute + 20.0))
     heavy = {"prices": PRICES, "k": 100, "stretch": True}
 
     first = _post(api, heavy)
@@ -305,5 +312,6 @@ def test_heavy_searches_are_refused_once_the_minutes_cpu_budget_is_spent(
     assert (first.status_code, second.status_code, light.status_code) == (201, 429, 201)
     assert second.json()["error"]["code"] == "search_cost_exceeded"
     assert "fewer matches" in second.json()["error"]["message"]
+    assert "Try again in 40 seconds" in second.json()["error"]["message"]
     # The refused search did not use one of the day's searches.
     assert entitlements_for(user=pro_user).searches_today == 2
