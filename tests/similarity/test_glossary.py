@@ -101,4 +101,5 @@ def test_the_api_docs_list_each_term_with_its_definition():
     for key, (term, definition) in definitions("en").items():
         entry = f"- **{term}** ({japanese[key][0]}, `{key}`): {definition}"
         assert entry in terms, key
-    assert len(re.findall(r"^- \*\*", text.split("## Terms", 1)[1], re.M)) == len(TERMS)
+    section = text.split("## Terms", 1)[1].split("\n## ", 1)[0]
+    assert len(re.findall(r"^- \*\*", section, re.M)) == len(TERMS)
