@@ -84,10 +84,12 @@ MINI_CHART_POINTS = 120
 # A search's cost: an estimate of the CPU time (all threads) it takes from what it reads,
 # calibrated on the 2-core machine (benchmarks/search_cost_bench.py prints it against the CPU
 # measured for each case): the whole market (18.3 M closes) in history mode with k=10 takes
-# about 130-150 ms, with k=100 some 15% more, with stretch (five passes) about 0.65 s. Latest mode
+# about 110 ms charged for 55-70 ms of CPU measured on 6 Dec (the engine got faster since the rate
+# was set at 7.0, which charged stretch and the same period just over twice their CPU), with k=100
+# some 15% more, with stretch (five passes) about 0.56 s. Latest mode
 # reads one window a stock. The same-period search reads no more than the main search and took a
 # fifth to all of its time (similarity.engine.period): it adds SAME_PERIOD_COST_SHARE of it.
-SEARCH_COST_MS_PER_MILLION_CLOSES = 7.0
+SEARCH_COST_MS_PER_MILLION_CLOSES = 6.0
 SEARCH_COST_K_SCALE = 500  # k adds k / SCALE of the base cost: more series need full profiles
 SAME_PERIOD_COST_SHARE = 0.5
 # A history search's base rate: each horizon counted exactly (not in the snapshot's index, or a
@@ -96,7 +98,7 @@ SAME_PERIOD_COST_SHARE = 0.5
 BASE_RATE_EXACT_MS_PER_MILLION_CLOSES = 38.0
 BASE_RATE_INDEXED_MS = 5.0
 # Estimated search CPU one user may spend in a minute, about a tenth of the machine's two cores:
-# some 80 ordinary searches, 18 with stretch, or 3 with five horizons counted exactly. Beyond it
+# some 100 ordinary searches, 17 with stretch, or 3 with five horizons counted exactly. Beyond it
 # a search answers 429.
 SEARCH_COST_MS_PER_MINUTE = 12_000
 
