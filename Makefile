@@ -62,10 +62,10 @@ run: install assets messages migrate
 	$(BIN)/python manage.py demo_track_record
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# TEST_WORKERS=0 (the default) runs the suite in one process; TEST_WORKERS=2 on pytest-xdist
-# workers, each with a Redis database of its own (docs/architecture.md, "Worker-safe tests"; not
-# yet the default: tests that need the seeded plans still depend on the order they run in).
-TEST_WORKERS ?= 0
+# The suite runs on TEST_WORKERS pytest-xdist processes (2, one a core of the 2-core machine), each
+# with a test database, a Redis database and a snapshot folder of its own (docs/architecture.md,
+# "Worker-safe tests"); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 # The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
 	@started=$$(date +%s); \
