@@ -529,7 +529,9 @@ def _add_four(values, off, count, q, j, out):
     for ii in range(count):
         t = np.uint64(ii)
         i = t + off
-        out[t] += q0 * values[i] + q1 * values[i + one] + q2 * values[i + two] + q3 * values[i + three]
+        out[t] += (
+            q0 * values[i] + q1 * values[i + one] + q2 * values[i + two] + q3 * values[i + three]
+        )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
