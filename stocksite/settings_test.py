@@ -38,8 +38,12 @@ from stocksite.settings import SIMILARITY_SNAPSHOT_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if _WORKER:
+if _WORKER and "TEST_SNAPSHOT_BASE_DIR" not in os.environ:
     # The default snapshot folder, for the tests that do not point it at a tmp_path of their own.
+    # Kept in os.environ like REDIS_URL: a process a test starts (it inherits both variables)
+    # serves the same folder, or the one the test hands it, and never moves it a second time.
+    os.environ["TEST_SNAPSHOT_BASE_DIR"] = str(SIMILARITY_SNAPSHOT_DIR)
     SIMILARITY_SNAPSHOT_DIR = SIMILARITY_SNAPSHOT_DIR.with_name(
         f"{SIMILARITY_SNAPSHOT_DIR.name}-{_WORKER}"
     )
+    os.environ["SIMILARITY_SNAPSHOT_DIR"] = str(SIMILARITY_SNAPSHOT_DIR)

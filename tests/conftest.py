@@ -355,12 +355,59 @@ def private_redis(settings, monkeypatch):
         server.stop()
 
 
-@pytest.fixture
-def seeded_plans(transactional_db):
-    """The migration's Free and Pro plans, again: a transactional test's flush removed them."""
+_DB_BLOCKER = pytest.StashKey()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keep_db_blocker(request, django_db_blocker):
+    """pytest-django's blocker, for the teardown hook below (hooks take no fixtures)."""
+    request.config.stash[_DB_BLOCKER] = django_db_blocker
+
+
+# The rows the migrations write (the site's domain, the Free and Pro plans): a transactional
+# test ends with a flush that deletes them, and every later test expects them.
+_SEEDS = (
+    ("accounts.migrations.0002_site_domain", "set_site_domain"),
+    ("billing.migrations.0002_seed_plans", "seed"),
+    ("billing.migrations.0003_plan_line_alerts", "seed"),
+    ("billing.migrations.0004_plan_max_watchlist", "seed"),
+)
+
+
+def migration_seeds_restore() -> None:
+    """Write the migrations' seed rows again, through the migrations' own functions."""
     import importlib
 
     from django.apps import apps as django_apps
 
-    for name in ("0002_seed_plans", "0003_plan_line_alerts", "0004_plan_max_watchlist"):
-        importlib.import_module(f"billing.migrations.{name}").seed(django_apps, None)
+    for module, function in _SEEDS:
+        getattr(importlib.import_module(module), function)(django_apps, None)
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush (its fixtures' teardown), put the seed rows back, so
+    that the next test sees the database the migrations left whatever ran before it: pytest-xdist
+    hands each worker files in any order, where a single process ran every transactional test
+    last."""
+    result = yield
+    blocker = item.config.stash.get(_DB_BLOCKER, None)
+    # With no next test the session's fixtures are gone too, the test database with them.
+    if nextitem is not None and blocker is not None and _is_transactional(item):
+        with blocker.unblock():
+            migration_seeds_restore()
+    return result
+
+
+@pytest.fixture
+def seeded_plans(transactional_db):
+    """The migration's Free and Pro plans, in a transactional test: the seeds of the last one's
+    flush are put back when it ends, these for the test itself."""
+    migration_seeds_restore()

@@ -2,7 +2,7 @@
 
 History mode runs in two stages. A screen computes, for every window, the sliding dot product of
 the z-normalised pattern with the series in float32, from the cached spectra (one batched inverse
-FFT per block of series) or, for patterns of up to 40 closes, directly; it turns each into an
+FFT per block of series) or, for patterns of up to 52 closes, directly; it turns each into an
 upper and a lower bound of the window's correlation and keeps each series' best bounds. Then the
 series whose upper bound can still reach the k-th best correlation found so far are evaluated
 exactly, best first, in float64; windows that may reach the threshold are z-normalised

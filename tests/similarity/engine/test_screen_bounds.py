@@ -51,8 +51,10 @@ def check_bounds(series, pattern, k=None):
 
 
 @pytest.mark.parametrize("level", [1e-4, 1.0, 300.0, 1e6, 1e9])
-@pytest.mark.parametrize("m", [5, 20, 40, 41, 60, 250])
+@pytest.mark.parametrize("m", [5, 15, 20, 29, 40, 41, 52, 53, 60, 250])
 def test_screen_bounds_hold_at_every_price_level(level, m):
+    # 15 and 29 take every pass of the direct products (eight, four and one terms); 52 and 53 lie
+    # either side of screen.DIRECT_MAX_LENGTH.
     rng = np.random.default_rng(int(m * 1000 + np.log10(level) * 7 + 50))
     # Lengths whose FFTs are batched together, including powers of two.
     series = make_series(rng, 24, level, [300, 512, 1024, 1500, 3072])
