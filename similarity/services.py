@@ -50,6 +50,7 @@ from similarity.results.same_period import same_period_applies, same_period_find
 from similarity.results.schema import LimitApplied
 from similarity.results.statistics import ForecastInput
 from similarity.results.texts import pattern_text
+from similarity.saved_searches import saved_searches_prune
 from similarity.selectors import (
     base_excess_sample,
     forecast_latest,
@@ -398,7 +399,7 @@ def _search_execute(
         match_count=len(found),
         rerun_of=rerun_of,
     )
-    _saved_searches_prune(user=user)
+    saved_searches_prune(user=user)
     return saved
 
 
@@ -573,18 +574,6 @@ def _saved_search_create(
         ),
         rerun_of=rerun_of,
     )
-
-
-def _saved_searches_prune(*, user) -> None:
-    """Delete the user's saved searches beyond the newest limits.SAVED_SEARCHES_KEPT."""
-    older = (
-        SavedSearch.objects.filter(user=user)
-        .order_by("-created_at", "-pk")
-        .values_list("pk", flat=True)[limits.SAVED_SEARCHES_KEPT :]
-    )
-    older = list(older)
-    if older:  # Only their ids: a deletion reads each row, its result (15-150 KB) included.
-        SavedSearch.objects.filter(pk__in=older).only("pk").delete()
 
 
 def search_cost_estimate(
