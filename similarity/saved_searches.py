@@ -21,12 +21,27 @@ def saved_searches_prune(*, user) -> None:
         .order_by("-created_at", "-pk")
         .values_list("pk", flat=True)[limits.SAVED_SEARCHES_KEPT :]
     )
-    if connection.vendor == "postgresql" and not _delete_receivers():
+    if connection.vendor == "postgresql" and _only_known_relations() and not _delete_receivers():
         _prune_in_one_statement(older)
         return
     older = list(older)
     if older:  # Only their ids: a deletion reads each row, its result (15-150 KB) included.
         SavedSearch.objects.filter(pk__in=older).only("pk").delete()
+
+
+# What refers to a saved search, and what the one statement does about it. A relation added later
+# sends the prune through Django's deletion until the statement learns it.
+_KNOWN_RELATIONS = {
+    ("SearchGrade", "saved_search", "CASCADE"),
+    ("SavedSearch", "rerun_of", "SET_NULL"),
+}
+
+
+def _only_known_relations() -> bool:
+    return {
+        (r.related_model.__name__, r.field.name, r.on_delete.__name__)
+        for r in SavedSearch._meta.related_objects
+    } == _KNOWN_RELATIONS
 
 
 def _delete_receivers() -> bool:
