@@ -380,7 +380,7 @@ def _pass_limit(reach, m):
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _screen_row(
-    row, closes32, base, n, prefix1, prefix2, first, lo, hi, m, sc, terms, floor, blocks
+    row, closes32, base, n, prefix1, prefix2, first, lo, hi, m, sc, terms, floor, blocks, q32x
 ):
     """The highest window bound of one series (float32, NONE32 when every window bounded is
     suspicious), its start, the count of suspicious windows and a bound on every window passed
@@ -390,8 +390,11 @@ def _screen_row(
     spread (the closes they all hold, from the stored prefix sums); a block is passed over when
     these show that none of its windows reaches the best window bound so far nor ``floor`` (a
     correlation the search already knows ``k`` windows to reach); the windows of the others are
-    bounded one by one. ``blocks`` is scratch space of (3, number of blocks).
+    bounded one by one. ``blocks`` is scratch space of (3, number of blocks). When ``q32x`` is not
+    empty, ``row`` holds upper bounds of the dot products (the block-sum screen): a block that
+    is not passed over gets its direct products first.
     """
+    exact = q32x.shape[0] > 0
     dot_err, var_err, dev_rel, lb_err = terms
     # Passing over needs the spread's square root within _SPREAD_REL of the standard deviation
     # and no suspicious window in the block.
@@ -415,6 +418,9 @@ def _screen_row(
         for jj in range(1, count):
             if blocks[0, jj] > blocks[0, seed]:
                 seed = jj
+        if exact:
+            j = j0 + seed
+            _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
         best = _block_windows(*edge, j0 + seed, lo, hi, m, sc, terms, best)
     level = floor
     passed = False
@@ -431,6 +437,9 @@ def _screen_row(
         if blocks[1, jj] > 0.0 and blocks[0, jj] <= limit * blocks[1, jj]:
             passed = True
             continue
+        if exact:
+            j = j0 + jj
+            _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
         whole = 0 < jj < count - 1
         if (
             _whole_block_pass(
@@ -534,6 +543,78 @@ def _add_four(values, off, count, q, j, out):
         )
 
 
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _exact_products(row, closes32, base, q32, a, z):
+    """Direct float32 dot products of the pattern ``q32`` with the windows ``a..z`` into ``row``
+    (within the bound ``direct_coef`` of ``screen``, whatever the order of the additions)."""
+    m = q32.shape[0]
+    for i in range(a, z + 1):
+        acc = np.float32(0.0)
+        for t in range(m):
+            acc += q32[t] * closes32[base + i + t]
+        row[i] = acc
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_sums(closes32, base, n, prefix1, first, width, sums):
+    """The series' block sums of four centred closes (float32; the last partial block with
+    zeros for the closes past the end, then ``width + 2`` zero blocks) into ``sums``; returns
+    the partial block's squared deviations from its mean (zeros included)."""
+    nw = n // 4
+    for j in range(nw):
+        sums[j] = np.float32(prefix1[first + j + 1] - prefix1[first + j])
+    tail = 0.0
+    for u in range(nw * 4, n):
+        tail += np.float64(closes32[base + u])
+    mean = tail / 4.0
+    tail_ssd = 0.0
+    for u in range(4):
+        v = np.float64(closes32[base + nw * 4 + u]) if nw * 4 + u < n else 0.0
+        tail_ssd += (v - mean) * (v - mean)
+    sums[nw] = np.float32(tail)
+    for j in range(nw + 1, nw + width + 3):
+        sums[j] = np.float32(0.0)
+    return tail_ssd
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_sum_bounds(row, closes32, base, n, m, prefix1, ssd_prefix, first, shape, md, sums, phase):
+    """Upper bounds of the dot products of every window start 0..n - m (and up to three more)
+    with the pattern, from block sums (see ``screen.block_taps``), into ``row``.
+
+    Start ``4a + r`` sees the pattern shifted by ``r`` within ``width`` whole blocks from block
+    ``a`` (zeros around it): its dot product is ``sum_j taps[r, j] * S[a + j]`` plus the
+    pattern's residual from its block means times the closes' residual from theirs, at most
+    ``r_up`` times the square root of the blocks' squared deviations (Cauchy-Schwarz; the
+    ``width`` blocks from ``a`` hold every phase's). ``slack`` terms cover the rounding."""
+    taps, r_up, sum_w, mean_err = shape
+    width = taps.shape[1]
+    count = (n - m) // 4 + 1
+    nw = n // 4
+    tail_ssd = _block_sums(closes32, base, n, prefix1, first, width, sums)
+    for r in range(4):
+        _sliding_dot(sums, 0, count, taps[r], phase[r])
+    # Rounding: the stored prefix sums (float64, up to n terms each), the block sums and taps in
+    # float32, the float32 sliding sums of width terms, and the final products and additions.
+    dev = md * (2.0 * np.sqrt(width) + 1.0)
+    slack = md * (
+        mean_err + sum_w * (2.0 * n * n * EPS64 + 4.0 * (width + 4) * EPS32)
+    ) + 8.0 * EPS32 * (4.0 * md * sum_w + r_up * 2.0 * dev)
+    ssd_err = EPS64 * md * md * n * (n / 2.0 + 32.0)
+    r32 = np.float32(r_up)
+    s32 = np.float32(slack * (1.0 + 1e-6))
+    for a in range(count):
+        top = a + width
+        v = ssd_prefix[first + min(top, nw)] - ssd_prefix[first + a] + ssd_err
+        v += tail_ssd if top > nw else 0.0
+        share = r32 * np.sqrt(np.float32(max(v, 0.0))) + s32
+        p = 4 * a
+        row[p] = phase[0, a] + share
+        row[p + 1] = phase[1, a] + share
+        row[p + 2] = phase[2, a] + share
+        row[p + 3] = phase[3, a] + share
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
     """Whether a start in lo..hi has a variance too close to zero to trust its bound, and yet
@@ -576,6 +657,10 @@ def screen_rows(
     blocks,
     out_upper,
     out_lower,
+    ssd_prefix,
+    shape,
+    sums,
+    phase,
 ):
     """The screen of a block of series: bounds of each one's best correlation.
 
@@ -593,8 +678,16 @@ def screen_rows(
     both the series' best so far and ``floor`` (see ``_screen_row``); a series whose every
     window stays below ``floor`` gets an upper bound below it. ``p1``, ``p2`` and ``blocks`` are
     scratch arrays of the longest series' length + 1 and of (2, its blocks of four starts).
+
+    With block-sum ``shape`` (``screen.block_taps``: its taps not empty), the rows hold upper
+    bounds of the dot products from the block sums and ``ssd_prefix`` (``_block_sum_bounds``;
+    ``sums`` and ``phase`` scratch of the longest series' blocks plus ``width + 3``, and of 4 by
+    its blocks plus 2), and blocks that may reach the best bound get direct products from
+    ``q32`` (``direct_coef`` bounds both).
     """
-    direct = q32.shape[0] > 0
+    block_sum = shape[0].shape[1] > 0
+    direct = q32.shape[0] > 0 and not block_sum
+    q32x = q32 if block_sum else q32[:0]
     for b in range(rows.shape[0]):
         s = rows[b]
         position = pos[b]
@@ -602,9 +695,25 @@ def screen_rows(
         n = offsets[s + 1] - base
         var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
         row = prof[b * stride : (b + 1) * stride]
-        if direct:
+        if direct or block_sum:
             dot_err = direct_coef * max_dev[s]
+        if direct:
             _sliding_dot(closes32, base, n - m + 1, q32, row)
+        elif block_sum:
+            _block_sum_bounds(
+                row,
+                closes32,
+                base,
+                n,
+                m,
+                prefix1,
+                ssd_prefix,
+                prefix_offsets[s],
+                shape,
+                max_dev[s],
+                sums,
+                phase,
+            )
         # The stored prefix sums hold up to n closes: their rounding, and that of the square of
         # a sum of up to m closes of at most max_dev, bound the error of a spread taken from them.
         lb_err = 2.0 * var_err + 16.0 * EPS64 * n * max_dev[s] * max_dev[s] / m
@@ -624,6 +733,7 @@ def screen_rows(
             terms,
             floor,
             blocks,
+            q32x,
         )
         top = np.float64(top32)
         upper = -np.inf

@@ -32,8 +32,13 @@ ERR_COEF = 16.0
 # Up to this pattern length the screen computes dot products directly, which beats the FFT (a
 # whole search measured 58 against 72 ms of CPU at m = 48, even at 56, 65 against 57 at 60).
 DIRECT_MAX_LENGTH = 52
+# Above it and up to this length, the dot products are first bounded from the closes' sums over
+# aligned blocks of four (see ``block_taps``) and computed directly only where a block of
+# starts may reach the best correlation; the FFT serves longer patterns.
+BLOCK_SUM_MAX_LENGTH = 10**9
 THREADS = max(1, min(2, os.cpu_count() or 1))
 _NO_PATTERN = np.zeros(0, dtype=np.float32)
+_NO_TAPS = (np.zeros((4, 0), dtype=np.float32), 0.0, 0.0, 0.0)
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 
@@ -69,6 +74,7 @@ class _Plan:
     m: int
     q32: np.ndarray  # the pattern in float32 for direct products, else empty
     direct_coef: float  # error coefficient of direct products (0: the FFT gives them)
+    shape: tuple  # block_taps of the pattern, or _NO_TAPS
     pattern_spectra: dict[int, np.ndarray]  # conj(rfft(pattern)) per FFT length
     max_len: int
     max_bins: int
@@ -142,7 +148,10 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
     spec_offsets = market.spec_offsets[rows]
     pattern_spectra: dict[int, np.ndarray] = {}
     tasks = []
-    if m <= DIRECT_MAX_LENGTH:
+    shape = _NO_TAPS
+    if m <= BLOCK_SUM_MAX_LENGTH:
+        if m > DIRECT_MAX_LENGTH:
+            shape = block_taps(qn)
         q32 = qn.astype(np.float32)
         # Strict bound of the direct float32 dot products: float32 rounding of the pattern and of
         # the closes, and the m-term accumulation, each at most eps32/2 * sum|q| * max|x| a term.
@@ -169,6 +178,7 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
         m=m,
         q32=q32,
         direct_coef=direct_coef,
+        shape=shape,
         pattern_spectra=pattern_spectra,
         max_len=int(market.lengths[rows].max()),
         max_bins=int(fft_len.max()) // 2 + 1,
@@ -177,6 +187,40 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
         lower=np.empty(rows.size),
     )
     return plan, tasks
+
+
+def block_taps(qn: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """The pattern seen by the block-sum screen: per phase ``r`` (a start ``4a + r``), the
+    pattern shifted by ``r`` in whole blocks of four (zeros around it), its block means.
+
+    Parameters
+    ----------
+    qn : numpy.ndarray of float64
+        The z-normalised pattern.
+
+    Returns
+    -------
+    taps : numpy.ndarray of float32, shape (4, width)
+        Each phase's block means (``width = ceil((m + 3) / 4)`` blocks).
+    r_up : float
+        At least every phase's distance from its block means (the taps as rounded).
+    sum_w : float
+        The largest sum of a phase's absolute taps.
+    mean_err : float
+        The largest sum over a phase's blocks of |its sum - 4 * its tap|: the taps' rounding.
+    """
+    m = qn.shape[0]
+    width = -(-(m + 3) // 4)
+    padded = np.zeros((4, width * 4))
+    for r in range(4):
+        padded[r, r : r + m] = qn
+    blocks = padded.reshape(4, width, 4)
+    taps = (blocks.sum(axis=2) / 4.0).astype(np.float32)
+    residual = blocks - taps.astype(np.float64)[:, :, None]
+    r_up = float(np.sqrt((residual**2).sum(axis=(1, 2))).max()) * (1.0 + 64 * kernels.EPS32)
+    sum_w = float(np.abs(taps.astype(np.float64)).sum(axis=1).max())
+    mean_err = float(np.abs(residual.sum(axis=2)).sum(axis=1).max()) * (1.0 + 1e-9)
+    return taps, r_up, sum_w, mean_err
 
 
 class _Floor:
@@ -211,6 +255,13 @@ class _Buffers:
         self.product = np.empty(BLOCK * plan.max_bins, dtype=np.complex64)
         stride = _row_stride(max(plan.max_len, 2 * plan.max_bins))
         self.prof = np.empty(BLOCK * stride, np.float32)
+        width = plan.shape[0].shape[1]
+        if width:
+            self.sums = np.empty(plan.max_len // 4 + width + 4, np.float32)
+            self.phase = np.empty((4, plan.max_len // 4 + 2), np.float32)
+        else:
+            self.sums = np.zeros(0, np.float32)
+            self.phase = np.zeros((4, 0), np.float32)
 
 
 def _screen_block(
@@ -252,6 +303,10 @@ def _screen_block(
         buffers.blocks,
         plan.upper,
         plan.lower,
+        market.ssd_prefix,
+        plan.shape,
+        buffers.sums,
+        buffers.phase,
     )
 
 
