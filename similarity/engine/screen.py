@@ -201,7 +201,8 @@ def block_taps(qn: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     Returns
     -------
     taps : numpy.ndarray of float32, shape (4, width)
-        Each phase's block means (``width = ceil((m + 3) / 4)`` blocks).
+        Each phase's block means (``ceil((m + 3) / 4)`` blocks, then zeros up to a multiple of
+        four).
     r_up : float
         At least every phase's distance from its block means (the taps as rounded).
     sum_w : float
@@ -210,7 +211,8 @@ def block_taps(qn: np.ndarray) -> tuple[np.ndarray, float, float, float]:
         The largest sum over a phase's blocks of |its sum - 4 * its tap|: the taps' rounding.
     """
     m = qn.shape[0]
-    width = -(-(m + 3) // 4)
+    # Blocks a phase spans, rounded up to a multiple of four (the kernel takes four at a time).
+    width = -(-(m + 3) // 16) * 4
     padded = np.zeros((4, width * 4))
     for r in range(4):
         padded[r, r : r + m] = qn
@@ -258,10 +260,10 @@ class _Buffers:
         width = plan.shape[0].shape[1]
         if width:
             self.sums = np.empty(plan.max_len // 4 + width + 4, np.float32)
-            self.phase = np.empty((4, plan.max_len // 4 + 2), np.float32)
+            self.phase = np.empty((5, plan.max_len // 4 + 2), np.float32)
         else:
             self.sums = np.zeros(0, np.float32)
-            self.phase = np.zeros((4, 0), np.float32)
+            self.phase = np.zeros((5, 0), np.float32)
 
 
 def _screen_block(
