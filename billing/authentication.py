@@ -4,7 +4,7 @@ from rest_framework.authentication import TokenAuthentication
 
 from accounts.models import ApiToken
 from accounts.tokens import key_digest, password_is_unchanged
-from billing.entitlements import entitlements_for
+from billing.entitlements import api_access_for
 from core.errors import PaymentRequiredError
 
 
@@ -23,6 +23,6 @@ class ApiTokenAuthentication(TokenAuthentication):
             or not password_is_unchanged(token=token, user=token.user)
         ):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not entitlements_for(user=token.user).api_access:
+        if not api_access_for(user=token.user):
             raise PaymentRequiredError(_("The API comes with the Pro plan: see /pricing/."))
         return (token.user, token)

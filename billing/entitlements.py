@@ -17,7 +17,7 @@ import math
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
@@ -33,6 +33,7 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from core.counters import cache_count
 from core.errors import DomainError
 
 PAST_DUE_GRACE = timedelta(days=7)
@@ -241,6 +242,18 @@ def _limits(user) -> dict:
     return memo[key]
 
 
+def api_access_for(*, user) -> bool:
+    """Whether the user's plan includes the API (as entitlements_for(...).api_access, without
+    reading today's search count)."""
+    return bool(_limits(user)["api_access"])
+
+
+def api_rate_for(*, user) -> int:
+    """The API requests a minute of the user's plan (as
+    entitlements_for(...).api_requests_per_minute, without reading today's search count)."""
+    return _limits(user).get("api_requests_per_minute", Entitlements.api_requests_per_minute)
+
+
 def entitlements_for(*, user) -> Entitlements:
     limits = _limits(user)
     if not user.is_authenticated:
@@ -255,13 +268,13 @@ def search_quota_consume(*, user) -> Entitlements:
     INCR is atomic in Redis, so of two requests racing for the last search exactly one sees a
     count within the limit; the loser gives its increment back.
     """
-    limits = entitlements_for(user=user)
+    limits = _limits(user)
     key = _usage_key(user.pk, timezone.localdate())
     used = _increment(key)
-    if used > limits.searches_per_day:
+    if used > limits["searches_per_day"]:
         cache.decr(key)
-        raise SearchQuotaExceeded(limit=limits.searches_per_day)
-    return Entitlements(**{**asdict(limits), "searches_today": used})
+        raise SearchQuotaExceeded(limit=limits["searches_per_day"])
+    return Entitlements(**limits, searches_today=used)
 
 
 def search_quota_release(*, user) -> None:
@@ -310,9 +323,4 @@ def search_cost_add(*, user, cost_ms: float) -> None:
 
 def _increment(key: str, *, delta: int = 1, timeout: int = 60 * 60 * 26) -> int:
     # A day's key lives past midnight in every time zone, then expires on its own.
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key, delta)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, 0, timeout=timeout)
-        return cache.incr(key, delta)
+    return cache_count(key, delta=delta, timeout=timeout)

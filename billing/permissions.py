@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import api_access_for
 from billing.throttling import PlanRateThrottle
 from core.errors import PaymentRequiredError
 
@@ -12,7 +12,7 @@ class HasApiAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        if not entitlements_for(user=request.user).api_access:
+        if not api_access_for(user=request.user):
             raise PaymentRequiredError(_("The API comes with the Pro plan: see /pricing/."))
         return True
 

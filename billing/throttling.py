@@ -1,9 +1,9 @@
 import time
 
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import api_rate_for
+from core.counters import cache_count
 
 WINDOW_SECONDS = 60
 
@@ -20,16 +20,11 @@ class PlanRateThrottle(BaseThrottle):
         ident = (
             f"user:{user.pk}" if user and user.is_authenticated else f"ip:{self.get_ident(request)}"
         )
-        rate = entitlements_for(user=user).api_requests_per_minute
+        rate = api_rate_for(user=user)
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         key = f"throttle:plan:{ident}:{window}"
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-            count = cache.incr(key)
+        count = cache_count(key, timeout=WINDOW_SECONDS * 2)
         self._wait = (window + 1) * WINDOW_SECONDS - now
         return count <= rate
 

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,9 @@ PART_SIZE = 16 * 1024 * 1024
 TRANSFER = TransferConfig(
     multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE, max_concurrency=4
 )
+# Files going up or down at once: a snapshot is some 80 files, most of them small, where each
+# request's round trip, not the bandwidth, sets the pace.
+FILES_AT_ONCE = 8
 # An upload cut short leaves parts that cost storage until aborted; this old, they are debris.
 STALE_UPLOAD = dt.timedelta(hours=6)
 
@@ -156,14 +160,16 @@ class SnapshotStore:
         with _errors():
             if manifest.id in self._manifest_ids():
                 return False
-            for name, stored in manifest.files.items():
-                _upload_file(
+            _each_file(
+                lambda name, stored: _upload_file(
                     self.client,
                     folder / name,
                     self.bucket,
                     self._key(manifest.id, name),
                     stored.sha256,
-                )
+                ),
+                manifest.files,
+            )
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=self._key(MANIFESTS, f"{manifest.id}.json"),
@@ -192,21 +198,24 @@ class SnapshotStore:
     def download(self, manifest: Manifest, folder: Path) -> None:
         """Fetch every file of a snapshot into ``folder``; SnapshotDamaged on any mismatch."""
         with _errors():
-            for name, stored in manifest.files.items():
-                path = folder / name
-                key = self._key(manifest.id, name)
-                if stored.size < TRANSFER.multipart_threshold:
-                    digest = _download_small(self.client, self.bucket, key, path)
-                else:  # in ranges, several at a time
-                    self.client.download_file(self.bucket, key, str(path), Config=TRANSFER)
-                    digest = sha256_of(path)
-                size = path.stat().st_size
-                if size != stored.size:
-                    raise SnapshotDamaged(
-                        f"{manifest.id}/{name}: {size} bytes, {stored.size} published"
-                    )
-                if digest != stored.sha256:
-                    raise SnapshotDamaged(f"{manifest.id}/{name} does not match its SHA-256")
+            _each_file(
+                lambda name, stored: self._download_file(manifest.id, name, stored, folder),
+                manifest.files,
+            )
+
+    def _download_file(self, snapshot_id: str, name: str, stored: StoredFile, folder: Path):
+        path = folder / name
+        key = self._key(snapshot_id, name)
+        if stored.size < TRANSFER.multipart_threshold:
+            digest = _download_small(self.client, self.bucket, key, path)
+        else:  # in ranges, several at a time
+            self.client.download_file(self.bucket, key, str(path), Config=TRANSFER)
+            digest = sha256_of(path)
+        size = path.stat().st_size
+        if size != stored.size:
+            raise SnapshotDamaged(f"{snapshot_id}/{name}: {size} bytes, {stored.size} published")
+        if digest != stored.sha256:
+            raise SnapshotDamaged(f"{snapshot_id}/{name} does not match its SHA-256")
 
     def prune(self, keep: int = KEEP) -> list[str]:
         """Delete all but the newest ``keep`` snapshots, files left by uploads cut short, and
@@ -274,6 +283,21 @@ class SnapshotStore:
                 self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )
+
+
+def _each_file(transfer, files: dict[str, StoredFile]) -> None:
+    """``transfer(name, stored)`` for every file, ``FILES_AT_ONCE`` at a time (boto3's clients
+    are thread-safe); the first failure is raised once the transfers under way have ended, and
+    no file is started after it."""
+    with ThreadPoolExecutor(FILES_AT_ONCE, thread_name_prefix="snapshot-store") as pool:
+        futures = [pool.submit(transfer, name, stored) for name, stored in files.items()]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _upload_file(client, path: Path, bucket: str, key: str, sha256: str) -> None:

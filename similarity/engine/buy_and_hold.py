@@ -188,6 +188,7 @@ class ExcessSample:
     end_days: np.ndarray
     _excess: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _starts: dict[int, np.ndarray] = field(default_factory=dict)
+    _orders: dict[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(cls, market: Market, benchmark, size: int = EXCESS_SAMPLE_SIZE) -> ExcessSample:
@@ -216,6 +217,15 @@ class ExcessSample:
             outcome[ok] = dates[later].astype("datetime64[D]").astype(np.int64)
             self._excess[h] = (values, outcome)
         return self._excess[h]
+
+    def _order(self, h: int) -> np.ndarray:
+        """The sample's positions sorted by their excess return at ``h`` (NaN last), kept: a
+        query's median is then read from the chosen positions in that order, with no
+        partition of up to EXCESS_SAMPLE_SIZE values per horizon and search."""
+        h = int(h)
+        if h not in self._orders:
+            self._orders[h] = np.argsort(self.excess(h)[0], kind="stable")
+        return self._orders[h]
 
     def _start_days(self, m: int) -> np.ndarray:
         """The first day of each sampled window of length ``m`` (the smallest value where the
@@ -268,9 +278,21 @@ class ExcessSample:
             chosen = keep & ~np.isnan(values)
             if outcome_before is not None:
                 chosen &= outcome < _day(outcome_before)
-            picked = values[chosen]
-            out.append(float(np.median(picked)) if picked.size else None)
+            out.append(sorted_median(values, self._order(h), chosen))
         return out
+
+
+def sorted_median(values: np.ndarray, order: np.ndarray, chosen: np.ndarray) -> float | None:
+    """``np.median(values[chosen])`` (None when nothing is chosen), given ``order``, the
+    positions of ``values`` sorted by value: the middle chosen value, or the mean of the two
+    middle ones, exactly as np.median takes them (NaN must not be chosen)."""
+    ranks = np.flatnonzero(chosen[order])
+    if not ranks.size:
+        return None
+    half = ranks.size // 2
+    middle = ranks[half : half + 1] if ranks.size % 2 else ranks[half - 1 : half + 1]
+    # The mean of the middle one or two, as np.median takes it (so that -0.0 reads 0.0).
+    return float(np.mean(values[order[middle]]))
 
 
 def _day(value) -> int:

@@ -85,6 +85,9 @@ def excess_returns(
     """
     out = np.full(returns.shape, np.nan)
     sources: list[str | None] = []
+    # Per benchmark used: the (match, horizon) cells it measures, with their first and last days,
+    # measured in one call (each pair's return is computed on its own, so batching changes none).
+    cells: dict[int, tuple] = {}
     for t, match in enumerate(matches):
         dates = market.series_dates(match.series)
         end = match.stop - 1
@@ -98,8 +101,16 @@ def excess_returns(
             furthest = dates[end + max(horizons[j] for j in measured)]
             chosen = _covering(benchmark, dates[end], furthest)
         sources.append(chosen.name if chosen is not None else None)
-        for j in measured if chosen is not None else ():
-            out[t, j] = returns[t, j] - chosen.returns(dates[end], dates[end + horizons[j]])
+        if chosen is not None:
+            _, rows, columns, starts, stops = cells.setdefault(id(chosen), (chosen, [], [], [], []))
+            for j in measured:
+                rows.append(t)
+                columns.append(j)
+                starts.append(dates[end])
+                stops.append(dates[end + horizons[j]])
+    for chosen, rows, columns, starts, stops in cells.values():
+        measured_returns = chosen.returns(np.array(starts), np.array(stops))
+        out[rows, columns] = returns[rows, columns] - measured_returns
     return Excess(out, sources)
 
 
@@ -170,12 +181,21 @@ def collapse(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """One value per episode (the median of its members' values), NaN members ignored; episodes
     without any value are dropped."""
     values = np.asarray(values, dtype=np.float64)
-    out = []
-    for label in range(int(labels.max()) + 1 if labels.size else 0):
-        members = values[(labels == label) & ~np.isnan(values)]
-        if members.size:
-            out.append(float(np.median(members)))
-    return np.asarray(out)
+    labels = np.asarray(labels)
+    kept = ~np.isnan(values)
+    values, labels = values[kept], labels[kept]
+    # Each episode's members sorted, episodes in label order: its median is its middle value,
+    # or the mean of its middle two, taken as np.median takes them (one call for all).
+    order = np.lexsort((values, labels))
+    values, labels = values[order], labels[order]
+    starts = np.flatnonzero(np.diff(labels, prepend=labels[:1] - 1)) if labels.size else labels
+    counts = np.diff(np.append(starts, labels.size))
+    middle = np.stack([values[starts + (counts - 1) // 2], values[starts + counts // 2]], axis=1)
+    odd = counts % 2 == 1
+    out = np.empty(starts.size)
+    out[odd] = np.mean(middle[odd, :1], axis=1)
+    out[~odd] = np.mean(middle[~odd], axis=1)
+    return out
 
 
 def independent_stats(returns: np.ndarray, labels: np.ndarray, horizons) -> list[OutcomeStats]:

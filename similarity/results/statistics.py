@@ -28,7 +28,6 @@ from similarity.engine import (
     collapse,
     excess_returns,
     forecast_apply,
-    independent_stats,
     match_episodes,
     match_outcomes,
     summarize,
@@ -177,10 +176,11 @@ def _evidence(
     """Per horizon: the episodes' statistics, the base rate (with its median excess), the
     market-relative statistics, the bootstrap intervals (fixed seed; with MIN_EPISODES or more
     episodes, else the episodes' range), the verdict and the forecast."""
-    own = independent_stats(returns, labels, horizons)
-    relative = independent_stats(excess, labels, horizons)
+    # One value per episode (independent_stats' own, collapsed once and summarised here).
     episode_values = [_collapsed(returns[:, j], labels) for j in range(len(horizons))]
     episode_excess = [_collapsed(excess[:, j], labels) for j in range(len(horizons))]
+    own = [summarize(episode_values[j], h) for j, h in enumerate(horizons)]
+    relative = [summarize(episode_excess[j], h) for j, h in enumerate(horizons)]
     base_excess = context.base_excess or [None] * len(horizons)
     judged = verdicts(episode_excess, base_excess)
     out: list[HorizonStats] = []

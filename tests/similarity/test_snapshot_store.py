@@ -239,7 +239,8 @@ def test_health_says_which_snapshot_a_pulling_host_serves(bucket, host, client, 
 
 
 # Publishes the current snapshot in a process of its own that stops itself (SIGSTOP) before the
-# nth file upload, so that the test can kill it there, as an OOM kill or a deploy would.
+# nth file upload, so that the test can kill it there, as an OOM kill or a deploy would. Files go
+# up FILES_AT_ONCE at a time: the nth starts only once n - FILES_AT_ONCE of them are up.
 PUBLISH_UNTIL = """
 import os, signal, sys
 import django
@@ -263,7 +264,7 @@ def test_an_upload_cut_short_is_never_seen(bucket, host):
     add_stock("6758", walk(2, 60))
     second = snapshot_build()
     publisher = subprocess.Popen(
-        [sys.executable, "-c", PUBLISH_UNTIL, "4"],
+        [sys.executable, "-c", PUBLISH_UNTIL, str(snapshot_store.FILES_AT_ONCE + 4)],
         cwd=settings.BASE_DIR,
         env=subprocess_env(second.folder.parent),
     )

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from similarity.engine import Market
-from similarity.engine.buy_and_hold import BuyAndHoldBenchmark, ExcessSample, booked_returns
+from similarity.engine.buy_and_hold import (
+    BuyAndHoldBenchmark,
+    ExcessSample,
+    booked_returns,
+    sorted_median,
+)
 
 DAYS = np.datetime64("2020-01-06") + np.arange(40)
 # Per series: the calendar positions it traded on. B stops trading early (delisted), C skips
@@ -112,3 +117,19 @@ def test_a_delisted_match_is_booked_at_its_last_close_once_the_horizon_has_passe
     assert np.isnan(returns[0, 2]) and not booked[0, 2]  # DAYS[17 + 30] is not in the data
     assert returns[1, 0] == pytest.approx(a[39] / a[37] - 1)
     assert np.isnan(returns[1, 1]) and not booked[1, 1]  # still trading: no outcome yet
+
+
+def test_the_median_of_chosen_values_read_in_sorted_order_is_np_median_to_the_bit():
+    rng = np.random.default_rng(4)
+    for _ in range(2000):
+        n = int(rng.integers(1, 200))
+        values = rng.normal(size=n)
+        if rng.random() < 0.3:
+            values = np.round(values)  # ties and -0.0
+        values[rng.random(n) < 0.1] = np.nan
+        chosen = (rng.random(n) < rng.random()) & ~np.isnan(values)
+        got = sorted_median(values, np.argsort(values, kind="stable"), chosen)
+        if not chosen.any():
+            assert got is None
+        else:
+            assert np.float64(got).tobytes() == np.float64(np.median(values[chosen])).tobytes()

@@ -120,3 +120,24 @@ def test_bootstrap_covers_the_true_median_at_about_the_nominal_rate():
         hits_share += low <= 0.630559 <= high
     assert 0.83 <= hits_median / trials <= 0.96
     assert 0.80 <= hits_share / trials <= 0.96
+
+
+def test_collapse_gives_np_median_of_each_episode_to_the_bit():
+    rng = np.random.default_rng(8)
+    for _ in range(2000):
+        n = int(rng.integers(0, 30))
+        values = rng.normal(size=n) * rng.choice([1e-3, 1.0, 1e3])
+        if rng.random() < 0.3:
+            values = np.round(values)  # ties and -0.0
+        values[rng.random(n) < 0.2] = np.nan
+        first = {}
+        labels = np.array(
+            [first.setdefault(x, len(first)) for x in rng.integers(0, max(n, 1), n)],
+            dtype=np.int64,
+        )
+        expected = [
+            float(np.median(values[(labels == label) & ~np.isnan(values)]))
+            for label in range(labels.max() + 1 if n else 0)
+            if ((labels == label) & ~np.isnan(values)).any()
+        ]
+        assert collapse(values, labels).tobytes() == np.array(expected, dtype=float).tobytes()
