@@ -2,9 +2,11 @@
 
 The sliding dot products of the z-normalised pattern with each series come from the market's
 cached float32 spectra (one batched inverse FFT per block of series, in ducc0) or, for patterns
-of up to ``DIRECT_MAX_LENGTH`` closes, from direct products; the kernels turn them into an upper
-and a lower bound of each window's correlation and keep each series' best. Blocks run on two
-threads (the kernels release the GIL).
+of up to ``DIRECT_MAX_LENGTH`` closes, from direct products; up to ``BLOCK_SUM_MAX_LENGTH``
+closes, they are first bounded from the closes' sums over blocks of four (``block_taps``) and
+computed directly only where a block of starts may reach the best correlation. The kernels turn
+them into an upper and a lower bound of each window's correlation and keep each series' best.
+Blocks run on two threads (the kernels release the GIL).
 """
 
 from __future__ import annotations
