@@ -527,6 +527,7 @@ def _check(folder: Path, *, checksums: bool = True) -> Market:
             sizes["spectra"] = (market.spectra.size, int(market.spec_offsets[-1]))
             sizes["prefix1"] = (market.prefix1.size, int(market.prefix_offsets[-1]))
             sizes["prefix2"] = (market.prefix2.size, int(market.prefix_offsets[-1]))
+            sizes["ssd_prefix"] = (market.ssd_prefix.size, int(market.prefix_offsets[-1]))
     except FileNotFoundError:
         if not folder.is_dir():
             raise  # pruned meanwhile, not corrupt

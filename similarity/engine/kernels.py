@@ -380,7 +380,22 @@ def _pass_limit(reach, m):
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _screen_row(
-    row, closes32, base, n, prefix1, prefix2, first, lo, hi, m, sc, terms, floor, blocks
+    row,
+    closes32,
+    base,
+    n,
+    prefix1,
+    prefix2,
+    first,
+    lo,
+    hi,
+    m,
+    sc,
+    terms,
+    floor,
+    blocks,
+    q32x,
+    phase,
 ):
     """The highest window bound of one series (float32, NONE32 when every window bounded is
     suspicious), its start, the count of suspicious windows and a bound on every window passed
@@ -390,8 +405,11 @@ def _screen_row(
     spread (the closes they all hold, from the stored prefix sums); a block is passed over when
     these show that none of its windows reaches the best window bound so far nor ``floor`` (a
     correlation the search already knows ``k`` windows to reach); the windows of the others are
-    bounded one by one. ``blocks`` is scratch space of (3, number of blocks).
+    bounded one by one. ``blocks`` is scratch space of (3, number of blocks). When ``q32x`` is not
+    empty, ``phase`` holds the block-sum bounds of the dot products (``_block_sum_bounds``): a
+    block that is not passed over gets its direct products first.
     """
+    exact = q32x.shape[0] > 0
     dot_err, var_err, dev_rel, lb_err = terms
     # Passing over needs the spread's square root within _SPREAD_REL of the standard deviation
     # and no suspicious window in the block.
@@ -402,10 +420,17 @@ def _screen_row(
     j1 = hi // 4
     count = j1 - j0 + 1
     edge = (row, closes32, base, prefix1, prefix2, first)
+    if exact:
+        _bound_block(row, phase, j0, lo, hi)
+        _bound_block(row, phase, j1, lo, hi)
     _edge_spread(*edge, j0, lo, hi, m, block_terms, blocks, 0)
     if count > 1:
         _edge_spread(*edge, j1, lo, hi, m, block_terms, blocks, count - 1)
-    if count > 2:
+    if count > 2 and exact:
+        _block_sum_spreads(
+            phase, closes32, base, prefix1, prefix2, first, j0 + 1, j1, m, block_terms, blocks, 1
+        )
+    elif count > 2:
         _block_spreads(*edge, j0 + 1, j1, m, block_terms, blocks, 1)
     best = (NONE32, lo, 0)
     seed = -1
@@ -415,6 +440,9 @@ def _screen_row(
         for jj in range(1, count):
             if blocks[0, jj] > blocks[0, seed]:
                 seed = jj
+        if exact:
+            j = j0 + seed
+            _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
         best = _block_windows(*edge, j0 + seed, lo, hi, m, sc, terms, best)
     level = floor
     passed = False
@@ -432,6 +460,17 @@ def _screen_row(
             passed = True
             continue
         whole = 0 < jj < count - 1
+        if exact:
+            # The block-sum bounds first judged window by window, then the direct products.
+            j = j0 + jj
+            if whole:
+                _bound_block(row, phase, j, lo, hi)
+                if _whole_block_pass(
+                    row, closes32, base, prefix1, prefix2, first, j, m, block_terms, limit
+                ):
+                    passed = True
+                    continue
+            _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
         if (
             _whole_block_pass(
                 row, closes32, base, prefix1, prefix2, first, j0 + jj, m, block_terms, limit
@@ -534,6 +573,144 @@ def _add_four(values, off, count, q, j, out):
         )
 
 
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _exact_products(row, closes32, base, q32, a, z):
+    """Direct float32 dot products of the pattern ``q32`` with the windows ``a..z`` into ``row``
+    (within the bound ``direct_coef`` of ``screen``, whatever the order of the additions)."""
+    m = q32.shape[0]
+    for i in range(a, z + 1):
+        acc = np.float32(0.0)
+        for t in range(m):
+            acc += q32[t] * closes32[base + i + t]
+        row[i] = acc
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_sums(closes32, base, n, prefix1, first, width, sums):
+    """The series' block sums of four centred closes (float32; the last partial block with
+    zeros for the closes past the end, then ``width + 2`` zero blocks) into ``sums``; returns
+    the partial block's squared deviations from its mean (zeros included)."""
+    nw = n // 4
+    low = np.uint64(first)
+    high = np.uint64(first + 1)
+    for jj in range(nw):
+        j = np.uint64(jj)
+        sums[j] = np.float32(prefix1[high + j] - prefix1[low + j])
+    tail = 0.0
+    for u in range(nw * 4, n):
+        tail += np.float64(closes32[base + u])
+    mean = tail / 4.0
+    tail_ssd = 0.0
+    for u in range(4):
+        v = np.float64(closes32[base + nw * 4 + u]) if nw * 4 + u < n else 0.0
+        tail_ssd += (v - mean) * (v - mean)
+    sums[nw] = np.float32(tail)
+    for j in range(nw + 1, nw + width + 3):
+        sums[j] = np.float32(0.0)
+    return tail_ssd
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_sum_bounds(closes32, base, n, m, prefix1, ssd_prefix, first, shape, md, sums, phase):
+    """Upper bounds of the dot products of every window start 0..n - m (and up to three more)
+    with the pattern, from block sums (see ``screen.block_taps``): start ``4a + r``'s is
+    ``phase[r, a] + phase[4, a]``.
+
+    Start ``4a + r`` sees the pattern shifted by ``r`` within ``width`` whole blocks from block
+    ``a`` (zeros around it): its dot product is ``sum_j taps[r, j] * S[a + j]`` plus the
+    pattern's residual from its block means times the closes' residual from theirs, at most
+    ``r_up`` times the square root of the blocks' squared deviations (Cauchy-Schwarz; the
+    ``width`` blocks from ``a`` hold every phase's). ``slack`` terms cover the rounding."""
+    taps, r_up, sum_w, mean_err = shape
+    width = (m + 6) // 4
+    count = (n - m) // 4 + 1
+    nw = n // 4
+    tail_ssd = _block_sums(closes32, base, n, prefix1, first, taps.shape[1], sums)
+    _phase_dots(sums, count, taps, phase)
+    # Rounding: the stored prefix sums (float64, up to n terms each), the block sums and taps in
+    # float32, the float32 sliding sums of width terms, and the final products and additions.
+    dev = md * (2.0 * np.sqrt(width) + 1.0)
+    slack = md * (
+        mean_err + sum_w * (2.0 * n * n * EPS64 + 4.0 * (2 * width + 8) * EPS32)
+    ) + 8.0 * EPS32 * (4.0 * md * sum_w + r_up * 2.0 * dev)
+    ssd_err = EPS64 * md * md * n * (n / 2.0 + 32.0)
+    r32 = np.float32(r_up)
+    s32 = np.float32(slack * (1.0 + 1e-6))
+    # Blocks a + width <= nw lie within the stored sums; the others end past them, where the
+    # partial block's squared deviations are added (then only zero blocks).
+    inside = min(count, max(nw - width + 1, 0))
+    low = np.uint64(first)
+    high = np.uint64(first + width)
+    share = phase[4]
+    for aa in range(inside):
+        a = np.uint64(aa)  # unsigned: no negative-index checks, so the loop vectorises
+        v = ssd_prefix[high + a] - ssd_prefix[low + a] + ssd_err
+        share[a] = r32 * np.sqrt(np.float32(v)) + s32
+    for a in range(inside, count):
+        v = ssd_prefix[first + nw] - ssd_prefix[first + a] + ssd_err + tail_ssd
+        phase[4, a] = r32 * np.sqrt(np.float32(max(v, 0.0))) + s32
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")
+def _phase_dots(sums, count, taps, phase):
+    """``phase[r, a] = sum_j taps[r, j] * sums[a + j]`` for the four phases and a < count, in
+    float32: four taps of the four phases a pass, so that each block sum loaded serves four
+    products and each output is loaded and stored once per sixteen (``taps`` has a multiple of
+    four columns)."""
+    for r in range(4):
+        for a in range(count):
+            phase[r, a] = np.float32(0.0)
+    one, two, three = np.uint64(1), np.uint64(2), np.uint64(3)
+    for j in range(0, taps.shape[1], 4):
+        a0, a1, a2, a3 = taps[0, j], taps[0, j + 1], taps[0, j + 2], taps[0, j + 3]
+        b0, b1, b2, b3 = taps[1, j], taps[1, j + 1], taps[1, j + 2], taps[1, j + 3]
+        c0, c1, c2, c3 = taps[2, j], taps[2, j + 1], taps[2, j + 2], taps[2, j + 3]
+        d0, d1, d2, d3 = taps[3, j], taps[3, j + 1], taps[3, j + 2], taps[3, j + 3]
+        off = np.uint64(j)
+        for aa in range(count):
+            t = np.uint64(aa)
+            i = t + off
+            s0, s1, s2, s3 = sums[i], sums[i + one], sums[i + two], sums[i + three]
+            phase[0, t] += a0 * s0 + a1 * s1 + a2 * s2 + a3 * s3
+            phase[1, t] += b0 * s0 + b1 * s1 + b2 * s2 + b3 * s3
+            phase[2, t] += c0 * s0 + c1 * s1 + c2 * s2 + c3 * s3
+            phase[3, t] += d0 * s0 + d1 * s1 + d2 * s2 + d3 * s3
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _bound_block(row, phase, j, lo, hi):
+    """The block-sum bounds of the allowed starts of block ``j`` into ``row``."""
+    for i in range(max(4 * j, lo), min(4 * j + 3, hi) + 1):
+        row[i] = phase[i - 4 * j, j] + phase[4, j]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
+def _block_sum_spreads(
+    phase, closes32, base, prefix1, prefix2, first, j_start, j_stop, m, terms, out, at
+):
+    """``_block_spreads`` (patterns of SHARED_CLOSES_FROM closes or more) with each block's top
+    dot product bounded from the block sums (``phase``, see ``_block_sum_bounds``)."""
+    dot_err, lb_err, guard, limit = terms
+    invm = 1.0 / m
+    one = np.uint64(1)
+    whole = np.uint64(m // 4)
+    count = j_stop - j_start
+    inv_shared = 1.0 / ((m // 4 - 1) * 4)
+    for jj in range(count):
+        t = np.uint64(at + jj)
+        j = np.uint64(j_start + jj)
+        q = j + np.uint64(first)
+        top = max(max(phase[0, j], phase[1, j]), max(phase[2, j], phase[3, j])) + phase[4, j]
+        num = max(np.float64(top) + dot_err, 0.0)
+        s1 = prefix1[q + whole] - prefix1[q + one]
+        s2 = prefix2[q + whole] - prefix2[q + one]
+        spread = (s2 - s1 * s1 * inv_shared) * invm - lb_err
+        spread = spread if spread > guard else -1.0
+        out[0, t] = num * num
+        out[1, t] = spread
+        out[2, t] = 0.0 if (spread > 0.0 and num * num <= limit * spread) else 1.0
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _unsure_window(closes, closes32, base, n, lo, hi, m, var_err, p1, p2):
     """Whether a start in lo..hi has a variance too close to zero to trust its bound, and yet
@@ -576,6 +753,10 @@ def screen_rows(
     blocks,
     out_upper,
     out_lower,
+    ssd_prefix,
+    shape,
+    sums,
+    phase,
 ):
     """The screen of a block of series: bounds of each one's best correlation.
 
@@ -593,8 +774,16 @@ def screen_rows(
     both the series' best so far and ``floor`` (see ``_screen_row``); a series whose every
     window stays below ``floor`` gets an upper bound below it. ``p1``, ``p2`` and ``blocks`` are
     scratch arrays of the longest series' length + 1 and of (2, its blocks of four starts).
+
+    With block-sum ``shape`` (``screen.block_taps``: its taps not empty), the rows hold upper
+    bounds of the dot products from the block sums and ``ssd_prefix`` (``_block_sum_bounds``;
+    ``sums`` and ``phase`` scratch of the longest series' blocks plus ``width + 3``, and of 4 by
+    its blocks plus 2), and blocks that may reach the best bound get direct products from
+    ``q32`` (``direct_coef`` bounds both).
     """
-    direct = q32.shape[0] > 0
+    block_sum = shape[0].shape[1] > 0
+    direct = q32.shape[0] > 0 and not block_sum
+    q32x = q32 if block_sum else q32[:0]
     for b in range(rows.shape[0]):
         s = rows[b]
         position = pos[b]
@@ -602,9 +791,24 @@ def screen_rows(
         n = offsets[s + 1] - base
         var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
         row = prof[b * stride : (b + 1) * stride]
-        if direct:
+        if direct or block_sum:
             dot_err = direct_coef * max_dev[s]
+        if direct:
             _sliding_dot(closes32, base, n - m + 1, q32, row)
+        elif block_sum:
+            _block_sum_bounds(
+                closes32,
+                base,
+                n,
+                m,
+                prefix1,
+                ssd_prefix,
+                prefix_offsets[s],
+                shape,
+                max_dev[s],
+                sums,
+                phase,
+            )
         # The stored prefix sums hold up to n closes: their rounding, and that of the square of
         # a sum of up to m closes of at most max_dev, bound the error of a spread taken from them.
         lb_err = 2.0 * var_err + 16.0 * EPS64 * n * max_dev[s] * max_dev[s] / m
@@ -624,6 +828,8 @@ def screen_rows(
             terms,
             floor,
             blocks,
+            q32x,
+            phase,
         )
         top = np.float64(top32)
         upper = -np.inf

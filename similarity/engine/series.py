@@ -31,9 +31,10 @@ _ARRAYS = (
     "prefix_offsets",
     "prefix1",
     "prefix2",
+    "ssd_prefix",
 )
 # Arrays a snapshot saved before they existed may lack; they are computed when it is loaded.
-_DERIVED = ("prefix_offsets", "prefix1", "prefix2")
+_DERIVED = ("prefix_offsets", "prefix1", "prefix2", "ssd_prefix")
 # Window sums of squares must stay far from overflow; no price comes near this.
 MAX_CLOSE = 1e12
 # A fast FFT length shared by at least this many series gets its own batch; rarer lengths are
@@ -77,7 +78,9 @@ class Market:
     pattern length. ``prefix1[prefix_offsets[s] + c]`` is the sum of the first
     ``c * PREFIX_STEP`` centred closes of series ``s`` (``closes32`` in float64), ``prefix2`` the
     sum of their squares (``c`` from 0 to ``n // PREFIX_STEP``), from which the screen bounds the
-    spread of every window of any length.
+    spread of every window of any length. ``ssd_prefix`` (same offsets) is the sum, over the first
+    ``c`` blocks of PREFIX_STEP centred closes, of each block's squared deviations from its own
+    mean: the block-sum screen bounds a window's dot product with it.
     """
 
     ids: tuple[str, ...]
@@ -94,6 +97,7 @@ class Market:
     prefix_offsets: np.ndarray
     prefix1: np.ndarray
     prefix2: np.ndarray
+    ssd_prefix: np.ndarray
 
     @classmethod
     def from_series(
@@ -334,13 +338,22 @@ def _prefix_sums(closes32: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndar
     np.cumsum(lengths // PREFIX_STEP + 1, out=prefix_offsets[1:])
     prefix1 = np.empty(int(prefix_offsets[-1]))
     prefix2 = np.empty(int(prefix_offsets[-1]))
+    ssd_prefix = np.empty(int(prefix_offsets[-1]))
     for s in range(lengths.size):
         values = np.asarray(closes32[offsets[s] : offsets[s + 1]], dtype=np.float64)
         first = prefix_offsets[s]
-        prefix1[first] = prefix2[first] = 0.0
+        prefix1[first] = prefix2[first] = ssd_prefix[first] = 0.0
         count = values.size // PREFIX_STEP
         if count:
             whole = slice(PREFIX_STEP - 1, count * PREFIX_STEP, PREFIX_STEP)
             prefix1[first + 1 : first + 1 + count] = np.cumsum(values)[whole]
             prefix2[first + 1 : first + 1 + count] = np.cumsum(values * values)[whole]
-    return {"prefix_offsets": prefix_offsets, "prefix1": prefix1, "prefix2": prefix2}
+            blocks = values[: count * PREFIX_STEP].reshape(count, PREFIX_STEP)
+            deviations = blocks - blocks.mean(axis=1, keepdims=True)
+            ssd_prefix[first + 1 : first + 1 + count] = np.cumsum((deviations**2).sum(axis=1))
+    return {
+        "prefix_offsets": prefix_offsets,
+        "prefix1": prefix1,
+        "prefix2": prefix2,
+        "ssd_prefix": ssd_prefix,
+    }
