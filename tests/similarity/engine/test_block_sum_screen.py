@@ -132,3 +132,24 @@ def test_old_snapshots_without_block_deviations_still_load(tmp_path):
     loaded = Market.load(tmp_path)
 
     assert np.array_equal(loaded.ssd_prefix, market.ssd_prefix)
+
+
+@pytest.mark.parametrize("m", [5, 7, 8, 12, 15, 16, 17, 20, 24, 31, 32, 33, 40, 48, 52])
+@pytest.mark.parametrize("level", [1e-3, 300.0, 1e9])
+def test_direct_products_stay_within_their_bound(m, level):
+    # The direct path's float32 products (sixteen, eight, four then one pattern term a pass)
+    # stay within screen's strict bound direct_coef * max_dev of the exact ones.
+    rng = np.random.default_rng(m * 7 + int(np.log10(level) + 3))
+    series = make_series(rng, 6, level, [m + 40, m + 45, 301, 302, 303])
+    market = Market.from_series(series, [f"s{i}" for i in range(len(series))])
+    qn = normalize_pattern(series[2][5 : 5 + m] + rng.normal(0, 1e-3 * level, m))
+    q32 = qn.astype(np.float32)
+    coef = kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
+    for s in range(len(series)):
+        n = int(market.lengths[s])
+        row = np.full(n + 16, np.nan, np.float32)
+        kernels._sliding_dot(market.closes32, int(market.offsets[s]), n - m + 1, q32, row)
+        exact = true_dot_products(market, s, q32.astype(np.float64))
+        error = np.abs(row[: n - m + 1].astype(np.float64) - exact)
+        assert np.all(error <= coef * float(market.max_dev[s]))
+        assert np.isnan(row[n - m + 1 :]).all()
