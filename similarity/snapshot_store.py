@@ -144,6 +144,9 @@ class SnapshotStore:
             "s3",
             endpoint_url=endpoint or None,
             config=Config(
+                # A connection for each part under way: FILES_AT_ONCE files, each in up to
+                # TRANSFER.max_concurrency parts (urllib3 discards the extra ones otherwise).
+                max_pool_connections=FILES_AT_ONCE * TRANSFER.max_concurrency,
                 connect_timeout=5,
                 read_timeout=60,
                 retries={"max_attempts": 5, "mode": "standard"},
