@@ -67,10 +67,11 @@ run: install assets messages migrate
 	$(BIN)/python manage.py demo_track_record
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The suite runs on TEST_WORKERS pytest-xdist processes (2, one a core of the 2-core machine), each
-# with a test database, a Redis database and a snapshot folder of its own (docs/architecture.md,
-# "Worker-safe tests"); TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 2
+# The suite runs on TEST_WORKERS pytest-xdist processes, each with a test database, a Redis
+# database and a snapshot folder of its own (docs/architecture.md, "Worker-safe tests"): three on
+# the 2-core machine, since many tests wait on a browser, a server or a process they started.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 # The ten slowest steps and the suite's wall-clock time close the output: keep it to a few minutes.
 test: install-dev assets messages
 	@started=$$(date +%s); \

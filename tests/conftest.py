@@ -48,9 +48,14 @@ def _compile_messages() -> None:
 
 
 def pytest_configure(config):
-    # Under pytest-xdist the controller builds the catalogs before it starts the workers.
+    # Under pytest-xdist the controller builds the catalogs, and compiles the engine's kernels,
+    # before it starts the workers.
     if not hasattr(config, "workerinput"):
         _compile_messages()
+        if config.getoption("numprocesses", None):
+            from tests.engine_kernels import engine_kernels_compile
+
+            engine_kernels_compile()
     if not REQUIRE_SERVICES:
         return
     database_url = os.environ.get("DATABASE_URL", "")
