@@ -883,18 +883,21 @@ def screen_rows(
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def exact_series(
-    prof, closes, base, n, center, sc, lo, hi, ex_lo, ex_hi, m, qn, threshold, k, p1, p2
+    prof, dot_err, closes, base, n, center, sc, lo, hi, ex_lo, ex_hi, m, qn, threshold, k, p1, p2
 ):
     """Exact greedy top-k of one series among windows whose correlation can reach ``threshold``.
 
-    ``prof`` are float64 sliding dot products of the z-normalised pattern with the series. Returns
-    (squared distances, starts) in greedy order. Windows are compared by their exact squared
-    distance, ties by start; after taking start ``i`` no start ``j`` with ``|j - i| <= ceil(m/2)``
-    is taken.
+    ``prof`` are sliding dot products of the z-normalised pattern with the series (closes less
+    ``center``), each within ``dot_err`` of the exact one. Returns (squared distances, starts) in
+    greedy order. Windows are compared by their exact squared distance, ties by start; after
+    taking start ``i`` no start ``j`` with ``|j - i| <= ceil(m/2)`` is taken.
     """
     _prefix_sums(closes, base, n, center, p1, p2)
     var_err = 8.0 * EPS64 * math.sqrt(n) * n * sc * sc / m + 1e-300
-    dot_err = 64.0 * EPS64 * sc * m
+    # A window whose bound stays below a positive threshold is passed over in the squared domain
+    # (no square root): top < threshold * m * sd_lo, less a relative margin for the rounding.
+    squared = threshold > 0.0
+    reach2 = threshold * threshold * m * m * (1.0 - 1e-12) if squared else 0.0
     ne = ex_lo.shape[0]
     cand_d2 = np.empty(hi - lo + 1)
     cand_i = np.empty(hi - lo + 1, dtype=np.int64)
@@ -905,12 +908,16 @@ def exact_series(
         s1 = p1[i + m] - p1[i]
         var = (p2[i + m] - p2[i]) / m - (s1 / m) * (s1 / m)
         if var > 2.0 * var_err:
-            top = prof[i] + dot_err
-            sd_lo = math.sqrt(var - var_err)
-            sd_hi = math.sqrt(var + var_err)
-            bound = top / (m * sd_lo) if top > 0 else top / (m * sd_hi)
-            if bound < threshold:
-                continue
+            top = np.float64(prof[i]) + dot_err
+            if squared:
+                if top <= 0.0 or top * top < reach2 * (var - var_err):
+                    continue
+            else:
+                sd_lo = math.sqrt(var - var_err)
+                sd_hi = math.sqrt(var + var_err)
+                bound = top / (m * sd_lo) if top > 0 else top / (m * sd_hi)
+                if bound < threshold:
+                    continue
         d2 = window_distance2(closes, base + i, m, qn)
         if d2 < 0.0:
             continue
@@ -938,6 +945,61 @@ def exact_series(
             out_i[taken] = i
             taken += 1
     return out_d2[:taken], out_i[:taken]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def fft_dot_err(sc, m):
+    """``exact_series``'s ``dot_err`` for float64 dot products through the FFT (series' root
+    mean square deviation ``sc``)."""
+    return 64.0 * EPS64 * sc * m
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def exact_series_direct(
+    closes,
+    closes32,
+    base,
+    n,
+    center,
+    sc,
+    max_dev,
+    lo,
+    hi,
+    ex_lo,
+    ex_hi,
+    qn,
+    q32,
+    direct_coef,
+    threshold,
+    k,
+    p1,
+    p2,
+    prof,
+):
+    """``exact_series`` with the dot products computed directly in float32 from the pattern
+    ``q32`` and the centred closes (within ``direct_coef * max_dev``, see ``screen.screen``):
+    for the few series the screen leaves, cheaper than two float64 FFTs of the whole series."""
+    m = qn.shape[0]
+    _sliding_dot(closes32, base, n - m + 1, q32, prof)
+    return exact_series(
+        prof,
+        direct_coef * max_dev,
+        closes,
+        base,
+        n,
+        center,
+        sc,
+        lo,
+        hi,
+        ex_lo,
+        ex_hi,
+        m,
+        qn,
+        threshold,
+        k,
+        p1,
+        p2,
+    )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

@@ -174,6 +174,7 @@ def _evaluate(
         e0, e1 = ex_ptr[t], ex_ptr[t + 1]
         d2, starts = kernels.exact_series(
             prof[t],
+            kernels.fft_dot_err(scales[t], m),
             closes,
             offsets[rows[t]] + lo[t],
             n,

@@ -162,9 +162,7 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
         if m > DIRECT_MAX_LENGTH:
             shape = block_taps(qn)
         q32 = qn.astype(np.float32)
-        # Strict bound of the direct float32 dot products: float32 rounding of the pattern and of
-        # the closes, and the m-term accumulation, each at most eps32/2 * sum|q| * max|x| a term.
-        direct_coef = kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
+        direct_coef = direct_products_coef(q32)
         b = 0
         for size in _direct_task_sizes(rows.size):
             tasks.append((0, np.arange(b, b + size)))
@@ -198,6 +196,15 @@ def _plan(market, rows, lo, hi, exclusions, qn) -> tuple[_Plan, list[tuple[int, 
         lower=np.empty(rows.size),
     )
     return plan, tasks
+
+
+def direct_products_coef(q32: np.ndarray) -> float:
+    """The bound of direct float32 dot products with the pattern ``q32``, per unit of the
+    series' largest deviation from its mean (``max_dev``)."""
+    # Float32 rounding of the pattern and of the closes, and the m-term accumulation, each at
+    # most eps32/2 * sum|q| * max|x| a term.
+    m = q32.shape[0]
+    return kernels.EPS32 * (m + 2) * float(np.abs(q32.astype(np.float64)).sum())
 
 
 def _direct_task_sizes(count: int) -> list[int]:
