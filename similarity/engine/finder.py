@@ -241,75 +241,74 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
     upper, lower = screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k)
-    max_len = int(market.lengths[rows].max())
     threshold = -np.inf
     if rows.size >= k:
         threshold = float(np.partition(lower, rows.size - k)[rows.size - k])
     order = np.argsort(-upper, kind="stable")
+    max_len = int(market.lengths[rows].max())
     p1 = np.empty(max_len + 1)
     p2 = np.empty(max_len + 1)
-    direct = m <= EXACT_DIRECT_MAX_LENGTH
-    q32 = qn.astype(np.float32)
-    direct_coef = direct_products_coef(q32)
-    prof32 = np.empty(max_len, dtype=np.float32)
+    if m <= EXACT_DIRECT_MAX_LENGTH:
+        q32 = qn.astype(np.float32)
+        best = (np.empty(k), np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64))
+        count = kernels.exact_stage(
+            order,
+            upper,
+            threshold,
+            rows,
+            lo,
+            hi,
+            ex_ptr,
+            ex_lo,
+            ex_hi,
+            market.closes,
+            market.closes32,
+            market.offsets,
+            market.center,
+            market.scale,
+            market.max_dev,
+            qn,
+            q32,
+            direct_products_coef(q32),
+            best,
+            p1,
+            p2,
+            np.empty(max_len, dtype=np.float32),
+        )
+        return list(zip(*(part[:count].tolist() for part in best), strict=True))
     qspec64: dict[int, np.ndarray] = {}
     found: list[tuple[float, int, int]] = []
     for t in order:
         if upper[t] < threshold:
             break
         s = int(rows[t])
-        base = int(market.offsets[s])
-        n = int(market.offsets[s + 1]) - base
+        length = int(market.fft_len[s])
+        if length not in qspec64:
+            qspec64[length] = np.conj(scipy.fft.rfft(qn, n=length))
+        closes = market.series_closes(s)
         center = float(market.center[s])
-        sc = float(market.scale[s])
-        ex = (ex_lo[ex_ptr[t] : ex_ptr[t + 1]], ex_hi[ex_ptr[t] : ex_ptr[t + 1]])
-        if direct:
-            d2, starts = kernels.exact_series_direct(
-                market.closes,
-                market.closes32,
-                base,
-                n,
-                center,
-                sc,
-                float(market.max_dev[s]),
-                int(lo[t]),
-                int(hi[t]),
-                *ex,
-                qn,
-                q32,
-                direct_coef,
-                threshold,
-                k,
-                p1,
-                p2,
-                prof32,
-            )
-        else:
-            length = int(market.fft_len[s])
-            if length not in qspec64:
-                qspec64[length] = np.conj(scipy.fft.rfft(qn, n=length))
-            prof = scipy.fft.irfft(
-                scipy.fft.rfft(market.series_closes(s) - center, n=length) * qspec64[length],
-                n=length,
-            )
-            d2, starts = kernels.exact_series(
-                prof,
-                kernels.fft_dot_err(sc, m),
-                market.closes,
-                base,
-                n,
-                center,
-                sc,
-                int(lo[t]),
-                int(hi[t]),
-                *ex,
-                m,
-                qn,
-                threshold,
-                k,
-                p1,
-                p2,
-            )
+        prof = scipy.fft.irfft(
+            scipy.fft.rfft(closes - center, n=length) * qspec64[length], n=length
+        )
+        d2, starts = kernels.exact_series(
+            prof,
+            kernels.fft_dot_err(float(market.scale[s]), m),
+            market.closes,
+            int(market.offsets[s]),
+            closes.shape[0],
+            center,
+            float(market.scale[s]),
+            int(lo[t]),
+            int(hi[t]),
+            ex_lo[ex_ptr[t] : ex_ptr[t + 1]],
+            ex_hi[ex_ptr[t] : ex_ptr[t + 1]],
+            m,
+            qn,
+            threshold,
+            k,
+            p1,
+            p2,
+        )
         if d2.size == 0:
             continue
         found.extend(zip(d2.tolist(), [s] * d2.size, starts.tolist(), strict=True))

@@ -1025,6 +1025,102 @@ def exact_series_direct(
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def exact_stage(
+    order,
+    upper,
+    threshold,
+    rows,
+    lo,
+    hi,
+    ex_ptr,
+    ex_lo,
+    ex_hi,
+    closes,
+    closes32,
+    offsets,
+    center,
+    scale,
+    max_dev,
+    qn,
+    q32,
+    direct_coef,
+    best,
+    p1,
+    p2,
+    prof,
+):
+    """The exact stage of a history search: the screened series in ``order`` (best ``upper``
+    bound first) evaluated by ``exact_series_direct`` until no upper bound reaches the k-th best
+    correlation found (nor ``threshold``, the k-th best lower bound of the screen). ``best``:
+    (squared distances, series, starts) of length k, filled sorted by distance, then series, then
+    start; returns how many were found."""
+    best_d2, best_s, best_i = best
+    k = best_d2.shape[0]
+    m = qn.shape[0]
+    count = 0
+    for t in order:
+        if upper[t] < threshold:
+            break
+        s = rows[t]
+        base = offsets[s]
+        e0, e1 = ex_ptr[t], ex_ptr[t + 1]
+        d2, starts = exact_series_direct(
+            closes,
+            closes32,
+            base,
+            offsets[s + 1] - base,
+            center[s],
+            scale[s],
+            max_dev[s],
+            lo[t],
+            hi[t],
+            ex_lo[e0:e1],
+            ex_hi[e0:e1],
+            qn,
+            q32,
+            direct_coef,
+            threshold,
+            k,
+            p1,
+            p2,
+            prof,
+        )
+        for j in range(d2.shape[0]):
+            count = _insert_match(best_d2, best_s, best_i, count, d2[j], s, starts[j])
+        if count == k:
+            threshold = max(threshold, 1.0 - best_d2[k - 1] / (2.0 * m))
+    return count
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _insert_match(best_d2, best_s, best_i, count, d2, s, i):
+    """Insert a match into the sorted best list (by distance, then series, then start; full:
+    only if it comes before the last); returns the new count."""
+    k = best_d2.shape[0]
+    if count == k and not _before(d2, s, i, best_d2[k - 1], best_s[k - 1], best_i[k - 1]):
+        return count
+    place = min(count, k - 1)
+    while place > 0 and _before(d2, s, i, best_d2[place - 1], best_s[place - 1], best_i[place - 1]):
+        best_d2[place] = best_d2[place - 1]
+        best_s[place] = best_s[place - 1]
+        best_i[place] = best_i[place - 1]
+        place -= 1
+    best_d2[place] = d2
+    best_s[place] = s
+    best_i[place] = i
+    return min(count + 1, k)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _before(d2, s, i, d2b, sb, ib):
+    if d2 != d2b:
+        return d2 < d2b
+    if s != sb:
+        return s < sb
+    return i < ib
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def latest_distances(closes, offsets, rows, starts, qn, m, out_d2):
     """Exact squared distance of one window per series (``starts[b]`` in series ``rows[b]``)."""
     for b in range(rows.shape[0]):
