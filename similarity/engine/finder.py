@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 from numpy.typing import ArrayLike
 
 from . import kernels, period
@@ -31,12 +30,6 @@ DateLike = dt.date | np.datetime64 | str
 
 MODES = ("history", "latest")
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.25)
-
-# Up to this pattern length the exact stage takes each candidate series' dot products directly
-# in float32 (with the screen's strict bound) rather than from two float64 FFTs of the series:
-# per series of 5,000 closes (6 Dec 2026) 39 against 105 us at m = 60, 64 against 102 at 250,
-# 83 against 102 at 400, 99 against 104 at 500.
-EXACT_DIRECT_MAX_LENGTH = 400
 
 # Latest mode splits its work over the threads from this many closes read (series x length).
 _LATEST_SPLIT = 200_000
@@ -239,7 +232,6 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
 
 
 def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
-    m = qn.shape[0]
     upper, lower = screen(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k)
     threshold = -np.inf
     if rows.size >= k:
@@ -248,73 +240,30 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     max_len = int(market.lengths[rows].max())
     p1 = np.empty(max_len + 1)
     p2 = np.empty(max_len + 1)
-    if m <= EXACT_DIRECT_MAX_LENGTH:
-        q32 = qn.astype(np.float32)
-        best = (np.empty(k), np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64))
-        count = kernels.exact_stage(
-            order,
-            upper,
-            threshold,
-            rows,
-            lo,
-            hi,
-            ex_ptr,
-            ex_lo,
-            ex_hi,
-            market.closes,
-            market.closes32,
-            market.offsets,
-            market.center,
-            market.scale,
-            market.max_dev,
-            qn,
-            q32,
-            direct_products_coef(q32),
-            best,
-            p1,
-            p2,
-            np.empty(max_len, dtype=np.float32),
-        )
-        return list(zip(*(part[:count].tolist() for part in best), strict=True))
-    qspec64: dict[int, np.ndarray] = {}
-    found: list[tuple[float, int, int]] = []
-    for t in order:
-        if upper[t] < threshold:
-            break
-        s = int(rows[t])
-        length = int(market.fft_len[s])
-        if length not in qspec64:
-            qspec64[length] = np.conj(scipy.fft.rfft(qn, n=length))
-        closes = market.series_closes(s)
-        center = float(market.center[s])
-        prof = scipy.fft.irfft(
-            scipy.fft.rfft(closes - center, n=length) * qspec64[length], n=length
-        )
-        d2, starts = kernels.exact_series(
-            prof,
-            kernels.fft_dot_err(float(market.scale[s]), m),
-            market.closes,
-            int(market.offsets[s]),
-            closes.shape[0],
-            center,
-            float(market.scale[s]),
-            int(lo[t]),
-            int(hi[t]),
-            ex_lo[ex_ptr[t] : ex_ptr[t + 1]],
-            ex_hi[ex_ptr[t] : ex_ptr[t + 1]],
-            m,
-            qn,
-            threshold,
-            k,
-            p1,
-            p2,
-        )
-        if d2.size == 0:
-            continue
-        found.extend(zip(d2.tolist(), [s] * d2.size, starts.tolist(), strict=True))
-        if len(found) >= k:
-            found.sort()
-            del found[k:]
-            threshold = max(threshold, 1.0 - found[-1][0] / (2.0 * m))
-    found.sort()
-    return found[:k]
+    q32 = qn.astype(np.float32)
+    best = (np.empty(k), np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64))
+    count = kernels.exact_stage(
+        order,
+        upper,
+        threshold,
+        rows,
+        lo,
+        hi,
+        ex_ptr,
+        ex_lo,
+        ex_hi,
+        market.closes,
+        market.closes32,
+        market.offsets,
+        market.center,
+        market.scale,
+        market.max_dev,
+        qn,
+        q32,
+        direct_products_coef(q32),
+        best,
+        p1,
+        p2,
+        np.empty(max_len, dtype=np.float32),
+    )
+    return list(zip(*(part[:count].tolist() for part in best), strict=True))

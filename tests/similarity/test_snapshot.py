@@ -521,7 +521,7 @@ def test_the_web_application_warms_the_search_up_before_serving():
         "import sys, stocksite.wsgi;"
         "from similarity import snapshot;"
         "from similarity.engine import kernels;"
-        "print(snapshot._current is not None, bool(kernels.exact_series.signatures),"
+        "print(snapshot._current is not None, bool(kernels.exact_stage.signatures),"
         " 'sklearn.cluster' in sys.modules)"
     )
     env = {**os.environ, "DEBUG": "1"}

@@ -86,6 +86,24 @@ def test_search_matches_reference_on_real_closes(jp_market, m, k, mode, use_excl
     assert_same_matches(got, expected, series, pattern, allow_ties=True)
 
 
+@pytest.mark.parametrize("level", [1e-4, 1.0, 1e9])
+@pytest.mark.parametrize("m", [300, 499, 500])
+def test_long_patterns_match_reference_at_every_price_level(walk_series, m, level):
+    """The exact stage bounds every window from direct float32 dot products, up to the longest
+    pattern allowed and whatever the prices' magnitude."""
+    series = [s * level for s in walk_series]
+    market = Market.from_series(series, [f"W{i:02d}" for i in range(len(series))])
+    rng = np.random.default_rng(m)
+    source = 0  # a 600-close series
+    start = int(rng.integers(0, len(series[source]) - m))
+    pattern = make_pattern("noised", series[source], start, m, rng)
+
+    got = search(market, pattern, k=10)
+
+    expected = naive.search(series, market.ids, pattern, 10, "history", None)
+    assert_same_matches(got, expected, series, pattern)
+
+
 # --- contract details ----------------------------------------------------------------------------
 
 
