@@ -31,6 +31,9 @@ DateLike = dt.date | np.datetime64 | str
 MODES = ("history", "latest")
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.25)
 
+# The exact stage runs on both threads from this many screened series that may hold a match.
+_EXACT_SPLIT = 8
+
 # Latest mode splits its work over the threads from this many closes read (series x length).
 _LATEST_SPLIT = 200_000
 
@@ -237,33 +240,43 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
     if rows.size >= k:
         threshold = float(np.partition(lower, rows.size - k)[rows.size - k])
     order = np.argsort(-upper, kind="stable")
-    max_len = int(market.lengths[rows].max())
-    p1 = np.empty(max_len + 1)
-    p2 = np.empty(max_len + 1)
     q32 = qn.astype(np.float32)
-    best = (np.empty(k), np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64))
-    count = kernels.exact_stage(
-        order,
-        upper,
-        threshold,
-        rows,
-        lo,
-        hi,
-        ex_ptr,
-        ex_lo,
-        ex_hi,
-        market.closes,
-        market.closes32,
-        market.offsets,
-        market.center,
-        market.scale,
-        market.max_dev,
-        qn,
-        q32,
-        direct_products_coef(q32),
-        best,
-        p1,
-        p2,
-        np.empty(max_len, dtype=np.float32),
-    )
-    return list(zip(*(part[:count].tolist() for part in best), strict=True))
+    max_len = int(market.lengths[rows].max())
+
+    def exact(part: np.ndarray) -> list[tuple[float, int, int]]:
+        best = (np.empty(k), np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64))
+        count = kernels.exact_stage(
+            part,
+            upper,
+            threshold,
+            rows,
+            lo,
+            hi,
+            ex_ptr,
+            ex_lo,
+            ex_hi,
+            market.closes,
+            market.closes32,
+            market.offsets,
+            market.center,
+            market.scale,
+            market.max_dev,
+            qn,
+            q32,
+            direct_products_coef(q32),
+            best,
+            np.empty(max_len + 1),
+            np.empty(max_len + 1),
+            np.empty(max_len, dtype=np.float32),
+        )
+        return list(zip(*(part[:count].tolist() for part in best), strict=True))
+
+    if THREADS > 1 and np.count_nonzero(upper >= threshold) >= _EXACT_SPLIT:
+        # Each thread takes every other series, best first, with a threshold of its own: its k
+        # best are k matches, so no better match of the search falls below it, and the k best of
+        # both are those of one thread taking every series.
+        helper = thread_pool().submit(exact, order[1::2])
+        found = exact(order[::2]) + helper.result()
+        found.sort()
+        return found[:k]
+    return exact(order)

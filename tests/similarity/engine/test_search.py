@@ -596,3 +596,26 @@ def test_latest_mode_split_over_both_threads_matches_reference(jp_market, m, mon
     assert_same_matches(got, expected, series, pattern, allow_ties=True)
     assert len(got) == len(series) - 1
     assert got[0].series == 4
+
+
+@pytest.mark.parametrize("kind", PATTERN_KINDS)
+@pytest.mark.parametrize("k", [1, 10, 100])
+@pytest.mark.parametrize("m", [5, 60, 250])
+def test_exact_stage_split_over_both_threads_matches_reference(jp_market, m, k, kind, monkeypatch):
+    # Large markets leave enough series to evaluate for both threads; force it on real closes.
+    monkeypatch.setattr(finder, "THREADS", 2)
+    monkeypatch.setattr(finder, "_EXACT_SPLIT", 0)
+    rng = np.random.default_rng(m * 100 + k)
+    series = [np.asarray(jp_market.series_closes(s)) for s in range(len(jp_market))]
+    source = int(rng.integers(0, len(series)))
+    start = int(rng.integers(0, len(series[source]) - m))
+    pattern = make_pattern(kind, series[source], start, m, rng)
+    if np.ptp(pattern) == 0:
+        pytest.skip("the cut landed on a trading halt")
+
+    got = search(jp_market, pattern, k=k)
+
+    expected = naive.search(series, jp_market.ids, pattern, k, "history", None)
+    assert_same_matches(got, expected, series, pattern, allow_ties=True)
+    monkeypatch.setattr(finder, "THREADS", 1)
+    assert search(jp_market, pattern, k=k) == got
