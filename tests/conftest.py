@@ -288,7 +288,7 @@ def staff_user(django_user_model):
     return staff
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -296,7 +296,7 @@ def _free_port() -> int:
 
 class PrivateRedis:
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
 
