@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +48,19 @@ def _compile_messages() -> None:
         partial.replace(po.with_suffix(".mo"))
 
 
+_KERNELS = pytest.StashKey()
+
+
 def pytest_configure(config):
-    # Under pytest-xdist the controller builds the catalogs, and compiles the engine's kernels,
-    # before it starts the workers.
+    # Under pytest-xdist the controller builds the catalogs before it starts the workers, and
+    # starts compiling the engine's kernels beside them (tests/engine_kernels.py).
     if not hasattr(config, "workerinput"):
         _compile_messages()
         if config.getoption("numprocesses", None):
-            from tests.engine_kernels import engine_kernels_compile
+            from tests.engine_kernels import engine_kernels_start
 
-            engine_kernels_compile()
+            folder = Path(tempfile.mkdtemp(prefix="stocksite-kernels-"))
+            config.stash[_KERNELS] = (engine_kernels_start(folder / "ready"), folder)
     if not REQUIRE_SERVICES:
         return
     database_url = os.environ.get("DATABASE_URL", "")
@@ -358,6 +363,24 @@ def private_redis(settings, monkeypatch):
     yield server
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _engine_kernels_compiled(request):
+    """A worker builds its test database, then waits for the controller's compiled kernels."""
+    from tests.engine_kernels import READY_VARIABLE, engine_kernels_wait
+
+    if os.environ.get(READY_VARIABLE):
+        request.getfixturevalue("django_db_setup")
+        engine_kernels_wait()
+
+
+def pytest_unconfigure(config):
+    compiling, folder = config.stash.get(_KERNELS, (None, None))
+    if compiling is not None:
+        if compiling.wait() != 0:
+            print(f"compiling the engine's kernels failed (exit {compiling.returncode})")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _DB_BLOCKER = pytest.StashKey()
