@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +48,25 @@ def _compile_messages() -> None:
         partial.replace(po.with_suffix(".mo"))
 
 
+_KERNELS = pytest.StashKey()
+
+
 def pytest_configure(config):
-    # Under pytest-xdist the controller builds the catalogs, and compiles the engine's kernels,
-    # before it starts the workers.
+    # Under pytest-xdist the controller builds the catalogs before it starts the workers, and
+    # starts compiling the engine's kernels beside them (tests/engine_kernels.py).
     if not hasattr(config, "workerinput"):
         _compile_messages()
         if config.getoption("numprocesses", None):
-            from tests.engine_kernels import engine_kernels_compile
+            # The workers already fill the cores: OpenMP and BLAS thread pools (scikit-learn's
+            # k-means, NumPy's BLAS) in each of them would spin waiting for one another, which
+            # (the k-means reference tests took 34 s of CPU in the suite; alone, 14.5 s with their
+            # threads and 9.7 s with one).
+            for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(variable, "1")
+            from tests.engine_kernels import engine_kernels_start
 
-            engine_kernels_compile()
+            folder = Path(tempfile.mkdtemp(prefix="stocksite-kernels-"))
+            config.stash[_KERNELS] = (engine_kernels_start(folder / "ready"), folder)
     if not REQUIRE_SERVICES:
         return
     database_url = os.environ.get("DATABASE_URL", "")
@@ -288,7 +299,7 @@ def staff_user(django_user_model):
     return staff
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -296,7 +307,7 @@ def _free_port() -> int:
 
 class PrivateRedis:
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
 
@@ -358,6 +369,24 @@ def private_redis(settings, monkeypatch):
     yield server
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _engine_kernels_compiled(request):
+    """A worker builds its test database, then waits for the controller's compiled kernels."""
+    from tests.engine_kernels import READY_VARIABLE, engine_kernels_wait
+
+    if os.environ.get(READY_VARIABLE):
+        request.getfixturevalue("django_db_setup")
+        engine_kernels_wait()
+
+
+def pytest_unconfigure(config):
+    compiling, folder = config.stash.get(_KERNELS, (None, None))
+    if compiling is not None:
+        if compiling.wait() != 0:
+            print(f"compiling the engine's kernels failed (exit {compiling.returncode})")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _DB_BLOCKER = pytest.StashKey()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import binom
 
 VERDICTS = ("above", "below", "indistinguishable", "insufficient")
 VERDICT_ALPHA = 0.05
@@ -30,6 +29,10 @@ def sign_test(values: np.ndarray, center: float) -> float:
     if above + below == 0:
         return 1.0
     n = above + below
+    # scipy.stats takes 0.9 s to import: only a process that judges results pays for it (the
+    # web process does at start, in similarity.snapshot's warm-up), not every command.
+    from scipy.stats import binom
+
     # The binomial(n, 1/2) is symmetric: twice the smaller tail, at most 1.
     tail = binom.cdf(min(above, below), n, 0.5)
     return float(min(1.0, 2.0 * tail))

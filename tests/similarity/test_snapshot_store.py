@@ -3,13 +3,14 @@ S3 server (moto's, in server mode on a free port). A "host" is a snapshot folder
 SIMILARITY_SNAPSHOT_DIR between folders, and some hosts run as processes of their own."""
 
 import json
-import logging
 import os
 import runpy
 import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,6 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from moto.server import ThreadedMotoServer
 
 from similarity import snapshot as snapshots
 from similarity import snapshot_store
@@ -40,6 +40,7 @@ from similarity.snapshot_store import (
     StoredFile,
 )
 from similarity.tasks import snapshot_rebuild
+from tests.conftest import free_port
 from tests.similarity.test_snapshot import add_stock, walk
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +54,29 @@ CREDENTIALS = {
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """moto's S3 server in a process of its own, as a real store would be: in this process's
+    threads it would take the interpreter lock from the uploads it serves (a third of the
+    file's time)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the S3 server did not start") from None
+            time.sleep(0.05)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture
