@@ -378,20 +378,6 @@ def _pass_limit(reach, m):
     return scaled * scaled if scaled > 0.0 else -1.0
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _none_flagged(flags, c0):
-    """Whether none of the eight blocks from ``c0`` is flagged (flags are 0 or 1): one sum
-    instead of eight branches (the scan over every block cost about 10% of the screen)."""
-    c = np.uint64(c0)
-    total = (
-        (flags[c] + flags[c + np.uint64(1)])
-        + (flags[c + np.uint64(2)] + flags[c + np.uint64(3)])
-        + (flags[c + np.uint64(4)] + flags[c + np.uint64(5)])
-        + (flags[c + np.uint64(6)] + flags[c + np.uint64(7)])
-    )
-    return total == 0.0
-
-
 @njit(nogil=True, cache=True, error_model="numpy")
 def _screen_row(
     row,
@@ -460,48 +446,41 @@ def _screen_row(
         best = _block_windows(*edge, j0 + seed, lo, hi, m, sc, terms, best)
     level = floor
     passed = False
-    flags = blocks[2]
-    for c0 in range(0, count, 8):
-        c1 = min(c0 + 8, count)
-        if c1 - c0 == 8 and _none_flagged(flags, c0):
-            # Most blocks pass on their shared spread: eight at a time.
+    for jj in range(count):
+        if blocks[2, jj] == 0.0:
             passed = True
             continue
-        for jj in range(c0, c1):
-            if blocks[2, jj] == 0.0:
-                passed = True
-                continue
-            if jj == seed:
-                continue
-            reach = max(np.float64(best[0]), floor)
-            if reach != level:
-                level = reach
-                limit = _pass_limit(reach, m)
-            if blocks[1, jj] > 0.0 and blocks[0, jj] <= limit * blocks[1, jj]:
-                passed = True
-                continue
-            whole = 0 < jj < count - 1
-            if exact:
-                # The block-sum bounds first judged window by window, then the direct products.
-                j = j0 + jj
-                if whole:
-                    _bound_block(row, phase, j, lo, hi)
-                    if _whole_block_pass(
-                        row, closes32, base, prefix1, prefix2, first, j, m, block_terms, limit
-                    ):
-                        passed = True
-                        continue
-                _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
-            if (
-                _whole_block_pass(
-                    row, closes32, base, prefix1, prefix2, first, j0 + jj, m, block_terms, limit
-                )
-                if whole
-                else _windows_pass(*edge, j0 + jj, lo, hi, m, block_terms, limit)
-            ):
-                passed = True
-                continue
-            best = _block_windows(*edge, j0 + jj, lo, hi, m, sc, terms, best)
+        if jj == seed:
+            continue
+        reach = max(np.float64(best[0]), floor)
+        if reach != level:
+            level = reach
+            limit = _pass_limit(reach, m)
+        if blocks[1, jj] > 0.0 and blocks[0, jj] <= limit * blocks[1, jj]:
+            passed = True
+            continue
+        whole = 0 < jj < count - 1
+        if exact:
+            # The block-sum bounds first judged window by window, then the direct products.
+            j = j0 + jj
+            if whole:
+                _bound_block(row, phase, j, lo, hi)
+                if _whole_block_pass(
+                    row, closes32, base, prefix1, prefix2, first, j, m, block_terms, limit
+                ):
+                    passed = True
+                    continue
+            _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
+        if (
+            _whole_block_pass(
+                row, closes32, base, prefix1, prefix2, first, j0 + jj, m, block_terms, limit
+            )
+            if whole
+            else _windows_pass(*edge, j0 + jj, lo, hi, m, block_terms, limit)
+        ):
+            passed = True
+            continue
+        best = _block_windows(*edge, j0 + jj, lo, hi, m, sc, terms, best)
     left_out = -np.inf
     if passed:
         left_out = max(np.float64(best[0]), floor) - _PASS_MARGIN
