@@ -6,8 +6,8 @@ whole-market search transforms every close. Here each series' span (its allowed 
 closes) is searched as a series of its own: centred on its own mean, its sliding dot products
 with the pattern taken by float64 FFTs of the span's length, in batches of series, and then
 evaluated by ``kernels.exact_series``, which computes exactly every window whose bound can still
-reach the k-th best correlation found so far. The error bounds are those of the exact stage of a
-whole-series search, applied to a shorter series.
+reach the k-th best correlation found so far, with the float64 FFTs' error bound
+(``kernels.fft_dot_err``); a whole-market search's exact stage takes direct float32 products.
 """
 
 from __future__ import annotations
