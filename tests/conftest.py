@@ -48,25 +48,31 @@ def _compile_messages() -> None:
         partial.replace(po.with_suffix(".mo"))
 
 
-_KERNELS = pytest.StashKey()
+_STARTED = pytest.StashKey()
 
 
 def pytest_configure(config):
     # Under pytest-xdist the controller builds the catalogs before it starts the workers, and
-    # starts compiling the engine's kernels beside them (tests/engine_kernels.py).
+    # starts compiling the engine's kernels (tests/engine_kernels.py) and migrating a template
+    # of their test databases (tests/database_template.py) beside them.
     if not hasattr(config, "workerinput"):
         _compile_messages()
         if config.getoption("numprocesses", None):
             # The workers already fill the cores: OpenMP and BLAS thread pools (scikit-learn's
-            # k-means, NumPy's BLAS) in each of them would spin waiting for one another, which
-            # (the k-means reference tests took 34 s of CPU in the suite; alone, 14.5 s with their
-            # threads and 9.7 s with one).
+            # k-means, NumPy's BLAS) in each of them would spin waiting for one another: the
+            # k-means reference tests took 34 s of CPU in the suite; alone, 14.5 s with their
+            # threads and 9.7 s with one.
             for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                 os.environ.setdefault(variable, "1")
+            from tests.database_template import template_start
             from tests.engine_kernels import engine_kernels_start
 
-            folder = Path(tempfile.mkdtemp(prefix="stocksite-kernels-"))
-            config.stash[_KERNELS] = (engine_kernels_start(folder / "ready"), folder)
+            folder = Path(tempfile.mkdtemp(prefix="stocksite-test-"))
+            config.stash[_STARTED] = (
+                folder,
+                engine_kernels_start(folder / "kernels"),
+                template_start(os.environ.get("DATABASE_URL", ""), folder / "database"),
+            )
     if not REQUIRE_SERVICES:
         return
     database_url = os.environ.get("DATABASE_URL", "")
@@ -381,12 +387,32 @@ def _engine_kernels_compiled(request):
         engine_kernels_wait()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A worker creates its test database as a copy of the controller's migrated template."""
+    from django.conf import settings
+
+    from tests.database_template import template_wait
+
+    name = template_wait()
+    if name:
+        settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = name
+
+
 def pytest_unconfigure(config):
-    compiling, folder = config.stash.get(_KERNELS, (None, None))
-    if compiling is not None:
-        if compiling.wait() != 0:
-            print(f"compiling the engine's kernels failed (exit {compiling.returncode})")
-        shutil.rmtree(folder, ignore_errors=True)
+    if _STARTED not in config.stash:
+        return
+    folder, compiling, templating = config.stash[_STARTED]
+    if compiling.wait() != 0:
+        print(f"compiling the engine's kernels failed (exit {compiling.returncode})")
+    if templating is not None:
+        from tests.database_template import template_drop, template_name
+
+        if templating.wait() != 0:
+            print(f"migrating the test database template failed (exit {templating.returncode})")
+        database_url = os.environ["DATABASE_URL"]
+        template_drop(database_url, template_name(database_url))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 _DB_BLOCKER = pytest.StashKey()
