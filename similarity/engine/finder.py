@@ -275,8 +275,9 @@ def _history(market, rows, lo, hi, ex_ptr, ex_lo, ex_hi, qn, k):
         # Each thread takes every other series, best first, with a threshold of its own: its k
         # best are k matches, so no better match of the search falls below it, and the k best of
         # both are those of one thread taking every series.
-        helper = thread_pool().submit(exact, order[1::2])
-        found = exact(order[::2]) + helper.result()
+        # (Contiguous copies: the kernel then has one compiled signature, not two.)
+        helper = thread_pool().submit(exact, np.ascontiguousarray(order[1::2]))
+        found = exact(np.ascontiguousarray(order[::2])) + helper.result()
         found.sort()
         return found[:k]
     return exact(order)
