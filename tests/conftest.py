@@ -403,8 +403,9 @@ def pytest_unconfigure(config):
     if _STARTED not in config.stash:
         return
     folder, compiling, templating = config.stash[_STARTED]
-    if compiling.wait() != 0:
-        print(f"compiling the engine's kernels failed (exit {compiling.returncode})")
+    for process in compiling:
+        if process.wait() != 0:
+            print(f"compiling the engine's kernels failed (exit {process.returncode})")
     if templating is not None:
         from tests.database_template import template_drop, template_name
 
