@@ -412,7 +412,10 @@ def pytest_unconfigure(config):
         if templating.wait() != 0:
             print(f"migrating the test database template failed (exit {templating.returncode})")
         database_url = os.environ["DATABASE_URL"]
-        template_drop(database_url, template_name(database_url))
+        try:
+            template_drop(database_url, template_name(database_url))
+        except Exception as exc:  # the run's result stands; say what was left behind
+            print(f"the test database template could not be dropped: {exc}")
     shutil.rmtree(folder, ignore_errors=True)
 
 
