@@ -1,20 +1,18 @@
 """Compile the engine's kernels once, beside pytest-xdist's workers as they start.
 
 numba compiles a kernel on its first call and keeps it in its on-disk cache (``cache=True``),
-once per kind of argument: a market loaded from a snapshot (read-only memory maps) compiles its
-own. On a fresh clone that cache is empty, and every worker would compile the same kernels at the
-same time on the machine's two cores (some 25 s of CPU each, and as much again for a loaded
-market). The controller starts two processes that run each path of the engine once on a small
-market, in memory and loaded from a saved folder (one the history search's screen and exact
-stage, the other the rest: latest mode, the same-period search, the base rate), and goes on: the
-workers start and build their test databases meanwhile, and wait for both before their first
-test, so that they load what was compiled.
+once per kind of argument (a market built in memory and one loaded from a snapshot are one kind:
+both read-only). On a fresh clone that cache is empty, and every worker would compile the same
+kernels at the same time on the machine's two cores (some 25 s of CPU each). The controller
+starts two processes that run each path of the engine once on a small market (one the history
+search's screen and exact stage, the other the rest: latest mode, the same-period search, the
+base rate), and goes on: the workers start and build their test databases meanwhile, and wait for
+both before their first test, so that they load what was compiled.
 """
 
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,9 +29,7 @@ PARTS = ("history", "rest")
 
 
 def engine_kernels_compile(part: str | None = None) -> None:
-    """Run each path of the engine once on a small market (``part``: one of PARTS; None: all),
-    built in memory and loaded from a saved folder: a loaded market's arrays are read-only
-    memory maps, which numba compiles kernels for apart."""
+    """Run each path of the engine once on a small market (``part``: one of PARTS; None: all)."""
     from similarity.engine import BaselineIndex, Market
 
     rng = np.random.default_rng(0)
@@ -41,15 +37,7 @@ def engine_kernels_compile(part: str | None = None) -> None:
     days = np.busday_offset("2015-01-05", np.arange(n), "forward")
     series = [100 * np.exp(np.cumsum(rng.normal(0, 0.02, n))) for _ in range(8)]
     market = Market.from_series(series, [f"S{i}" for i in range(8)], [days] * 8)
-    index = BaselineIndex.build(market)
-    with tempfile.TemporaryDirectory() as folder:
-        market.save(folder)
-        index.save(folder)
-        for searched, its_index in (
-            (market, index),
-            (Market.load(folder), BaselineIndex.load(folder)),
-        ):
-            _paths(searched, its_index, series, days, rng, part)
+    _paths(market, BaselineIndex.build(market), series, days, rng, part)
 
 
 def _paths(market, index, series, days, rng, part) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .pattern import MAX_LENGTH
-from .series import Market
+from .series import Market, read_only
 
 # Horizons whose histograms the index holds; others are computed exactly (slower).
 INDEX_HORIZONS = (5, 20, 60, 120, 250)
@@ -74,6 +74,9 @@ class BaselineIndex:
     lead_hist: np.ndarray
     lead_sum: np.ndarray
     lead_pos: np.ndarray
+
+    def __post_init__(self) -> None:
+        read_only(self)
 
     @classmethod
     def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .series import Market
+from .series import Market, read_only
 
 # Pairs of days per block when the mean is taken over every share (bounds the memory).
 _PAIR_BLOCK = 512
@@ -43,6 +43,9 @@ class BuyAndHoldBenchmark:
     last: np.ndarray  # (ordinary series,) int64
     name: str = "equal_weighted"
     fallback: None = None
+
+    def __post_init__(self) -> None:
+        read_only(self)
 
     @classmethod
     def build(

@@ -2,7 +2,8 @@
 
 A Market is a handful of flat arrays (closes, offsets, optional dates, a cached spectrum per
 series). Saved, it is a folder of ``.npy`` files and a small ``meta.json``; loaded, every array is
-memory-mapped read-only, so several processes share one copy in the page cache.
+memory-mapped read-only, so several processes share one copy in the page cache; built in memory,
+they are read-only too.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ _OWN_LENGTH_MIN_SERIES = 32
 # Closes between two stored prefix sums: a window's sums need at most 2 * (PREFIX_STEP - 1) closes
 # added to two stored sums, and the stored sums take 16 / PREFIX_STEP bytes a close.
 PREFIX_STEP = 4
+
+
+def read_only(holder) -> None:
+    """Make every array field of a frozen dataclass read-only, as its loaded memory maps are.
+
+    A market and its indexes never change once built. Read-only in memory as when loaded, their
+    arrays have one numba type (``readonly``), so each kernel compiles once for both, and a write
+    by mistake raises instead of changing a search's data.
+    """
+    for value in vars(holder).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
 
 
 def fft_lengths(lengths: np.ndarray) -> np.ndarray:
@@ -98,6 +111,9 @@ class Market:
     prefix1: np.ndarray
     prefix2: np.ndarray
     ssd_prefix: np.ndarray
+
+    def __post_init__(self) -> None:
+        read_only(self)
 
     @classmethod
     def from_series(
