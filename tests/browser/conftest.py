@@ -17,7 +17,10 @@ from tests.factories import ComplimentaryGrantFactory, UserFactory
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
-SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+# Screenshots are for people to look at, not assertions: taken only with SCREENSHOTS=1
+# (`make screenshots`). Each full-page PNG costs Chromium a second or so of CPU.
+SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
+SCREENSHOT_DIR = REPO_ROOT / "test-output" / "screenshots"
 VENDOR_CHART = REPO_ROOT / "static" / "vendor" / "lightweight-charts.standalone.production.js"
 PASSWORD = "Browser-Trader-2026"
 
@@ -131,10 +134,13 @@ def phone(browser):
 
 @pytest.fixture
 def screenshot():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """take(page, name): a full-page PNG under test-output/screenshots/, with SCREENSHOTS=1 only."""
 
-    def take(page, name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
+    def take(page, name: str) -> Path | None:
+        if not SCREENSHOTS:
+            return None
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
