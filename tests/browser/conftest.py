@@ -35,29 +35,38 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
-            # The live server needs committed data; serialized rollback puts back the rows
-            # that migrations seeded (plans, the site) for the tests that run after these.
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            # The live server needs committed data. The rows the migrations seed (the plans,
+            # the site) are there when each test starts: tests/conftest.py writes them again
+            # after every transactional test's flush. Serialized rollback would also reload
+            # every content type and permission for each test, and make each worker serialize
+            # its whole database when it starts.
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    if not VENDOR_CHART.exists():
-        _unavailable("static/vendor is not built: run `make assets`")
-    try:
+class _Chromium:
+    """One Chromium for a run of browser tests in a row: launched by the first, closed after the
+    last (see pytest_runtest_teardown), rather than once for each module (about a second of CPU
+    each time)."""
+
+    def __init__(self):
+        self._playwright = None
+        self._browser = None
+        self._previous = None
+
+    def open(self):
+        if self._browser is not None:
+            return self._browser
         from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed: pip install -r requirements-dev.txt")
-    # Playwright's sync API keeps an event loop running in this thread while it is open, so
-    # Django's async guard would refuse the plain ORM calls of the tests and their database
-    # teardown. Only while the browser is open: `check --deploy` rightly rejects the variable.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
+
+        # Playwright's sync API keeps an event loop running in this thread while it is open, so
+        # Django's async guard would refuse the plain ORM calls of the tests and their database
+        # teardown. Only while the browser is open: `check --deploy` rightly rejects the
+        # variable, and the tests after the browser's run are spared it.
+        self._previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        try:
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 args=[
                     "--headless",
@@ -66,13 +75,50 @@ def browser():
                     "--disable-background-networking",
                 ],
             )
-            yield chromium
-            chromium.close()
+        except BaseException:
+            self.close()
+            raise
+        return self._browser
+
+    def close(self):
+        try:
+            if self._browser is not None:
+                self._browser.close()
+            if self._playwright is not None:
+                self._playwright.stop()
+        finally:
+            self._browser = self._playwright = None
+            if self._previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self._previous
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Close Chromium once the test's own fixtures are gone, unless the next test is a browser
+    test too."""
+    try:
+        return (yield)
     finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        if nextitem is None or nextitem.get_closest_marker("browser") is None:
+            _CHROMIUM.close()
+
+
+@pytest.fixture
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    if not VENDOR_CHART.exists():
+        _unavailable("static/vendor is not built: run `make assets`")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -r requirements-dev.txt")
+    return _CHROMIUM.open()
 
 
 @pytest.fixture
