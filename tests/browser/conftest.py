@@ -58,17 +58,20 @@ class _Chromium:
     def __init__(self):
         self._playwright = None
         self._browser = None
+        self._opened = False
         self._previous = None
 
     def open(self):
-        if self._browser is not None:
+        if self._browser is not None and self._browser.is_connected():
             return self._browser
+        self.close()  # one that crashed
         from playwright.sync_api import sync_playwright
 
         # Playwright's sync API keeps an event loop running in this thread while it is open, so
         # Django's async guard would refuse the plain ORM calls of the tests and their database
         # teardown. Only while the browser is open: `check --deploy` rightly rejects the
         # variable, and the tests after the browser's run are spared it.
+        self._opened = True
         self._previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         try:
@@ -90,6 +93,8 @@ class _Chromium:
         return self._browser
 
     def close(self):
+        if not self._opened:
+            return
         try:
             if self._browser is not None:
                 self._browser.close()
@@ -97,6 +102,7 @@ class _Chromium:
                 self._playwright.stop()
         finally:
             self._browser = self._playwright = None
+            self._opened = False
             if self._previous is None:
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
             else:
