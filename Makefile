@@ -6,11 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format bench bench-alerts bench-import install install-dev assets messages migrate demo migrations-check clean
+.PHONY: help run test screenshots lint format bench bench-alerts bench-import install install-dev assets messages migrate demo migrations-check clean
 
 help:
 	@echo "make run    set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev requirements and run the whole suite"
+	@echo "make screenshots  run the browser tests, saving screenshots under test-output/screenshots/"
 	@echo "make lint   ruff check and format check, the import contracts of the layers"
 	@echo "make bench  print the similarity and snapshot store benchmarks"
 	@echo "make bench-alerts  print the shape alerts benchmark (10,000 alerts)"
@@ -85,6 +86,11 @@ test: install-dev assets messages
 	elapsed=$$(( $$(date +%s) - started )); \
 	echo "make test: the suite took $$((elapsed / 60)) min $$((elapsed % 60)) s (wall clock)"; \
 	exit $$status
+
+# The browser tests, each step's page saved as a full-page PNG under test-output/screenshots/
+# for people to look at: `make test` takes none (they assert nothing and cost Chromium CPU).
+screenshots: install-dev assets messages
+	SCREENSHOTS=1 $(BIN)/pytest tests/browser
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -5,7 +5,7 @@ import re
 
 from alerts.models import Alert
 from similarity.models import SavedSearch
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import signed_in
 
 RESULT_URL = re.compile(r".*/search/results/[0-9a-f-]{36}/$")
 
@@ -13,7 +13,7 @@ RESULT_URL = re.compile(r".*/search/results/[0-9a-f-]{36}/$")
 def test_save_an_alert_from_a_result_and_see_it_on_the_alerts_page(
     page, site, browser_market, trader, screenshot
 ):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/search/")
     page.get_by_text("株価の貼り付け", exact=True).click()
     page.get_by_label("株価（古い順）").fill("1520 1534 1529 1551 1580 1572 1601 1596")

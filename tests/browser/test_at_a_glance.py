@@ -1,11 +1,11 @@
 """The site at a glance, in headless Chromium at 1366 x 900 and on a 390 x 844 phone: no page
 scrolls sideways, the menu and the header search reach everything, the stock page reads like a
-broker's chart. Screenshots under test-output/screenshots/glance-*."""
+broker's chart. Screenshots (SCREENSHOTS=1) under test-output/screenshots/glance-*."""
 
 import re
 
 from similarity.services import search_run
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import signed_in
 
 # Every element a finger taps on a phone is at least this tall (px); the chart library's own
 # attribution link inside the chart is left as the library draws it.
@@ -88,7 +88,7 @@ def _no_page_scrolls_sideways(page, window, site, pro_trader, screenshot):
         spec={"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"},
         options={},
     )
-    sign_in(page, site, pro_trader.email)
+    signed_in(page, site, pro_trader)
     sideways = {}
     for path in _pages(site, saved.pk):
         page.goto(site + path)
@@ -116,7 +116,8 @@ def test_no_page_scrolls_sideways_on_a_phone(phone, site, browser_market, pro_tr
 
 
 def test_the_phone_menu_reaches_alerts_hit_rates_and_track_record(phone, site, trader, screenshot):
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
+    phone.goto(f"{site}/account/")
     phone.get_by_role("button", name="メニュー").click()
     menu = phone.locator("#nav-links")
     for name in ("アラート", "的中率", "答え合わせ"):
@@ -191,7 +192,7 @@ def test_the_results_page_on_a_phone_has_finger_sized_links_and_japanese_figures
         spec={"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"},
         options={},
     )
-    sign_in(phone, site, pro_trader.email)
+    signed_in(phone, site, pro_trader)
 
     phone.goto(f"{site}/search/results/{saved.pk}/")
     phone.wait_for_load_state("networkidle")
@@ -215,7 +216,7 @@ def test_the_stock_page_writes_dates_and_prices_the_japanese_way(
 def test_the_forms_and_account_pages_on_a_phone_have_finger_sized_controls(
     phone, site, browser_market, pro_trader
 ):
-    sign_in(phone, site, pro_trader.email)
+    signed_in(phone, site, pro_trader)
     small = {}
     for path in ("/stocks/", "/search/", "/account/", "/account/alerts/", "/pricing/"):
         phone.goto(site + path)

@@ -1,6 +1,6 @@
 """What a new user does, in headless Chromium: sign up, pick days on a chart, search, read the
 results, export them, paste prices, draw a sketch, run a search again. The browser speaks
-Japanese (the site's default language); each test saves a screenshot under
+Japanese (the site's default language); with SCREENSHOTS=1 each test saves a screenshot under
 test-output/screenshots/, and the last ones take the main pages in English too."""
 
 import csv
@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core import mail
 
 from similarity.models import SavedSearch
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.conftest import PASSWORD, sign_in, signed_in
 
 RESULT_URL = re.compile(r".*/search/results/[0-9a-f-]{36}/$")
 
@@ -76,7 +76,7 @@ def test_a_new_user_signs_up_and_confirms_the_email(page, site, screenshot):
 def test_drag_a_range_on_the_chart_search_and_read_the_results(
     page, site, browser_market, trader, screenshot
 ):
-    sign_in(page, site, trader.email)
+    sign_in(page, site, trader.email)  # through the form, as a new user does; others by cookie
     page.goto(f"{site}/stocks/")
     page.get_by_label("銘柄コード・銘柄名").fill("任天")
     page.get_by_role("button", name="検索", exact=True).click()
@@ -112,7 +112,7 @@ def test_drag_a_range_on_the_chart_search_and_read_the_results(
 def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
     page, site, browser_market, trader, screenshot
 ):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/stocks/6758/")
     page.get_by_role("button", name="直近60日").click()
     assert "60営業日" in page.get_by_test_id("selection-summary").inner_text()
@@ -148,7 +148,7 @@ def test_a_preset_picks_the_last_days_and_the_table_sorts_and_filters(
 
 
 def test_a_pro_user_exports_the_matches_as_csv(page, site, browser_market, pro_trader, screenshot):
-    sign_in(page, site, pro_trader.email)
+    signed_in(page, site, pro_trader)
     page.goto(f"{site}/search/?source=prices")
     page.get_by_text("株価の貼り付け", exact=True).click()
     page.get_by_label("株価（古い順）").fill(
@@ -173,7 +173,7 @@ def test_a_pro_user_exports_the_matches_as_csv(page, site, browser_market, pro_t
 def test_a_free_user_is_told_csv_export_is_a_pro_feature(
     page, site, browser_market, trader, screenshot
 ):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/stocks/7203/")
     page.get_by_role("button", name="直近20日").click()
     page.get_by_role("button", name="類似チャートを探す").click()
@@ -187,7 +187,7 @@ def test_a_free_user_is_told_csv_export_is_a_pro_feature(
 
 
 def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trader, screenshot):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/search/")
     page.get_by_text("株価の貼り付け", exact=True).click()
     assert page.get_by_label("銘柄（コードまたは銘柄名）", exact=True).is_hidden()
@@ -209,7 +209,7 @@ def test_paste_prices_and_search_in_latest_mode(page, site, browser_market, trad
 
 
 def test_bad_prices_are_named_in_the_form(page, site, trader, screenshot):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/search/")
     page.get_by_text("株価の貼り付け", exact=True).click()
     page.get_by_label("株価（古い順）").fill("1 2 three 4 5")
@@ -223,7 +223,7 @@ def test_bad_prices_are_named_in_the_form(page, site, trader, screenshot):
 
 
 def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/search/")
     page.get_by_text("手描き", exact=True).click()
     page.get_by_label("手描きが表す営業日数").fill("30")
@@ -248,7 +248,7 @@ def test_draw_a_sketch_and_search(page, site, browser_market, trader, screenshot
 
 
 def test_draw_a_sketch_with_the_keyboard(page, site, browser_market, trader, screenshot):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/search/?source=sketch")
     page.get_by_label("手描きが表す営業日数").fill("20")
     page.get_by_test_id("sketch-canvas").focus()
@@ -277,7 +277,7 @@ def test_draw_a_sketch_with_the_keyboard(page, site, browser_market, trader, scr
 def test_run_a_saved_search_again_from_the_account_page(
     page, site, browser_market, trader, screenshot
 ):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     page.goto(f"{site}/stocks/9984/")
     page.get_by_role("button", name="直近120日").click()
     page.get_by_role("button", name="類似チャートを探す").click()
@@ -350,7 +350,7 @@ def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
         phone.goto(f"{site}{path}")
         assert _overflowing(phone) == {"page": 0, "buttons": []}, path
         screenshot(phone, name)
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/stocks/7203/")
     phone.get_by_role("button", name="直近20日").tap()
     phone.get_by_role("button", name="類似チャートを探す").tap()
@@ -367,7 +367,7 @@ def test_on_a_phone_the_japanese_pages_fit_and_results_are_cards(
 def test_on_a_phone_the_same_period_is_listed_apart_as_cards(
     phone, site, browser_market, pro_trader, screenshot
 ):
-    sign_in(phone, site, pro_trader.email)
+    signed_in(phone, site, pro_trader)
     phone.goto(f"{site}/search/?code=7974&date_from=2015-01-05&date_to=2015-04-30")
     phone.get_by_label("同じ期間の他銘柄の動きも参考表示（統計には含めません）").check()
     phone.get_by_role("button", name="全銘柄を検索").tap()
@@ -426,7 +426,7 @@ def test_the_footer_switches_the_language_without_javascript(browser, site, scre
 
 
 def test_a_crafted_preset_in_the_address_clicks_nothing(page, site, browser_market, trader):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
     crafted = "%22%5D%2C%23pattern-submit%2C%5Bx%3D%22"  # '"],#pattern-submit,[x="'
 
     page.goto(f"{site}/stocks/6758/?date_from=2024-01-04&date_to=2024-03-29&preset={crafted}")
@@ -437,7 +437,7 @@ def test_a_crafted_preset_in_the_address_clicks_nothing(page, site, browser_mark
 
 
 def test_a_preset_in_the_address_picks_its_days(page, site, browser_market, trader):
-    sign_in(page, site, trader.email)
+    signed_in(page, site, trader)
 
     page.goto(f"{site}/stocks/6758/?preset=60")
 

@@ -1,11 +1,11 @@
 """日足/週足/月足 on a 390 x 844 phone: the stock chart's toggle redraws weekly candles, a pattern
 chosen on them searches weekly closes, and the results switch timeframe in one tap.
-Screenshots under test-output/screenshots/timeframes-*."""
+Screenshots (SCREENSHOTS=1) under test-output/screenshots/timeframes-*."""
 
 from market.models import Stock
 from market.selectors import chart_candles, stock_chart
 from similarity.models import SavedSearch
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_at_a_glance import SIDEWAYS, SMALL_TARGETS, TOUCH_TARGET
 
 
@@ -15,7 +15,7 @@ def test_the_chart_toggles_to_weekly_candles_and_searches_weeks_on_a_phone(
     daily = stock_chart(stock=Stock.objects.get(code="7974"))["bars"]
     weeks = chart_candles(daily, "week")
     months = chart_candles(daily, "month")
-    sign_in(phone, site, pro_trader.email)
+    signed_in(phone, site, pro_trader)
     phone.goto(f"{site}/stocks/7974/")
     phone.locator("#price-chart canvas").first.wait_for()
     chart = phone.locator("#price-chart")

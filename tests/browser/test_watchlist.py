@@ -1,5 +1,6 @@
 """The watchlist, the one-tap search and the phone app (issue 23, points 4 to 6) in headless
-Chromium on a 390 x 844 phone, in Japanese. Screenshots under test-output/screenshots/watch-*."""
+Chromium on a 390 x 844 phone, in Japanese. Screenshots
+(SCREENSHOTS=1) under test-output/screenshots/watch-*."""
 
 import re
 
@@ -7,7 +8,7 @@ from alerts.models import WatchlistEntry
 from alerts.watchlist.services import watchlist_add
 from similarity.models import SavedSearch
 from similarity.services import search_run
-from tests.browser.conftest import _page, sign_in
+from tests.browser.conftest import _page, sign_in, signed_in
 from tests.browser.test_at_a_glance import SIDEWAYS, SMALL_TARGETS, TOUCH_TARGET
 
 RESULT_URL = re.compile(r".*/search/results/[0-9a-f-]{36}/$")
@@ -18,7 +19,7 @@ def _codes(user) -> set[str]:
 
 
 def test_a_tap_on_the_star_adds_and_removes_in_place(phone, site, browser_market, trader):
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/stocks/7974/")
     star = phone.locator(".stock-actions").get_by_test_id("watch-button")
     assert star.get_attribute("aria-pressed") == "false"
@@ -41,7 +42,7 @@ def test_the_stock_list_and_results_rows_have_a_star(phone, site, browser_market
         spec={"source": "stock", "code": "7974", "from": "2018-08-20", "to": "2018-11-16"},
         options={"k": 5},
     )
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/stocks/")
     row = phone.locator("tr", has=phone.get_by_role("link", name="6758", exact=True))
     row.get_by_test_id("watch-button").tap()
@@ -63,7 +64,7 @@ def test_without_javascript_the_star_is_a_form_post(browser, site, browser_marke
         browser, 390, 844, has_touch=True, is_mobile=True, java_script_enabled=False
     )
     try:
-        sign_in(page, site, trader.email)
+        sign_in(page, site, trader.email)  # the form too works without JavaScript
         page.goto(f"{site}/stocks/7203/")
         page.locator(".stock-actions").get_by_test_id("watch-button").tap()
         page.wait_for_url(f"{site}/stocks/7203/")
@@ -80,7 +81,7 @@ def test_the_watchlist_page_and_the_one_tap_search_on_a_phone(
 ):
     for code in ("7203", "7974"):
         watchlist_add(user=trader, code=code)
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/account/watchlist/")
 
     rows = phone.get_by_test_id("watch-row")
@@ -111,7 +112,7 @@ def test_the_watchlist_page_and_the_one_tap_search_on_a_phone(
 
 
 def test_the_one_tap_search_from_a_stock_page(phone, site, browser_market, trader):
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/stocks/6758/")
     button = phone.get_by_test_id("similar-now")
     assert button.bounding_box()["height"] >= TOUCH_TARGET
@@ -149,7 +150,7 @@ CACHED_URLS = """async () => {
 def test_the_app_installs_and_shows_the_offline_page_with_the_network_cut(
     phone, site, browser_market, trader, screenshot
 ):
-    sign_in(phone, site, trader.email)
+    signed_in(phone, site, trader)
     phone.goto(f"{site}/account/watchlist/")
     found = phone.evaluate(MANIFEST_CHECK)
     assert found["type"].startswith("application/manifest+json")
