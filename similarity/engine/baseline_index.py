@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .pattern import MAX_LENGTH
-from .series import Market, read_only
+from .series import Market, ReadOnlyArrays
 
 # Horizons whose histograms the index holds; others are computed exactly (slower).
 INDEX_HORIZONS = (5, 20, 60, 120, 250)
@@ -45,7 +45,7 @@ _FILES = (
 
 
 @dataclass(frozen=True, eq=False)
-class BaselineIndex:
+class BaselineIndex(ReadOnlyArrays):
     """Per-snapshot precomputation for :func:`base_rate`.
 
     ``calendar`` holds every trading day of the market (``int64`` days since 1970), sorted.
@@ -74,9 +74,6 @@ class BaselineIndex:
     lead_hist: np.ndarray
     lead_sum: np.ndarray
     lead_pos: np.ndarray
-
-    def __post_init__(self) -> None:
-        read_only(self)
 
     @classmethod
     def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .series import Market, read_only
+from .series import Market, ReadOnlyArrays
 
 # Pairs of days per block when the mean is taken over every share (bounds the memory).
 _PAIR_BLOCK = 512
@@ -31,7 +31,7 @@ _FILES = ("calendar", "levels", "last")
 
 
 @dataclass(frozen=True, eq=False)
-class BuyAndHoldBenchmark:
+class BuyAndHoldBenchmark(ReadOnlyArrays):
     """Equal-weighted buy-and-hold returns of the ``ordinary`` series of a market.
 
     ``levels[d, s]`` is series ``s``'s last close on or before calendar day ``d`` (NaN before its
@@ -43,9 +43,6 @@ class BuyAndHoldBenchmark:
     last: np.ndarray  # (ordinary series,) int64
     name: str = "equal_weighted"
     fallback: None = None
-
-    def __post_init__(self) -> None:
-        read_only(self)
 
     @classmethod
     def build(

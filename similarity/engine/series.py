@@ -47,15 +47,24 @@ PREFIX_STEP = 4
 
 
 def read_only(holder) -> None:
-    """Make every array field of a frozen dataclass read-only, as its loaded memory maps are.
-
-    A market and its indexes never change once built. Read-only in memory as when loaded, their
-    arrays have one numba type (``readonly``), so each kernel compiles once for both, and a write
-    by mistake raises instead of changing a search's data.
-    """
+    """Make every array field of a frozen dataclass read-only, as its loaded memory maps are."""
     for value in vars(holder).values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
+
+
+class ReadOnlyArrays:
+    """A market and its indexes never change once built: their arrays are read-only, whether
+    built in memory, loaded (memory maps) or unpickled in another process (a pool's worker). So
+    they have one numba type (``readonly``), each kernel compiles once for all of them, and a
+    write by mistake raises instead of changing a search's data."""
+
+    def __post_init__(self) -> None:
+        read_only(self)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        read_only(self)
 
 
 def fft_lengths(lengths: np.ndarray) -> np.ndarray:
@@ -80,7 +89,7 @@ _LADDER = _ladder()
 
 
 @dataclass(frozen=True, eq=False)
-class Market:
+class Market(ReadOnlyArrays):
     """Series of split-adjusted closes, oldest first, with ids and optional dates.
 
     ``closes[offsets[s]:offsets[s + 1]]`` is series ``s``. ``center``/``scale`` are each series'
@@ -111,9 +120,6 @@ class Market:
     prefix1: np.ndarray
     prefix2: np.ndarray
     ssd_prefix: np.ndarray
-
-    def __post_init__(self) -> None:
-        read_only(self)
 
     @classmethod
     def from_series(

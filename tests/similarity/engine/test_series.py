@@ -1,5 +1,7 @@
 """The series container: its stored prefix sums, saved and loaded."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -58,14 +60,18 @@ def test_a_market_and_its_index_are_read_only_in_memory_as_when_loaded(tmp_path)
     index = BaselineIndex.build(market)
     market.save(tmp_path)
     index.save(tmp_path)
+    # Built, loaded, and unpickled (as a process pool's worker gets its arguments).
     for built, loaded in (
         (market, Market.load(tmp_path)),
         (index, BaselineIndex.load(tmp_path)),
     ):
+        unpickled = pickle.loads(pickle.dumps(built))
         for name, value in vars(built).items():
             if isinstance(value, np.ndarray):
                 assert not value.flags.writeable, name
                 assert not getattr(loaded, name).flags.writeable, name
+                assert not getattr(unpickled, name).flags.writeable, name
+                assert np.array_equal(getattr(unpickled, name), value), name
     with pytest.raises(ValueError, match="read-only"):
         market.closes[0] = 1.0
 
