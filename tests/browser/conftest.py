@@ -112,10 +112,12 @@ class _Chromium:
 _CHROMIUM = _Chromium()
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     """Close Chromium once the test's own fixtures are gone, unless the next test is a browser
-    test too."""
+    test too. Inside tests/conftest.py's teardown (trylast), which writes the seed rows back: with
+    Playwright's event loop still running, Django would give that write a connection of its own,
+    left open, and the test database could not be dropped at the session's end."""
     try:
         return (yield)
     finally:
