@@ -106,7 +106,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A kept connection the server dropped (restart, failover, pg_terminate_backend) is noticed and
 # replaced when the next request starts, instead of failing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is the embedded default: a longer lock wait keeps the dev server and an eager task
     # writing at once from failing with "database is locked".
