@@ -98,7 +98,7 @@ class BaselineIndex(ReadOnlyArrays):
             )
             _lead_histograms(closes, offsets, int(h), lead_hist[j], lead_sum[j], lead_pos[j])
         for table in (cum_hist, cum_sum, cum_pos, lead_hist, lead_sum, lead_pos):
-            np.cumsum(table, axis=1, out=table)
+            _cumulate_rows(table)
         flat_ends, flat_lengths = flat_runs(closes, offsets, MIN_FLAT_RUN)
         first_pos = position[offsets[:-1]]
         last_pos = position[offsets[1:] - 1]
@@ -141,6 +141,18 @@ class BaselineIndex(ReadOnlyArrays):
                 for name in _FILES
             }
         )
+
+
+def _cumulate_rows(table: np.ndarray) -> None:
+    """``np.cumsum(table, axis=1, out=table)``, the same sums in the same order: row by row, each
+    added to the next whole, where cumsum walks the histograms' 3,000 bins a column at a time
+    (lead_hist, 30 MB: 24 against 6.5 ms)."""
+    if table.ndim < 3:
+        np.cumsum(table, axis=1, out=table)
+        return
+    for rows in table:
+        for i in range(1, rows.shape[0]):
+            np.add(rows[i - 1], rows[i], out=rows[i])
 
 
 @njit(nogil=True, cache=True)
