@@ -23,7 +23,10 @@ Attaching checks the folder: every array present, readable and of the sizes the 
 and every file matching the SHA-256 the build wrote in ``checksums.json`` (a flipped byte in a
 file of the right size is caught too). A build says in ``meta.json`` that it wrote the record,
 which must then be there and list every file; folders built before checksums carry no such word
-and are checked by size only.
+and are checked by size only. A process reads each file's bytes once: a file it has already
+hashed (its build, or a folder it attached before), unchanged since by inode, size and
+modification time, is not read again (so a build hashes its files once, not again as it attaches
+them); any write to the file changes its modification time, so it is read again.
 A current folder that fails the check is logged and skipped: the newest older folder that passes
 serves instead, and with none, searches answer 503 (SnapshotUnavailable) while pages go on.
 
@@ -553,9 +556,44 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+# The SHA-256 of files this process hashed, by (device, inode), with the size and modification
+# time (ns) they had then: a file that still has them is not read again. The oldest entries go
+# first past _HASHED_MAX (some 60 files a snapshot).
+_hashed: dict[tuple[int, int], tuple[int, int, str]] = {}
+_HASHED_MAX = 4096
+_hashed_lock = threading.Lock()
+
+
+def _file_key(stat: os.stat_result) -> tuple[tuple[int, int], tuple[int, int]]:
+    return (stat.st_dev, stat.st_ino), (stat.st_size, stat.st_mtime_ns)
+
+
+def _sha256_remember(path: Path) -> str:
+    """The file's SHA-256, read now, and remembered with the file's identity and mtime."""
+    before = path.stat()
+    digest = _sha256(path)
+    key, state = _file_key(before)
+    if _file_key(path.stat()) == (key, state):  # not written to while it was read
+        with _hashed_lock:
+            _hashed.pop(key, None)
+            _hashed[key] = (*state, digest)
+            while len(_hashed) > _HASHED_MAX:
+                del _hashed[next(iter(_hashed))]
+    return digest
+
+
+def _sha256_matches(path: Path, digest: str) -> bool:
+    """Whether the file's bytes have the SHA-256 ``digest``: read unless this process already
+    hashed them, with that result, and the file is unchanged since."""
+    key, state = _file_key(path.stat())
+    if _hashed.get(key) == (*state, digest):
+        return True
+    return _sha256_remember(path) == digest
+
+
 def _checksums_write(folder: Path) -> None:
     """Record the SHA-256 of every file of a built folder (before it is checked and renamed)."""
-    sums = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    sums = {p.name: _sha256_remember(p) for p in sorted(folder.iterdir()) if p.is_file()}
     (folder / CHECKSUMS).write_text(json.dumps(sums, indent=1), encoding="utf-8")
 
 
@@ -588,7 +626,7 @@ def _checksums_wrong(folder: Path) -> list[str]:
         return [
             f"{name} does not match its checksum"
             for name, digest in sums.items()
-            if _sha256(folder / name) != digest
+            if not _sha256_matches(folder / name, digest)
         ]
     except FileNotFoundError:
         if not folder.is_dir():

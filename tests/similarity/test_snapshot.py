@@ -382,6 +382,35 @@ def test_a_folder_built_before_checksums_is_checked_by_size(monkeypatch):
     assert snapshot_current().id == only.id
 
 
+def test_a_build_reads_its_files_once_and_another_process_reads_them_again(monkeypatch):
+    import hashlib
+
+    add_stock("7203", walk(1, 300))
+    digests = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(
+        hashlib, "file_digest", lambda *args: digests.append(args[0].name) or real(*args)
+    )
+
+    built = snapshot_build()
+    files = {p.name for p in built.folder.iterdir()} - {"checksums.json"}
+
+    assert sorted(Path(name).name for name in digests) == sorted(files)
+    # Another process (no file hashed yet) reads every file to check it.
+    digests.clear()
+    monkeypatch.setattr(snapshots, "_current", None)
+    monkeypatch.setattr(snapshots, "_hashed", {})
+    assert snapshot_current().id == built.id
+    assert sorted(Path(name).name for name in digests) == sorted(files)
+    # Rewritten in place with its bytes unchanged, a file is read again; the others are not.
+    digests.clear()
+    monkeypatch.setattr(snapshots, "_current", None)
+    flip_byte(built.folder, "closes.npy")
+    flip_byte(built.folder, "closes.npy")
+    assert snapshot_current().id == built.id
+    assert [Path(name).name for name in digests] == ["closes.npy"]
+
+
 @pytest.mark.parametrize("record", [None, "{}", '{"meta.json": "0"}'])
 def test_a_flipped_byte_with_its_record_deleted_or_emptied_is_refused(monkeypatch, record):
     add_stock("7203", walk(1, 300))
