@@ -138,7 +138,15 @@ class MarketTemplate:
 
     stocks: dict[str, dict]  # code -> the Stock's stored field values, id and timestamps aside
     bars: dict[str, list[tuple]]  # code -> (date, open, high, low, close, volume, adj_close)
-    snapshot: Path  # a built snapshot folder; copied for each test, never written to
+    snapshot: Path  # a built snapshot folder; linked into each test's, never written to
+
+    @functools.cached_property
+    def snapshot_files(self) -> dict[str, tuple[int, int]]:
+        """Each file of the built snapshot, with its size and modification time (ns)."""
+        return {
+            path.name: (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in self.snapshot.iterdir()
+        }
 
     @functools.cached_property
     def bar_lines(self) -> dict[str, list[bytes]]:
@@ -189,7 +197,22 @@ class MarketTemplate:
                 daily_bar_rows_insert(rows=[(stock.pk, *row) for row in self.bars[code]])
         name = timezone.now().strftime("%Y%m%dT%H%M%S%f")
         snapshot_root.mkdir(parents=True)
-        shutil.copytree(self.snapshot, snapshot_root / name)
+        # Hard links, not copies: the snapshot is some 85 MB (the base-rate tables have a fixed
+        # size), copied and written back to disk for every test of this market. A test that
+        # damages its snapshot replaces a file (unlink, then write) rather than writing into it,
+        # which would write into the template: checked here for every test.
+        changed = sorted(
+            file
+            for file, (size, mtime) in self.snapshot_files.items()
+            if (self.snapshot / file).stat().st_size != size
+            or (self.snapshot / file).stat().st_mtime_ns != mtime
+        )
+        if changed:
+            pytest.fail(
+                f"a test wrote into the search market's shared snapshot ({', '.join(changed)}): "
+                "replace a file to damage it (unlink it first), never write into it"
+            )
+        shutil.copytree(self.snapshot, snapshot_root / name, copy_function=os.link)
         os.symlink(name, snapshot_root / "current")
         return stocks
 
