@@ -5,6 +5,7 @@ process; Hypothesis drives it (Schemathesis's pytest plugin does not run under p
 Used by tests/similarity/test_schemathesis.py and tests/alerts/test_schemathesis.py.
 """
 
+import functools
 from contextlib import contextmanager
 
 import schemathesis
@@ -29,18 +30,25 @@ CHECKS = [
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
 
 
-@contextmanager
-def api_schema():
-    """The API's schema, loaded from the app in process, for the length of a test."""
+@functools.cache
+def _schema_loaded():
+    """The API's schema, loaded from the app in process once per test process: drf-spectacular
+    writes it the same for every test, and loading it took a third of each fuzz test's time."""
     from stocksite.wsgi import application
 
+    return schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+
+
+@contextmanager
+def api_schema():
+    """The API's schema, for the length of a test."""
     # As Django's test client does: the end of a request must not close the test's transaction.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     # The fuzz sends more requests a minute than a plan allows; the throttle is tested elsewhere.
     Plan.objects.filter(slug="pro").update(api_requests_per_minute=1_000_000)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+        yield _schema_loaded()
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
