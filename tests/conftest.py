@@ -471,6 +471,32 @@ def pytest_unconfigure(config):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_by_delete():
+    """A transactional test ends with Django's flush, which on PostgreSQL truncates every table
+    in one TRUNCATE: a new file for each of some 50 tables and their indexes, 370 ms on this
+    machine, where deleting the rows of the same tables (all but a few are empty by then) takes
+    12 ms. Same result: every row gone, the sequences left as they are (as TRUNCATE without
+    RESTART IDENTITY), the foreign keys (deferred) checked at the end of the flush's transaction.
+    A flush that resets sequences is left to TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return ["SET CONSTRAINTS ALL DEFERRED;"] + [
+            f"DELETE FROM {self.quote_name(table)};" for table in tables
+        ]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 _DB_BLOCKER = pytest.StashKey()
 
 
