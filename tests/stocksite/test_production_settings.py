@@ -37,10 +37,34 @@ def _start_web(**environment: str) -> subprocess.CompletedProcess:
     return _run(["-c", "import stocksite.wsgi"], **environment)
 
 
-def test_the_web_process_starts_with_a_real_key_and_a_mail_server():
-    result = _start_web(SECRET_KEY=GOOD_KEY, EMAIL_HOST="smtp.example.com")
+# What a web process started with the documented production settings reads, a line each: its
+# secure defaults and its password hasher. One process for the tests of that environment
+# (each start imports the whole project and warms the search up: some 2.5 s of CPU).
+PRODUCTION_PROBE = (
+    "import stocksite.wsgi; "
+    "from django.conf import settings as s; "
+    "from django.contrib.auth.hashers import get_hasher; "
+    "print('secure', s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
+    "s.CSRF_COOKIE_SECURE, s.REST_FRAMEWORK['NUM_PROXIES'], s.ALLAUTH_TRUSTED_PROXY_COUNT); "
+    "hasher = get_hasher(); print('hasher', hasher.algorithm, hasher.iterations)"
+)
 
-    assert result.returncode == 0, result.stderr
+
+@pytest.fixture(scope="module")
+def production_web_process() -> subprocess.CompletedProcess:
+    return _run(["-c", PRODUCTION_PROBE], SECRET_KEY=GOOD_KEY, EMAIL_HOST="smtp.example.com")
+
+
+def _probed(process: subprocess.CompletedProcess, what: str) -> list[str]:
+    """The values of the probe's line ``what``."""
+    for line in process.stdout.splitlines():
+        if line.startswith(f"{what} "):
+            return line.split()[1:]
+    raise AssertionError(f"no {what} line in {process.stdout!r}; stderr: {process.stderr[-2000:]}")
+
+
+def test_the_web_process_starts_with_a_real_key_and_a_mail_server(production_web_process):
+    assert production_web_process.returncode == 0, production_web_process.stderr
 
 
 @pytest.mark.parametrize(
@@ -93,20 +117,10 @@ def test_check_deploy_is_clean_with_only_the_documented_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_secure_defaults_with_debug_off():
-    result = _run(
-        [
-            "-c",
-            "import django; django.setup(); from django.conf import settings as s; "
-            "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
-            "s.CSRF_COOKIE_SECURE, s.REST_FRAMEWORK['NUM_PROXIES'], "
-            "s.ALLAUTH_TRUSTED_PROXY_COUNT)",
-        ],
-        SECRET_KEY=GOOD_KEY,
-        EMAIL_HOST="smtp.example.com",
-    )
+def test_secure_defaults_with_debug_off(production_web_process):
+    secure_defaults = _probed(production_web_process, "secure")
 
-    assert result.stdout.split() == ["True", "31536000", "True", "True", "0", "0"]
+    assert secure_defaults == ["True", "31536000", "True", "True", "0", "0"]
 
 
 def test_the_proxy_count_is_one_setting_for_drf_and_allauth():
@@ -135,18 +149,9 @@ def test_the_celery_worker_refuses_to_start_without_production_settings():
     assert "refuses to start" in result.stderr + result.stdout
 
 
-def test_production_hashes_passwords_with_pbkdf2_at_a_million_rounds():
+def test_production_hashes_passwords_with_pbkdf2_at_a_million_rounds(production_web_process):
     """The suite's fast hasher (stocksite/settings_test.py) stays out of production."""
-    result = _run(
-        [
-            "-c",
-            "import django; django.setup(); from django.contrib.auth.hashers import get_hasher; "
-            "hasher = get_hasher(); print(hasher.algorithm, hasher.iterations)",
-        ],
-        SECRET_KEY=GOOD_KEY,
-        EMAIL_HOST="smtp.example.com",
-    )
+    algorithm, iterations = _probed(production_web_process, "hasher")
 
-    algorithm, iterations = result.stdout.split()
     assert algorithm == "pbkdf2_sha256"
     assert int(iterations) >= 1_000_000
