@@ -45,7 +45,11 @@ def intervals_write(folder: Path, market: Market) -> None:
         resampled = market_resample(market, interval)
         resampled.save(folder, prefix=prefix)
         if len(resampled):
-            BaselineIndex.build(resampled, index_horizons(interval)).save(folder, prefix=prefix)
+            BaselineIndex.build(
+                resampled,
+                index_horizons(interval),
+                max_length=limits.MAX_LENGTH_BY_INTERVAL[interval],
+            ).save(folder, prefix=prefix)
 
 
 def intervals_load(folder: Path, market: Market) -> dict[str, tuple[Market, BaselineIndex | None]]:

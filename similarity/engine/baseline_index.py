@@ -24,6 +24,8 @@ BLOCK_DAYS = 20
 # The lead table counts each series' first ends in steps of LEAD_STEP closes, up to the
 # longest pattern (one close: a query then touches no series at its start; 5 would make the
 # table five times smaller and the base rate about 1.5 ms slower on the benchmark market).
+# An index built for shorter patterns (``max_length``: weekly and monthly closes) has fewer
+# rows; a longer pattern is still counted from the index, from its first whole block.
 LEAD_STEP = 1
 LEAD_ROWS = MAX_LENGTH // LEAD_STEP + 1
 # Runs of equal closes at least this long are listed, so that flat windows can be left out.
@@ -76,7 +78,11 @@ class BaselineIndex(ReadOnlyArrays):
     lead_pos: np.ndarray
 
     @classmethod
-    def build(cls, market: Market, horizons=INDEX_HORIZONS) -> BaselineIndex:
+    def build(
+        cls, market: Market, horizons=INDEX_HORIZONS, *, max_length: int = MAX_LENGTH
+    ) -> BaselineIndex:
+        """The index of ``market`` at ``horizons``; its lead table serves patterns of up to
+        ``max_length`` closes (30 MB at five horizons and MAX_LENGTH)."""
         if market.dates is None:
             raise ValueError("a base-rate index needs a market with dates")
         days = np.asarray(market.dates).astype(np.int64)
@@ -87,9 +93,10 @@ class BaselineIndex(ReadOnlyArrays):
         cum_hist = np.zeros((hz.size, blocks + 1, BINS), dtype=np.int32)
         cum_sum = np.zeros((hz.size, blocks + 1))
         cum_pos = np.zeros((hz.size, blocks + 1), dtype=np.int64)
-        lead_hist = np.zeros((hz.size, LEAD_ROWS, BINS), dtype=np.int32)
-        lead_sum = np.zeros((hz.size, LEAD_ROWS))
-        lead_pos = np.zeros((hz.size, LEAD_ROWS), dtype=np.int64)
+        lead_rows = min(int(max_length), MAX_LENGTH) // LEAD_STEP + 1
+        lead_hist = np.zeros((hz.size, lead_rows, BINS), dtype=np.int32)
+        lead_sum = np.zeros((hz.size, lead_rows))
+        lead_pos = np.zeros((hz.size, lead_rows), dtype=np.int64)
         closes = np.asarray(market.closes)
         offsets = np.asarray(market.offsets)
         for j, h in enumerate(hz):
@@ -188,7 +195,7 @@ def _lead_histograms(closes, offsets, h, hist, sums, pos):
     for s in range(offsets.shape[0] - 1):
         base = offsets[s]
         n = offsets[s + 1] - base
-        for t in range(min(n - h, (LEAD_ROWS - 1) * LEAD_STEP)):
+        for t in range(min(n - h, (hist.shape[0] - 1) * LEAD_STEP)):
             r = closes[base + t + h] / closes[base + t] - 1.0
             row = t // LEAD_STEP + 1
             hist[row, return_bin(r)] += 1

@@ -189,7 +189,7 @@ def index_core(index, days, offsets, rows, lo, hi, m, period) -> IndexCore | Non
     # When every series' windows may start at its first close, the core starts with the
     # calendar and the lead table takes out the ends before each series' (m-1)-th close.
     lead = 0
-    if (lo == 0).all():
+    if (lo == 0).all() and _nearest(m - 1, LEAD_STEP) // LEAD_STEP < index.lead_hist.shape[1]:
         b0, lead = 0, _nearest(m - 1, LEAD_STEP)
     else:
         first_pos = int(_positions(index, days, offsets, rows[some], lo[some]).min()) + m - 1

@@ -114,6 +114,25 @@ def test_flat_windows_are_left_out():
         assert_close(stat, values, exact=use_index is None)
 
 
+@pytest.mark.parametrize("m", [5, 12, 13, 40])
+@pytest.mark.parametrize("fixture", ["jp_market", "gappy_market"])
+def test_an_index_for_short_patterns_counts_longer_ones_too(request, fixture, m, monkeypatch):
+    """An index whose lead table stops at 12 closes (as the weekly and monthly ones stop at
+    their longest pattern) counts a longer pattern's windows from the index all the same."""
+    from similarity.engine import baseline
+
+    market = request.getfixturevalue(fixture)
+    short = BaselineIndex.build(market, max_length=12)
+    assert short.lead_hist.shape[1] == 13
+    assert BaselineIndex.build(market).lead_hist.shape[1] == 501
+    monkeypatch.setattr(baseline, "_exact", lambda *a: pytest.fail("counted exactly"))
+
+    stats = base_rate(market, m, (5, 20), index=short)
+
+    for stat, h in zip(stats, (5, 20), strict=True):
+        assert_close(stat, naive.base_rate_returns(market, m, h), exact=False)
+
+
 def test_the_index_is_used_for_the_whole_market(jp_market, monkeypatch):
     from similarity.engine import baseline
 
