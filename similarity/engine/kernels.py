@@ -29,7 +29,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .series import PREFIX_STEP
 
@@ -39,6 +42,29 @@ assert PREFIX_STEP == 4
 EPS32 = float(np.finfo(np.float32).eps)
 EPS64 = float(np.finfo(np.float64).eps)
 SHARED_CLOSES_FROM = 8
+# Cache lines of each stored prefix sum requested ahead of the series that reads them next.
+AHEAD_LINES = 8
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the memory for the cache line of ``array[index]`` without waiting for it (LLVM's
+    prefetch: a read, kept in every cache level). It has no other effect, and none at all on an
+    address outside the array, so ``index`` needs no check."""
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        offset = context.cast(builder, args[1], signature.args[1], types.intp)
+        address = builder.bitcast(builder.gep(data, [offset]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32])
+        prefetch = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(prefetch, [address, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -405,7 +431,7 @@ def _screen_row(
     spread (the closes they all hold, from the stored prefix sums); a block is passed over when
     these show that none of its windows reaches the best window bound so far nor ``floor`` (a
     correlation the search already knows ``k`` windows to reach); the windows of the others are
-    bounded one by one. ``blocks`` is scratch space of (3, number of blocks). When ``q32x`` is not
+    bounded one by one. ``blocks`` is scratch space of (4, number of blocks). When ``q32x`` is not
     empty, ``phase`` holds the block-sum bounds of the dot products (``_block_sum_bounds``): a
     block that is not passed over gets its direct products first.
     """
@@ -445,8 +471,30 @@ def _screen_row(
             _exact_products(row, closes32, base, q32x, max(4 * j, lo), min(4 * j + 3, hi))
         best = _block_windows(*edge, j0 + seed, lo, hi, m, sc, terms, best)
     level = floor
-    passed = False
-    for jj in range(count):
+    # With block sums, the blocks that fail the shared test are listed first (in blocks[3]) and
+    # the closes they read next requested from memory, so that their cache misses (one block in
+    # 60 to 70 at m = 60, scattered over the series) overlap instead of coming one by one. Eight
+    # flags are tested at once: most runs of eight blocks all pass.
+    listed = count
+    if exact:
+        listed = 0
+        for g in range(0, count, 8):
+            if g + 8 <= count:
+                flags = blocks[2, g : g + 8]
+                if (flags[0] + flags[1] + flags[2] + flags[3]) + (
+                    flags[4] + flags[5] + flags[6] + flags[7]
+                ) == 0.0:
+                    continue
+            for jj in range(g, min(g + 8, count)):
+                if blocks[2, jj] != 0.0:
+                    blocks[3, listed] = jj
+                    listed += 1
+                    c = base + 4 * (j0 + jj)
+                    _prefetch(closes32, c)
+                    _prefetch(closes32, c + m)
+    passed = listed < count
+    for f in range(listed):
+        jj = np.int64(blocks[3, f]) if exact else f
         if blocks[2, jj] == 0.0:
             passed = True
             continue
@@ -642,14 +690,28 @@ def _exact_products(row, closes32, base, q32, a, z):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
-def _block_sums(closes32, base, n, prefix1, first, width, sums):
+def _block_sums(closes32, base, n, prefix1, first, width, sums, ahead):
     """The series' block sums of four centred closes (float32; the last partial block with
     zeros for the closes past the end, then ``width + 2`` zero blocks) into ``sums``; returns
-    the partial block's squared deviations from its mean (zeros included)."""
+    the partial block's squared deviations from its mean (zeros included).
+
+    The same entries of the two arrays ``ahead``, which the screen reads next, are requested
+    from memory ``AHEAD_LINES`` cache lines ahead as it goes: the three streams then arrive
+    together instead of one pass after another, each waiting for its own."""
     nw = n // 4
     low = np.uint64(first)
     high = np.uint64(first + 1)
-    for jj in range(nw):
+    eight = np.uint64(8)
+    lead = np.uint64(first + AHEAD_LINES * 8)
+    groups = nw // 8
+    for gg in range(groups):
+        g = np.uint64(gg) * eight
+        _prefetch(ahead[0], lead + g)
+        _prefetch(ahead[1], lead + g)
+        for u in range(8):
+            j = g + np.uint64(u)
+            sums[j] = np.float32(prefix1[high + j] - prefix1[low + j])
+    for jj in range(groups * 8, nw):
         j = np.uint64(jj)
         sums[j] = np.float32(prefix1[high + j] - prefix1[low + j])
     tail = 0.0
@@ -667,7 +729,9 @@ def _block_sums(closes32, base, n, prefix1, first, width, sums):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST, error_model="numpy")
-def _block_sum_bounds(closes32, base, n, m, prefix1, ssd_prefix, first, shape, md, sums, phase):
+def _block_sum_bounds(
+    closes32, base, n, m, prefix1, ssd_prefix, first, shape, md, sums, phase, ahead
+):
     """Upper bounds of the dot products of every window start 0..n - m (and up to three more)
     with the pattern, from block sums (see ``screen.block_taps``): start ``4a + r``'s is
     ``phase[r, a] + phase[4, a]``.
@@ -676,12 +740,13 @@ def _block_sum_bounds(closes32, base, n, m, prefix1, ssd_prefix, first, shape, m
     ``a`` (zeros around it): its dot product is ``sum_j taps[r, j] * S[a + j]`` plus the
     pattern's residual from its block means times the closes' residual from theirs, at most
     ``r_up`` times the square root of the blocks' squared deviations (Cauchy-Schwarz; the
-    ``width`` blocks from ``a`` hold every phase's). ``slack`` terms cover the rounding."""
+    ``width`` blocks from ``a`` hold every phase's). ``slack`` terms cover the rounding.
+    ``ahead``: two arrays read next at the series' stored entries (see ``_block_sums``)."""
     taps, r_up, sum_w, mean_err = shape
     width = (m + 6) // 4
     count = (n - m) // 4 + 1
     nw = n // 4
-    tail_ssd = _block_sums(closes32, base, n, prefix1, first, taps.shape[1], sums)
+    tail_ssd = _block_sums(closes32, base, n, prefix1, first, taps.shape[1], sums, ahead)
     _phase_dots(sums, count, taps, phase)
     # Rounding: the stored prefix sums (float64, up to n terms each), the block sums and taps in
     # float32, the float32 sliding sums of width terms, and the final products and additions.
@@ -829,7 +894,7 @@ def screen_rows(
     evaluated exactly. Windows are bounded one by one only where their block's bound may exceed
     both the series' best so far and ``floor`` (see ``_screen_row``); a series whose every
     window stays below ``floor`` gets an upper bound below it. ``p1``, ``p2`` and ``blocks`` are
-    scratch arrays of the longest series' length + 1 and of (2, its blocks of four starts).
+    scratch arrays of the longest series' length + 1 and of (4, its blocks of four starts).
 
     With block-sum ``shape`` (``screen.block_taps``: its taps not empty), the rows hold upper
     bounds of the dot products from the block sums and ``ssd_prefix`` (``_block_sum_bounds``;
@@ -845,6 +910,19 @@ def screen_rows(
         position = pos[b]
         base = offsets[s]
         n = offsets[s + 1] - base
+        if block_sum and b + 1 < rows.shape[0]:
+            # The next series' stored sums are read from their start in three passes, and its
+            # two edge blocks read closes: request their first lines now, a series ahead (the
+            # hardware prefetcher follows a pass only once it has begun).
+            following = prefix_offsets[rows[b + 1]]
+            for c in range(following, following + AHEAD_LINES * 8, 8):
+                _prefetch(prefix1, c)
+                _prefetch(prefix2, c)
+                _prefetch(ssd_prefix, c)
+            following = offsets[rows[b + 1]]
+            for c in (lo[pos[b + 1]] // 4 * 4, hi[pos[b + 1]] // 4 * 4):
+                _prefetch(closes32, following + c)
+                _prefetch(closes32, following + c + m)
         var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
         row = prof[b * stride : (b + 1) * stride]
         if direct or block_sum:
@@ -864,6 +942,7 @@ def screen_rows(
                 max_dev[s],
                 sums,
                 phase,
+                (prefix2, ssd_prefix),
             )
         # The stored prefix sums hold up to n closes: their rounding, and that of the square of
         # a sum of up to m closes of at most max_dev, bound the error of a spread taken from them.

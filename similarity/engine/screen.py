@@ -286,7 +286,7 @@ class _Buffers:
     def __init__(self, plan: _Plan):
         self.p1 = np.empty(plan.max_len + 1)
         self.p2 = np.empty(plan.max_len + 1)
-        self.blocks = np.empty((3, plan.width // PREFIX_STEP + 2))
+        self.blocks = np.empty((4, plan.width // PREFIX_STEP + 2))
         self.product = np.empty(BLOCK * plan.max_bins, dtype=np.complex64)
         stride = _row_stride(max(plan.max_len, 2 * plan.max_bins))
         self.prof = np.empty(BLOCK * stride, np.float32)

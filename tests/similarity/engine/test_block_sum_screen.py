@@ -36,7 +36,8 @@ def dot_product_bounds(market: Market, s: int, qn: np.ndarray) -> np.ndarray:
     base = int(market.offsets[s])
     first = int(market.prefix_offsets[s])
     args = (market.closes32, base, n, m, market.prefix1, market.ssd_prefix, first, shape)
-    kernels._block_sum_bounds(*args, float(market.max_dev[s]), sums, phase)
+    ahead = (market.prefix2, market.ssd_prefix)
+    kernels._block_sum_bounds(*args, float(market.max_dev[s]), sums, phase, ahead)
     count = n - m + 1
     starts = np.arange(count)
     return phase[starts % 4, starts // 4].astype(np.float64) + phase[4, starts // 4]
