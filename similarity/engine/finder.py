@@ -211,17 +211,25 @@ def _latest(market, rows, starts, ex_ptr, ex_lo, ex_hi, qn, k):
     m = qn.shape[0]
     d2 = np.empty(rows.size)
     if THREADS > 1 and rows.size * m >= _LATEST_SPLIT:
-        # Long patterns over many series: both threads take half of the series.
+        # Long patterns over many series: the pool's thread takes half of the series and the
+        # calling thread the other half.
         half = rows.size // 2
-        parts = ((rows[:half], starts[:half], d2[:half]), (rows[half:], starts[half:], d2[half:]))
-        list(
-            thread_pool().map(
-                lambda part: kernels.latest_distances(
-                    market.closes, market.offsets, part[0], part[1], qn, m, part[2]
-                ),
-                parts,
-            )
+        helper = thread_pool().submit(
+            kernels.latest_distances,
+            market.closes,
+            market.offsets,
+            rows[half:],
+            starts[half:],
+            qn,
+            m,
+            d2[half:],
         )
+        try:
+            kernels.latest_distances(
+                market.closes, market.offsets, rows[:half], starts[:half], qn, m, d2[:half]
+            )
+        finally:
+            helper.result()
     else:
         kernels.latest_distances(market.closes, market.offsets, rows, starts, qn, m, d2)
     for t in np.flatnonzero(ex_ptr[1:] > ex_ptr[:-1]):

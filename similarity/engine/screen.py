@@ -143,7 +143,27 @@ def screen(
         # direct tasks keep their order (small first, see _direct_task_sizes).
         if tasks[0][0] != 0:
             tasks.sort(key=lambda task: -task[0] * task[1].size)
-        list(thread_pool().map(run, tasks))
+        # The calling thread takes tasks too, from the same queue (a list iterator: each next()
+        # holds the GIL), instead of waiting on one future per task: it starts at once while
+        # the pool's thread wakes, and no thread wakes up per task to collect a result (the
+        # screen at m = 60: about 3 ms less wall clock and 4 ms less CPU of 20 and 40).
+        queue = iter(tasks)
+
+        def work() -> None:
+            try:
+                for task in queue:
+                    run(task)
+            except BaseException:
+                for _ in queue:  # leave the other threads nothing more to start
+                    pass
+                raise
+
+        helpers = [thread_pool().submit(work) for _ in range(THREADS - 1)]
+        try:
+            work()
+        finally:
+            for helper in helpers:
+                helper.result()
     else:
         for task in tasks:
             run(task)

@@ -94,3 +94,42 @@ def test_screen_bounds_hold_when_series_below_the_k_th_lower_bound_are_passed_ov
     # Most series cannot reach the third best lower bound, and their windows were passed over.
     floor = np.sort(lower)[-3]
     assert np.mean(upper < floor) > 0.5
+
+
+@pytest.mark.parametrize("m", [20, 60, 300])
+def test_an_error_in_a_screen_task_reaches_the_caller_once_no_thread_runs_one(monkeypatch, m):
+    # Both threads take the screen's tasks from one queue; a task that fails stops the others
+    # from starting and is raised only once the pool's thread is idle again.
+    from similarity.engine import screen as screen_module
+
+    rng = np.random.default_rng(m)
+    series = make_series(rng, 400, 100.0, [700, 900])
+    market = Market.from_series(series, [f"s{i}" for i in range(len(series))])
+    qn = normalize_pattern(series[3][100 : 100 + m])
+    rows = np.arange(len(series))
+    lo = np.zeros(rows.size, dtype=np.int64)
+    hi = market.lengths[rows] - m
+    none = np.zeros(0, dtype=np.int64)
+    no_exclusions = (np.zeros(rows.size + 1, np.int64), none, none)
+    started = []
+    finished = []
+    original = screen_module._screen_block
+
+    def failing(plan, buffers, length, pos, floor):
+        started.append(pos.size)
+        if len(started) == 3:
+            raise RuntimeError("task 3 failed")
+        original(plan, buffers, length, pos, floor)
+        finished.append(pos.size)
+
+    monkeypatch.setattr(screen_module, "THREADS", 2)
+    monkeypatch.setattr(screen_module, "_screen_block", failing)
+    with pytest.raises(RuntimeError, match="task 3 failed"):
+        screen(market, rows, lo, hi, *no_exclusions, qn, 10)
+    # Every task that started has ended (none is left running behind the caller's back)...
+    assert len(finished) == len(started) - 1
+    # ... and at least one task was never started.
+    assert sum(started) < rows.size
+    monkeypatch.setattr(screen_module, "_screen_block", original)
+    upper, lower = screen(market, rows, lo, hi, *no_exclusions, qn, 10)
+    assert np.all(upper >= lower)
