@@ -778,11 +778,20 @@ def _phase_dots(sums, count, taps, phase):
     float32: four taps of the four phases a pass, so that each block sum loaded serves four
     products and each output is loaded and stored once per sixteen (``taps`` has a multiple of
     four columns)."""
-    for r in range(4):
-        for a in range(count):
-            phase[r, a] = np.float32(0.0)
     one, two, three = np.uint64(1), np.uint64(2), np.uint64(3)
-    for j in range(0, taps.shape[1], 4):
+    # The first four taps set the products (no pass zeroing them first), the others add.
+    a0, a1, a2, a3 = taps[0, 0], taps[0, 1], taps[0, 2], taps[0, 3]
+    b0, b1, b2, b3 = taps[1, 0], taps[1, 1], taps[1, 2], taps[1, 3]
+    c0, c1, c2, c3 = taps[2, 0], taps[2, 1], taps[2, 2], taps[2, 3]
+    d0, d1, d2, d3 = taps[3, 0], taps[3, 1], taps[3, 2], taps[3, 3]
+    for aa in range(count):
+        t = np.uint64(aa)
+        s0, s1, s2, s3 = sums[t], sums[t + one], sums[t + two], sums[t + three]
+        phase[0, t] = a0 * s0 + a1 * s1 + a2 * s2 + a3 * s3
+        phase[1, t] = b0 * s0 + b1 * s1 + b2 * s2 + b3 * s3
+        phase[2, t] = c0 * s0 + c1 * s1 + c2 * s2 + c3 * s3
+        phase[3, t] = d0 * s0 + d1 * s1 + d2 * s2 + d3 * s3
+    for j in range(4, taps.shape[1], 4):
         a0, a1, a2, a3 = taps[0, j], taps[0, j + 1], taps[0, j + 2], taps[0, j + 3]
         b0, b1, b2, b3 = taps[1, j], taps[1, j + 1], taps[1, j + 2], taps[1, j + 3]
         c0, c1, c2, c3 = taps[2, j], taps[2, j + 1], taps[2, j + 2], taps[2, j + 3]
@@ -798,9 +807,10 @@ def _phase_dots(sums, count, taps, phase):
             phase[3, t] += d0 * s0 + d1 * s1 + d2 * s2 + d3 * s3
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _bound_block(row, phase, j, lo, hi):
-    """The block-sum bounds of the allowed starts of block ``j`` into ``row``."""
+    """The block-sum bounds of the allowed starts of block ``j`` into ``row`` (inlined: a call
+    per failing block cost more in reference counts than its four stores)."""
     for i in range(max(4 * j, lo), min(4 * j + 3, hi) + 1):
         row[i] = phase[i - 4 * j, j] + phase[4, j]
 
@@ -884,7 +894,8 @@ def screen_rows(
     Row ``b`` of the sliding dot products is ``prof[b * stride:]``: given (from the FFT, with the
     calibrated error bound ``err_coef``) when ``q32`` is empty, else computed here directly in
     float32 from the pattern ``q32`` (cheaper than the FFT below about 55 closes) with the strict
-    bound ``direct_coef * max_dev`` (see ``screen.screen``).
+    bound ``direct_coef * max_dev`` (see ``screen.screen``), each series' in turn in
+    ``prof[:stride]``.
 
     ``out_upper[pos[b]]`` is at least the correlation of every window lo..hi of the series
     (exclusions ignored, which only loosens it); ``out_lower`` is at most the best correlation of
@@ -924,7 +935,9 @@ def screen_rows(
                 _prefetch(closes32, following + c)
                 _prefetch(closes32, following + c + m)
         var_err, dot_err, dev_rel = _errors(n, scale[s], max_dev[s], m, err_coef)
-        row = prof[b * stride : (b + 1) * stride]
+        # Direct and block-sum products live only while their series is screened: one row
+        # serves every series and stays in cache (the FFT gives a whole block's rows at once).
+        row = prof[:stride] if direct or block_sum else prof[b * stride : (b + 1) * stride]
         if direct or block_sum:
             dot_err = direct_coef * max_dev[s]
         if direct:

@@ -309,7 +309,8 @@ class _Buffers:
         self.blocks = np.empty((4, plan.width // PREFIX_STEP + 2))
         self.product = np.empty(BLOCK * plan.max_bins, dtype=np.complex64)
         stride = _row_stride(max(plan.max_len, 2 * plan.max_bins))
-        self.prof = np.empty(BLOCK * stride, np.float32)
+        # The FFT gives a block's rows at once; direct and block-sum products need one row.
+        self.prof = np.empty((BLOCK if plan.pattern_spectra else 1) * stride, np.float32)
         width = plan.shape[0].shape[1]
         if width:
             self.sums = np.empty(plan.max_len // 4 + width + 4, np.float32)
