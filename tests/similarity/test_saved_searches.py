@@ -92,6 +92,10 @@ def test_the_prune_within_the_limit_deletes_nothing_in_one_query(
 
 
 def test_the_prune_beyond_the_limit_is_one_statement(monkeypatch, django_assert_num_queries):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's (CI sets DATABASE_URL)")
     monkeypatch.setattr(limits, "SAVED_SEARCHES_KEPT", 3)
     user = UserFactory()
     searches = _searches(user, 5)

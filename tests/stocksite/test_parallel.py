@@ -31,12 +31,11 @@ def test_a_worker_s_redis_database_is_the_given_index_plus_its_number(url, worke
 
 
 @pytest.mark.skipif(not WORKER, reason="runs serially: one Redis database, one test database")
-def test_this_worker_uses_its_own_redis_database_test_database_and_snapshot_folder(db):
+def test_this_worker_uses_its_own_redis_database_test_database_and_snapshot_folder(db, redis_url):
     from django.db import connection
 
     from stocksite.celery import app
 
-    assert settings.REDIS_URL, "the suite under REQUIRE_SERVICES runs on Redis"
     base = os.environ["TEST_REDIS_BASE_URL"]
     moved = worker_redis_url(base, WORKER)
     assert (settings.REDIS_URL, settings.CACHES["default"]["LOCATION"]) == (moved, moved)
