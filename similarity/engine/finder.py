@@ -1,9 +1,10 @@
 """Exact top-k search of a pattern over every window of a Market.
 
 History mode runs in two stages. A screen computes, for every window, the sliding dot product of
-the z-normalised pattern with the series in float32, from the cached spectra (one batched inverse
-FFT per block of series) or, for patterns of up to 52 closes, directly; it turns each into an
-upper and a lower bound of the window's correlation and keeps each series' best bounds. Then the
+the z-normalised pattern with the series in float32 (or a bound of it), from the cached spectra
+(one batched inverse FFT per block of series), from block sums or, for short patterns, directly
+(see :mod:`.screen`); it turns each into an upper and a lower bound of the window's correlation
+and keeps each series' best bounds. Then the
 series whose upper bound can still reach the k-th best correlation found so far are evaluated
 exactly, best first: each window's dot product (direct, in float32 with a strict error bound)
 bounds its correlation, and windows that may reach the threshold are z-normalised explicitly in

@@ -31,16 +31,18 @@ BLOCK = 64
 # 401 real series of jp_daily and on random walks (m from 5 to 500; patterns cut, noised and
 # random) was 1.07 units; 16 keeps a margin of 15.
 ERR_COEF = 16.0
-# Up to this pattern length the screen computes dot products directly, which beats the FFT (a
-# whole search measured 58 against 72 ms of CPU at m = 48, even at 56, 65 against 57 at 60).
-DIRECT_MAX_LENGTH = 52
+# Up to this pattern length the screen computes dot products directly, which beats the FFT and,
+# below about 45 closes, the block sums. One thread's CPU per search, direct against block sums
+# (7 Dec 2026, paired medians): 53.6 against 61.3 ms at m = 40, 53.7/54.2 at 44, 56.4/55.1 at
+# 45, 51.3/41.0 at 48, 52.7/34.5 at 52 (39.1/104.3 at 20, 47.9/74.5 at 32).
+DIRECT_MAX_LENGTH = 44
 # Above it and up to this length, the dot products are first bounded from the closes' sums over
 # aligned blocks of four (see ``block_taps``) and computed directly only where a block of
-# starts may reach the best correlation; the FFT serves longer patterns. One thread's CPU per
-# search against the FFT (6 Dec 2026): 52.2 against 52.7 ms at m = 53, 45 against 49 at 60, 43.5
-# against 50.7 at 120, 45.7 against 48.5 at 200, 47.7 against 48.5 at 250; above, the block
-# sums' products keep growing with m where the FFT's cost does not.
-BLOCK_SUM_MAX_LENGTH = 250
+# starts may reach the best correlation; the FFT serves longer patterns, since the block sums'
+# products keep growing with m where the FFT's cost does not. One thread's CPU per search, FFT
+# against block sums (7 Dec 2026, paired medians): 50.3 against 43.8 ms at m = 251, 47.8/44.6 at
+# 300, 50.7/49.3 at 320, 51.4/50.8 at 340, 49.9/50.5 at 360, 49.8/56.2 at 400, 49.3/62.5 at 500.
+BLOCK_SUM_MAX_LENGTH = 320
 THREADS = max(1, min(2, os.cpu_count() or 1))
 # Rows of the first direct tasks (then BLOCK a task).
 FIRST_TASKS = (8, 8, 16, 16, 32, 32)
