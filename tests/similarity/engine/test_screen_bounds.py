@@ -96,10 +96,11 @@ def test_screen_bounds_hold_when_series_below_the_k_th_lower_bound_are_passed_ov
     assert np.mean(upper < floor) > 0.5
 
 
-@pytest.mark.parametrize("m", [20, 60, 300])
+@pytest.mark.parametrize("m", [20, 60, 400])
 def test_an_error_in_a_screen_task_reaches_the_caller_once_no_thread_runs_one(monkeypatch, m):
     # Both threads take the screen's tasks from one queue; a task that fails stops the others
-    # from starting and is raised only once the pool's thread is idle again.
+    # from starting and is raised only once the pool's thread is idle again (m: the direct, the
+    # block-sum and the FFT screen).
     from similarity.engine import screen as screen_module
 
     rng = np.random.default_rng(m)
